@@ -1,0 +1,79 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from organizations.tenancy import TenantModel
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    API_KEY = "api_key", "API key"
+    SYSTEM = "system", "System"
+
+
+class AppendOnlyError(Exception):
+    """Audit entries are history: the application never updates or deletes them."""
+
+
+class AuditEntry(TenantModel):
+    """One state change, hash-chained per organization (see ``audit.services``)."""
+
+    updated_at = None  # entries never change
+    created_at = models.DateTimeField(default=timezone.now)  # part of the hash: set before insert
+    sequence = models.PositiveBigIntegerField(help_text="Position in the organization's chain, from 1.")
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        "organizations.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept even after the user or key is deleted, so the entry still reads.
+    actor_label = models.CharField(max_length=300)
+    support_access = models.BooleanField(default=False, help_text="Done by support staff through the admin.")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-sequence"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence"], name="audit_entry_unique_sequence"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_created"),
+            models.Index(fields=["organization", "action"], name="audit_org_action"),
+            models.Index(fields=["organization", "target_type", "target_id"], name="audit_org_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} by {self.actor_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The last link of an organization's chain; its row lock serialises appends."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    length = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"chain of {self.organization_id}: {self.length} entries"

@@ -1,0 +1,287 @@
+"""Billing data. Every write goes through ``billing.services``; totals come from ``billing.calc``."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from organizations.models import currency_code_validators
+from organizations.tenancy import TenantManager, TenantModel
+
+# Stored money carries 3 places, the most any supported currency uses (KWD, BHD); the
+# API and templates format each amount with exactly its currency's places.
+MONEY = {"max_digits": 19, "decimal_places": 3}
+DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
+
+DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"
+DEFAULT_EMAIL_BODY = (
+    "Hello {customer_name},\n\n"
+    "Please find attached invoice {number} for {total}, due on {due_date}.\n\n"
+    "Thank you for your business.\n{business_name}"
+)
+
+
+class Business(TenantModel):
+    """A seller profile: what is printed at the top of an invoice."""
+
+    name = models.CharField(max_length=200)
+    legal_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True, help_text="Reply-To of invoice emails.")
+    phone = models.CharField(max_length=50, blank=True)
+    address = models.TextField(blank=True, max_length=1000)
+    tax_id = models.CharField(max_length=50, blank=True)
+    default_currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
+    payment_terms_days = models.PositiveSmallIntegerField(default=30, validators=[MaxValueValidator(365)])
+    invoice_number_format = models.CharField(max_length=50, default=DEFAULT_NUMBER_FORMAT)
+    invoice_number_width = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    invoice_number_yearly_reset = models.BooleanField(default=True)
+    default_notes = models.TextField(blank=True, max_length=5000)
+    default_terms = models.TextField(blank=True, max_length=5000)
+    payment_instructions = models.TextField(blank=True, max_length=2000)
+    logo = models.ImageField(upload_to="logos/%Y/", blank=True)
+    email_subject_template = models.CharField(max_length=200, default=DEFAULT_EMAIL_SUBJECT)
+    email_body_template = models.TextField(max_length=5000, default=DEFAULT_EMAIL_BODY)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "businesses"
+        indexes = [models.Index(fields=["organization", "name"], name="business_org_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(TenantModel):
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    billing_address = models.TextField(blank=True, max_length=1000)
+    tax_id = models.CharField(max_length=50, blank=True)
+    currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
+    notes = models.TextField(blank=True, max_length=5000)
+    archived = models.BooleanField(default=False)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["organization", "archived", "name"], name="customer_org_archived_name"),
+            models.Index(fields=["organization", "-created_at"], name="customer_org_created"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class DiscountType(models.TextChoices):
+    NONE = "none", "No discount"
+    PERCENT = "percent", "Percent"
+    AMOUNT = "amount", "Amount"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    """Selectors that belong on every invoice query (see ``billing.selectors`` for more)."""
+
+    def overdue(self, *, today):
+        return self.filter(status__in=OPEN_STATUSES, due_date__lt=today)
+
+
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+
+
+class Invoice(TenantModel):
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=64, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    currency = models.CharField(max_length=3, validators=currency_code_validators)
+    issue_date = models.DateField()
+    due_date = models.DateField()
+    discount_type = models.CharField(max_length=10, choices=DiscountType.choices, default=DiscountType.NONE)
+    discount_value = models.DecimalField(max_digits=19, decimal_places=3, default=0)
+    notes = models.TextField(blank=True, max_length=5000)
+    terms = models.TextField(blank=True, max_length=5000)
+
+    # Stored totals, always written by billing.calc through the services.
+    subtotal = models.DecimalField(**MONEY, default=0)
+    discount_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY, default=0)
+    amount_paid = models.DecimalField(**MONEY, default=0)
+    balance_due = models.DecimalField(**MONEY, default=0)
+    # [{"rate": "20.000", "taxable_amount": "100.00", "tax_amount": "20.00"}, ...] by rate
+    tax_breakdown = models.JSONField(default=list, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    # Seller and buyer as they were at issue; printed from then on, never changed.
+    business_snapshot = models.JSONField(default=dict, blank=True)
+    customer_snapshot = models.JSONField(default=dict, blank=True)
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        "organizations.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = TenantManager(InvoiceQuerySet)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "number"],
+                condition=Q(number__isnull=False),
+                name="invoice_number_unique_per_business",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.DRAFT, number__isnull=True)
+                | (~Q(status=InvoiceStatus.DRAFT) & Q(number__isnull=False)),
+                name="invoice_numbered_unless_draft",
+            ),
+            models.CheckConstraint(condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"),
+            models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"),
+            models.CheckConstraint(condition=Q(amount_paid__gte=0), name="invoice_amount_paid_not_negative"),
+            models.CheckConstraint(condition=Q(amount_paid__lte=F("total")), name="invoice_no_overpayment"),
+            models.CheckConstraint(
+                condition=Q(balance_due=F("total") - F("amount_paid")), name="invoice_balance_is_total_minus_paid"
+            ),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="invoice_subtotal_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_total__gte=0) & Q(discount_total__lte=F("subtotal")),
+                name="invoice_discount_within_subtotal",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") - F("discount_total") + F("tax_total")),
+                name="invoice_total_adds_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="invoice_org_created"),
+            models.Index(fields=["organization", "status", "due_date"], name="invoice_org_status_due"),
+            models.Index(fields=["organization", "customer", "-created_at"], name="invoice_org_customer"),
+            models.Index(fields=["organization", "business", "-created_at"], name="invoice_org_business"),
+            models.Index(fields=["organization", "issue_date"], name="invoice_org_issue_date"),
+            models.Index(fields=["organization", "number"], name="invoice_org_number"),
+        ]
+
+    def __str__(self):
+        return self.number or f"Draft {str(self.pk)[:8]}"
+
+    @property
+    def is_draft(self):
+        return self.status == InvoiceStatus.DRAFT
+
+    def is_overdue_on(self, today) -> bool:
+        return self.status in OPEN_STATUSES and self.due_date < today
+
+
+class InvoiceItem(TenantModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    description = models.TextField(max_length=2000)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=15, decimal_places=4)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    line_net = models.DecimalField(**MONEY)
+    line_discount = models.DecimalField(**MONEY, default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_item_unique_position"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_item_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="invoice_item_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="invoice_item_tax_rate_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "invoice"], name="invoice_item_org_invoice")]
+
+    def __str__(self):
+        return self.description[:60]
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CARD = "card", "Card"
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    OTHER = "other", "Other"
+
+
+class Payment(TenantModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField()
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER)
+    reference = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    recorded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_by_api_key = models.ForeignKey(
+        "organizations.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_by_label = models.CharField(max_length=300, blank=True)
+    voided = models.BooleanField(default=False)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=500, blank=True)
+    voided_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    voided_by_label = models.CharField(max_length=300, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(voided=False) | Q(voided_at__isnull=False), name="payment_voided_has_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "invoice"], name="payment_org_invoice"),
+            models.Index(fields=["organization", "date"], name="payment_org_date"),
+            models.Index(fields=["organization", "-created_at"], name="payment_org_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.invoice.currency} on {self.date}"
+
+
+class NumberSequence(TenantModel):
+    """The gapless counter of a business (per year when the business resets yearly).
+    Locked with select_for_update in the transaction that issues an invoice."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="number_sequences")
+    year = models.PositiveSmallIntegerField(help_text="0 when the sequence never restarts.")
+    last_value = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["business", "year"], name="number_sequence_unique_year")]
+        indexes = [models.Index(fields=["organization", "business"], name="number_sequence_org_business")]
+
+    def __str__(self):
+        return f"{self.business} {self.year or 'all years'}: {self.last_value}"

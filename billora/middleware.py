@@ -1,0 +1,53 @@
+"""Request id and the one structured log line per request."""
+
+import logging
+import re
+import time
+import uuid
+
+from audit.context import RequestContext, bound_request_context
+
+logger = logging.getLogger("billora.requests")
+
+# An incoming id is honoured only if it is short and harmless in a log line or a header.
+_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        started = time.perf_counter()
+        context = RequestContext(
+            request_id=request.id,
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:500],
+        )
+        with bound_request_context(context):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request.id
+        self._log(request, response, started)
+        return response
+
+    def _log(self, request, response, started):
+        organization = getattr(request, "organization", None)
+        user = getattr(request, "user", None)
+        api_key = getattr(request, "api_key", None)
+        logger.info(
+            "request_id=%s method=%s path=%s status=%s duration_ms=%.1f org=%s user=%s api_key=%s",
+            request.id,
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            organization.slug if organization is not None else "-",
+            user.pk if user is not None and getattr(user, "is_authenticated", False) else "-",
+            api_key.prefix if api_key is not None else "-",
+        )

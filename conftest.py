@@ -1,0 +1,63 @@
+"""Test setup shared by the whole suite.
+
+* Celery runs eagerly in tests (integration tests that start a real worker switch it off).
+* ``postgres``-marked tests need PostgreSQL; on SQLite they are skipped with the reason shown,
+  unless ``BILLORA_REQUIRE_POSTGRES=1`` (CI), where running them on SQLite is an error.
+* ``redis``-marked tests need ``REDIS_URL``; ``BILLORA_REQUIRE_REDIS=1`` makes that mandatory.
+"""
+
+import os
+
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+
+import pytest
+from django.conf import settings
+
+
+def _is_postgres():
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    require_postgres = os.environ.get("BILLORA_REQUIRE_POSTGRES") == "1"
+    require_redis = os.environ.get("BILLORA_REQUIRE_REDIS") == "1"
+    if require_postgres and not _is_postgres():
+        raise pytest.UsageError("BILLORA_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL.")
+    if require_redis and not settings.REDIS_URL:
+        raise pytest.UsageError("BILLORA_REQUIRE_REDIS=1 but REDIS_URL is not set.")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    skip_redis = pytest.mark.skip(reason="needs Redis and a Celery worker: set REDIS_URL to run it")
+    for item in items:
+        if "postgres" in item.keywords and not _is_postgres():
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    from billora.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_media(settings, tmp_path):
+    # Password hashing at full strength makes every login in the suite slow; nothing is lost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,0 +1,98 @@
+from django.db import models
+from django.db.models import Q
+
+from organizations.tenancy import TenantManager, TenantModel
+
+
+def document_upload_to(document, filename):
+    return f"invoices/{document.organization_id}/{document.invoice_id}/v{document.invoice_version}-{filename}"
+
+
+class InvoiceDocument(TenantModel):
+    """The PDF of one invoice version. Fresh only while its version is the invoice's."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="documents")
+    invoice_version = models.PositiveIntegerField()
+    file = models.FileField(upload_to=document_upload_to, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-invoice_version"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "invoice_version"], name="invoice_document_unique_version"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "invoice", "-invoice_version"], name="document_org_invoice"),
+            models.Index(fields=["status", "created_at"], name="document_status_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} v{self.invoice_version} ({self.status})"
+
+    def is_fresh_for(self, invoice) -> bool:
+        return self.status == self.Status.READY and self.invoice_version == invoice.version
+
+    @property
+    def is_fresh(self) -> bool:
+        return self.is_fresh_for(self.invoice)
+
+
+class OutboundEmail(TenantModel):
+    """The outbox: one row per message, sent by a task; the row is the truth about delivery."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        INVITE = "invite", "Invite"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INVOICE)
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    invite = models.ForeignKey(
+        "organizations.Invite", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    reply_to = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    document_version = models.PositiveIntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    requested_by_label = models.CharField(max_length=300, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="invoice") | Q(invoice__isnull=False), name="outbound_email_invoice_has_invoice"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "invoice", "-created_at"], name="email_org_invoice"),
+            models.Index(fields=["status", "created_at"], name="email_status_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} -> {', '.join(self.to)} ({self.status})"

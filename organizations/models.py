@@ -1,0 +1,187 @@
+import hashlib
+import hmac
+import secrets
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from organizations.permissions import (
+    API_KEY_CAPABILITIES,
+    ApiKeyScope,
+    Role,
+    capabilities_for_role,
+)
+from organizations.tenancy import TenantModel
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})
+
+
+def validate_currency_code(value):
+    from babel.numbers import get_currency_precision, list_currencies
+
+    if value not in list_currencies():
+        raise ValidationError("“%(value)s” is not an ISO 4217 currency code.", params={"value": value})
+    get_currency_precision(value)  # every listed code has a precision; this would raise if not
+
+
+currency_code_validators = [RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code."), validate_currency_code]
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Organization(models.Model):
+    """The tenant. Not scoped itself: access to it goes through Membership."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    default_currency = models.CharField(max_length=3, default="EUR", validators=currency_code_validators)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_today(self):
+        """Today in the organization's time zone (overdue and payment dates use it)."""
+        return timezone.now().astimezone(self.tzinfo).date()
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user_per_org")]
+        indexes = [models.Index(fields=["organization", "role"])]
+        ordering = ["joined_at"]
+
+    def __str__(self):
+        return f"{self.user} ({self.role})"
+
+    @property
+    def capabilities(self):
+        return capabilities_for_role(self.role)
+
+
+INVITE_LIFETIME = timedelta(days=7)
+
+
+class Invite(TenantModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Only the hash of the emailed token is stored: a database leak does not leak invites.
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "email"])]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invite for {self.email}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        raw = secrets.token_urlsafe(32)
+        return raw, hash_token(raw)
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+API_KEY_PREFIX_LENGTH = 8
+
+
+class ApiKey(TenantModel):
+    name = models.CharField(max_length=100)
+    # The prefix is shown in lists and finds the row; only a hash of the whole key is kept.
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ_WRITE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate() -> tuple[str, str, str]:
+        """Return (raw key, prefix, hash). The raw key is shown once and never stored."""
+        prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
+        raw = f"bil_{prefix}_{secrets.token_urlsafe(32)}"
+        return raw, prefix, hash_token(raw)
+
+    @staticmethod
+    def prefix_of(raw: str) -> str | None:
+        parts = raw.split("_", 2)
+        if len(parts) != 3 or parts[0] != "bil" or len(parts[1]) != API_KEY_PREFIX_LENGTH:
+            return None
+        return parts[1]
+
+    def matches(self, raw: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, hash_token(raw))
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def capabilities(self):
+        return API_KEY_CAPABILITIES.get(self.scope, frozenset())
+
+    @property
+    def label(self) -> str:
+        return f"API key {self.name} ({self.prefix})"
