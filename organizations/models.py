@@ -185,3 +185,28 @@ class ApiKey(TenantModel):
     @property
     def label(self) -> str:
         return f"API key {self.name} ({self.prefix})"
+
+
+class IdempotencyKey(TenantModel):
+    """A POST's ``Idempotency-Key``, per API key, kept 24 hours (purged by a beat task).
+
+    The unique constraint makes concurrent duplicates safe: the second insert fails and the
+    request sees the first one ``in_flight`` (409) or ``completed`` (replayed)."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", "In flight"
+        COMPLETED = "completed", "Completed"
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_unique_per_api_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self):
+        return f"{self.key} ({self.state})"
