@@ -1,0 +1,210 @@
+"""Invoice arithmetic: billing-rules.md "Money" and "Totals", as pure functions.
+
+No ORM and no Django here: services feed validated Decimals in and store what comes out.
+Rule numbers in the docstrings refer to the numbered list in the "Totals" section.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision, is_currency
+
+DISCOUNT_NONE = "none"
+DISCOUNT_PERCENT = "percent"
+DISCOUNT_AMOUNT = "amount"
+
+STATUS_ISSUED = "issued"
+STATUS_PARTIALLY_PAID = "partially_paid"
+STATUS_PAID = "paid"
+
+# Tax rates are percents with up to 3 places; the breakdown keys them as e.g. Decimal("20.000").
+RATE_PLACES = Decimal("0.001")
+HUNDRED = Decimal(100)
+# 1e9 * 1e10 with 8 places, times a rate with 3 more, overflows the default 28 digits: never round silently.
+_PRECISION = 80
+
+
+class DiscountExceedsSubtotal(ValueError):  # noqa: N818 (name agreed in the billing interface)
+    """An amount discount larger than the subtotal (rule 3: refused, never clamped)."""
+
+
+@dataclass(frozen=True)
+class LineInput:
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    line_net: Decimal
+    line_discount: Decimal
+
+
+@dataclass(frozen=True)
+class TaxRow:
+    rate: Decimal
+    taxable_amount: Decimal
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    lines: tuple[LineAmounts, ...]  # same order as the input lines
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_breakdown: tuple[TaxRow, ...]  # one row per distinct rate, ascending by rate
+    tax_total: Decimal
+    total: Decimal
+
+
+def _decimal(value, name: str) -> Decimal:
+    """Money is Decimal, never float (Money rules): anything else is a programming error."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
+@lru_cache(maxsize=512)
+def currency_exponent(currency: str) -> int:
+    """Number of minor-unit places of an ISO 4217 currency, from Babel (EUR 2, JPY 0, KWD 3)."""
+    if not isinstance(currency, str) or not is_currency(currency):
+        raise ValueError(f"Unknown currency: {currency!r}")
+    return get_currency_precision(currency)
+
+
+def _unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def quantize_money(amount: Decimal, currency: str) -> Decimal:
+    """round_m: round to the currency's minor unit, ROUND_HALF_UP (Money rules)."""
+    with localcontext(prec=_PRECISION):
+        return _decimal(amount, "amount").quantize(_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def _normalize_rate(rate: Decimal) -> Decimal:
+    """One key per rate: "20", "20.0" and "20.000" all become Decimal("20.000") (rule 5)."""
+    rate = _decimal(rate, "tax_rate")
+    if not 0 <= rate <= HUNDRED:
+        raise ValueError(f"tax_rate must be between 0 and 100, got {rate}")
+    normalized = rate.quantize(RATE_PLACES)
+    if normalized != rate:
+        raise ValueError(f"tax_rate has more than 3 decimal places: {rate}")
+    return normalized
+
+
+def _discount_total(subtotal: Decimal, discount_type: str, value: Decimal, currency: str) -> Decimal:
+    """Rule 3: none 0, percent round_m(subtotal * v / 100), amount v (refused if > subtotal)."""
+    if discount_type == DISCOUNT_NONE:
+        return quantize_money(Decimal(0), currency)
+    value = _decimal(value, "discount_value")
+    if value < 0:
+        raise ValueError(f"discount_value must not be negative, got {value}")
+    if discount_type == DISCOUNT_PERCENT:
+        if value > HUNDRED:
+            raise ValueError(f"A percent discount must be at most 100, got {value}")
+        discount = quantize_money(subtotal * value / HUNDRED, currency)
+    elif discount_type == DISCOUNT_AMOUNT:
+        discount = quantize_money(value, currency)
+        if discount != value:
+            raise ValueError(f"discount_value {value} has more places than {currency} allows")
+    else:
+        raise ValueError(f"Unknown discount_type: {discount_type!r}")
+    if discount > subtotal:
+        raise DiscountExceedsSubtotal(f"The discount {discount} exceeds the subtotal {subtotal}.")
+    return discount
+
+
+def spread_minor_units(total: int, weights: Sequence[int]) -> list[int]:
+    """Rule 4: split `total` minor units over `weights` proportionally, by largest remainder.
+
+    Each share gets floor(total * w / sum); the units left over go one each to the largest
+    remainders, ties to the earlier index, so the shares add up to `total` exactly.
+    With 0 <= total <= sum(weights) no share exceeds its weight. All-zero weights give zeros.
+    """
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        if total:
+            raise ValueError("Cannot spread a non-zero amount over zero weights")
+        return [0] * len(weights)
+    shares, remainders = [], []
+    for weight in weights:
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
+        remainders.append(remainder)
+    left_over = total - sum(shares)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left_over]:
+        shares[index] += 1
+    return shares
+
+
+def compute_totals(
+    *, currency: str, lines: Sequence[LineInput], discount_type: str, discount_value: Decimal
+) -> InvoiceTotals:
+    """Rules 1-6 of "Totals": line nets, subtotal, discount, its spread, per-rate tax, total.
+
+    Every returned amount has exactly the currency's places (JPY "1500", EUR "12.50", KWD "1.250").
+    Raises DiscountExceedsSubtotal (a ValueError) for an amount discount above the subtotal,
+    ValueError for other impossible input, TypeError for a non-Decimal (e.g. float) value.
+    """
+    places = currency_exponent(currency)
+    with localcontext(prec=_PRECISION):
+        nets, rates = [], []
+        for line in lines:
+            quantity = _decimal(line.quantity, "quantity")
+            unit_price = _decimal(line.unit_price, "unit_price")
+            if quantity < 0 or unit_price < 0:
+                raise ValueError("quantity and unit_price must not be negative")
+            nets.append(quantize_money(quantity * unit_price, currency))  # rule 1
+            rates.append(_normalize_rate(line.tax_rate))
+        subtotal = quantize_money(sum(nets, Decimal(0)), currency)  # rule 2
+        discount_total = _discount_total(subtotal, discount_type, discount_value, currency)  # rule 3
+
+        # Rule 4 in integer minor units, so nothing can drift.
+        shares = spread_minor_units(int(discount_total.scaleb(places)), [int(net.scaleb(places)) for net in nets])
+        discounts = [quantize_money(Decimal(share).scaleb(-places), currency) for share in shares]
+
+        taxable_by_rate: dict[Decimal, Decimal] = {}
+        for net, discount, rate in zip(nets, discounts, rates, strict=True):
+            taxable_by_rate[rate] = taxable_by_rate.get(rate, Decimal(0)) + net - discount
+        breakdown = tuple(
+            TaxRow(
+                rate=rate,
+                taxable_amount=quantize_money(taxable, currency),
+                tax_amount=quantize_money(taxable * rate / HUNDRED, currency),  # rule 5
+            )
+            for rate, taxable in sorted(taxable_by_rate.items())
+        )
+        tax_total = quantize_money(sum((row.tax_amount for row in breakdown), Decimal(0)), currency)  # rule 6
+        total = quantize_money(subtotal - discount_total + tax_total, currency)
+    return InvoiceTotals(
+        lines=tuple(LineAmounts(line_net=n, line_discount=d) for n, d in zip(nets, discounts, strict=True)),
+        subtotal=subtotal,
+        discount_total=discount_total,
+        tax_breakdown=breakdown,
+        tax_total=tax_total,
+        total=total,
+    )
+
+
+def balance_and_status(*, total: Decimal, amount_paid: Decimal) -> tuple[Decimal, str]:
+    """Rule 7 and "Payments" step 4, for an issued (not void) invoice.
+
+    balance_due = total - amount_paid; status "paid" when the balance is 0, "partially_paid"
+    when something was paid, else "issued". Overpayment is never a valid state: ValueError.
+    """
+    total = _decimal(total, "total")
+    amount_paid = _decimal(amount_paid, "amount_paid")
+    if amount_paid < 0 or amount_paid > total:
+        raise ValueError(f"amount_paid {amount_paid} must be between 0 and the total {total}")
+    balance_due = total - amount_paid
+    if balance_due == 0:
+        return balance_due, STATUS_PAID
+    if amount_paid > 0:
+        return balance_due, STATUS_PARTIALLY_PAID
+    return balance_due, STATUS_ISSUED
