@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from organizations.tenancy import TenantModel
+from organizations.tenancy import TenantManager, TenantModel
 
 
 class ActorType(models.TextChoices):
@@ -15,8 +15,33 @@ class AppendOnlyError(Exception):
     """Audit entries are history: the application never updates or deletes them."""
 
 
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk writes would bypass the chain (``audit.services.record`` is the only way in) and
+    bulk updates or deletes would rewrite history: all refused."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+    def bulk_create(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries are appended one by one through audit.services.record().")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries cannot be changed.")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries cannot be changed.")
+
+
 class AuditEntry(TenantModel):
-    """One state change, hash-chained per organization (see ``audit.services``)."""
+    """One state change, hash-chained per organization (see ``audit.services``).
+
+    Append-only: ``save()`` of an existing entry, ``delete()`` and the queryset's bulk
+    writes raise ``AppendOnlyError``; on PostgreSQL a trigger also rejects UPDATE and DELETE
+    (migration 0002), so an organization with entries cannot be hard-deleted either.
+    """
 
     updated_at = None  # entries never change
     created_at = models.DateTimeField(default=timezone.now)  # part of the hash: set before insert
@@ -41,6 +66,8 @@ class AuditEntry(TenantModel):
     request_id = models.CharField(max_length=128, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    objects = TenantManager(AuditEntryQuerySet)
 
     class Meta:
         ordering = ["-sequence"]

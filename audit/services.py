@@ -1,10 +1,25 @@
-"""Recording audit entries: the one function every service calls."""
+"""Recording audit entries: the one function every service calls.
+
+Each organization's entries form a hash chain: ``hash = sha256(prev_hash + canonical JSON of
+the entry)``. Appends are serialised per organization by the row lock on its
+``AuditChainHead``, so concurrent writers queue up instead of forking the chain.
+
+Cost per entry (the audit log is on every write path, so it has to be cheap):
+
+* PostgreSQL, 2 queries: (1) create-or-lock the head and read it, (2) one statement that
+  inserts the entry and advances the head (a data-modifying CTE).
+* SQLite, 3 queries: the same, but SQLite has no data-modifying CTEs, so the insert and the
+  head update are separate. Writers there are serialised by ``BEGIN IMMEDIATE`` anyway.
+"""
 
 import hashlib
+import ipaddress
 import json
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models.sql import InsertQuery
+from django.utils import timezone
 
 from audit.context import get_request_context
 from audit.models import ActorType, AuditChainHead, AuditEntry
@@ -24,8 +39,11 @@ def _actor_fields(actor):
 
 
 def _json_default(value):
+    # Decimals (money) become exact strings, never floats; dates, UUIDs etc. their str().
     if isinstance(value, Decimal):
         return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     return str(value)
 
 
@@ -37,6 +55,7 @@ def normalize_changes(changes: dict | None) -> dict:
 
 
 def entry_hash(entry: AuditEntry) -> str:
+    """The entry's hash from its stored fields and ``prev_hash``; the verifier recomputes it."""
     payload = {
         "organization": str(entry.organization_id),
         "sequence": entry.sequence,
@@ -70,38 +89,100 @@ def record(
     target_id: str = "",
     target_label: str = "",
 ) -> AuditEntry:
-    """Append one entry to the organization's chain, inside the caller's transaction."""
+    """Append one entry to the organization's chain, inside the caller's transaction.
+
+    ``actor`` is a User, an ApiKey or None (system). IP, user agent and request id come from
+    the bound request context (see ``audit.context``). The entry is written in the caller's
+    transaction: if the caller rolls back, the entry and the chain head roll back with it.
+    """
     context = get_request_context()
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target_id or str(target.pk)
         target_label = target_label or str(target)
-    with transaction.atomic():
-        head = _locked_head(organization)
-        entry = AuditEntry(
-            organization=organization,
-            sequence=head.length + 1,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=target_label[:300],
-            changes=normalize_changes(changes),
-            ip=context.ip,
-            user_agent=context.user_agent,
-            request_id=context.request_id,
-            support_access=context.support_access,
-            prev_hash=head.last_hash,
-            **_actor_fields(actor),
-        )
-        entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=head.pk).update(length=entry.sequence, last_hash=entry.hash)
+    entry = AuditEntry(
+        organization_id=organization.pk,
+        action=action,
+        target_type=target_type[:64],
+        target_id=str(target_id)[:64],
+        target_label=target_label[:300],
+        changes=normalize_changes(changes),
+        ip=_normalize_ip(context.ip),
+        user_agent=context.user_agent[:500],
+        request_id=context.request_id[:128],
+        support_access=context.support_access,
+        **_actor_fields(actor),
+    )
+    entry.organization = organization  # avoid a lazy load when the caller reads it
+    using = router.db_for_write(AuditEntry)
+    # savepoint=False: inside the caller's transaction a savepoint would only add two
+    # queries; a failure here must abort the caller's transaction anyway.
+    with transaction.atomic(using=using, savepoint=False):
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            length, last_hash, now = _lock_head(cursor, organization.pk)
+            # Stamped under the lock, so times never go backwards along the chain (the
+            # verifier checks that); PostgreSQL's clock keeps app servers' skew out of it.
+            entry.created_at = now or timezone.now()
+            entry.sequence = length + 1
+            entry.prev_hash = last_hash
+            entry.hash = entry_hash(entry)
+            _append(cursor, connection, entry)
+    entry._state.adding = False
+    entry._state.db = using
     return entry
 
 
-def _locked_head(organization) -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(organization=organization).first()
-    if head is None:
-        AuditChainHead.objects.get_or_create(organization=organization)
-        head = AuditChainHead.objects.select_for_update().get(organization=organization)
-    return head
+def _lock_head(cursor, organization_id):
+    """Create the organization's chain head if it is missing, lock it, and return
+    (length, last hash, database clock or None).
+
+    One upsert does all three, race-free: a concurrent first writer inserts the row, the other
+    waits on it and then takes the ``DO UPDATE`` branch. The no-op ``DO UPDATE`` row-locks the
+    head like ``SELECT ... FOR UPDATE`` would, and on PostgreSQL READ COMMITTED it acts on (and
+    returns) the newest committed version after waiting, so two writers never read the same
+    head and the chain cannot fork.
+    """
+    table = cursor.db.ops.quote_name(AuditChainHead._meta.db_table)
+    clock = "clock_timestamp()" if cursor.db.vendor == "postgresql" else "NULL"
+    # Only our own table name and a fixed function are formatted in; values are parameters.
+    cursor.execute(
+        f"INSERT INTO {table} (organization_id, length, last_hash) VALUES (%s, 0, %s) "  # noqa: S608
+        f"ON CONFLICT (organization_id) DO UPDATE SET length = {table}.length "
+        f"RETURNING length, last_hash, {clock}",
+        [_db_uuid(cursor, organization_id), GENESIS_HASH],
+    )
+    return cursor.fetchone()
+
+
+def _append(cursor, connection, entry):
+    """Insert ``entry`` and move the head to it (the head is locked by ``_lock_head``)."""
+    query = InsertQuery(AuditEntry)
+    query.insert_values(AuditEntry._meta.concrete_fields, [entry])
+    ((insert_sql, insert_params),) = query.get_compiler(connection=connection).as_sql()
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    update_sql = f"UPDATE {table} SET length = %s, last_hash = %s WHERE organization_id = %s"  # noqa: S608
+    update_params = [entry.sequence, entry.hash, _db_uuid(cursor, entry.organization_id)]
+    if connection.vendor == "postgresql":
+        # A data-modifying CTE runs even though the outer statement does not read it: one
+        # round trip for both writes.
+        cursor.execute(f"WITH e AS ({insert_sql} RETURNING 1) {update_sql}", [*insert_params, *update_params])
+    else:
+        cursor.execute(insert_sql, insert_params)
+        cursor.execute(update_sql, update_params)
+
+
+def _db_uuid(cursor, value):
+    # UUIDs are stored natively on PostgreSQL and as 32 hex characters on SQLite.
+    return AuditChainHead._meta.pk.get_db_prep_value(value, cursor.db)
+
+
+def _normalize_ip(value):
+    """The canonical text of the address, as the database will give it back (PostgreSQL's
+    ``inet`` rewrites IPv6 spellings), so the stored entry hashes the same; None if invalid."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
