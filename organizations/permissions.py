@@ -28,6 +28,7 @@ class Capability:
     API_KEYS_MANAGE = "api_keys.manage"
     OWNERS_MANAGE = "owners.manage"  # change or remove owners
     ORGANIZATION_MANAGE = "organization.manage"  # rename / delete the organization
+    SETTINGS_MANAGE = "settings.manage"  # the organization's time zone and default currency
 
 
 _VIEWER = frozenset({Capability.READ})
@@ -37,6 +38,7 @@ _ADMIN = _MEMBER | {
     Capability.BUSINESSES_MANAGE,
     Capability.MEMBERS_MANAGE,
     Capability.API_KEYS_MANAGE,
+    Capability.SETTINGS_MANAGE,
 }
 _OWNER = _ADMIN | {Capability.OWNERS_MANAGE, Capability.ORGANIZATION_MANAGE}
 

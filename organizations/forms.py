@@ -1,0 +1,152 @@
+"""Forms of the organizations app, and the scope-safe model choice field every app's forms use."""
+
+import zoneinfo
+
+from django import forms
+from django.core.exceptions import ImproperlyConfigured
+from django_scopes.manager import DisabledQuerySet
+
+from organizations.models import Organization, currency_code_validators, validate_time_zone
+from organizations.permissions import ApiKeyScope, Role
+from organizations.tenancy import current_organization
+
+
+class _TenantQuerysetMixin:
+    """The queryset is built when it is used (inside the request's scope), never at import or
+    at form-class creation, and is always filtered by the organization explicitly: an id from
+    another organization is "not one of the available choices", exactly like an unknown id.
+
+    The organization comes from ``bind(organization)`` (``TenantFormMixin`` does it) or else
+    from the open tenant scope."""
+
+    def __init__(self, model, *, limit=None, **kwargs):
+        self.tenant_model = model
+        self.limit = limit  # optional callable(queryset) -> queryset, e.g. only active rows
+        self._organization = None
+        super().__init__(queryset=None, **kwargs)
+
+    def bind(self, organization):
+        self._organization = organization
+
+    @property
+    def organization(self):
+        organization = self._organization or current_organization()
+        if organization is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} for {self.tenant_model.__name__} needs an organization: "
+                "bind() it or use it inside organization_scope()."
+            )
+        return organization
+
+    def _get_queryset(self):
+        explicit = self._queryset
+        if explicit is not None and not isinstance(explicit, DisabledQuerySet):
+            queryset = explicit
+        else:
+            queryset = self.tenant_model.objects.all()
+        queryset = queryset.filter(organization=self.organization)
+        limit_choices_to = self.get_limit_choices_to()
+        if limit_choices_to:
+            queryset = queryset.complex_filter(limit_choices_to)
+        if self.limit is not None:
+            queryset = self.limit(queryset)
+        return queryset
+
+    def _set_queryset(self, queryset):
+        # Unlike Django's setter, never evaluate anything here (this may run outside a scope).
+        self._queryset = queryset
+        self.widget.choices = self.choices
+
+    queryset = property(_get_queryset, _set_queryset)
+
+    def __deepcopy__(self, memo):
+        # Django's version touches ``self.queryset``; ours must stay lazy until rendering.
+        result = super(forms.ModelChoiceField, self).__deepcopy__(memo)
+        result._queryset = self._queryset
+        result.widget.choices = result.choices
+        return result
+
+
+class TenantModelChoiceField(_TenantQuerysetMixin, forms.ModelChoiceField):
+    """``customer = TenantModelChoiceField(Customer)``: choices and lookups stay inside the
+    organization, the queryset is evaluated lazily inside the request scope."""
+
+
+class TenantModelMultipleChoiceField(_TenantQuerysetMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
+class TenantFormMixin:
+    """``Form(data, organization=org)``: binds every tenant choice field to that organization."""
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        for field in self.fields.values():
+            if isinstance(field, _TenantQuerysetMixin):
+                field.bind(organization)
+
+
+# --- The organizations app's own forms ------------------------------------------------------
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
+
+
+class CurrencyCodeField(forms.CharField):
+    """An ISO 4217 code; "eur" is accepted as "EUR" before the validators run."""
+
+    default_validators = currency_code_validators
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("help_text", "ISO 4217 code, e.g. EUR, USD, JPY.")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).upper()
+
+
+class OrganizationCreateForm(forms.Form):
+    name = forms.CharField(max_length=200, strip=True)
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC", validators=[validate_time_zone])
+    default_currency = CurrencyCodeField(initial="EUR")
+
+
+class OrganizationSettingsForm(OrganizationCreateForm):
+    """Renaming is for owners only; admins see the name field disabled."""
+
+    def __init__(self, *args, organization: Organization, can_rename: bool, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": organization.name,
+                "time_zone": organization.time_zone,
+                "default_currency": organization.default_currency,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if not can_rename:
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = "Only an owner can rename the organization."
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, can_invite_owners: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_invite_owners:
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class RoleChangeForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, strip=True, help_text="Where the key is used, e.g. “accounting sync”.")
+    scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ_ONLY, widget=forms.RadioSelect)
