@@ -1,0 +1,76 @@
+"""Invoice numbers (billing-rules.md "Numbering"): per business, unique and gapless.
+
+The number is drawn in the transaction that issues the invoice, from the business's
+``NumberSequence`` row locked with ``select_for_update``: concurrent issues of one business
+queue on that lock, so N of them get N consecutive numbers and a rollback returns its number.
+"""
+
+import re
+import string
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from billing.models import NumberSequence
+
+TOKENS = ("YYYY", "YY", "MM", "SEQ")
+MAX_NUMBER_LENGTH = 64  # Invoice.number
+
+
+def format_number(number_format: str, *, sequence: int, width: int, on_date: date) -> str:
+    """``INV-{YYYY}-{SEQ}`` with width 4 on 2026-11-25, sequence 7 -> ``INV-2026-0007``."""
+    values = {
+        "YYYY": f"{on_date.year:04d}",
+        "YY": f"{on_date.year % 100:02d}",
+        "MM": f"{on_date.month:02d}",
+        "SEQ": str(sequence).zfill(width),
+    }
+    return re.sub(r"\{(YYYY|YY|MM|SEQ)\}", lambda match: values[match.group(1)], number_format)
+
+
+def number_format_errors(number_format: str, *, yearly_reset: bool) -> list[str]:
+    """Messages for a format that could not produce unique, well-formed numbers."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(number_format) if field is not None]
+    except ValueError:
+        return ["Use braces only around the tokens {YYYY}, {YY}, {MM} and {SEQ}."]
+    unknown = sorted({field for field in fields if field not in TOKENS})
+    if unknown:
+        return [
+            f"Unknown token {{{unknown[0]}}}: use {{YYYY}}, {{YY}}, {{MM}} and {{SEQ}}.",
+        ]
+    if fields.count("SEQ") != 1:
+        return ["The format must contain {SEQ} exactly once."]
+    if yearly_reset and "YYYY" not in fields and "YY" not in fields:
+        # Without the year, a sequence that restarts every year would repeat last year's numbers.
+        return ["A sequence that restarts every year needs {YYYY} or {YY} in the format."]
+    return []
+
+
+def next_number(business, *, on_date: date) -> str:
+    """Draw the next number of ``business``; call inside the issuing transaction."""
+    year = on_date.year if business.invoice_number_yearly_reset else 0
+    sequence = _locked_sequence(business, year)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value", "updated_at"])
+    return format_number(
+        business.invoice_number_format,
+        sequence=sequence.last_value,
+        width=business.invoice_number_width,
+        on_date=on_date,
+    )
+
+
+def _locked_sequence(business, year: int) -> NumberSequence:
+    lookup = {"organization_id": business.organization_id, "business": business, "year": year}
+    sequence = NumberSequence.objects.select_for_update().filter(**lookup).first()
+    if sequence is not None:
+        return sequence
+    # First number of this business (or year): create the row; a concurrent creator makes
+    # ours fail on the unique constraint, and then we queue on its row like everyone else.
+    try:
+        with transaction.atomic():
+            NumberSequence.objects.create(organization_id=business.organization_id, business=business, year=year)
+    except IntegrityError:
+        pass
+    return NumberSequence.objects.select_for_update().get(**lookup)

@@ -1,0 +1,8 @@
+"""Signals billing exposes to the apps above it (billing never imports documents)."""
+
+import django.dispatch
+
+# Sent after commit whenever an invoice's printed content changed (and on create), with
+# kwargs ``organization``, ``invoice_id`` and ``version``. The documents app connects a
+# receiver in its AppConfig.ready to mark older documents stale and render a fresh one.
+invoice_version_changed = django.dispatch.Signal()
