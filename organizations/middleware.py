@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import Resolver404, resolve
 
+from audit.context import bound_request_context
 from organizations.selectors import membership_for
 from organizations.tenancy import all_tenants, organization_scope
 
@@ -29,7 +30,8 @@ class TenantScopeMiddleware:
 
         if match.app_name == "admin" or match.namespace == "admin":
             if request.user.is_authenticated and request.user.is_staff:
-                with all_tenants():
+                # Whatever staff change through the admin is audited as support access.
+                with all_tenants(), bound_request_context(support_access=True):
                     return self._render_inside(self.get_response(request))
             return self.get_response(request)
 

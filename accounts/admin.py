@@ -1,0 +1,84 @@
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+
+from accounts.models import User
+from billora.admin_site import ReadOnlyTabularInline, SupportPermissionsMixin
+from organizations.models import Membership
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+        field_classes = {"email": forms.EmailField}
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes = {}
+
+
+class MembershipOfUserInline(ReadOnlyTabularInline):
+    model = Membership
+    fk_name = "user"
+    fields = ("organization", "role", "joined_at")
+    readonly_fields = fields
+    verbose_name_plural = "memberships"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organization", "user")
+
+
+@admin.register(User)
+class UserAdmin(SupportPermissionsMixin, DjangoUserAdmin):
+    """Email is the login; there is no username. Staff can look, superusers (Django
+    permissions) can change accounts; nobody deletes one here: deleting a user would drop their
+    memberships (perhaps an organization's last owner) with no audit entry; deactivate instead."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("full_name",)}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("email", "full_name", "is_active", "is_staff", "is_superuser", "date_joined", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    date_hierarchy = "date_joined"
+    inlines = (MembershipOfUserInline,)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# The two admins other apps register, adjusted: every staff user can look (changes keep
+# Django's permissions), and the changelists run a constant number of queries.
+admin.site.unregister(EmailAddress)
+admin.site.unregister(Group)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(SupportPermissionsMixin, AllauthEmailAddressAdmin):
+    list_select_related = ("user",)
+
+    @admin.action(description="Mark selected email addresses as verified", permissions=["change"])
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)
+
+
+@admin.register(Group)
+class GroupAdmin(SupportPermissionsMixin, DjangoGroupAdmin):
+    pass

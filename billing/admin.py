@@ -1,0 +1,196 @@
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from audit.models import AuditEntry
+from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence, Payment
+from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline
+
+TENANT_TIMES = ("organization", "created_at", "updated_at")
+
+
+@admin.register(Business)
+class BusinessAdmin(ReadOnlyAdmin):
+    list_display = ("name", "organization", "legal_name", "email", "default_currency", "invoice_number_format")
+    list_filter = ("default_currency", "organization")
+    list_select_related = ("organization",)
+    search_fields = ("name", "legal_name", "email", "tax_id", "organization__name", "organization__slug")
+    date_hierarchy = "created_at"
+    readonly_fields = TENANT_TIMES
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ("name", "email", "organization", "currency", "archived", "created_at")
+    list_filter = ("archived", "currency", "organization")
+    list_select_related = ("organization",)
+    search_fields = ("name", "email", "tax_id", "organization__name", "organization__slug")
+    date_hierarchy = "created_at"
+    readonly_fields = TENANT_TIMES
+
+
+class InvoiceItemInline(ReadOnlyTabularInline):
+    model = InvoiceItem
+    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "line_net", "line_discount")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class PaymentInline(ReadOnlyTabularInline):
+    model = Payment
+    fields = ("date", "amount", "method", "reference", "recorded_by_label", "voided", "void_reason", "voided_by_label")
+    readonly_fields = fields
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(BigTableAdmin):
+    """View-only: money, status, number, snapshots and version are written by the billing
+    services alone (calc, numbering, audit). Support acts through the actions."""
+
+    list_display = (
+        "__str__",
+        "organization",
+        "customer",
+        "business",
+        "status",
+        "currency",
+        "total",
+        "balance_due",
+        "issue_date",
+        "due_date",
+        "version",
+    )
+    list_filter = ("status", "currency", "organization")
+    list_select_related = ("organization", "customer", "business")
+    search_fields = (
+        "number",
+        "customer__name",
+        "customer__email",
+        "organization__name",
+        "organization__slug",
+    )
+    date_hierarchy = "issue_date"
+    autocomplete_fields = ("customer", "business")
+    raw_id_fields = ("created_by_user", "created_by_api_key")
+    fieldsets = (
+        (None, {"fields": ("organization", "number", "status", "version", "business", "customer", "currency")}),
+        ("Dates", {"fields": ("issue_date", "due_date", "issued_at", "sent_at", "voided_at")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "discount_type",
+                    "discount_value",
+                    "subtotal",
+                    "discount_total",
+                    "tax_total",
+                    "total",
+                    "amount_paid",
+                    "balance_due",
+                    "tax_breakdown",
+                )
+            },
+        ),
+        ("Text", {"fields": ("notes", "terms")}),
+        ("Snapshots (as issued)", {"classes": ("collapse",), "fields": ("business_snapshot", "customer_snapshot")}),
+        ("Origin", {"fields": ("created_by_user", "created_by_api_key", "created_at", "updated_at")}),
+        ("Audit trail", {"fields": ("audit_trail",)}),
+    )
+    readonly_fields = ("organization", "created_at", "updated_at", "audit_trail")
+
+    def get_inlines(self, request, obj):
+        # documents sits above billing, so billing's domain code never imports it; this support
+        # page shows an invoice whole, PDFs and emails included.
+        from documents.admin import InvoiceDocumentInline, OutboundEmailInline
+
+        return (InvoiceItemInline, PaymentInline, InvoiceDocumentInline, OutboundEmailInline)
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj):
+        """The entries about this invoice and its payments, newest first."""
+        payment_ids = [str(pk) for pk in Payment.objects.filter(invoice=obj).values_list("pk", flat=True)]
+        entries = (
+            AuditEntry.objects.filter(organization_id=obj.organization_id)
+            .filter(
+                Q(target_type="invoice", target_id=str(obj.pk)) | Q(target_type="payment", target_id__in=payment_ids)
+            )
+            .order_by("-sequence")
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:audit_auditentry_change", args=[entry.pk]),
+                    entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    entry.action,
+                    entry.actor_label,
+                    "support" if entry.support_access else "",
+                    ", ".join(sorted(entry.changes)) if isinstance(entry.changes, dict) else "",
+                )
+                for entry in entries
+            ),
+        )
+        if not rows:
+            return "No audit entries."
+        return format_html(
+            "<table><thead><tr><th>time</th><th>action</th><th>actor</th><th></th><th>changed</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+
+@admin.register(InvoiceItem)
+class InvoiceItemAdmin(BigTableAdmin):
+    list_display = ("__str__", "invoice", "organization", "position", "quantity", "unit_price", "tax_rate", "line_net")
+    list_select_related = ("invoice", "organization")
+    list_filter = ("organization",)
+    search_fields = ("description", "invoice__number", "organization__slug")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("invoice",)
+    readonly_fields = TENANT_TIMES
+
+
+@admin.register(Payment)
+class PaymentAdmin(BigTableAdmin):
+    list_display = (
+        "invoice",
+        "organization",
+        "amount",
+        "currency",
+        "date",
+        "method",
+        "reference",
+        "recorded_by_label",
+        "voided",
+    )
+    list_filter = ("voided", "method", "organization")
+    list_select_related = ("invoice", "organization")
+    search_fields = (
+        "invoice__number",
+        "reference",
+        "invoice__customer__name",
+        "invoice__customer__email",
+        "organization__slug",
+    )
+    date_hierarchy = "date"
+    raw_id_fields = ("invoice", "recorded_by_user", "recorded_by_api_key", "voided_by_user")
+    readonly_fields = TENANT_TIMES
+
+    @admin.display(description="currency", ordering="invoice__currency")
+    def currency(self, obj):
+        return obj.invoice.currency
+
+    def get_queryset(self, request):
+        # __str__ (and the change page title) read invoice.currency.
+        return super().get_queryset(request).select_related("invoice")
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(ReadOnlyAdmin):
+    list_display = ("business", "organization", "year", "last_value")
+    list_select_related = ("business", "organization")
+    list_filter = ("organization",)
+    search_fields = ("business__name", "organization__slug")
+    readonly_fields = TENANT_TIMES

@@ -1,0 +1,91 @@
+"""The support admin: branding, login through allauth, and the base classes every admin uses.
+
+Support staff (``is_staff``) look at every organization's data inside the named all-tenants
+scope, which ``organizations.middleware`` opens for the admin and for staff only. They change
+nothing behind the billing rules' back: tenant data is view-only here, and the few things
+support may do (re-render a PDF, resend an invoice, void a payment, revoke an API key) are
+admin actions that call the owning app's service, audited with the staff user as actor and
+``support_access=True``.
+"""
+
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.shortcuts import redirect
+
+
+def is_support_staff(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+class SupportPermissionsMixin:
+    """Every staff user may view; ``@admin.action(permissions=["support"])`` gates the actions."""
+
+    def has_module_permission(self, request):
+        return is_support_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_support_staff(request.user)
+
+    def has_support_permission(self, request):
+        return is_support_staff(request.user)
+
+
+class ReadOnlyAdmin(SupportPermissionsMixin, admin.ModelAdmin):
+    """Tenant data: a change page is a view page, there is no add, change or delete.
+
+    Writes would skip the services (validation, version bumps, audit entries), so the only
+    way to change anything from the admin is an action that calls a service."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BigTableAdmin(ReadOnlyAdmin):
+    """Tables that grow without bound: never count the whole table for the changelist."""
+
+    show_full_result_count = False
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_view_permission(self, request, obj=None):
+        return is_support_staff(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _password_change_elsewhere(request, extra_context=None):
+    # Passwords change through allauth (its validators, notifications and reauthentication).
+    return redirect("account_change_password")
+
+
+def configure_site(site) -> None:
+    site.site_header = settings.ADMIN_SITE_HEADER
+    site.site_title = settings.ADMIN_SITE_HEADER
+    site.index_title = "Every organization, read-only; changes go through actions"
+    site.site_url = "/"  # "View site": back to the app
+    # Django's admin login form has no rate limits; allauth's login has. Anonymous visitors are
+    # sent there (with ?next=), a logged-in non-staff user gets 403 instead of a redirect loop.
+    site.login = secure_admin_login(site.login)
+    site.password_change = _password_change_elsewhere
+
+
+configure_site(admin.site)
