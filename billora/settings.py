@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "billora.api.schema.BilloraAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["organizations.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("API_THROTTLE_RATE", default="120/minute")},
     "EXCEPTION_HANDLER": "billora.api.exceptions.exception_handler",
@@ -247,6 +247,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "DocumentStatusEnum": "documents.api.DOCUMENT_STATES",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------

@@ -1,14 +1,30 @@
-"""API v1 routes. Each app registers its viewsets on the one router here."""
+"""API v1 routes: every viewset is registered on the one router here.
+
+The project package may import every app; the apps do not import each other upward (the
+invoice viewset registered here is documents' subclass of billing's, see documents/api.py).
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from audit.api import AuditEventViewSet
+from billing.api.viewsets import BusinessViewSet, CustomerViewSet, PaymentViewSet
+from billora.api.views import PingView
+from documents.api import InvoiceViewSet
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.include_format_suffixes = False
+router.register("businesses", BusinessViewSet, basename="business")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("ping/", PingView.as_view(), name="api-ping"),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,313 @@
+"""Billing API serializers: they translate JSON to the services' input and models to JSON.
+
+The rules (precision, bounds, states) live in ``billing.validation`` and ``billing.services``;
+serializers only check the JSON shape: decimals must arrive as strings, ids must be UUIDs of
+the key's organization, and money goes out with exactly its currency's places.
+"""
+
+import uuid
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing.calc import quantize_money
+from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, Payment, PaymentMethod
+
+DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+NOT_FOUND = "Object does not exist."
+
+
+def plain_decimal(value) -> str | None:
+    """A stored decimal as the shortest plain string: 12.5000 -> "12.5", 100 -> "100"."""
+    if value is None:
+        return None
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def money_text(value, currency) -> str | None:
+    """Exactly the currency's minor-unit places: JPY "1500", EUR "12.50", KWD "1.250"."""
+    if value is None:
+        return None
+    return str(quantize_money(Decimal(value), currency))
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": DECIMAL_PATTERN, "example": "12.50", "maxLength": 40}
+)
+class DecimalStringField(serializers.Field):
+    """A decimal that travels as a JSON string. JSON numbers are refused: a binary float cannot
+    hold money exactly. The text is parsed (places, bounds) by ``billing.validation``."""
+
+    default_error_messages = {
+        "not_a_string": 'Send decimals as strings (e.g. "12.50"), not JSON numbers.',
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return data
+
+    def to_representation(self, value):
+        return plain_decimal(value)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1234.50"})
+class MoneyField(serializers.Field):
+    """Money, formatted with exactly the places of the currency found at ``currency_path``
+    on the object (``"currency"`` on an invoice, ``"invoice.currency"`` on a payment)."""
+
+    def __init__(self, currency_path="currency", **kwargs):
+        kwargs["read_only"] = True
+        self.currency_path = currency_path.split(".")
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        currency = instance
+        for name in self.currency_path:
+            currency = getattr(currency, name)
+        return value, currency
+
+    def to_representation(self, value):
+        amount, currency = value
+        return money_text(amount, currency)
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class TenantRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id in the body, looked up in the key's organization only: an unknown id and another
+    organization's id get the same message (no existence leak)."""
+
+    default_error_messages = {
+        "does_not_exist": NOT_FOUND,
+        "incorrect_type": "Must be an id (UUID string).",
+    }
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        organization = self.context["view"].organization
+        return self.model.objects.filter(organization=organization)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            uuid.UUID(data)
+        except ValueError:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+# --- businesses and customers ------------------------------------------------------------------
+
+
+class BusinessSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Business
+        fields = [
+            "id",
+            "name",
+            "legal_name",
+            "email",
+            "phone",
+            "address",
+            "tax_id",
+            "default_currency",
+            "payment_terms_days",
+            "invoice_number_format",
+            "invoice_number_width",
+            "invoice_number_yearly_reset",
+            "default_notes",
+            "default_terms",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"default_currency": {"required": False}}
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "billing_address",
+            "tax_id",
+            "currency",
+            "notes",
+            "archived",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"currency": {"required": False}}
+
+
+# --- invoices ------------------------------------------------------------------------------------
+
+
+class InvoiceItemSerializer(serializers.ModelSerializer):
+    quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
+    unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
+    tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
+    line_total = MoneyField(source="line_net", currency_path="invoice.currency", help_text="quantity x unit_price")
+
+    class Meta:
+        model = InvoiceItem
+        fields = ["id", "description", "quantity", "unit_price", "tax_rate", "line_total"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
+
+
+class TaxRowSerializer(serializers.Serializer):
+    rate = serializers.CharField(help_text="Percent.")
+    taxable_amount = serializers.CharField()
+    tax_amount = serializers.CharField()
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    """POST and PATCH bodies, and every invoice in a response."""
+
+    business = TenantRelatedField(Business)
+    customer = TenantRelatedField(Customer)
+    currency = serializers.CharField(required=False, max_length=3, help_text="Default: the business's currency.")
+    issue_date = serializers.DateField(required=False, help_text="Default: today.")
+    due_date = serializers.DateField(required=False, help_text="Default: issue date + the business's payment terms.")
+    discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
+    discount_value = DecimalStringField(
+        required=False, help_text="Percent (0 to 100) or an amount in the invoice's currency."
+    )
+    items = InvoiceItemSerializer(many=True, required=False, help_text="On PATCH, replaces the whole list.")
+    is_overdue = serializers.SerializerMethodField()
+    subtotal = MoneyField()
+    discount_total = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField()
+    amount_paid = MoneyField()
+    balance_due = MoneyField()
+    tax_breakdown = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "status",
+            "is_overdue",
+            "version",
+            "business",
+            "customer",
+            "currency",
+            "issue_date",
+            "due_date",
+            "discount_type",
+            "discount_value",
+            "notes",
+            "terms",
+            "items",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "balance_due",
+            "tax_breakdown",
+            "issued_at",
+            "sent_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "number", "status", "version", "issued_at", "sent_at", "created_at", "updated_at"]
+        extra_kwargs = {
+            "notes": {"required": False, "allow_blank": True, "trim_whitespace": False},
+            "terms": {"required": False, "allow_blank": True, "trim_whitespace": False},
+        }
+
+    def get_is_overdue(self, invoice) -> bool:
+        annotated = getattr(invoice, "is_overdue", None)
+        if annotated is not None:
+            return bool(annotated)
+        return invoice.is_overdue_on(self.context["view"].organization.local_today())
+
+    @extend_schema_field(TaxRowSerializer(many=True))
+    def get_tax_breakdown(self, invoice):
+        return [
+            {
+                "rate": plain_decimal(row["rate"]),
+                "taxable_amount": money_text(row["taxable_amount"], invoice.currency),
+                "tax_amount": money_text(row["tax_amount"], invoice.currency),
+            }
+            for row in invoice.tax_breakdown or []
+        ]
+
+    def to_representation(self, invoice):
+        data = super().to_representation(invoice)
+        if invoice.discount_type == DiscountType.AMOUNT:
+            data["discount_value"] = money_text(invoice.discount_value, invoice.currency)
+        return data
+
+    def service_data(self) -> dict:
+        """The validated body as the services take it: ids, plain strings, items as dicts."""
+        data = dict(self.validated_data)
+        for field in ("business", "customer"):
+            if field in data:
+                data[field] = data[field].pk
+        if "items" in data:
+            data["items"] = [dict(item) for item in data["items"]]
+        return data
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    invoice = TenantRelatedField(Invoice)
+    amount = DecimalStringField(help_text="> 0 and at most the balance due, in the invoice's currency.")
+    date = serializers.DateField(required=False, help_text="Default: today; never in the future.")
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    recorded_by = serializers.CharField(source="recorded_by_label", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "invoice",
+            "amount",
+            "date",
+            "method",
+            "reference",
+            "note",
+            "voided",
+            "voided_at",
+            "void_reason",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "voided", "voided_at", "void_reason", "recorded_by", "created_at"]
+        extra_kwargs = {
+            "reference": {"required": False, "allow_blank": True},
+            "note": {"required": False, "allow_blank": True},
+        }
+
+    def to_representation(self, payment):
+        data = super().to_representation(payment)
+        data["amount"] = money_text(payment.amount, payment.invoice.currency)
+        return data
+
+
+class PaymentVoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the payment is void (kept with it).")
+
+
+@extend_schema_field(OpenApiTypes.NONE)
+class EmptyBody(serializers.Serializer):
+    """Actions that take no body."""

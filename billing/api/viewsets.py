@@ -1,0 +1,230 @@
+"""Billing API v1 viewsets (api.md, Resources). Thin: every write is one service call.
+
+Permissions: reads need ``organization.read``; every write here needs ``billing.write``, the
+capability of a ``read_write`` key (HasCapability's default for unsafe methods). api.md gives
+``read_write`` keys every write it lists, business profiles and voiding included.
+"""
+
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
+from rest_framework.response import Response
+
+from billing import services
+from billing.api.filters import CustomerFilter, InvoiceFilter, PaymentFilter
+from billing.api.serializers import (
+    BusinessSerializer,
+    CustomerSerializer,
+    InvoiceSerializer,
+    PaymentSerializer,
+    PaymentVoidSerializer,
+)
+from billing.models import Business, Customer, Invoice, InvoiceItem, Payment
+from billora.api.viewsets import ApiViewSet, StableOrderingFilter
+
+FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+
+
+class _ServiceWritesMixin:
+    """Create and partial update through a service; the response is re-read like a GET."""
+
+    create_service = ""  # names in billing.services, looked up per call
+    update_service = ""
+    id_argument = ""
+
+    def service_data(self, serializer):
+        return dict(serializer.validated_data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = getattr(services, self.create_service)(
+            organization=self.organization, actor=request.auth, data=self.service_data(serializer)
+        )
+        return Response(self.read_back(obj), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()  # another organization's id -> 404 before the body is read
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        obj = getattr(services, self.update_service)(
+            organization=self.organization,
+            actor=request.auth,
+            data=self.service_data(serializer),
+            **{self.id_argument: instance.pk},
+        )
+        return Response(self.read_back(obj))
+
+    def read_back(self, obj):
+        """The object as GET returns it (annotations and prefetches included)."""
+        return self.get_serializer(self.get_queryset().get(pk=obj.pk)).data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List business profiles"),
+    create=extend_schema(summary="Create a business profile"),
+    retrieve=extend_schema(summary="Get a business profile"),
+    partial_update=extend_schema(summary="Edit a business profile"),
+)
+class BusinessViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    model = Business
+    serializer_class = BusinessSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = FILTER_BACKENDS
+    search_fields = ["name", "legal_name", "email"]
+    ordering_fields = ["created_at", "name"]
+    ordering = ["-created_at"]
+    create_service = "business_create"
+    update_service = "business_update"
+    id_argument = "business_id"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List customers"),
+    create=extend_schema(summary="Create a customer"),
+    retrieve=extend_schema(summary="Get a customer"),
+    partial_update=extend_schema(summary="Edit or archive a customer", description='Archive: `{"archived": true}`.'),
+    destroy=extend_schema(
+        summary="Delete a customer without invoices",
+        description="A customer with invoices cannot be deleted (409): archive it instead.",
+    ),
+)
+class CustomerViewSet(
+    _ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    model = Customer
+    serializer_class = CustomerSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filter_backends = FILTER_BACKENDS
+    filterset_class = CustomerFilter
+    search_fields = ["name", "email"]
+    ordering_fields = ["created_at", "name"]
+    ordering = ["-created_at"]
+    create_service = "customer_create"
+    update_service = "customer_update"
+    id_argument = "customer_id"
+
+    def perform_destroy(self, instance):
+        services.customer_delete(organization=self.organization, actor=self.request.auth, customer_id=instance.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List invoices"),
+    create=extend_schema(summary="Create a draft invoice with its items"),
+    retrieve=extend_schema(summary="Get an invoice"),
+    partial_update=extend_schema(
+        summary="Edit an invoice", description="`items`, when present, replaces the whole list."
+    ),
+    destroy=extend_schema(summary="Delete a draft invoice", description="Only drafts can be deleted (else 409)."),
+)
+class InvoiceViewSet(
+    _ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """Invoices without the document actions; ``documents.api`` adds ``send``, ``pdf`` and the
+    ``document`` field (billing does not know about documents)."""
+
+    model = Invoice
+    serializer_class = InvoiceSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filter_backends = FILTER_BACKENDS
+    filterset_class = InvoiceFilter
+    search_fields = ["number", "customer__name"]
+    ordering_fields = ["created_at", "issue_date", "due_date", "number", "total", "status"]
+    ordering = ["-created_at"]
+    create_service = "invoice_create"
+    update_service = "invoice_update"
+    id_argument = "invoice_id"
+
+    def base_queryset(self):
+        items = InvoiceItem.objects.filter(organization=self.organization).order_by("position")
+        return Invoice.objects.prefetch_related(Prefetch("items", queryset=items))
+
+    def service_data(self, serializer):
+        return serializer.service_data()
+
+    def perform_destroy(self, instance):
+        services.invoice_delete(organization=self.organization, actor=self.request.auth, invoice_id=instance.pk)
+
+    @extend_schema(
+        summary="Issue a draft invoice",
+        description="Gives the draft its number. 409 unless it is a draft with at least one item and a total > 0.",
+        request=None,
+        responses={200: InvoiceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        invoice = self.get_object()
+        invoice = services.invoice_issue(organization=self.organization, actor=request.auth, invoice_id=invoice.pk)
+        return Response(self.read_back(invoice))
+
+    @extend_schema(
+        summary="Void an issued invoice",
+        description="Only an issued invoice with nothing paid can be voided (else 409). It keeps its number.",
+        request=None,
+        responses={200: InvoiceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        invoice = self.get_object()
+        invoice = services.invoice_void(organization=self.organization, actor=request.auth, invoice_id=invoice.pk)
+        return Response(self.read_back(invoice))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List payments"),
+    create=extend_schema(
+        summary="Record a payment",
+        description="On an issued or partially paid invoice; more than the balance due is refused (400 on amount).",
+    ),
+    retrieve=extend_schema(summary="Get a payment"),
+)
+class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    model = Payment
+    serializer_class = PaymentSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    filter_backends = FILTER_BACKENDS
+    filterset_class = PaymentFilter
+    search_fields = ["reference"]
+    ordering_fields = ["created_at", "date", "amount"]
+    ordering = ["-created_at"]
+
+    def base_queryset(self):
+        return Payment.objects.select_related("invoice")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment = services.payment_record(
+            organization=self.organization,
+            actor=request.auth,
+            invoice_id=data["invoice"].pk,
+            amount=data["amount"],
+            date=data.get("date", self.organization.local_today()),
+            method=data.get("method", "bank_transfer"),
+            reference=data.get("reference", ""),
+            note=data.get("note", ""),
+        )
+        return Response(self.read_back(payment), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Void a payment",
+        description="The payment is kept, marked void with the reason; the invoice's balance and status follow.",
+        request=PaymentVoidSerializer,
+        responses={200: PaymentSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        payment = self.get_object()
+        serializer = PaymentVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = services.payment_void(
+            organization=self.organization,
+            actor=request.auth,
+            payment_id=payment.pk,
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(self.read_back(payment))
