@@ -1,0 +1,137 @@
+"""Invoice PDF render time (issue 6 targets: 10 items < 25 ms, 500 items < 1 s).
+
+Run: ``.venv/bin/python bench/pdf_render.py [--runs N]``. Renders plain print data (no
+database), once to warm up (fonts are registered once per process, as in a worker), then
+N times per case, and prints a markdown table in milliseconds. The verdict uses the
+median CPU time of the process (``time.process_time``): on a shared machine wall time
+mostly measures the neighbours; it is printed too.
+"""
+
+import argparse
+import datetime
+import io
+import os
+import platform
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billora.settings")
+
+from pypdf import PdfReader
+
+from documents.pdf import (
+    InvoicePrintData,
+    PrintLine,
+    PrintParty,
+    PrintPayment,
+    PrintTaxRow,
+    render_invoice_pdf,
+)
+
+
+def make_data(
+    items: int, *, long_descriptions: bool = False, customer: str = "Jane Doe Consulting Ltd"
+) -> InvoicePrintData:
+    lines = []
+    for i in range(items):
+        description = f"Consulting, week {i + 1}"
+        if long_descriptions:
+            description += (
+                " - architecture review, workshops with the product team, written recommendations "
+                "and a follow-up call to go through the open questions"
+            )
+        rate = Decimal("20.000") if i % 3 else Decimal("7.000")
+        lines.append(
+            PrintLine(
+                description=description,
+                quantity=Decimal("1.5"),
+                unit_price=Decimal("120.0000"),
+                tax_rate=rate,
+                line_net=Decimal("180.00"),
+            )
+        )
+    reduced = sum(1 for i in range(items) if i % 3 == 0)
+    taxable_7 = Decimal(180 * reduced)
+    taxable_20 = Decimal(180 * (items - reduced))
+    tax_7 = (taxable_7 * Decimal("0.07")).quantize(Decimal("0.01"))
+    tax_20 = (taxable_20 * Decimal("0.20")).quantize(Decimal("0.01"))
+    subtotal = taxable_7 + taxable_20
+    total = subtotal + tax_7 + tax_20
+    paid = Decimal("100.00")
+    return InvoicePrintData(
+        status="partially_paid",
+        number="INV-2026-0042",
+        currency="EUR",
+        issue_date=datetime.date(2026, 11, 1),
+        due_date=datetime.date(2026, 12, 1),
+        seller=PrintParty(
+            name="Acme Software",
+            legal_name="Acme Software GmbH",
+            address="Hauptstrasse 1\n10115 Berlin\nGermany",
+            tax_id="DE123456789",
+            email="billing@acme.example",
+            phone="+49 30 1234567",
+        ),
+        buyer=PrintParty(name=customer, address="1 Main Street\nSpringfield", tax_id="GB999999973"),
+        lines=tuple(lines),
+        tax_rows=(PrintTaxRow(Decimal("7"), taxable_7, tax_7), PrintTaxRow(Decimal("20"), taxable_20, tax_20)),
+        subtotal=subtotal,
+        discount_total=Decimal(0),
+        tax_total=tax_7 + tax_20,
+        total=total,
+        amount_paid=paid,
+        balance_due=total - paid,
+        payments=(PrintPayment(datetime.date(2026, 11, 5), "Bank transfer", "TRX-1", paid),),
+        notes="Thank you for your business.",
+        terms="Payment within 30 days.",
+        payment_instructions="IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX",
+    )
+
+
+# (label, print data, target in ms or None)
+CASES = [
+    ("10 items (1 page)", lambda: make_data(10), 25),
+    ("10 items, wrapping descriptions", lambda: make_data(10, long_descriptions=True), 25),
+    ("10 items, CJK customer name", lambda: make_data(10, customer="株式会社 東京商事"), 25),
+    ("200 items", lambda: make_data(200), None),
+    ("500 items", lambda: make_data(500), 1000),
+    ("500 items, wrapping descriptions", lambda: make_data(500, long_descriptions=True), 1000),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="timed renders per case (500-item cases use a quarter)")
+    args = parser.parse_args()
+
+    render_invoice_pdf(make_data(1, customer="Ω 東"))  # register every font once, as a worker would
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load {load}\n")
+    print("| case | pages | size | CPU min ms | CPU median ms | CPU max ms | wall median ms | target |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for label, build, target in CASES:
+        data = build()
+        runs = max(3, args.runs // 4) if len(data.lines) >= 200 else args.runs
+        pdf = render_invoice_pdf(data)
+        timings, walls = [], []
+        for _ in range(runs):
+            start, wall = time.process_time(), time.perf_counter()
+            render_invoice_pdf(data)
+            timings.append((time.process_time() - start) * 1000)
+            walls.append((time.perf_counter() - wall) * 1000)
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        verdict = ""
+        if target:
+            verdict = f"< {target} ms (median): {'ok' if statistics.median(timings) < target else 'MISSED'}"
+        print(
+            f"| {label} | {pages} | {len(pdf) // 1024} KiB | {min(timings):.1f} | "
+            f"{statistics.median(timings):.1f} | {max(timings):.1f} | {statistics.median(walls):.1f} | {verdict} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,488 @@
+"""The invoice PDF: ReportLab platypus, deterministic bytes for the same print data.
+
+Determinism: ``invariant=1`` fixes the creation date and the document id, nothing reads the
+clock, and fonts are subset in the order characters first appear, so the same
+``InvoicePrintData`` always gives the same bytes (and the stored SHA-256 means something).
+"""
+
+import io
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, get_currency_precision, parse_pattern
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    Image,
+    KeepTogether,
+    LongTable,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from .data import InvoicePrintData
+from .fonts import BOLD, REGULAR, has_foreign_glyphs, markup, register_fonts
+
+PAGE_SIZE = A4
+MARGIN = 18 * mm
+FRAME_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
+BODY_SIZE = 9
+SMALL_SIZE = 8
+CELL_PAD = 5
+CELL_LEADING = 11
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#616e7c")
+RULE = colors.HexColor("#cbd2d9")
+STRIPE = colors.HexColor("#f5f7fa")
+WATERMARKS = {"draft": ("DRAFT", colors.HexColor("#52606d")), "void": ("VOID", colors.HexColor("#c81e1e"))}
+PAID_COLOR = colors.HexColor("#2f8f46")
+
+
+class _Formatter:
+    """Babel formatting for one currency and locale; patterns parsed once, results memoized
+    (long invoices repeat the same prices and rates)."""
+
+    QUANTITY = parse_pattern("#,##0.####")
+    RATE = parse_pattern("#,##0.###")
+
+    def __init__(self, currency: str, locale: str):
+        self.currency = currency
+        self.locale = Locale.parse(locale)
+        self.places = get_currency_precision(currency)
+        self.pattern = self.locale.currency_formats["standard"]
+        self._cache: dict = {}
+
+    def _memo(self, kind, value, make):
+        key = (kind, value)
+        text = self._cache.get(key)
+        if text is None:
+            text = self._cache[key] = make(value)
+        return text
+
+    def money(self, amount: Decimal) -> str:
+        return self._memo(
+            "m", amount, lambda v: self.pattern.apply(v, self.locale, currency=self.currency, currency_digits=True)
+        )
+
+    def price(self, amount: Decimal) -> str:
+        """Unit prices keep their extra places (up to 4) when they have them."""
+
+        def make(value):
+            normalized = Decimal(value).normalize()
+            if -normalized.as_tuple().exponent > self.places:
+                return format_currency(normalized, self.currency, locale=self.locale, decimal_quantization=False)
+            return self.money(value)
+
+        return self._memo("p", amount, make)
+
+    def quantity(self, value: Decimal) -> str:
+        return self._memo("q", value, lambda v: self.QUANTITY.apply(v, self.locale))
+
+    def rate(self, value: Decimal) -> str:
+        return self._memo("r", value, lambda v: self.RATE.apply(v, self.locale) + "%")
+
+    def date(self, value) -> str:
+        return format_date(value, format="medium", locale=self.locale)
+
+
+class _NumberedCanvas(Canvas):
+    """Holds every page until save() so each footer can say "Page N of M"."""
+
+    footer_label = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._page_states = []
+
+    def showPage(self):  # noqa: N802 - ReportLab's name
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._page_states)
+        for state in self._page_states:
+            self.__dict__.update(state)
+            self._draw_footer(total)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, total):
+        self.saveState()
+        self.setFont(REGULAR, SMALL_SIZE)
+        self.setFillColor(MUTED)
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.5)
+        y = MARGIN - 8 * mm
+        self.line(MARGIN, y + 4 * mm, PAGE_SIZE[0] - MARGIN, y + 4 * mm)
+        if self.footer_label:
+            self.drawString(MARGIN, y, self.footer_label)
+        self.drawRightString(PAGE_SIZE[0] - MARGIN, y, f"Page {self._pageNumber} of {total}")
+        self.restoreState()
+
+
+class InvoicePdfRenderer:
+    """Renders one ``InvoicePrintData`` to PDF bytes. Stateless; safe to reuse."""
+
+    def __init__(self):
+        register_fonts()
+        self.styles = {
+            "body": ParagraphStyle("body", fontName=REGULAR, fontSize=BODY_SIZE, leading=11.5, textColor=INK),
+            "small": ParagraphStyle("small", fontName=REGULAR, fontSize=SMALL_SIZE, leading=10, textColor=MUTED),
+            "cell": ParagraphStyle("cell", fontName=REGULAR, fontSize=BODY_SIZE, leading=CELL_LEADING, textColor=INK),
+            "seller": ParagraphStyle("seller", fontName=BOLD, fontSize=14, leading=17, textColor=INK),
+            "title": ParagraphStyle("title", fontName=BOLD, fontSize=20, leading=24, textColor=INK, alignment=TA_RIGHT),
+            "meta": ParagraphStyle(
+                "meta", fontName=REGULAR, fontSize=BODY_SIZE, leading=12, textColor=INK, alignment=TA_RIGHT
+            ),
+            "label": ParagraphStyle("label", fontName=BOLD, fontSize=SMALL_SIZE, leading=10, textColor=MUTED),
+            "heading": ParagraphStyle(
+                "heading", fontName=BOLD, fontSize=10, leading=13, textColor=INK, spaceBefore=4, spaceAfter=2
+            ),
+        }
+
+    # -- public ---------------------------------------------------------------------------
+    def render(self, data: InvoicePrintData) -> bytes:
+        fmt = _Formatter(data.currency, data.locale)
+        buffer = io.BytesIO()
+        doc = BaseDocTemplate(
+            buffer,
+            pagesize=PAGE_SIZE,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=MARGIN,
+            title=data.title,
+            author=data.seller.legal_name or data.seller.name,
+            subject=data.title,
+            creator="Billora",
+            producer="Billora",
+            invariant=1,
+            pageCompression=1,
+        )
+        story = [
+            self._header(data, fmt),
+            Spacer(1, 8 * mm),
+            self._parties(data, fmt),
+            Spacer(1, 6 * mm),
+            self._items(data, fmt),
+            Spacer(1, 4 * mm),
+            KeepTogether(self._summary(data, fmt)),
+        ]
+        if data.payments:
+            story += [Spacer(1, 4 * mm), KeepTogether(self._payments(data, fmt))]
+        for heading, text in (
+            ("Notes", data.notes),
+            ("Terms", data.terms),
+            ("Payment instructions", data.payment_instructions),
+        ):
+            if text and text.strip():
+                story += [
+                    Spacer(1, 3 * mm),
+                    Paragraph(heading, self.styles["heading"]),
+                    Paragraph(markup(text.strip()), self.styles["body"]),
+                ]
+
+        footer_label = f"{data.seller.name} · {data.number or 'Draft'}"
+        canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label})
+
+        frame = Frame(
+            MARGIN,
+            MARGIN,
+            FRAME_WIDTH,
+            PAGE_SIZE[1] - 2 * MARGIN,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            id="body",
+        )
+        # Stamps go on after the content (onPageEnd), translucent, so table backgrounds
+        # cannot hide them.
+        template = PageTemplate(id="page", frames=[frame], onPageEnd=lambda canvas, _doc: self._stamp(canvas, data))
+        doc.addPageTemplates([template])
+        doc.build(story, canvasmaker=canvas_class)
+        return buffer.getvalue()
+
+    # -- blocks -----------------------------------------------------------------------------
+    def _p(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(markup(text), self.styles[style])
+
+    def _party_lines(self, party, *, name_style: str) -> list:
+        flowables = [self._p(party.name, name_style)]
+        if party.legal_name and party.legal_name != party.name:
+            flowables.append(self._p(party.legal_name))
+        if party.address:
+            flowables.append(self._p(party.address.strip()))
+        if party.tax_id:
+            flowables.append(self._p(f"Tax ID: {party.tax_id}"))
+        contact = " · ".join(v for v in (party.email, party.phone) if v)
+        if contact:
+            flowables.append(self._p(contact, "small"))
+        return flowables
+
+    def _logo(self, data: InvoicePrintData):
+        if not data.logo:
+            return None
+        try:
+            reader = ImageReader(io.BytesIO(data.logo))
+            width, height = reader.getSize()
+        except Exception:
+            return None
+        if not width or not height:
+            return None
+        scale = min(50 * mm / width, 20 * mm / height)
+        image = Image(io.BytesIO(data.logo), width=width * scale, height=height * scale)
+        image.hAlign = "LEFT"
+        return image
+
+    def _header(self, data: InvoicePrintData, fmt: _Formatter):
+        left = []
+        logo = self._logo(data)
+        if logo is not None:
+            left += [logo, Spacer(1, 3 * mm)]
+        left += self._party_lines(data.seller, name_style="seller")
+
+        meta = self.styles["meta"]
+        right = [Paragraph("INVOICE", self.styles["title"])]
+        number = markup(data.number) if data.number else "Draft (no number yet)"
+        right.append(Paragraph(f"<b>No.</b> {number}", meta))
+        right.append(Paragraph(f"<b>Status:</b> {data.status_label}", meta))
+        right.append(Paragraph(f"<b>Issue date:</b> {fmt.date(data.issue_date)}", meta))
+        right.append(Paragraph(f"<b>Due date:</b> {fmt.date(data.due_date)}", meta))
+        right.append(Paragraph(f"<b>Currency:</b> {data.currency}", meta))
+        table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.58, FRAME_WIDTH * 0.42])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        return table
+
+    def _parties(self, data: InvoicePrintData, fmt: _Formatter):
+        left = [Paragraph("BILL TO", self.styles["label"]), Spacer(1, 1 * mm)]
+        left += self._party_lines(data.buyer, name_style="heading")
+        # A void invoice is owed by nobody: show what it was, not a balance.
+        due_label, due_amount = (
+            ("Total (void)", data.total) if data.status == "void" else ("Balance due", data.balance_due)
+        )
+        right = [
+            Paragraph(due_label.upper(), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)),
+            Paragraph(
+                markup(fmt.money(due_amount)),
+                ParagraphStyle("due", fontName=BOLD, fontSize=16, leading=20, textColor=INK, alignment=TA_RIGHT),
+            ),
+            Paragraph(f"Due {fmt.date(data.due_date)}", ParagraphStyle("dued", parent=self.styles["meta"])),
+        ]
+        table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.6, FRAME_WIDTH * 0.4])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        return table
+
+    def _items(self, data: InvoicePrintData, fmt: _Formatter):
+        header = ["#", "Description", "Qty", "Unit price", "Tax", "Amount"]
+        numeric = [
+            (
+                str(index),
+                fmt.quantity(line.quantity),
+                fmt.price(line.unit_price),
+                fmt.rate(line.tax_rate),
+                fmt.money(line.line_net),
+            )
+            for index, line in enumerate(data.lines, start=1)
+        ]
+        # Numeric columns are as wide as their widest entry; the description takes the rest.
+        widths = [stringWidth(h, BOLD, BODY_SIZE) for h in header]
+        for values in numeric:
+            for col, text in zip((0, 2, 3, 4, 5), values, strict=True):
+                widths[col] = max(widths[col], stringWidth(text, REGULAR, BODY_SIZE))
+        widths = [w + 2 * CELL_PAD for w in widths]
+        widths[1] = max(FRAME_WIDTH - sum(w for i, w in enumerate(widths) if i != 1), 50 * mm)
+
+        room = widths[1] - 2 * CELL_PAD
+        rows = [header]
+        for line, (index, qty, price, rate, amount) in zip(data.lines, numeric, strict=True):
+            rows.append([index, self._description(line.description, room), qty, price, rate, amount])
+        table = LongTable(rows, colWidths=widths, repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), BOLD, BODY_SIZE),
+                    ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE, CELL_LEADING),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                    ("TEXTCOLOR", (0, 1), (0, -1), MUTED),
+                    ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
+                    ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                    ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+                ]
+            )
+        )
+        return table
+
+    def _description(self, text: str, room: float):
+        """A plain (pre-wrapped) string where the base font can draw it: a Paragraph costs
+        several times more and descriptions are most of a long invoice. A Paragraph where
+        it is needed: font fallback, or a word too long for the column (it splits words)."""
+        if not has_foreign_glyphs(text):
+            lines = []
+            for part in text.splitlines() or [""]:
+                lines += simpleSplit(part, REGULAR, BODY_SIZE, room) or [""]
+            if all(stringWidth(ln, REGULAR, BODY_SIZE) <= room for ln in lines):
+                return "\n".join(lines)
+        return Paragraph(markup(text), self.styles["cell"])
+
+    def _summary(self, data: InvoicePrintData, fmt: _Formatter) -> list:
+        """Per-rate tax breakdown on the left, totals on the right."""
+        tax_rows = [["Tax rate", "Taxable amount", "Tax"]]
+        for row in data.tax_rows:
+            tax_rows.append([fmt.rate(row.rate), fmt.money(row.taxable_amount), fmt.money(row.tax_amount)])
+        tax_table = Table(tax_rows, hAlign="LEFT")
+        tax_table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), BOLD, SMALL_SIZE),
+                    ("FONT", (0, 1), (-1, -1), REGULAR, SMALL_SIZE),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                    ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
+
+        totals = [["Subtotal", fmt.money(data.subtotal)]]
+        if data.discount_total:
+            totals.append([data.discount_label, fmt.money(-data.discount_total)])
+        totals.append(["Tax", fmt.money(data.tax_total)])
+        totals.append(["Total", fmt.money(data.total)])
+        total_row = len(totals) - 1
+        if data.amount_paid:
+            totals.append(["Payments received", fmt.money(-data.amount_paid)])
+        totals.append(["Balance due", fmt.money(data.balance_due)])
+        totals_table = Table(totals, hAlign="RIGHT")
+        totals_table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), REGULAR, BODY_SIZE),
+                    ("FONT", (0, total_row), (-1, total_row), BOLD, BODY_SIZE),
+                    ("FONT", (0, -1), (-1, -1), BOLD, 11),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                    ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                    ("LINEABOVE", (0, total_row), (-1, total_row), 0.5, RULE),
+                    ("LINEABOVE", (0, -1), (-1, -1), 0.8, INK),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                    ("TOPPADDING", (0, -1), (-1, -1), 4),
+                ]
+            )
+        )
+        left = [Paragraph("Tax breakdown", self.styles["label"]), Spacer(1, 1 * mm), tax_table]
+        outer = Table([[left, totals_table]], colWidths=[FRAME_WIDTH * 0.5, FRAME_WIDTH * 0.5])
+        outer.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        return [outer]
+
+    def _payments(self, data: InvoicePrintData, fmt: _Formatter) -> list:
+        rows = [["Date", "Method", "Reference", "Amount"]]
+        for payment in data.payments:
+            rows.append(
+                [
+                    fmt.date(payment.date),
+                    payment.method,
+                    Paragraph(markup(payment.reference or "-"), self.styles["cell"]),
+                    fmt.money(payment.amount),
+                ]
+            )
+        table = Table(rows, colWidths=[30 * mm, 32 * mm, FRAME_WIDTH - 96 * mm, 34 * mm], hAlign="LEFT")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), BOLD, SMALL_SIZE),
+                    ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                    ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
+        return [Paragraph("Payments received", self.styles["heading"]), table]
+
+    # -- page decoration ------------------------------------------------------------------
+    def _stamp(self, canvas, data: InvoicePrintData):
+        width, height = PAGE_SIZE
+        if data.status in WATERMARKS:
+            text, color = WATERMARKS[data.status]
+            canvas.saveState()
+            canvas.setFillColor(color)
+            canvas.setFillAlpha(0.16)
+            canvas.setFont(BOLD, 110)
+            canvas.translate(width / 2, height / 2)
+            canvas.rotate(35)
+            canvas.drawCentredString(0, -40, text)
+            canvas.restoreState()
+        elif data.status == "paid" and canvas.getPageNumber() == 1:
+            # A stamp in the header gap, tilted like a rubber stamp.
+            canvas.saveState()
+            canvas.setStrokeColor(PAID_COLOR)
+            canvas.setFillColor(PAID_COLOR)
+            canvas.setStrokeAlpha(0.8)
+            canvas.setFillAlpha(0.8)
+            canvas.setLineWidth(2.5)
+            canvas.translate(width * 0.47, height - MARGIN - 30 * mm)
+            canvas.rotate(12)
+            canvas.setFont(BOLD, 28)
+            text_width = stringWidth("PAID", BOLD, 28)
+            canvas.roundRect(-text_width / 2 - 8, -10, text_width + 16, 38, 6, stroke=1, fill=0)
+            canvas.drawCentredString(0, 0, "PAID")
+            canvas.restoreState()
+
+
+_renderer: InvoicePdfRenderer | None = None
+
+
+def render_invoice_pdf(data: InvoicePrintData) -> bytes:
+    """The PDF bytes of ``data``. Fonts and styles are set up once per process."""
+    global _renderer
+    if _renderer is None:
+        _renderer = InvoicePdfRenderer()
+    return _renderer.render(data)
