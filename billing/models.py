@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 
 from organizations.models import currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
@@ -158,8 +159,11 @@ class Invoice(TenantModel):
             models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="invoice_amount_paid_not_negative"),
             models.CheckConstraint(condition=Q(amount_paid__lte=F("total")), name="invoice_no_overpayment"),
+            # Rounded to the stored 3 places: SQLite computes with floats (100.00 - 33.33 is
+            # 66.67000000000002 there); on PostgreSQL's exact numerics the rounding changes nothing.
             models.CheckConstraint(
-                condition=Q(balance_due=F("total") - F("amount_paid")), name="invoice_balance_is_total_minus_paid"
+                condition=Q(balance_due=Round(F("total") - F("amount_paid"), 3)),
+                name="invoice_balance_is_total_minus_paid",
             ),
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="invoice_subtotal_not_negative"),
             models.CheckConstraint(
@@ -167,7 +171,7 @@ class Invoice(TenantModel):
                 name="invoice_discount_within_subtotal",
             ),
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") - F("discount_total") + F("tax_total")),
+                condition=Q(total=Round(F("subtotal") - F("discount_total") + F("tax_total"), 3)),
                 name="invoice_total_adds_up",
             ),
         ]
