@@ -1,14 +1,20 @@
+import secrets
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 def normalize_email_address(email: str) -> str:
     """Emails are compared case-insensitively; storing them lower-cased keeps that simple."""
     return (email or "").strip().lower()
+
+
+def new_session_salt() -> str:
+    return secrets.token_hex(16)
 
 
 class UserManager(BaseUserManager):
@@ -49,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Support staff: can use the admin across organizations.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Part of the session auth hash: replacing it ends every session of this person at once
+    # ("log out everywhere"), with any session backend.
+    session_salt = models.CharField(max_length=32, default=new_session_salt, editable=False)
 
     objects = UserManager()
 
@@ -69,6 +78,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = normalize_email_address(self.email)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash covers the password only; adding the salt lets us revoke all sessions
+        # without changing the password. Django verifies it on every request.
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_salt}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     def get_full_name(self):
         return self.full_name or self.email

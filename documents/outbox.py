@@ -1,0 +1,98 @@
+"""The email outbox: every outgoing email the app sends on someone's behalf (invoices,
+invites) is an ``OutboundEmail`` row first, sent later by ``documents.tasks.send_outbound_email``.
+
+The row is written in the caller's transaction and the task is enqueued after commit, so a
+rolled-back action sends nothing and a down broker loses nothing (the row stays ``queued``
+for the sweeper). What differs per kind (the invoice PDF attachment, marking the invoice
+sent) plugs in through ``register_kind``; this module knows nothing about invoices.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+
+from documents.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+
+class RetryableEmailError(Exception):
+    """Raised by a kind's ``prepare`` hook when the message cannot be built *yet* (e.g. the PDF
+    is still rendering): the task retries with backoff like on an SMTP error."""
+
+
+@dataclass(frozen=True)
+class KindHandler:
+    # Called inside the organization's scope before sending; may attach files to ``message``.
+    prepare: Callable[[OutboundEmail, EmailMessage], None] | None = None
+    # Called in the same transaction that marks the row sent (e.g. set invoice.sent_at, audit).
+    after_sent: Callable[[OutboundEmail], None] | None = None
+
+
+KIND_HANDLERS: dict[str, KindHandler] = {}
+
+
+def register_kind(kind: str, *, prepare=None, after_sent=None) -> None:
+    """Plug the per-kind steps in, e.g. from an AppConfig.ready():
+    ``register_kind(OutboundEmail.Kind.INVOICE, prepare=attach_pdf, after_sent=mark_invoice_sent)``."""
+    KIND_HANDLERS[kind] = KindHandler(prepare=prepare, after_sent=after_sent)
+
+
+def handler_for(kind: str) -> KindHandler:
+    return KIND_HANDLERS.get(kind) or KindHandler()
+
+
+def _addresses(value) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    return [address.strip() for address in value or () if address and address.strip()]
+
+
+def queue_email(
+    *,
+    organization,
+    kind,
+    to,
+    subject,
+    body,
+    cc=(),
+    reply_to=(),
+    invoice=None,
+    invite=None,
+    requested_by_label="",
+) -> OutboundEmail:
+    """Write the outbox row (in the caller's transaction) and send it after commit."""
+    recipients = _addresses(to)
+    if not recipients:
+        raise ValueError("An email needs at least one recipient.")
+    email = OutboundEmail.objects.create(
+        organization=organization,
+        kind=kind,
+        to=recipients,
+        cc=_addresses(cc),
+        reply_to=_addresses(reply_to),
+        subject=subject.strip().replace("\n", " ")[:300],
+        body=body,
+        invoice=invoice,
+        invite=invite,
+        requested_by_label=requested_by_label[:300],
+    )
+    email_id = str(email.pk)
+    transaction.on_commit(lambda: enqueue_send(email_id))
+    return email
+
+
+def enqueue_send(email_id: str) -> bool:
+    """Hand the row to the workers. Never raises: if the broker is unreachable the row stays
+    queued and the sweeper re-enqueues it; the request that queued it still succeeds."""
+    from documents.tasks import send_outbound_email
+
+    try:
+        send_outbound_email.delay(email_id)
+    except Exception:  # broker down, or an eager run failing: the row is the source of truth
+        logger.exception("could not enqueue outbound email %s; it stays queued", email_id)
+        return False
+    return True

@@ -1,0 +1,111 @@
+"""Celery tasks of the documents app. Tasks are thin: take ids, find the organization with the
+all-tenants scope, then work inside that organization's scope."""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audit.context import bound_request_context
+from documents.models import OutboundEmail
+from documents.outbox import RetryableEmailError, handler_for
+from organizations.models import Organization
+from organizations.tenancy import all_tenants, organization_scope
+
+logger = logging.getLogger(__name__)
+
+EMAIL_MAX_ATTEMPTS = 5
+EMAIL_RETRY_BASE_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min between the five attempts
+# A row left ``sending`` this long belongs to a worker that died mid-send (longer than any
+# task time limit): it may be claimed again.
+STALE_SENDING_AFTER = timedelta(minutes=10)
+TRANSIENT_ERRORS = (smtplib.SMTPException, OSError, RetryableEmailError)
+
+
+def build_message(email: OutboundEmail) -> EmailMessage:
+    message = EmailMessage(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(email.to),
+        cc=list(email.cc or ()),
+        reply_to=list(email.reply_to or ()),
+        headers={"X-Billora-Email-Id": str(email.pk)},
+    )
+    return message
+
+
+def _claim(email_id, organization) -> bool:
+    """queued/failed (or stale sending) -> sending, in one conditional UPDATE: of two workers
+    running the same task, exactly one wins; a row already ``sent`` is never claimed."""
+    now = timezone.now()
+    claimable = Q(status__in=[OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED]) | Q(
+        status=OutboundEmail.Status.SENDING, updated_at__lt=now - STALE_SENDING_AFTER
+    )
+    return bool(
+        OutboundEmail.objects.filter(claimable, pk=email_id, organization=organization).update(
+            status=OutboundEmail.Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+        )
+    )
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=EMAIL_MAX_ATTEMPTS)
+def send_outbound_email(self, email_id):
+    """Send one outbox row. Idempotent: running it twice sends once."""
+    with all_tenants():
+        organization_id = OutboundEmail.objects.filter(pk=email_id).values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        logger.warning("outbound email %s does not exist; nothing to send", email_id)
+        return "missing"
+    organization = Organization.objects.get(pk=organization_id)
+    with organization_scope(organization), bound_request_context(request_id=f"task:{self.request.id or ''}"):
+        if not _claim(email_id, organization):
+            return "skipped"
+        email = OutboundEmail.objects.get(pk=email_id, organization=organization)
+        handler = handler_for(email.kind)
+        try:
+            message = build_message(email)
+            if handler.prepare is not None:
+                handler.prepare(email, message)
+            connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+            message.connection = connection
+            message.send()
+        except TRANSIENT_ERRORS as exc:
+            return _after_transient_error(self, email, exc)
+        except Exception as exc:  # a bug or bad data: retrying would not help, so fail visibly
+            logger.exception("outbound email %s failed permanently", email_id)
+            _mark(email, OutboundEmail.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+            return "failed"
+
+        with transaction.atomic():
+            OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
+                status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+            )
+            email.refresh_from_db()
+            if handler.after_sent is not None:
+                handler.after_sent(email)
+        return "sent"
+
+
+def _after_transient_error(task, email, exc):
+    error = f"{type(exc).__name__}: {exc}"
+    if email.attempts >= EMAIL_MAX_ATTEMPTS:
+        logger.warning("outbound email %s failed after %s attempts: %s", email.pk, email.attempts, error)
+        _mark(email, OutboundEmail.Status.FAILED, error=error)
+        return "failed"
+    _mark(email, OutboundEmail.Status.QUEUED, error=error)
+    countdown = EMAIL_RETRY_BASE_SECONDS * 2 ** (email.attempts - 1)
+    logger.info("outbound email %s attempt %s failed (%s); retrying in %ss", email.pk, email.attempts, error, countdown)
+    raise task.retry(exc=exc, countdown=countdown)
+
+
+def _mark(email, status, *, error=""):
+    OutboundEmail.objects.filter(pk=email.pk, organization_id=email.organization_id).update(
+        status=status, last_error=error[:2000], updated_at=timezone.now()
+    )
