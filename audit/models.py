@@ -104,3 +104,52 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"chain of {self.organization_id}: {self.length} entries"
+
+
+class SecurityEvent(models.Model):
+    """Sign-in and credential events of a person (login, failed login, password and email
+    changes). They belong to no organization, so they live here rather than in the
+    organizations' hash-chained log, and are not tenant-scoped."""
+
+    class Event(models.TextChoices):
+        LOGIN_SUCCEEDED = "login.succeeded", "Logged in"
+        LOGIN_FAILED = "login.failed", "Login failed"
+        LOGGED_OUT = "logout", "Logged out"
+        PASSWORD_CHANGED = "password.changed", "Password changed"
+        PASSWORD_SET = "password.set", "Password set"
+        PASSWORD_RESET = "password.reset", "Password reset"
+        EMAIL_CHANGED = "email.changed", "Primary email changed"
+        EMAIL_ADDED = "email.added", "Email address added"
+        EMAIL_REMOVED = "email.removed", "Email address removed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="security_events"
+    )
+    # The address typed or concerned, kept as given (a failed login may name no account).
+    email = models.CharField(max_length=254, blank=True)
+    event = models.CharField(max_length=32, choices=Event.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="security_user_created"),
+            models.Index(fields=["email", "-created_at"], name="security_email_created"),
+            models.Index(fields=["event", "-created_at"], name="security_event_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()}: {self.email or self.user_id}"
+
+    def save(self, *args, **kwargs):
+        # History, like audit entries (deleting the user only clears the FK, in SQL).
+        if not self._state.adding:
+            raise AppendOnlyError("Security events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Security events cannot be deleted.")

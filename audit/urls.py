@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from audit import views
+
+urlpatterns = [
+    path("activity/", views.ActivityView.as_view(), name="audit_activity"),
+]
