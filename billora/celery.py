@@ -13,5 +13,10 @@ app.autodiscover_tasks()
 
 # Periodic work. Each entry names a task owned by an app; the sweepers make sure nothing
 # queued while the broker was down is forgotten.
-BEAT_SCHEDULE = {}
+BEAT_SCHEDULE = {
+    # API idempotency keys are replayable for 24 h; older ones are deleted hourly.
+    "purge-idempotency-keys": {"task": "organizations.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    # Pending PDFs and queued emails older than 2 minutes are enqueued again.
+    "sweep-pending-documents-and-emails": {"task": "documents.tasks.sweep_pending_work", "schedule": 60.0},
+}
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -155,6 +155,20 @@ class CustomerSerializer(serializers.ModelSerializer):
 # --- invoices ------------------------------------------------------------------------------------
 
 
+class ItemListSerializer(serializers.ListSerializer):
+    """Item errors as api.md shapes them: a list with one entry per item, ``{}`` for a valid one
+    (``{"items": [{}, {"quantity": ["..."]}]}``), whatever DRF's list-error setting says."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and detail and all(isinstance(index, int) for index in detail):
+                raise serializers.ValidationError([detail.get(index, {}) for index in range(len(data))]) from None
+            raise
+
+
 class InvoiceItemSerializer(serializers.ModelSerializer):
     quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
     unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
@@ -163,6 +177,7 @@ class InvoiceItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceItem
+        list_serializer_class = ItemListSerializer
         fields = ["id", "description", "quantity", "unit_price", "tax_rate", "line_total"]
         read_only_fields = ["id"]
         extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
