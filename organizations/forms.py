@@ -4,11 +4,24 @@ import zoneinfo
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.forms.models import ModelChoiceIterator
 from django_scopes.manager import DisabledQuerySet
 
 from organizations.models import Organization, currency_code_validators, validate_time_zone
 from organizations.permissions import ApiKeyScope, Role
 from organizations.tenancy import current_organization
+
+
+class _LazyChoiceIterator(ModelChoiceIterator):
+    """Django's iterator grabs ``field.queryset`` when created (at form instantiation); this
+    one reads it only when the choices are actually iterated, inside the scope."""
+
+    def __init__(self, field):
+        self.field = field
+
+    @property
+    def queryset(self):
+        return self.field.queryset
 
 
 class _TenantQuerysetMixin:
@@ -18,6 +31,8 @@ class _TenantQuerysetMixin:
 
     The organization comes from ``bind(organization)`` (``TenantFormMixin`` does it) or else
     from the open tenant scope."""
+
+    iterator = _LazyChoiceIterator
 
     def __init__(self, model, *, limit=None, **kwargs):
         self.tenant_model = model
@@ -61,7 +76,7 @@ class _TenantQuerysetMixin:
 
     def __deepcopy__(self, memo):
         # Django's version touches ``self.queryset``; ours must stay lazy until rendering.
-        result = super(forms.ModelChoiceField, self).__deepcopy__(memo)
+        result = super(forms.ChoiceField, self).__deepcopy__(memo)
         result._queryset = self._queryset
         result.widget.choices = result.choices
         return result
