@@ -57,6 +57,7 @@ class AuditEventFilter(django_filters.FilterSet):
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     model = AuditEntry
     serializer_class = AuditEventSerializer
+    http_method_names = ["get"]
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEventFilter
 

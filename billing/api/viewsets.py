@@ -72,7 +72,7 @@ class _ServiceWritesMixin:
 class BusinessViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     model = Business
     serializer_class = BusinessSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch"]
     filter_backends = FILTER_BACKENDS
     search_fields = ["name", "legal_name", "email"]
     ordering_fields = ["created_at", "name"]
@@ -97,7 +97,7 @@ class CustomerViewSet(
 ):
     model = Customer
     serializer_class = CustomerSerializer
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete"]
     filter_backends = FILTER_BACKENDS
     filterset_class = CustomerFilter
     search_fields = ["name", "email"]
@@ -128,7 +128,7 @@ class InvoiceViewSet(
 
     model = Invoice
     serializer_class = InvoiceSerializer
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete"]
     filter_backends = FILTER_BACKENDS
     filterset_class = InvoiceFilter
     search_fields = ["number", "customer__name"]
@@ -184,7 +184,7 @@ class InvoiceViewSet(
 class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     model = Payment
     serializer_class = PaymentSerializer
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post"]
     filter_backends = FILTER_BACKENDS
     filterset_class = PaymentFilter
     search_fields = ["reference"]

@@ -11,6 +11,8 @@ class PingView(APIView):
     cheap way for a script to check its key. Same authentication, permission and throttle
     as every other endpoint; no database query beyond the key lookup."""
 
+    http_method_names = ["get"]
+
     @extend_schema(
         summary="Check the API key",
         responses={200: inline_serializer("Ping", {"status": serializers.CharField(help_text='Always "ok".')})},

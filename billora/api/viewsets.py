@@ -8,7 +8,11 @@ from organizations.api.viewsets import TenantViewSet
 
 class ApiViewSet(IdempotentPostMixin, TenantViewSet):
     """Set ``model`` and override ``base_queryset``; writes call services with
-    ``organization=self.organization`` and ``actor=self.request.auth`` (the ApiKey)."""
+    ``organization=self.organization`` and ``actor=self.request.auth`` (the ApiKey).
+
+    Only the methods the schema documents are served (no HEAD/OPTIONS): anything else is 405."""
+
+    http_method_names = ["get", "post", "patch", "delete"]
 
 
 class StableOrderingFilter(OrderingFilter):
