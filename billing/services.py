@@ -12,7 +12,6 @@ it (items, dates, discount, notes, terms, issue, a payment or its void, void) in
 Marking an invoice sent does not: ``sent_at`` is not printed, so the PDF stays valid.
 """
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -50,6 +49,7 @@ from billing.validation import (
     InvalidValue,
     ItemInput,
     check_invoice_amounts,
+    object_pk,
     parse_bool,
     parse_choice,
     parse_currency,
@@ -74,21 +74,9 @@ LOGO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 # --- shared helpers -------------------------------------------------------------------------
 
 
-def _pk(value):
-    """A UUID from a model instance, a UUID, or a string; None for anything malformed."""
-    if hasattr(value, "_meta"):
-        value = value.pk
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def _target(model, organization, target_id, *, for_update=False, label):
     """The object a service acts on; missing or another organization's -> NotFound (404)."""
-    pk = _pk(target_id)
+    pk = object_pk(target_id)
     queryset = model.objects.filter(organization=organization)
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
@@ -104,7 +92,7 @@ def _reference(model, organization, value, field: str, errors: FieldErrors, *, f
     if value is None or value == "":
         errors.add(field, "This field is required.")
         return None
-    pk = _pk(value)
+    pk = object_pk(value)
     queryset = model.objects.filter(organization=organization)
     if for_update:
         queryset = queryset.select_for_update(of=("self",))

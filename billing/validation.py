@@ -7,6 +7,7 @@ carries. Nothing here rounds: a value with too many places is refused.
 """
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -203,6 +204,18 @@ def parse_int(value, *, minimum: int, maximum: int) -> int:
     if value > maximum:
         raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
     return value
+
+
+def object_pk(value) -> uuid.UUID | None:
+    """A UUID from a model instance, a UUID, or a string; None for anything malformed."""
+    if hasattr(value, "_meta"):
+        value = value.pk
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 class FieldErrors:

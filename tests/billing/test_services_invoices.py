@@ -546,3 +546,36 @@ def test_totals_stay_consistent_through_a_lifecycle(org, user, business, custome
     assert_stored_totals(invoice)
     services.payment_void(organization=org, actor=user, payment_id=payment.pk, reason="wrong invoice")
     assert_stored_totals(invoice)
+
+
+def test_create_costs_the_same_queries_for_1_and_100_items(org, user, business, customer):
+    """One bulk insert for the items. PostgreSQL takes 500 items in that one statement;
+    SQLite's parameter limit makes Django split it, so there only the item inserts may grow."""
+    import math
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item_insert = 'INSERT INTO "billing_invoiceitem"'
+    per_statement = connection.ops.bulk_batch_size(InvoiceItem._meta.concrete_fields, [None] * 500)
+    other_counts = []
+    for count in (1, 100, 500):
+        with CaptureQueriesContext(connection) as captured:
+            invoice = create(org, user, business, customer, items=[ITEM] * count)
+        statements = [query["sql"] for query in captured.captured_queries]
+        inserts = [sql for sql in statements if sql.startswith(item_insert)]
+        other_counts.append(len(statements) - len(inserts))
+        expected_inserts = 1 if connection.vendor == "postgresql" else math.ceil(count / per_statement)
+        assert len(inserts) == expected_inserts
+        with organization_scope(org):
+            assert invoice.items.count() == count
+    assert other_counts[0] == other_counts[1] == other_counts[2]
+
+
+def test_update_with_items_costs_a_constant_number_of_queries(
+    org, user, business, customer, django_assert_max_num_queries
+):
+    invoice = create(org, user, business, customer, items=[ITEM] * 3)
+    with django_assert_max_num_queries(16):
+        services.invoice_update(organization=org, actor=user, invoice_id=invoice.pk, data={"items": [ITEM] * 200})
+    assert_stored_totals(invoice)

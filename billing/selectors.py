@@ -1,0 +1,257 @@
+"""Billing reads: already filtered by organization, with the joins, prefetches and
+annotations lists need, so every page and endpoint runs a constant number of queries.
+
+Overdue is derived, never stored: status issued or partially paid and a due date before
+today in the organization's time zone (``Organization.local_today()``)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
+
+from billing.calc import quantize_money
+from billing.exceptions import NotFound
+from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceItem, InvoiceStatus, Payment
+from billing.validation import object_pk
+
+INVOICE_ORDERINGS = {
+    "created_at",
+    "-created_at",
+    "issue_date",
+    "-issue_date",
+    "due_date",
+    "-due_date",
+    "number",
+    "-number",
+    "total",
+    "-total",
+    "balance_due",
+    "-balance_due",
+    "status",
+    "-status",
+    "customer__name",
+    "-customer__name",
+}
+CUSTOMER_ORDERINGS = {"name", "-name", "created_at", "-created_at"}
+PAID_WINDOW_DAYS = 30
+
+
+def overdue_condition(today: date) -> Q:
+    return Q(status__in=OPEN_STATUSES, due_date__lt=today)
+
+
+def _with_overdue(queryset, today: date):
+    return queryset.annotate(
+        is_overdue=Case(
+            When(overdue_condition(today), then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    )
+
+
+def invoice_list(
+    *,
+    organization,
+    status=None,
+    customer=None,
+    business=None,
+    overdue=None,
+    search=None,
+    issue_date_after=None,
+    issue_date_before=None,
+    ordering=None,
+) -> QuerySet:
+    """Invoices with customer and business joined and ``is_overdue`` annotated.
+
+    ``status`` is one status or a list; ``overdue`` True/False filters on the derived flag;
+    ``search`` matches the number or the customer's name; ``ordering`` is one of
+    ``INVOICE_ORDERINGS`` (anything else falls back to newest first)."""
+    today = organization.local_today()
+    queryset = _with_overdue(
+        Invoice.objects.filter(organization=organization).select_related("customer", "business"), today
+    )
+    if status:
+        statuses = [status] if isinstance(status, str) else list(status)
+        queryset = queryset.filter(status__in=statuses)
+    if customer:
+        queryset = queryset.filter(customer_id=object_pk(customer))
+    if business:
+        queryset = queryset.filter(business_id=object_pk(business))
+    if overdue is True:
+        queryset = queryset.filter(overdue_condition(today))
+    elif overdue is False:
+        queryset = queryset.exclude(overdue_condition(today))
+    if search:
+        search = search.strip()
+        queryset = queryset.filter(Q(number__icontains=search) | Q(customer__name__icontains=search))
+    if issue_date_after:
+        queryset = queryset.filter(issue_date__gte=issue_date_after)
+    if issue_date_before:
+        queryset = queryset.filter(issue_date__lte=issue_date_before)
+    if ordering in INVOICE_ORDERINGS:
+        return queryset.order_by(ordering, "-created_at", "pk")
+    return queryset.order_by("-created_at", "pk")
+
+
+def invoice_detail(*, organization, invoice_id) -> Invoice:
+    """One invoice with customer, business, items (by position) and payments (oldest first)
+    loaded in four queries; another organization's id raises ``NotFound``."""
+    pk = object_pk(invoice_id)
+    invoice = None
+    if pk is not None:
+        invoice = (
+            _with_overdue(Invoice.objects.filter(organization=organization, pk=pk), organization.local_today())
+            .select_related("customer", "business", "created_by_user")
+            .prefetch_related(
+                Prefetch("items", queryset=InvoiceItem.objects.filter(organization=organization).order_by("position")),
+                Prefetch(
+                    "payments",
+                    queryset=Payment.objects.filter(organization=organization)
+                    .select_related("recorded_by_user")
+                    .order_by("date", "created_at"),
+                ),
+            )
+            .first()
+        )
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+def customer_list(*, organization, search=None, archived=None, ordering=None) -> QuerySet:
+    """Customers by name; ``search`` matches name or email, ``archived`` True/False filters."""
+    queryset = Customer.objects.filter(organization=organization)
+    if archived is not None:
+        queryset = queryset.filter(archived=archived)
+    if search:
+        search = search.strip()
+        queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search))
+    return queryset.order_by(ordering if ordering in CUSTOMER_ORDERINGS else "name", "pk")
+
+
+def payment_list(*, organization, invoice=None) -> QuerySet:
+    """Payments, newest first, with their invoice joined; ``invoice`` narrows to one invoice."""
+    queryset = Payment.objects.filter(organization=organization).select_related("invoice", "recorded_by_user")
+    if invoice:
+        queryset = queryset.filter(invoice_id=object_pk(invoice))
+    return queryset.order_by("-created_at", "pk")
+
+
+def dashboard_figures(*, organization) -> list[dict]:
+    """Per currency, in two SQL aggregates whatever the data size::
+
+        [{"currency": "EUR", "outstanding": Decimal, "overdue_count": int,
+          "overdue_amount": Decimal, "paid_last_30_days": Decimal}, ...]
+
+    Outstanding is the balance of issued and partially paid invoices; paid in the last 30
+    days counts payments not voided dated within the last 30 days (org time zone)."""
+    today = organization.local_today()
+    overdue = overdue_condition(today)
+    invoice_rows = (
+        Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES)
+        .values("currency")
+        .annotate(
+            outstanding=Sum("balance_due"),
+            overdue_count=Count("pk", filter=overdue),
+            overdue_amount=Sum("balance_due", filter=overdue),
+        )
+        .order_by()
+    )
+    paid_rows = (
+        Payment.objects.filter(
+            organization=organization, voided=False, date__gt=today - timedelta(days=PAID_WINDOW_DAYS), date__lte=today
+        )
+        .values("invoice__currency")
+        .annotate(paid=Sum("amount"))
+        .order_by()
+    )
+    figures: dict[str, dict] = {}
+
+    def row(currency):
+        return figures.setdefault(
+            currency,
+            {
+                "currency": currency,
+                "outstanding": Decimal(0),
+                "overdue_count": 0,
+                "overdue_amount": Decimal(0),
+                "paid_last_30_days": Decimal(0),
+            },
+        )
+
+    for item in invoice_rows:
+        currency = item["currency"]
+        figures_row = row(currency)
+        figures_row["outstanding"] = _money(item["outstanding"], currency)
+        figures_row["overdue_count"] = item["overdue_count"]
+        figures_row["overdue_amount"] = _money(item["overdue_amount"], currency)
+    for item in paid_rows:
+        currency = item["invoice__currency"]
+        row(currency)["paid_last_30_days"] = _money(item["paid"], currency)
+    return [figures[currency] for currency in sorted(figures)]
+
+
+def _money(value, currency) -> Decimal:
+    # SQLite sums decimals as floats; quantizing to the currency brings them back exact.
+    return quantize_money(Decimal(str(value or 0)), currency)
+
+
+def _month_starts(today: date, months: int) -> list[date]:
+    starts = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
+    """For each currency, the last ``months`` calendar months (this one included, org time
+    zone), oldest first, from two SQL aggregates::
+
+        [{"currency": "EUR", "months": [{"month": date(2026, 1, 1), "invoiced": Decimal,
+                                          "paid": Decimal}, ...]}, ...]
+
+    Invoiced sums the totals of issued (not draft, not void) invoices by issue date; paid sums
+    payments not voided by payment date."""
+    today = organization.local_today()
+    starts = _month_starts(today, months)
+    first = starts[0]
+    invoiced = (
+        Invoice.objects.filter(organization=organization, issue_date__gte=first, issue_date__lte=today)
+        .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+        .annotate(month=TruncMonth("issue_date"))
+        .values("currency", "month")
+        .annotate(amount=Sum("total"))
+        .order_by()
+    )
+    paid = (
+        Payment.objects.filter(organization=organization, voided=False, date__gte=first, date__lte=today)
+        .annotate(month=TruncMonth("date"))
+        .values("invoice__currency", "month")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    series: dict[str, dict[date, dict]] = {}
+
+    def cell(currency, month):
+        by_month = series.setdefault(
+            currency, {start: {"month": start, "invoiced": Decimal(0), "paid": Decimal(0)} for start in starts}
+        )
+        return by_month[_as_date(month)]
+
+    for item in invoiced:
+        cell(item["currency"], item["month"])["invoiced"] = _money(item["amount"], item["currency"])
+    for item in paid:
+        currency = item["invoice__currency"]
+        cell(currency, item["month"])["paid"] = _money(item["amount"], currency)
+    for currency, by_month in series.items():
+        for month in by_month.values():
+            month["invoiced"] = quantize_money(month["invoiced"], currency)
+            month["paid"] = quantize_money(month["paid"], currency)
+    return [{"currency": currency, "months": list(series[currency].values())} for currency in sorted(series)]
+
+
+def _as_date(value) -> date:
+    # TruncMonth of a DateField is a date; some backends hand back a datetime.
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
