@@ -1,11 +1,18 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.db import transaction
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditEntry
+from audit.services import record
+from billing import services
+from billing.exceptions import StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence, Payment
-from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline
+from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
 
 TENANT_TIMES = ("organization", "created_at", "updated_at")
 
@@ -98,6 +105,47 @@ class InvoiceAdmin(BigTableAdmin):
         ("Audit trail", {"fields": ("audit_trail",)}),
     )
     readonly_fields = ("organization", "created_at", "updated_at", "audit_trail")
+    actions = ("resend_invoice_email", "rerender_pdf")
+
+    # documents sits above billing: billing's domain code never imports it, but this support
+    # page shows an invoice whole and its actions reach the documents services (lazily).
+
+    @admin.action(description="Resend the invoice email to the customer", permissions=["support"])
+    def resend_invoice_email(self, request, queryset):
+        from documents.services import invoice_send
+
+        run_service_for_each(
+            self,
+            request,
+            queryset,
+            lambda invoice: invoice_send(organization=invoice.organization, actor=request.user, invoice_id=invoice.pk),
+            verb="queued for sending",
+        )
+
+    @admin.action(description="Re-render the PDF of the current version", permissions=["support"])
+    def rerender_pdf(self, request, queryset):
+        """For a PDF that failed or is stuck pending. A fresh PDF is left alone: rendering the
+        same version again gives the same bytes."""
+        from documents.models import InvoiceDocument
+        from documents.services import document_request_render
+
+        def rerender(invoice):
+            with transaction.atomic():
+                document = document_request_render(organization=invoice.organization, invoice_id=invoice.pk)
+                if document is None:
+                    raise StateConflict("A draft has no stored PDF (it is previewed on the fly).")
+                if document.status == InvoiceDocument.Status.READY and document.invoice_version == invoice.version:
+                    raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
+                # The documents service does not audit a render request; support's is recorded here.
+                record(
+                    organization=invoice.organization,
+                    actor=request.user,
+                    action="invoice.pdf_render_requested",
+                    target=invoice,
+                    changes={"version": [None, invoice.version]},
+                )
+
+        run_service_for_each(self, request, queryset, rerender, verb="sent to rendering")
 
     def get_inlines(self, request, obj):
         # documents sits above billing, so billing's domain code never imports it; this support
@@ -152,6 +200,14 @@ class InvoiceItemAdmin(BigTableAdmin):
     readonly_fields = TENANT_TIMES
 
 
+class VoidPaymentForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept on the payment and in the audit log; the customer's organization can read it.",
+    )
+
+
 @admin.register(Payment)
 class PaymentAdmin(BigTableAdmin):
     list_display = (
@@ -178,13 +234,43 @@ class PaymentAdmin(BigTableAdmin):
     raw_id_fields = ("invoice", "recorded_by_user", "recorded_by_api_key", "voided_by_user")
     readonly_fields = TENANT_TIMES
 
+    actions = ("void_payments",)
+
     @admin.display(description="currency", ordering="invoice__currency")
     def currency(self, obj):
         return obj.invoice.currency
 
+    @admin.action(description="Void selected payments (asks for a reason)", permissions=["support"])
+    def void_payments(self, request, queryset):
+        """An intermediate page asks for the reason; then ``billing.services.payment_void`` runs
+        per payment (it recomputes the invoice and writes the audit entry)."""
+        form = VoidPaymentForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            run_service_for_each(
+                self,
+                request,
+                queryset,
+                lambda payment: services.payment_void(
+                    organization=payment.organization, actor=request.user, payment_id=payment.pk, reason=reason
+                ),
+                verb="voided",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Void payments",
+            "opts": self.model._meta,
+            "form": form,
+            "payments": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "void_payments",
+        }
+        return TemplateResponse(request, "admin/billing/payment/void_payments.html", context)
+
     def get_queryset(self, request):
-        # __str__ (and the change page title) read invoice.currency.
-        return super().get_queryset(request).select_related("invoice")
+        # __str__ (and the change page title) read invoice.currency; actions read the organization.
+        return super().get_queryset(request).select_related("invoice", "organization")
 
 
 @admin.register(NumberSequence)

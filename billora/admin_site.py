@@ -10,7 +10,8 @@ admin actions that call the owning app's service, audited with the staff user as
 
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import redirect
 
 
@@ -70,6 +71,41 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def refusal_message(exc) -> str:
+    """What a service said when it refused, in one line (billing, organizations, documents)."""
+    if getattr(exc, "conflict_message", None):
+        return str(exc.conflict_message)
+    errors = getattr(exc, "billing_errors", None) or getattr(exc, "message_dict", None)
+    if isinstance(errors, dict):
+        return "; ".join(f"{field}: {' '.join(map(str, problems))}" for field, problems in errors.items())
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or exc.__class__.__name__
+
+
+def _service_refusals():
+    from billing.exceptions import BillingValidationError, StateConflict
+
+    return (BillingValidationError, StateConflict, ValidationError, PermissionDenied, ObjectDoesNotExist)
+
+
+def run_service_for_each(modeladmin, request, objects, call, *, verb: str) -> int:
+    """Call ``call(obj)`` (a service call: atomic and audited on its own) for each object and
+    tell the staff user what happened; one refusal does not undo the others."""
+    refusals = _service_refusals()
+    done = 0
+    for obj in objects:
+        try:
+            call(obj)
+        except refusals as exc:
+            modeladmin.message_user(request, f"{obj}: not {verb}: {refusal_message(exc)}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{verb.capitalize()}: {done}.", messages.SUCCESS)
+    return done
 
 
 def _password_change_elsewhere(request, extra_context=None):

@@ -3,7 +3,8 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline
+from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
+from organizations import services
 from organizations.models import ApiKey, IdempotencyKey, Invite, Membership, Organization
 
 
@@ -192,6 +193,17 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         "revoked_at",
     )
     readonly_fields = ("organization", "created_at")
+    actions = ("revoke_keys",)
+
+    @admin.action(description="Revoke selected API keys", permissions=["support"])
+    def revoke_keys(self, request, queryset):
+        run_service_for_each(
+            self,
+            request,
+            queryset.filter(revoked_at__isnull=True),
+            lambda key: services.api_key_revoke(organization=key.organization, actor=request.user, api_key_id=key.pk),
+            verb="revoked",
+        )
 
 
 @admin.register(IdempotencyKey)

@@ -1,0 +1,181 @@
+"""Admin actions go through the services and are audited as support access by the staff user."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from audit.models import ActorType, AuditEntry
+from billing.models import Invoice, Payment
+from billing.services import payment_void
+from organizations.models import ApiKey
+from organizations.permissions import Role
+from organizations.tenancy import all_tenants
+from tests.admin.builders import invoice_in
+from tests.organizations.factories import MembershipFactory, make_api_key
+
+pytestmark = pytest.mark.django_db
+
+
+def audit_entries(organization, action):
+    with all_tenants():
+        return list(AuditEntry.objects.filter(organization=organization, action=action).select_related("actor_user"))
+
+
+def the_payment(invoice):
+    with all_tenants():
+        return Payment.objects.select_related("voided_by_user").get(invoice=invoice)
+
+
+def assert_support_entry(entry, staff_user):
+    assert entry.actor_type == ActorType.USER
+    assert entry.actor_user == staff_user
+    assert entry.actor_label == staff_user.email
+    assert entry.support_access is True
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "organizations.services._require() refuses a user who is not a member of the organization, "
+        "support staff included; api_key_revoke needs to accept staff acting through the admin "
+        "(support_access context). Strict: remove this marker once it does."
+    ),
+)
+def test_revoke_api_key_action_calls_the_service_and_audits_support_access(staff_client, staff_user, orgs):
+    key, _raw = make_api_key(orgs[0])
+    other, _raw = make_api_key(orgs[1])
+
+    response = staff_client.post(
+        reverse("admin:organizations_apikey_changelist"),
+        {"action": "revoke_keys", ACTION_CHECKBOX_NAME: [key.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    with all_tenants():
+        assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+        assert ApiKey.objects.get(pk=other.pk).revoked_at is None
+    [entry] = audit_entries(orgs[0], "api_key.revoked")
+    assert entry.target_id == str(key.pk)
+    assert_support_entry(entry, staff_user)
+    assert audit_entries(orgs[1], "api_key.revoked") == []
+
+
+def test_revoke_api_key_refusal_is_shown_and_changes_nothing_else(staff_client, orgs):
+    """Whatever the service decides, the action never writes the key itself."""
+    key, _raw = make_api_key(orgs[0])
+
+    response = staff_client.post(
+        reverse("admin:organizations_apikey_changelist"),
+        {"action": "revoke_keys", ACTION_CHECKBOX_NAME: [key.pk]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    with all_tenants():
+        revoked = ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    entries = audit_entries(orgs[0], "api_key.revoked")
+    # Either the service revoked it (and audited it) or the page says why not.
+    assert (revoked and len(entries) == 1) or (not revoked and "not revoked" in html and entries == [])
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+def test_void_payment_action_first_asks_for_a_reason(staff_client, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+
+    response = staff_client.post(
+        reverse("admin:billing_payment_changelist"),
+        {"action": "void_payments", ACTION_CHECKBOX_NAME: [payment.pk]},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="reason"' in html
+    assert 'name="apply"' in html
+    assert the_payment(invoice).voided is False
+    assert audit_entries(orgs[0], "payment.voided") == []
+
+
+def test_void_payment_without_a_reason_shows_the_error_and_voids_nothing(staff_client, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+
+    response = staff_client.post(
+        reverse("admin:billing_payment_changelist"),
+        {"action": "void_payments", ACTION_CHECKBOX_NAME: [payment.pk], "apply": "yes", "reason": "   "},
+    )
+
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert the_payment(invoice).voided is False
+
+
+def test_void_payment_action_goes_through_the_service_and_audits_the_staff_user(staff_client, staff_user, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+    untouched = invoice_in(orgs[1], status="partially_paid")
+
+    response = staff_client.post(
+        reverse("admin:billing_payment_changelist"),
+        {
+            "action": "void_payments",
+            ACTION_CHECKBOX_NAME: [payment.pk],
+            "apply": "yes",
+            "reason": "Bounced: the bank reversed the transfer",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    voided = the_payment(invoice)
+    assert voided.voided is True
+    assert voided.void_reason == "Bounced: the bank reversed the transfer"
+    assert voided.voided_by_user == staff_user
+    with all_tenants():
+        recomputed = Invoice.objects.get(pk=invoice.pk)
+    # The service recomputed the invoice: nothing paid any more, version bumped.
+    assert recomputed.amount_paid == Decimal("0")
+    assert recomputed.balance_due == recomputed.total
+    assert recomputed.status == "issued"
+    assert recomputed.version > invoice.version
+    [entry] = audit_entries(orgs[0], "payment.voided")
+    assert_support_entry(entry, staff_user)
+    assert the_payment(untouched).voided is False
+    assert audit_entries(orgs[1], "payment.voided") == []
+
+
+def test_voiding_an_already_voided_payment_reports_the_refusal(staff_client, staff_user, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+    payment_void(organization=orgs[0], actor=None, payment_id=payment.pk, reason="first")
+
+    response = staff_client.post(
+        reverse("admin:billing_payment_changelist"),
+        {"action": "void_payments", ACTION_CHECKBOX_NAME: [payment.pk], "apply": "yes", "reason": "again"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "not voided" in response.content.decode()
+    assert the_payment(invoice).void_reason == "first"
+    assert [entry.actor_user for entry in audit_entries(orgs[0], "payment.voided")] == [None]
+
+
+def test_non_staff_cannot_run_an_action(client, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+    client.force_login(MembershipFactory(organization=orgs[0], role=Role.OWNER).user)
+
+    response = client.post(
+        reverse("admin:billing_payment_changelist"),
+        {"action": "void_payments", ACTION_CHECKBOX_NAME: [payment.pk], "apply": "yes", "reason": "x"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    assert the_payment(invoice).voided is False
