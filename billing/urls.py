@@ -1,7 +1,36 @@
+"""Billing pages, mounted under /o/<slug:org_slug>/ (the tenancy middleware resolves the org)."""
+
 from django.urls import path
 
 from billing import views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    # Businesses live in the settings area.
+    path("settings/businesses/", views.BusinessListView.as_view(), name="business_list"),
+    path("settings/businesses/new/", views.BusinessFormView.as_view(), name="business_create"),
+    path("settings/businesses/<uuid:business_id>/", views.BusinessFormView.as_view(), name="business_edit"),
+    # Customers
+    path("customers/", views.CustomerListView.as_view(), name="customer_list"),
+    path("customers/new/", views.CustomerFormView.as_view(), name="customer_create"),
+    path("customers/<uuid:customer_id>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("customers/<uuid:customer_id>/edit/", views.CustomerFormView.as_view(), name="customer_edit"),
+    path("customers/<uuid:customer_id>/archive/", views.CustomerArchiveView.as_view(), name="customer_archive"),
+    path("customers/<uuid:customer_id>/delete/", views.CustomerDeleteView.as_view(), name="customer_delete"),
+    # Invoices
+    path("invoices/", views.InvoiceListView.as_view(), name="invoice_list"),
+    path("invoices/new/", views.InvoiceCreateView.as_view(), name="invoice_create"),
+    path("invoices/editor/", views.InvoiceEditorView.as_view(), name="invoice_editor"),
+    path("invoices/<uuid:invoice_id>/", views.InvoiceDetailView.as_view(), name="invoice_detail"),
+    path("invoices/<uuid:invoice_id>/edit/", views.InvoiceEditView.as_view(), name="invoice_edit"),
+    path("invoices/<uuid:invoice_id>/issue/", views.InvoiceIssueView.as_view(), name="invoice_issue"),
+    path("invoices/<uuid:invoice_id>/void/", views.InvoiceVoidView.as_view(), name="invoice_void"),
+    path("invoices/<uuid:invoice_id>/delete/", views.InvoiceDeleteView.as_view(), name="invoice_delete"),
+    path("invoices/<uuid:invoice_id>/send/", views.InvoiceSendView.as_view(), name="invoice_send"),
+    path("invoices/<uuid:invoice_id>/payments/", views.PaymentRecordView.as_view(), name="payment_record"),
+    path(
+        "invoices/<uuid:invoice_id>/payments/<uuid:payment_id>/void/",
+        views.PaymentVoidView.as_view(),
+        name="payment_void",
+    ),
 ]

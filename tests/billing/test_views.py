@@ -1,40 +1,199 @@
-"""Web pages of the billing app: each page works, the role matrix, outsiders get 404."""
+"""The dashboard: figures per currency, the 12-month chart, activity, invoices to chase,
+first-steps empty state, roles, outsiders, and a query count that does not grow with data."""
+
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 
+from billing.models import Invoice, InvoiceStatus
 from organizations.permissions import Role
-from tests.organizations.factories import MembershipFactory, OrganizationFactory
+from organizations.tenancy import organization_scope
+from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.billing.webclient import ROLES, count_queries, log_in, log_in_outsider, org_url
 
-ROLES = [Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER]
-
-
-@pytest.fixture
-def org():
-    return OrganizationFactory()
+pytestmark = pytest.mark.django_db
 
 
-def login_as(client, org, role):
-    membership = MembershipFactory(organization=org, role=role)
-    client.force_login(membership.user)
-    return membership.user
+def dashboard(client, org):
+    response = client.get(org_url("dashboard", org))
+    assert response.status_code == 200
+    return response
 
 
-@pytest.mark.django_db
-class TestDashboard:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_it_works_for_every_role(self, client, org, role):
-        login_as(client, org, role)
-        response = client.get(reverse("dashboard", kwargs={"org_slug": org.slug}))
-        assert response.status_code == 200
-        assert b"Add a business" in response.content
+@pytest.mark.parametrize("role", ROLES)
+def test_it_works_for_every_role(client, org, role):
+    log_in(client, org, role)
+    response = dashboard(client, org)
+    assert b"Add a business" in response.content
 
-    def test_outsider_gets_404(self, client, org):
-        login_as(client, OrganizationFactory(), Role.OWNER)
-        response = client.get(reverse("dashboard", kwargs={"org_slug": org.slug}))
-        assert response.status_code == 404
 
-    def test_anonymous_is_sent_to_login(self, client, org):
-        response = client.get(reverse("dashboard", kwargs={"org_slug": org.slug}))
-        assert response.status_code == 302
-        assert "/accounts/login/" in response["Location"]
+def test_outsider_gets_404(client, org):
+    log_in_outsider(client)
+    assert client.get(org_url("dashboard", org)).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, org):
+    response = client.get(org_url("dashboard", org))
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+class TestFirstSteps:
+    def test_new_organization_is_told_to_add_a_business_first(self, client, org):
+        log_in(client, org, Role.OWNER)
+        content = dashboard(client, org).content.decode()
+        assert "Get started" in content
+        assert org_url("business_create", org) in content
+
+    def test_member_is_told_who_can_add_the_business(self, client, org):
+        log_in(client, org, Role.MEMBER)
+        content = dashboard(client, org).content.decode()
+        assert org_url("business_create", org) not in content
+        assert "An owner or admin can add it." in content
+
+    def test_with_business_and_customer_it_offers_the_first_invoice(self, client, org):
+        BusinessFactory(organization=org)
+        CustomerFactory(organization=org)
+        log_in(client, org, Role.MEMBER)
+        content = dashboard(client, org).content.decode()
+        assert "Create an invoice" in content
+        assert org_url("invoice_create", org) in content
+
+    def test_viewer_gets_no_create_links(self, client, org):
+        BusinessFactory(organization=org)
+        CustomerFactory(organization=org)
+        log_in(client, org, Role.VIEWER)
+        content = dashboard(client, org).content.decode()
+        assert org_url("invoice_create", org) not in content
+
+    def test_disappears_once_there_is_an_invoice(self, client, org):
+        make_invoice(organization=org)
+        log_in(client, org)
+        assert b"Get started" not in dashboard(client, org).content
+
+
+class TestFigures:
+    def test_outstanding_overdue_and_paid_per_currency(self, client, org):
+        business, customer = BusinessFactory(organization=org), CustomerFactory(organization=org)
+        today = org.local_today()
+        items = [{"description": "Work", "quantity": "1", "unit_price": "100.00", "tax_rate": "0"}]
+
+        def invoice(status, currency="EUR", overdue=False):
+            dates = {}
+            if overdue:
+                dates = {"issue_date": str(today - timedelta(days=40)), "due_date": str(today - timedelta(days=5))}
+            return make_invoice(
+                organization=org,
+                business=business,
+                customer=customer,
+                status=status,
+                currency=currency,
+                items=items,
+                **dates,
+            )
+
+        invoice("issued")  # 100 outstanding
+        invoice("issued", overdue=True)  # 100 outstanding, overdue
+        invoice("partially_paid", overdue=True)  # 66.67 outstanding, overdue; 33.33 paid
+        invoice("paid")  # 100 paid
+        invoice("draft")  # not counted
+        invoice("void")  # not counted
+        invoice("issued", currency="USD")  # 100 USD outstanding
+        log_in(client, org)
+        response = dashboard(client, org)
+        figures = {row["currency"]: row for row in response.context["figures"]}
+        assert [row["currency"] for row in response.context["figures"]] == ["EUR", "USD"]
+        eur = figures["EUR"]
+        assert eur["outstanding"] == Decimal("266.67")
+        assert (eur["overdue_count"], eur["overdue_amount"]) == (2, Decimal("166.67"))
+        assert eur["paid_last_30_days"] == Decimal("133.33")
+        assert figures["USD"]["outstanding"] == Decimal("100.00")
+        assert figures["USD"]["paid_last_30_days"] == 0
+        content = response.content.decode()
+        assert "€266.67" in content and "€166.67" in content and "$100.00" in content
+
+    def test_overdue_invoices_to_chase(self, client, org):
+        today = org.local_today()
+        business = BusinessFactory(organization=org)
+        late = make_invoice(
+            organization=org,
+            business=business,
+            status="issued",
+            issue_date=str(today - timedelta(days=60)),
+            due_date=str(today - timedelta(days=30)),
+        )
+        on_time = make_invoice(organization=org, business=business, status="issued")
+        log_in(client, org)
+        response = dashboard(client, org)
+        assert [i.pk for i in response.context["overdue_invoices"]] == [late.pk]
+        assert late.number.encode() in response.content
+        assert on_time.number.encode() not in response.content.split(b"Recent activity")[0].split(b"to chase")[1]
+
+    def test_chart_of_invoiced_vs_paid_for_twelve_months(self, client, org):
+        make_invoice(organization=org, status="paid")
+        log_in(client, org)
+        response = dashboard(client, org)
+        [chart] = response.context["charts"]
+        assert chart["currency"] == "EUR" and len(chart["bars"]) == 12
+        this_month = chart["bars"][-1]
+        with organization_scope(org):
+            invoice = Invoice.objects.get()
+        assert this_month["invoiced"] == invoice.total and this_month["paid"] == invoice.total
+        assert this_month["h_invoiced"] == this_month["h_paid"] > 0
+        content = response.content.decode()
+        assert '<svg viewBox="0 0 720 240" role="img"' in content
+        assert content.count('class="bar invoiced"') == 12
+        assert "Show the numbers" in content  # the same data as a table, for screen readers
+
+    def test_recent_activity_shows_the_newest_ten(self, client, org):
+        business, customer = BusinessFactory(organization=org), CustomerFactory(organization=org)
+        for _ in range(12):
+            make_invoice(organization=org, business=business, customer=customer)
+        log_in(client, org)
+        response = dashboard(client, org)
+        activity = response.context["activity"]
+        assert len(activity) == 10
+        assert [entry.sequence for entry in activity] == sorted((e.sequence for e in activity), reverse=True)
+        assert activity[0].action == "invoice.created"
+
+    def test_other_organizations_do_not_count(self, client, org, other_org):
+        make_invoice(organization=other_org, status="issued")
+        log_in(client, org)
+        response = dashboard(client, org)
+        assert response.context["figures"] == []
+        assert response.context["activity"] == []
+
+
+def test_query_count_stays_small_with_ten_thousand_invoices(client, org, django_assert_max_num_queries):
+    """Aggregation happens in SQL: the number of queries does not depend on the data."""
+    business, customer = BusinessFactory(organization=org), CustomerFactory(organization=org)
+    make_invoice(organization=org, business=business, customer=customer, status="paid")
+    today = org.local_today()
+    rows = []
+    for i in range(10_000):
+        status = InvoiceStatus.ISSUED if i % 3 else InvoiceStatus.DRAFT
+        rows.append(
+            Invoice(
+                organization=org,
+                business=business,
+                customer=customer,
+                number=f"BULK-{i}" if status != InvoiceStatus.DRAFT else None,
+                status=status,
+                currency="EUR" if i % 2 else "USD",
+                issue_date=today - timedelta(days=i % 365),
+                due_date=today - timedelta(days=i % 365) + timedelta(days=30),
+                subtotal=Decimal("10.00"),
+                total=Decimal("10.00"),
+                balance_due=Decimal("10.00"),
+            )
+        )
+    with organization_scope(org):
+        Invoice.objects.bulk_create(rows, batch_size=1000)
+    log_in(client, org)
+    client.get(org_url("dashboard", org))
+    with django_assert_max_num_queries(14), count_queries() as queries:
+        response = dashboard(client, org)
+    figures = {row["currency"]: row for row in response.context["figures"]}
+    assert figures["EUR"]["overdue_count"] > 0 and figures["USD"]["outstanding"] > 0
+    assert len(queries) < 15

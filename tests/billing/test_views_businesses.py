@@ -1,0 +1,187 @@
+"""Business pages (settings area): list for everyone; create/edit for owners and admins."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from billing.models import Business
+from organizations.tenancy import organization_scope
+from tests.billing.factories import BusinessFactory
+from tests.billing.webclient import MANAGERS, ROLES, log_in, log_in_outsider, org_url
+
+pytestmark = pytest.mark.django_db
+
+
+def business_post(**overrides):
+    data = {
+        "name": "Acme Studio",
+        "legal_name": "Acme Studio GmbH",
+        "email": "billing@acme.example",
+        "phone": "+49 30 1234",
+        "address": "Hauptstraße 1\n10115 Berlin",
+        "tax_id": "DE123",
+        "default_currency": "eur",
+        "payment_terms_days": "14",
+        "invoice_number_format": "AC-{YYYY}-{SEQ}",
+        "invoice_number_width": "5",
+        "invoice_number_yearly_reset": "on",
+        "default_notes": "Thanks!",
+        "default_terms": "Net 14",
+        "payment_instructions": "IBAN DE00 1234",
+        "email_subject_template": "Invoice {number}",
+        "email_body_template": "Hello {customer_name}",
+    }
+    data.update(overrides)
+    return data
+
+
+def png_bytes(size=(8, 8), fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_list_works_for_every_role_and_shows_manage_links_only_to_managers(client, org, role):
+    business = BusinessFactory(organization=org, name="Visible Biz")
+    log_in(client, org, role)
+    response = client.get(org_url("business_list", org))
+    assert response.status_code == 200
+    assert b"Visible Biz" in response.content
+    edit_url = org_url("business_edit", org, business_id=business.pk).encode()
+    assert (edit_url in response.content) == (role in MANAGERS)
+    assert (org_url("business_create", org).encode() in response.content) == (role in MANAGERS)
+
+
+def test_list_empty_state_tells_what_to_do(client, org):
+    log_in(client, org)
+    response = client.get(org_url("business_list", org))
+    assert b"Add your first business" in response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_create_role_matrix(client, org, role):
+    log_in(client, org, role)
+    get = client.get(org_url("business_create", org))
+    post = client.post(org_url("business_create", org), business_post())
+    if role in MANAGERS:
+        assert get.status_code == 200
+        assert post.status_code == 302
+        with organization_scope(org):
+            business = Business.objects.get(organization=org)
+        assert business.name == "Acme Studio"
+        assert business.default_currency == "EUR"
+        assert business.invoice_number_format == "AC-{YYYY}-{SEQ}"
+        assert business.invoice_number_width == 5
+        assert business.payment_terms_days == 14
+    else:
+        assert get.status_code == 403
+        assert post.status_code == 403
+        with organization_scope(org):
+            assert not Business.objects.filter(organization=org).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_edit_role_matrix(client, org, role):
+    business = BusinessFactory(organization=org, name="Old name")
+    log_in(client, org, role)
+    url = org_url("business_edit", org, business_id=business.pk)
+    get = client.get(url)
+    post = client.post(url, business_post(name="New name"))
+    with organization_scope(org):
+        business.refresh_from_db()
+    if role in MANAGERS:
+        assert get.status_code == 200
+        assert b'value="Old name"' in get.content
+        assert post.status_code == 302
+        assert business.name == "New name"
+    else:
+        assert (get.status_code, post.status_code) == (403, 403)
+        assert business.name == "Old name"
+
+
+def test_edit_writes_an_audit_entry(client, org, audit_entries):
+    business = BusinessFactory(organization=org, name="Old name")
+    log_in(client, org)
+    client.post(org_url("business_edit", org, business_id=business.pk), business_post(name="New name"))
+    entry = audit_entries(action="business.updated")[-1]
+    assert entry.changes["name"] == ["Old name", "New name"]
+
+
+def test_another_organizations_business_is_404(client, org, other_org):
+    foreign = BusinessFactory(organization=other_org)
+    log_in(client, org)
+    url = org_url("business_edit", org, business_id=foreign.pk)
+    assert client.get(url).status_code == 404
+    assert client.post(url, business_post()).status_code == 404
+
+
+def test_outsider_gets_404(client, org):
+    business = BusinessFactory(organization=org)
+    log_in_outsider(client)
+    assert client.get(org_url("business_list", org)).status_code == 404
+    assert client.get(org_url("business_edit", org, business_id=business.pk)).status_code == 404
+
+
+def test_service_validation_errors_are_shown_next_to_fields_and_input_is_kept(client, org):
+    log_in(client, org)
+    response = client.post(
+        org_url("business_create", org),
+        business_post(default_currency="XYZ", name="Keep me"),
+    )
+    assert response.status_code == 400
+    assert "ISO 4217" in str(response.context["form"].errors["default_currency"])
+    assert b'value="Keep me"' in response.content
+    assert b'aria-invalid="true"' in response.content
+    with organization_scope(org):
+        assert not Business.objects.exists()
+
+
+def test_bad_number_format_is_refused_on_its_field(client, org):
+    log_in(client, org)
+    response = client.post(org_url("business_create", org), business_post(invoice_number_format="INV-{NOPE}"))
+    assert response.status_code == 400
+    assert "invoice_number_format" in response.context["form"].errors
+    assert b'value="INV-{NOPE}"' in response.content
+
+
+def test_required_name(client, org):
+    log_in(client, org)
+    response = client.post(org_url("business_create", org), business_post(name=""))
+    assert response.status_code == 400
+    assert "name" in response.context["form"].errors
+
+
+def test_logo_upload_png_is_stored(client, org):
+    log_in(client, org)
+    logo = SimpleUploadedFile("logo.png", png_bytes(), content_type="image/png")
+    response = client.post(org_url("business_create", org), {**business_post(), "logo": logo})
+    assert response.status_code == 302
+    with organization_scope(org):
+        assert Business.objects.get().logo.name.endswith(".png")
+
+
+def test_logo_of_wrong_type_is_refused(client, org):
+    log_in(client, org)
+    gif = SimpleUploadedFile("logo.gif", png_bytes(fmt="GIF"), content_type="image/gif")
+    response = client.post(org_url("business_create", org), {**business_post(), "logo": gif})
+    assert response.status_code == 400
+    assert "logo" in response.context["form"].errors
+
+
+def test_logo_that_is_not_an_image_is_refused(client, org):
+    log_in(client, org)
+    fake = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
+    response = client.post(org_url("business_create", org), {**business_post(), "logo": fake})
+    assert response.status_code == 400
+    assert "logo" in response.context["form"].errors
+
+
+def test_logo_too_large_is_refused(client, org):
+    log_in(client, org)
+    big = SimpleUploadedFile("big.png", png_bytes(size=(1200, 1200)) + b"\0" * (1024 * 1024), content_type="image/png")
+    response = client.post(org_url("business_create", org), {**business_post(), "logo": big})
+    assert response.status_code == 400
+    assert "1 MB" in str(response.context["form"].errors["logo"])

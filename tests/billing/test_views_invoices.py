@@ -1,0 +1,592 @@
+"""Invoice pages: list (tabs, search, filters, pagination), create/edit with the line-item
+editor and its server-side totals endpoint, detail, issue/void/delete/send."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Invoice, InvoiceStatus
+from organizations.permissions import Role
+from organizations.tenancy import organization_scope
+from tests.billing.factories import BusinessFactory, CustomerFactory, assert_stored_totals, make_invoice
+from tests.billing.webclient import MANAGERS, ROLES, WRITERS, count_queries, log_in, log_in_outsider, org_url
+
+pytestmark = pytest.mark.django_db
+
+
+def items_post(*rows):
+    data = {}
+    for i, (description, quantity, unit_price, tax_rate) in enumerate(rows):
+        data[f"items-{i}-description"] = description
+        data[f"items-{i}-quantity"] = quantity
+        data[f"items-{i}-unit_price"] = unit_price
+        data[f"items-{i}-tax_rate"] = tax_rate
+    return data
+
+
+def invoice_post(business, customer, *rows, **overrides):
+    data = {
+        "business": str(business.pk),
+        "customer": str(customer.pk),
+        "currency": "EUR",
+        "issue_date": "2026-11-01",
+        "due_date": "2026-12-01",
+        "discount_type": "none",
+        "discount_value": "",
+        "notes": "Thanks",
+        "terms": "",
+    }
+    data.update(items_post(*(rows or [("Design", "2", "100.00", "20")])))
+    data.update(overrides)
+    return data
+
+
+def reload(invoice):
+    with organization_scope(invoice.organization):
+        return Invoice.objects.get(pk=invoice.pk)
+
+
+@pytest.fixture
+def parties(org):
+    return BusinessFactory(organization=org), CustomerFactory(organization=org, name="Wayne Enterprises")
+
+
+class TestList:
+    @pytest.mark.parametrize("role", ROLES)
+    def test_it_works_for_every_role(self, client, org, parties, role):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, role)
+        response = client.get(org_url("invoice_list", org))
+        assert response.status_code == 200
+        assert invoice.number.encode() in response.content
+        assert (org_url("invoice_create", org).encode() in response.content) == (role in WRITERS)
+
+    @pytest.mark.parametrize(
+        ("tab", "expected"),
+        [
+            ("all", {"draft", "issued", "partially_paid", "paid", "void", "overdue"}),
+            ("draft", {"draft"}),
+            ("issued", {"issued", "overdue"}),
+            ("partially_paid", {"partially_paid"}),
+            ("paid", {"paid"}),
+            ("void", {"void"}),
+            ("overdue", {"overdue"}),
+        ],
+    )
+    def test_status_tabs(self, client, org, parties, tab, expected):
+        business, customer = parties
+        made = {}
+        for status in ("draft", "issued", "partially_paid", "paid", "void"):
+            made[status] = make_invoice(organization=org, business=business, customer=customer, status=status)
+        today = org.local_today()
+        made["overdue"] = make_invoice(
+            organization=org,
+            business=business,
+            customer=customer,
+            status="issued",
+            issue_date=str(today - timedelta(days=40)),
+            due_date=str(today - timedelta(days=10)),
+        )
+        log_in(client, org)
+        response = client.get(org_url("invoice_list", org), {"status": tab})
+        shown = {invoice.pk for invoice in response.context["page_obj"].object_list}
+        assert shown == {made[key].pk for key in expected}
+        assert f'aria-current="page">{dict(response.context["tabs"])[tab]}<'.encode() in response.content
+
+    def test_unknown_tab_falls_back_to_all(self, client, org, parties):
+        make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org)
+        response = client.get(org_url("invoice_list", org), {"status": "bogus"})
+        assert response.status_code == 200
+        assert response.context["tab"] == "all"
+        assert len(response.context["page_obj"].object_list) == 1
+
+    def test_search_by_number_and_customer_name(self, client, org, parties):
+        business, wayne = parties
+        stark = CustomerFactory(organization=org, name="Stark Industries")
+        first = make_invoice(organization=org, business=business, customer=wayne, status="issued")
+        second = make_invoice(organization=org, business=business, customer=stark, status="issued")
+        log_in(client, org)
+        by_name = client.get(org_url("invoice_list", org), {"q": "stark"}).context["page_obj"].object_list
+        by_number = client.get(org_url("invoice_list", org), {"q": first.number}).context["page_obj"].object_list
+        assert [i.pk for i in by_name] == [second.pk]
+        assert [i.pk for i in by_number] == [first.pk]
+
+    def test_customer_and_date_filters(self, client, org, parties):
+        business, wayne = parties
+        stark = CustomerFactory(organization=org, name="Stark Industries")
+        old = make_invoice(organization=org, business=business, customer=wayne, issue_date="2026-01-10")
+        new = make_invoice(organization=org, business=business, customer=stark, issue_date="2026-06-10")
+        log_in(client, org)
+        url = org_url("invoice_list", org)
+        by_customer = client.get(url, {"customer": str(stark.pk)}).context["page_obj"].object_list
+        after = client.get(url, {"issue_date_after": "2026-03-01"}).context["page_obj"].object_list
+        before = client.get(url, {"issue_date_before": "2026-03-01"}).context["page_obj"].object_list
+        assert [i.pk for i in by_customer] == [new.pk]
+        assert [i.pk for i in after] == [new.pk]
+        assert [i.pk for i in before] == [old.pk]
+
+    def test_bad_filter_values_do_not_break_the_page(self, client, org, parties, other_org):
+        make_invoice(organization=org, business=parties[0], customer=parties[1])
+        foreign = CustomerFactory(organization=other_org)
+        log_in(client, org)
+        for params in ({"customer": str(foreign.pk)}, {"customer": "nope"}, {"issue_date_after": "31/31/2026"}):
+            response = client.get(org_url("invoice_list", org), params)
+            assert response.status_code == 200
+        # Another organization's customer is not a valid choice: it filters nothing in.
+        response = client.get(org_url("invoice_list", org), {"customer": str(foreign.pk)})
+        assert response.context["filters"].errors
+
+    def test_only_this_organizations_invoices(self, client, org, parties, other_org):
+        mine = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        make_invoice(organization=other_org)
+        log_in(client, org)
+        shown = client.get(org_url("invoice_list", org)).context["page_obj"].object_list
+        assert [i.pk for i in shown] == [mine.pk]
+
+    def test_pagination(self, client, org, parties):
+        for _ in range(27):
+            make_invoice(organization=org, business=parties[0], customer=parties[1], items=[])
+        log_in(client, org)
+        second = client.get(org_url("invoice_list", org), {"page": 2, "status": "draft"})
+        assert len(second.context["page_obj"].object_list) == 2
+        assert b"status=draft" in second.content  # page links keep the filters
+
+    def test_constant_number_of_queries(self, client, org, django_assert_max_num_queries):
+        log_in(client, org)
+        url = org_url("invoice_list", org)
+        client.get(url)
+        counts = []
+        for total in (5, 50):
+            with organization_scope(org):
+                have = Invoice.objects.count()
+            for i in range(total - have):
+                # Different businesses and customers so select_related is what keeps it constant.
+                make_invoice(organization=org, status="issued" if i % 2 else "draft")
+            with django_assert_max_num_queries(10), count_queries() as queries:
+                response = client.get(url, {"page_size": 50})
+            assert response.status_code == 200
+            assert len(response.context["page_obj"].object_list) == total
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+
+    def test_empty_state_guides_to_customers_first(self, client, org):
+        log_in(client, org)
+        response = client.get(org_url("invoice_list", org))
+        assert b"Add a customer first" in response.content
+
+    def test_outsider_gets_404(self, client, org):
+        log_in_outsider(client)
+        assert client.get(org_url("invoice_list", org)).status_code == 404
+
+
+class TestCreate:
+    @pytest.mark.parametrize("role", ROLES)
+    def test_role_matrix(self, client, org, parties, role):
+        business, customer = parties
+        log_in(client, org, role)
+        get = client.get(org_url("invoice_create", org))
+        post = client.post(org_url("invoice_create", org), invoice_post(business, customer))
+        with organization_scope(org):
+            created = Invoice.objects.filter(organization=org).first()
+        if role in WRITERS:
+            assert get.status_code == 200
+            assert post.status_code == 302
+            assert created is not None and created.status == InvoiceStatus.DRAFT
+            assert post["Location"] == org_url("invoice_detail", org, invoice_id=created.pk)
+        else:
+            assert (get.status_code, post.status_code) == (403, 403)
+            assert created is None
+
+    def test_three_lines_are_saved_in_order_with_totals_from_calc(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        client.post(
+            org_url("invoice_create", org),
+            invoice_post(
+                business,
+                customer,
+                ("Design", "12.5", "80", "20"),
+                ("Hosting", "1", "49.99", "0"),
+                ("Support", "3", "33.333", "7"),
+                discount_type="percent",
+                discount_value="10",
+            ),
+        )
+        with organization_scope(org):
+            invoice = Invoice.objects.get()
+            descriptions = list(invoice.items.order_by("position").values_list("description", flat=True))
+        assert descriptions == ["Design", "Hosting", "Support"]
+        assert invoice.subtotal == Decimal("1149.99")
+        assert_stored_totals(invoice)
+
+    def test_per_item_errors_are_shown_on_the_row_and_nothing_typed_is_lost(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_create", org),
+            invoice_post(business, customer, ("Good line", "1", "10", "20"), ("Bad line", "1e5", "10.12345", "20")),
+        )
+        assert response.status_code == 400
+        rows = response.context["rows"]
+        assert rows[0].errors == {}
+        assert "quantity" in rows[1].errors and "unit_price" in rows[1].errors
+        assert "exponent" in rows[1].errors["quantity"][0]
+        content = response.content.decode()
+        assert 'id="items-1-quantity-error"' in content
+        assert 'value="1e5"' in content and 'value="10.12345"' in content and "Bad line" in content
+        with organization_scope(org):
+            assert not Invoice.objects.exists()
+
+    def test_header_errors_are_tied_to_fields(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_create", org),
+            invoice_post(business, customer, issue_date="2026-12-10", due_date="2026-12-01", currency="XXX1"),
+        )
+        assert response.status_code == 400
+        errors = response.context["form"].errors
+        assert "currency" in errors
+        response = client.post(
+            org_url("invoice_create", org),
+            invoice_post(business, customer, issue_date="2026-12-10", due_date="2026-12-01"),
+        )
+        assert "due_date" in response.context["form"].errors
+
+    def test_amount_discount_above_subtotal_is_refused_on_the_field(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_create", org),
+            invoice_post(business, customer, ("A", "1", "10", "0"), discount_type="amount", discount_value="50"),
+        )
+        assert response.status_code == 400
+        assert "discount_value" in response.context["form"].errors
+
+    def test_another_organizations_customer_is_refused(self, client, org, parties, other_org):
+        business, _ = parties
+        foreign = CustomerFactory(organization=other_org)
+        log_in(client, org)
+        response = client.post(org_url("invoice_create", org), invoice_post(business, foreign))
+        assert response.status_code == 400
+        assert "customer" in response.context["form"].errors
+        with organization_scope(org):
+            assert not Invoice.objects.exists()
+
+    def test_editor_buttons_without_javascript_change_rows_and_save_nothing(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        url = org_url("invoice_create", org)
+        rows = [("First", "1", "10", "0"), ("Second", "2", "20", "0"), ("Third", "3", "30", "0")]
+        added = client.post(url, invoice_post(business, customer, *rows, editor_action="add"))
+        moved = client.post(url, invoice_post(business, customer, *rows, editor_action="up-2"))
+        removed = client.post(url, invoice_post(business, customer, *rows, editor_action="remove-0"))
+        assert len(added.context["rows"]) == 4
+        assert [r.values["description"] for r in moved.context["rows"]] == ["First", "Third", "Second"]
+        assert [r.values["description"] for r in removed.context["rows"]] == ["Second", "Third"]
+        assert not added.context["form"].errors
+        with organization_scope(org):
+            assert not Invoice.objects.exists()
+
+    def test_page_explains_that_a_business_is_needed(self, client, org):
+        CustomerFactory(organization=org)
+        log_in(client, org)
+        response = client.get(org_url("invoice_create", org))
+        assert b"Add a business first" in response.content
+
+    def test_customer_preselected_from_query(self, client, org, parties):
+        log_in(client, org)
+        response = client.get(org_url("invoice_create", org), {"customer": str(parties[1].pk)})
+        assert response.context["form"].initial["customer"] == str(parties[1].pk)
+
+
+class TestEditorEndpoint:
+    """The htmx endpoint: the server computes totals; the browser never does money math."""
+
+    def test_returns_totals_and_tax_breakdown_computed_by_calc(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_editor", org),
+            invoice_post(
+                business, customer, ("A", "12.5", "80", "20"), ("B", "1", "49.99", "0"), ("C", "3", "33.333", "7")
+            ),
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 200
+        totals = response.context["preview"]["totals"]
+        assert totals.subtotal == Decimal("1149.99")
+        assert [(row.rate, row.tax_amount) for row in totals.tax_breakdown] == [
+            (Decimal("0.000"), Decimal("0.00")),
+            (Decimal("7.000"), Decimal("7.00")),
+            (Decimal("20.000"), Decimal("200.00")),
+        ]
+        assert totals.total == Decimal("1356.99")
+        content = response.content.decode()
+        assert 'id="invoice-totals"' in content
+        assert "€1,356.99" in content
+        # Line amounts are swapped in out of band.
+        assert 'id="line-net-0"' in content and 'hx-swap-oob="true"' in content and "€1,000.00" in content
+
+    def test_currency_minor_units(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_editor", org),
+            invoice_post(business, customer, ("A", "3", "333.5", "0"), currency="JPY"),
+        )
+        assert response.context["preview"]["totals"].total == Decimal("1001")
+        assert "¥1,001" in response.content.decode()
+
+    def test_lines_that_do_not_parse_are_named_not_counted(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_editor", org),
+            invoice_post(business, customer, ("A", "2", "10", "0"), ("B", "x", "5", "0")),
+        )
+        assert response.context["preview"]["totals"].total == Decimal("20.00")
+        assert "Line 2 is not counted yet" in response.content.decode()
+
+    def test_discount_above_subtotal_is_explained(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_editor", org),
+            invoice_post(business, customer, ("A", "1", "10", "0"), discount_type="amount", discount_value="99"),
+        )
+        assert response.status_code == 200
+        assert "larger than the subtotal" in response.content.decode()
+
+    def test_editor_action_returns_the_whole_editor(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_editor", org),
+            invoice_post(business, customer, ("A", "1", "10", "0"), ("B", "1", "5", "0"), editor_action="down-0"),
+            HTTP_HX_REQUEST="true",
+        )
+        content = response.content.decode()
+        assert 'id="item-editor"' in content
+        assert content.index(">B</textarea>") < content.index(">A</textarea>")
+
+    def test_viewer_and_outsider_cannot_use_it(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org, Role.VIEWER)
+        assert client.post(org_url("invoice_editor", org), invoice_post(business, customer)).status_code == 403
+        log_in_outsider(client)
+        assert client.post(org_url("invoice_editor", org), invoice_post(business, customer)).status_code == 404
+
+    def test_never_saves(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        client.post(org_url("invoice_editor", org), invoice_post(business, customer))
+        with organization_scope(org):
+            assert not Invoice.objects.exists()
+
+
+class TestEdit:
+    @pytest.mark.parametrize("role", ROLES)
+    def test_role_matrix(self, client, org, parties, role):
+        business, customer = parties
+        invoice = make_invoice(organization=org, business=business, customer=customer)
+        log_in(client, org, role)
+        url = org_url("invoice_edit", org, invoice_id=invoice.pk)
+        get = client.get(url)
+        post = client.post(url, invoice_post(business, customer, ("Changed", "1", "5", "0")))
+        if role in WRITERS:
+            assert get.status_code == 200
+            assert post.status_code == 302
+            assert reload(invoice).total == Decimal("5.00")
+        else:
+            assert (get.status_code, post.status_code) == (403, 403)
+            assert reload(invoice).total == invoice.total
+
+    def test_form_is_prefilled_with_items(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org)
+        response = client.get(org_url("invoice_edit", org, invoice_id=invoice.pk))
+        content = response.content.decode()
+        assert ">Design work</textarea>" in content and 'value="12.5"' in content and 'value="80"' in content
+        assert response.context["preview"]["totals"].total == invoice.total
+
+    def test_issued_invoice_keeps_business_customer_and_currency(self, client, org, parties):
+        business, customer = parties
+        invoice = make_invoice(organization=org, business=business, customer=customer, status="issued")
+        other_customer = CustomerFactory(organization=org)
+        log_in(client, org)
+        url = org_url("invoice_edit", org, invoice_id=invoice.pk)
+        form = client.get(url).context["form"]
+        assert form.fields["customer"].disabled and form.fields["currency"].disabled
+        response = client.post(
+            url, invoice_post(business, other_customer, ("More", "1", "999", "0"), currency="USD", notes="edited")
+        )
+        assert response.status_code == 302
+        invoice = reload(invoice)
+        assert (invoice.customer_id, invoice.currency, invoice.notes) == (customer.pk, "EUR", "edited")
+
+    def test_total_below_amount_paid_is_refused(self, client, org, parties):
+        business, customer = parties
+        invoice = make_invoice(organization=org, business=business, customer=customer, status="partially_paid")
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_edit", org, invoice_id=invoice.pk),
+            invoice_post(business, customer, ("Tiny", "1", "1", "0")),
+        )
+        assert response.status_code == 400
+        assert "already paid" in str(response.context["form"].non_field_errors())
+        assert reload(invoice).total == invoice.total
+
+    @pytest.mark.parametrize("status", ["paid", "void"])
+    def test_paid_or_void_invoice_cannot_be_edited(self, client, org, parties, status):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status=status)
+        log_in(client, org)
+        url = org_url("invoice_edit", org, invoice_id=invoice.pk)
+        assert client.get(url).status_code == 302
+        response = client.post(url, invoice_post(*parties), follow=True)
+        assert b"cannot be edited" in response.content
+        assert reload(invoice).version == invoice.version
+
+    def test_another_organizations_invoice_is_404(self, client, org, other_org):
+        foreign = make_invoice(organization=other_org)
+        log_in(client, org)
+        for name in ("invoice_detail", "invoice_edit"):
+            assert client.get(org_url(name, org, invoice_id=foreign.pk)).status_code == 404
+        for name in ("invoice_edit", "invoice_issue", "invoice_void", "invoice_delete", "invoice_send"):
+            assert client.post(org_url(name, org, invoice_id=foreign.pk), {}).status_code == 404
+        assert reload(foreign).status == InvoiceStatus.DRAFT
+
+
+class TestDetail:
+    @pytest.mark.parametrize("role", ROLES)
+    def test_it_works_and_hides_what_the_role_cannot_do(self, client, org, parties, role):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, role)
+        response = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk))
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert invoice.number in content
+        assert "Design work" in content and "Tax 20%" in content
+        assert ("Record a payment" in content) == (role in WRITERS)
+        assert (org_url("invoice_void", org, invoice_id=invoice.pk) in content) == (role in MANAGERS)
+        assert (org_url("invoice_edit", org, invoice_id=invoice.pk) in content) == (role in WRITERS)
+
+    def test_shows_balance_payments_and_history(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="partially_paid")
+        log_in(client, org)
+        response = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk))
+        content = response.content.decode()
+        assert len(response.context["payments"]) == 1
+        actions = [entry.action for entry in response.context["history"]]
+        assert {"invoice.created", "invoice.issued", "payment.recorded"} <= set(actions)
+        assert f"€{invoice.balance_due:,.2f}" in content
+
+    def test_draft_offers_issue_and_delete(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org)
+        content = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert org_url("invoice_issue", org, invoice_id=invoice.pk) in content
+        assert org_url("invoice_delete", org, invoice_id=invoice.pk) in content
+        assert "Record a payment" not in content
+
+    def test_constant_number_of_queries(self, client, org, parties, django_assert_max_num_queries):
+        from billing import services
+
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        user = log_in(client, org)
+        url = org_url("invoice_detail", org, invoice_id=invoice.pk)
+        client.get(url)
+        counts = []
+        for _ in range(2):
+            for _ in range(3):
+                services.payment_record(
+                    organization=org, actor=user, invoice_id=invoice.pk, amount="1.00", date=org.local_today()
+                )
+            with django_assert_max_num_queries(15), count_queries() as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+
+    def test_outsider_gets_404(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in_outsider(client)
+        assert client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).status_code == 404
+
+
+class TestActions:
+    @pytest.mark.parametrize("role", ROLES)
+    def test_issue_role_matrix(self, client, org, parties, role, audit_entries):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org, role)
+        response = client.post(org_url("invoice_issue", org, invoice_id=invoice.pk))
+        invoice = reload(invoice)
+        if role in WRITERS:
+            assert response.status_code == 302
+            assert invoice.status == InvoiceStatus.ISSUED and invoice.number
+            assert audit_entries(action="invoice.issued")
+        else:
+            assert response.status_code == 403
+            assert invoice.status == InvoiceStatus.DRAFT
+
+    def test_issue_conflict_is_explained(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], items=[])
+        log_in(client, org)
+        response = client.post(org_url("invoice_issue", org, invoice_id=invoice.pk), follow=True)
+        assert b"Add at least one item" in response.content
+        assert reload(invoice).status == InvoiceStatus.DRAFT
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_void_role_matrix(self, client, org, parties, role):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, role)
+        response = client.post(org_url("invoice_void", org, invoice_id=invoice.pk))
+        if role in MANAGERS:
+            assert response.status_code == 302 and reload(invoice).status == InvoiceStatus.VOID
+        else:
+            assert response.status_code == 403 and reload(invoice).status == InvoiceStatus.ISSUED
+
+    def test_void_with_payments_is_refused(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="partially_paid")
+        log_in(client, org)
+        response = client.post(org_url("invoice_void", org, invoice_id=invoice.pk), follow=True)
+        assert b"has payments" in response.content
+        assert reload(invoice).status == InvoiceStatus.PARTIALLY_PAID
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_delete_draft_role_matrix(self, client, org, parties, role):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org, role)
+        response = client.post(org_url("invoice_delete", org, invoice_id=invoice.pk))
+        with organization_scope(org):
+            exists = Invoice.objects.filter(pk=invoice.pk).exists()
+        if role in WRITERS:
+            assert response.status_code == 302 and not exists
+        else:
+            assert response.status_code == 403 and exists
+
+    def test_delete_issued_is_refused(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org)
+        response = client.post(org_url("invoice_delete", org, invoice_id=invoice.pk), follow=True)
+        assert b"Only a draft can be deleted" in response.content
+        assert reload(invoice).status == InvoiceStatus.ISSUED
+
+    def test_actions_refuse_get(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org)
+        for name in ("invoice_issue", "invoice_void", "invoice_delete", "invoice_send"):
+            assert client.get(org_url(name, org, invoice_id=invoice.pk)).status_code == 405
+
+    def test_send_on_a_draft_is_refused_with_a_message(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
+        log_in(client, org)
+        response = client.post(org_url("invoice_send", org, invoice_id=invoice.pk), follow=True)
+        assert response.status_code == 200
+        assert reload(invoice).sent_at is None
+
+    def test_viewer_cannot_send(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, Role.VIEWER)
+        assert client.post(org_url("invoice_send", org, invoice_id=invoice.pk)).status_code == 403
