@@ -88,10 +88,16 @@ def queue_email(
 def enqueue_send(email_id: str) -> bool:
     """Hand the row to the workers. Never raises: if the broker is unreachable the row stays
     queued and the sweeper re-enqueues it; the request that queued it still succeeds."""
+    from celery.exceptions import Retry
+
     from documents.tasks import send_outbound_email
 
     try:
         send_outbound_email.delay(email_id)
+    except Retry:
+        # Eager mode (no broker): the first attempt failed transiently; the row stays queued.
+        logger.warning("outbound email %s: first attempt failed; it stays queued", email_id)
+        return False
     except Exception:  # broker down, or an eager run failing: the row is the source of truth
         logger.exception("could not enqueue outbound email %s; it stays queued", email_id)
         return False

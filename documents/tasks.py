@@ -109,3 +109,77 @@ def _mark(email, status, *, error=""):
     OutboundEmail.objects.filter(pk=email.pk, organization_id=email.organization_id).update(
         status=status, last_error=error[:2000], updated_at=timezone.now()
     )
+
+
+# --- invoice documents and the sweeper (the outbox above is generic; this part is invoices) ---
+
+SWEEP_AFTER = timedelta(minutes=2)
+# Invoices changed this recently are checked for a missing document (the process that
+# committed the change may have died before its after-commit hook ran).
+SWEEP_MISSING_WITHIN = timedelta(days=2)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_invoice_document(invoice_id, version):
+    """Render and store one invoice version's PDF. Idempotent (a fresh document is kept as
+    it is); a result for a version the invoice left while rendering is discarded."""
+    from billing.models import Invoice
+    from documents.services import document_render
+
+    with all_tenants():
+        organization_id = Invoice.objects.filter(pk=invoice_id).values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        return "missing"
+    organization = Organization.objects.get(pk=organization_id)
+    with bound_request_context(request_id=f"task:{render_invoice_document.request.id or ''}"):
+        document = document_render(organization=organization, invoice_id=invoice_id, version=int(version))
+    return document.status if document is not None else "discarded"
+
+
+@shared_task
+def sweep_pending_work(now=None):
+    """Every minute (beat): enqueue again what a down broker or a dead process left behind:
+    pending documents of current versions, queued emails not retried on schedule, and recent
+    issued invoices whose current version has no document at all."""
+    from django.db.models import Exists, OuterRef
+
+    from billing.models import Invoice, InvoiceStatus
+    from documents.models import InvoiceDocument
+    from documents.outbox import enqueue_send
+    from documents.services import document_schedule, enqueue_render
+
+    now = now or timezone.now()
+    cutoff = now - SWEEP_AFTER
+    with all_tenants():
+        documents = list(
+            InvoiceDocument.objects.filter(
+                status=InvoiceDocument.Status.PENDING,
+                updated_at__lt=cutoff,
+                invoice_version=F("invoice__version"),
+            ).values_list("invoice_id", "invoice_version")
+        )
+        emails = list(
+            OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, updated_at__lt=cutoff).values_list(
+                "pk", "attempts", "updated_at"
+            )
+        )
+        has_document = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), invoice_version=OuterRef("version"))
+        missing = list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+            .filter(updated_at__lt=cutoff, updated_at__gte=now - SWEEP_MISSING_WITHIN)
+            .filter(~Exists(has_document))
+            .values_list("organization_id", "pk", "version")
+        )
+    for invoice_id, version in documents:
+        enqueue_render(invoice_id, version)
+    resent = 0
+    for email_id, attempts, updated_at in emails:
+        # A row waiting for its backoff retry is not lost: leave it to its retry.
+        backoff = timedelta(seconds=EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1)) if attempts else timedelta(0)
+        if updated_at < cutoff - backoff:
+            enqueue_send(str(email_id))
+            resent += 1
+    organizations = {o.pk: o for o in Organization.objects.filter(pk__in={row[0] for row in missing})}
+    for organization_id, invoice_id, version in missing:
+        document_schedule(organization=organizations[organization_id], invoice_id=invoice_id, version=version)
+    return {"documents": len(documents), "emails": resent, "missing_documents": len(missing)}
