@@ -3,6 +3,7 @@
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
+from billing.signals import invoice_version_changed
 from documents.models import OutboundEmail
 from documents.outbox import queue_email
 from organizations.signals import invite_created
@@ -30,3 +31,13 @@ def queue_invite_email(sender, *, organization, invite, accept_url, actor=None, 
         invite=invite,
         requested_by_label=actor.email if actor is not None else "system",
     )
+
+
+@receiver(invoice_version_changed, dispatch_uid="documents.refresh_invoice_document")
+def refresh_invoice_document(sender, *, organization, invoice_id, version, **kwargs):
+    """Sent by billing after commit: the invoice has a new printed version, so every older
+    document is stale (by version comparison); create this version's pending document and
+    enqueue its render."""
+    from documents.services import document_schedule
+
+    document_schedule(organization=organization, invoice_id=invoice_id, version=version)

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Document pages, mounted under /o/<slug:org_slug>/ (the tenancy middleware resolves the org)."""
 
-urlpatterns = []
+from django.urls import path
+
+from documents import views
+
+urlpatterns = [
+    path("invoices/<uuid:invoice_id>/pdf/", views.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path("invoices/<uuid:invoice_id>/pdf/preview/", views.InvoicePdfPreviewView.as_view(), name="invoice_pdf_preview"),
+]

@@ -135,17 +135,26 @@ def _buyer_live(customer) -> PrintParty:
     )
 
 
-def _read_logo(business) -> bytes | None:
-    """The logo bytes, or None. A missing or unreadable file never stops an invoice."""
-    if not business.logo:
+def _read_logo(invoice) -> bytes | None:
+    """The logo bytes, or None. Issued invoices use the logo file named in their snapshot
+    (a later logo change does not alter them); drafts the business's current one. A
+    missing or unreadable file never stops an invoice."""
+    from django.core.files.storage import default_storage
+
+    snapshot = invoice.business_snapshot or {}
+    if invoice.status != "draft" and "logo" in snapshot:
+        name = snapshot.get("logo") or ""
+    else:
+        name = invoice.business.logo.name if invoice.business.logo else ""
+    if not name:
         return None
     try:
-        if business.logo.size > MAX_LOGO_BYTES:
+        if default_storage.size(name) > MAX_LOGO_BYTES:
             return None
-        with business.logo.open("rb") as fh:
+        with default_storage.open(name, "rb") as fh:
             return fh.read()
     except (OSError, ValueError):
-        logger.warning("invoice logo unreadable for business %s", business.pk)
+        logger.warning("invoice logo %s unreadable (invoice %s)", name, invoice.pk)
         return None
 
 
@@ -228,7 +237,7 @@ def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
         notes=invoice.notes,
         terms=invoice.terms,
         payment_instructions=_text(instructions),
-        logo=_read_logo(business),
+        logo=_read_logo(invoice),
         version=invoice.version,
         locale=locale,
     )

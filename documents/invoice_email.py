@@ -1,0 +1,51 @@
+"""The invoice kind of the outbox: attach the fresh PDF before sending, mark the invoice sent
+after the SMTP server accepted the message. Registered from ``DocumentsConfig.ready``."""
+
+import logging
+
+from billing import services as billing_services
+from billing.exceptions import StateConflict
+from billing.models import Invoice
+from documents.models import OutboundEmail
+from documents.outbox import register_kind
+from documents.services import SENDABLE_STATUSES, ensure_fresh_document, pdf_filename
+
+logger = logging.getLogger(__name__)
+
+
+class InvoiceNotSendable(Exception):  # noqa: N818 - reads as a state, like StateConflict
+    """The invoice changed state after the email was queued (e.g. voided): do not send."""
+
+
+def attach_invoice_pdf(email: OutboundEmail, message) -> None:
+    """Runs in the worker inside the organization's scope, before the message is sent."""
+    organization = email.organization
+    invoice = Invoice.objects.filter(organization=organization, pk=email.invoice_id).first()
+    if invoice is None or invoice.status not in SENDABLE_STATUSES:
+        state = "deleted" if invoice is None else invoice.get_status_display().lower()
+        raise InvoiceNotSendable(f"The invoice is {state}; it was not sent.")
+    document = ensure_fresh_document(organization=organization, invoice_id=invoice.pk)
+    with document.file.open("rb") as fh:
+        content = fh.read()
+    message.attach(pdf_filename(invoice), content, "application/pdf")
+    OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
+        document_version=document.invoice_version
+    )
+    email.document_version = document.invoice_version
+
+
+def mark_invoice_sent(email: OutboundEmail) -> None:
+    """In the transaction that marks the row sent: the invoice's ``sent_at`` and the
+    ``invoice.sent`` audit entry (actor: the system, which did the sending)."""
+    try:
+        billing_services.invoice_mark_sent(
+            organization=email.organization, actor=None, invoice_id=email.invoice_id, sent_at=email.sent_at
+        )
+    except StateConflict:
+        # Voided in the seconds between attaching and sending: the mail is out, the row
+        # says so; the invoice keeps its (void) state.
+        logger.warning("invoice %s changed state while its email %s was sent", email.invoice_id, email.pk)
+
+
+def register() -> None:
+    register_kind(OutboundEmail.Kind.INVOICE, prepare=attach_invoice_pdf, after_sent=mark_invoice_sent)

@@ -1,0 +1,354 @@
+"""Invoice documents (PDFs) and invoice email.
+
+Freshness (billing-rules.md, Documents): a document is fresh only while its version is the
+invoice's. Every version change creates a pending document and a render job after commit;
+the job renders outside any transaction, then stores the result only if the invoice is still
+at that version (checked under the invoice's row lock, the same lock every billing write
+takes), so a stored ``ready`` document is never of a version the invoice already left.
+Readers compare versions at read time, so a download never serves stale bytes.
+
+Drafts are never stored: they are previewed, rendered on the fly with a DRAFT watermark.
+"""
+
+import hashlib
+import logging
+import re
+import uuid
+from datetime import timedelta
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from audit.services import record
+from billing.exceptions import BillingValidationError, NotFound, StateConflict
+from billing.models import Invoice, InvoiceStatus
+from documents.models import InvoiceDocument, OutboundEmail
+from documents.outbox import queue_email
+from documents.pdf import print_data_for, render_invoice_pdf
+from organizations.models import ApiKey
+from organizations.tenancy import organization_scope
+
+logger = logging.getLogger(__name__)
+
+SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+# A pending document asked for again after this long gets its job enqueued again.
+RENDER_REQUEST_AGAIN_AFTER = timedelta(seconds=30)
+PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
+PDF_LOCALE = "en_US"
+MAX_RECIPIENTS = 20
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _valid_pk(value):
+    """A UUID from an instance, UUID or string; None for anything malformed (= missing)."""
+    if hasattr(value, "pk"):
+        value = value.pk
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _invoice(organization, invoice_id, *, for_print=False):
+    queryset = Invoice.objects.filter(organization=organization)
+    if for_print:
+        queryset = queryset.select_related("business", "customer").prefetch_related("items", "payments")
+    pk = _valid_pk(invoice_id)
+    return queryset.filter(pk=pk).first() if pk else None
+
+
+def fresh_document(*, organization, invoice) -> InvoiceDocument | None:
+    """The ready document of the invoice's current version, or None. Never an older one."""
+    with organization_scope(organization):
+        return (
+            InvoiceDocument.objects.filter(
+                organization=organization,
+                invoice_id=invoice.pk,
+                invoice_version=invoice.version,
+                status=InvoiceDocument.Status.READY,
+            )
+            .exclude(file="")
+            .first()
+        )
+
+
+def latest_document(*, organization, invoice) -> InvoiceDocument | None:
+    """The newest document row of any status (for showing progress or an error)."""
+    with organization_scope(organization):
+        return InvoiceDocument.objects.filter(organization=organization, invoice_id=invoice.pk).first()
+
+
+def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
+    """The PDF of the invoice as it is now, rendered on the fly and not stored (drafts)."""
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id, for_print=True)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        return invoice, render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+
+
+def pdf_filename(invoice) -> str:
+    name = invoice.number or f"draft-{str(invoice.pk)[:8]}"
+    return get_valid_filename(f"{name}.pdf") or "invoice.pdf"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def enqueue_render(invoice_id, version) -> bool:
+    """Hand a render to the workers. Never raises: with the broker down the pending row
+    stays and the sweeper enqueues it again later; the request that changed the invoice
+    has already committed and must not fail."""
+    from documents.tasks import render_invoice_document
+
+    try:
+        render_invoice_document.apply_async(args=[str(invoice_id), int(version)])
+    except Exception:  # kombu OperationalError / redis errors when the broker is unreachable
+        logger.exception("could not enqueue the render of invoice %s v%s; it stays pending", invoice_id, version)
+        return False
+    return True
+
+
+def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument | None:
+    """Create the pending document of ``version`` (idempotent) and enqueue its render after
+    commit. Nothing for drafts, deleted invoices, or a version the invoice already left."""
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id)
+        if invoice is None or invoice.status == InvoiceStatus.DRAFT or invoice.version != version:
+            return None
+        document, _ = InvoiceDocument.objects.get_or_create(
+            organization=organization, invoice_id=invoice.pk, invoice_version=version
+        )
+    if document.status != InvoiceDocument.Status.READY:
+        transaction.on_commit(lambda: enqueue_render(invoice_id, version))
+    return document
+
+
+def document_request_render(*, organization, invoice_id) -> InvoiceDocument | None:
+    """A download found no fresh document: make sure one is on its way. A failed render is
+    retried; a pending one is enqueued again when it has waited a while (its job may have
+    been lost with the broker). Drafts have no stored documents: None."""
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id)
+        if invoice is None or invoice.status == InvoiceStatus.DRAFT:
+            return None
+        document, created = InvoiceDocument.objects.get_or_create(
+            organization=organization, invoice_id=invoice.pk, invoice_version=invoice.version
+        )
+        if document.status == InvoiceDocument.Status.READY:
+            return document
+        waited = timezone.now() - document.updated_at
+        if document.status == InvoiceDocument.Status.FAILED:
+            InvoiceDocument.objects.filter(pk=document.pk, status=InvoiceDocument.Status.FAILED).update(
+                status=InvoiceDocument.Status.PENDING, updated_at=timezone.now()
+            )
+        elif not created and waited < RENDER_REQUEST_AGAIN_AFTER:
+            return document
+        else:
+            InvoiceDocument.objects.filter(pk=document.pk).update(updated_at=timezone.now())
+    version = invoice.version
+    transaction.on_commit(lambda: enqueue_render(invoice.pk, version))
+    return document
+
+
+def _discard(organization, invoice_id, version) -> None:
+    """The invoice left ``version`` before its document was stored: drop the pending row
+    (the newer version has its own document and job)."""
+    InvoiceDocument.objects.filter(organization=organization, invoice_id=invoice_id, invoice_version=version).exclude(
+        status=InvoiceDocument.Status.READY
+    ).delete()
+
+
+def document_render(*, organization, invoice_id, version=None) -> InvoiceDocument | None:
+    """Render and store the document of ``version`` (default: the current one).
+
+    Idempotent: returns the existing ready document without rendering. Returns None when
+    there is nothing to store: a draft, a deleted invoice, or an invoice that moved past
+    ``version`` (before or while rendering; the result is then discarded)."""
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id, for_print=True)
+        if invoice is None or invoice.status == InvoiceStatus.DRAFT:
+            return None
+        if version is None:
+            version = invoice.version
+        if invoice.version != version:
+            _discard(organization, invoice.pk, version)
+            return None
+        existing = InvoiceDocument.objects.filter(
+            organization=organization, invoice=invoice, invoice_version=version
+        ).first()
+        if existing is not None and existing.status == InvoiceDocument.Status.READY:
+            return existing
+
+        # Render outside any transaction: it takes a while and must not hold locks.
+        try:
+            pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+        except Exception as exc:
+            logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
+            document, _ = InvoiceDocument.objects.get_or_create(
+                organization=organization, invoice=invoice, invoice_version=version
+            )
+            if document.status != InvoiceDocument.Status.READY:
+                document.status = InvoiceDocument.Status.FAILED
+                document.error = f"{type(exc).__name__}: {exc}"[:2000]
+                document.save(update_fields=["status", "error", "updated_at"])
+            return document
+
+        with transaction.atomic():
+            # The lock every billing write takes: no version change can slip in between this
+            # check and the commit below.
+            current = (
+                Invoice.objects.select_for_update()
+                .filter(organization=organization, pk=invoice.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current != version:
+                _discard(organization, invoice.pk, version)
+                logger.info(
+                    "invoice %s moved to v%s while v%s rendered; result discarded", invoice.pk, current, version
+                )
+                return None
+            document, _ = InvoiceDocument.objects.select_for_update().get_or_create(
+                organization=organization, invoice=invoice, invoice_version=version
+            )
+            if document.status == InvoiceDocument.Status.READY:  # a twin job got there first
+                return document
+            document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
+            document.sha256 = hashlib.sha256(pdf).hexdigest()
+            document.size = len(pdf)
+            document.status = InvoiceDocument.Status.READY
+            document.error = ""
+            document.rendered_at = timezone.now()
+            document.save()
+        return document
+
+
+def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
+    """The fresh document of the invoice's current version, rendered here and now if needed
+    (the email job uses it: the email carries exactly the version current when it runs)."""
+    for _ in range(3):  # the invoice may move on while we render; then render the newer one
+        document = document_render(organization=organization, invoice_id=invoice_id)
+        if document is None:
+            continue
+        if document.status != InvoiceDocument.Status.READY:
+            raise RuntimeError(f"The PDF could not be rendered: {document.error}")
+        return document
+    raise RuntimeError("The invoice kept changing while its PDF was rendered.")
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, ApiKey):
+        return f"API key {actor.label}"
+    return actor.email
+
+
+def _recipients(value, field: str, errors: dict) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[,;\s]+", value) if part]
+    if not isinstance(value, list | tuple):
+        errors[field] = ["Enter a list of email addresses."]
+        return []
+    addresses = []
+    for address in value:
+        if not isinstance(address, str):
+            errors[field] = ["Enter a list of email addresses."]
+            return []
+        address = address.strip()
+        try:
+            validate_email(address)
+        except ValidationError:
+            errors[field] = [f"Enter a valid email address: {address[:254]!r} is not one."]
+            return []
+        addresses.append(address)
+    if len(addresses) > MAX_RECIPIENTS:
+        errors[field] = [f"At most {MAX_RECIPIENTS} addresses."]
+    return addresses
+
+
+def email_placeholders(invoice) -> dict[str, str]:
+    business = invoice.business_snapshot or {}
+    customer = invoice.customer_snapshot or {}
+    return {
+        "number": invoice.number or "",
+        "total": format_currency(invoice.total, invoice.currency, locale=PDF_LOCALE),
+        "due_date": format_date(invoice.due_date, format="medium", locale=PDF_LOCALE),
+        "customer_name": customer.get("name") or invoice.customer.name,
+        "business_name": business.get("name") or invoice.business.name,
+    }
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """Replace the known ``{placeholders}``; any other brace is left as written (a business's
+    template must never make sending fail)."""
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], template or "")
+
+
+def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=None, body=None) -> OutboundEmail:
+    """Queue the invoice email (sent after commit by the outbox task, with the PDF of the
+    version current when it runs). Drafts and void invoices cannot be sent."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = (
+            Invoice.objects.select_related("business", "customer")
+            .filter(organization=organization, pk=_valid_pk(invoice_id))
+            .first()
+        )
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        if invoice.status not in SENDABLE_STATUSES:
+            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+        errors: dict[str, list[str]] = {}
+        recipients = _recipients(to, "to", errors)
+        copies = _recipients(cc, "cc", errors)
+        if not recipients and "to" not in errors:
+            default = (invoice.customer_snapshot or {}).get("email") or invoice.customer.email
+            if default:
+                recipients = [default]
+            else:
+                errors["to"] = ["The customer has no email address; enter the recipient."]
+        if subject is not None and (not isinstance(subject, str) or not subject.strip()):
+            errors["subject"] = ["Enter a subject or leave it out for the business's default."]
+        elif subject is not None and len(subject) > 300:
+            errors["subject"] = ["At most 300 characters."]
+        if body is not None and (not isinstance(body, str) or len(body) > 20_000):
+            errors["body"] = ["Enter the message text (at most 20,000 characters)."]
+        if errors:
+            raise BillingValidationError(errors)
+
+        values = email_placeholders(invoice)
+        business = invoice.business
+        reply_to = (invoice.business_snapshot or {}).get("email") or business.email
+        email = queue_email(
+            organization=organization,
+            kind=OutboundEmail.Kind.INVOICE,
+            to=recipients,
+            cc=copies,
+            reply_to=[reply_to] if reply_to else [],
+            subject=fill_template(subject if subject is not None else business.email_subject_template, values),
+            body=fill_template(body if body is not None else business.email_body_template, values),
+            invoice=invoice,
+            requested_by_label=_actor_label(actor),
+        )
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.email_queued",
+            target=invoice,
+            changes={"to": [None, recipients], "cc": [None, copies]} if copies else {"to": [None, recipients]},
+        )
+    return email

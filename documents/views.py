@@ -1,0 +1,81 @@
+"""Invoice PDF pages. Any member of the organization may download (the tenancy middleware
+answers 404 to everybody else); only the current version's PDF is ever served."""
+
+from django.http import HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+
+from billing.models import Invoice
+from documents import services
+from documents.models import InvoiceDocument
+from organizations.mixins import OrganizationViewMixin
+from organizations.permissions import Capability
+
+RETRY_AFTER_SECONDS = 2
+
+
+def _pdf_response(content: bytes, filename: str, *, download: bool, etag: str | None = None) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    if etag:
+        # Same URL for every version: the browser must revalidate, the ETag makes that cheap.
+        response["ETag"] = f'"{etag}"'
+        response["Cache-Control"] = "private, no-cache"
+    else:
+        response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class InvoicePdfView(OrganizationViewMixin, View):
+    """The stored PDF of the invoice's current version. While it is being rendered: a page
+    that reloads itself (202). Drafts are never stored, so they get the live preview."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        download = request.GET.get("download") == "1"
+        if invoice.is_draft:
+            return self._preview(invoice, download=download)
+        document = services.fresh_document(organization=self.organization, invoice=invoice)
+        if document is not None:
+            if request.headers.get("If-None-Match") == f'"{document.sha256}"':
+                return HttpResponseNotModified()
+            with document.file.open("rb") as fh:
+                content = fh.read()
+            return _pdf_response(content, services.pdf_filename(invoice), download=download, etag=document.sha256)
+
+        document = services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
+        failed = document is not None and document.status == InvoiceDocument.Status.FAILED
+        response = render(
+            request,
+            "documents/pdf_pending.html",
+            {
+                "invoice": invoice,
+                "document": document,
+                "failed": failed,
+                "retry_after": RETRY_AFTER_SECONDS,
+            },
+            status=202,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _preview(self, invoice, *, download):
+        invoice, content = services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
+        return _pdf_response(content, services.pdf_filename(invoice), download=download)
+
+
+class InvoicePdfPreviewView(OrganizationViewMixin, View):
+    """The invoice as it is right now, rendered on the fly and not stored (watermarked
+    DRAFT for drafts)."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        invoice, content = services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
+        return _pdf_response(content, services.pdf_filename(invoice), download=False)
