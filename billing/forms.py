@@ -9,7 +9,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from billing import validation
-from billing.models import DiscountType, PaymentMethod
+from billing.models import (
+    DEFAULT_EMAIL_BODY,
+    DEFAULT_EMAIL_SUBJECT,
+    DEFAULT_NUMBER_FORMAT,
+    DiscountType,
+    PaymentMethod,
+)
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
@@ -108,7 +114,7 @@ class BusinessForm(BillingForm):
     invoice_number_format = _text(
         50,
         required=True,
-        initial="INV-{YYYY}-{SEQ}",
+        initial=DEFAULT_NUMBER_FORMAT,
         label="Number format",
         help_text="Tokens: {YYYY}, {YY}, {MM}, {SEQ}.",
     )
@@ -127,12 +133,17 @@ class BusinessForm(BillingForm):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(LOGO_FORMATS.values())}),
     )
     email_subject_template = _text(
-        200, required=True, label="Email subject", help_text="Placeholders: {number}, {business_name}."
+        200,
+        required=True,
+        initial=DEFAULT_EMAIL_SUBJECT,
+        label="Email subject",
+        help_text="Placeholders: {number}, {business_name}.",
     )
     email_body_template = _textarea(
         5000,
         rows=6,
         required=True,
+        initial=DEFAULT_EMAIL_BODY,
         label="Email body",
         help_text="Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}.",
     )

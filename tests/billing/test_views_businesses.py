@@ -185,3 +185,18 @@ def test_logo_too_large_is_refused(client, org):
     response = client.post(org_url("business_create", org), {**business_post(), "logo": big})
     assert response.status_code == 400
     assert "1 MB" in str(response.context["form"].errors["logo"])
+
+
+def test_create_form_is_prefilled_with_working_defaults(client, org):
+    """Submitting the new-business form with only a name must work."""
+    log_in(client, org)
+    form = client.get(org_url("business_create", org)).context["form"]
+    data = {name: form[name].value() for name in form.fields if name != "logo"}
+    data = {k: v for k, v in data.items() if v not in (None, False)}
+    data["name"] = "Only a name"
+    response = client.post(org_url("business_create", org), data)
+    assert response.status_code == 302
+    with organization_scope(org):
+        business = Business.objects.get()
+    assert business.email_subject_template == "Invoice {number} from {business_name}"
+    assert business.default_currency == org.default_currency
