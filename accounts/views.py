@@ -12,7 +12,8 @@ from organizations.views import PENDING_INVITE_SESSION_KEY
 @login_required
 def home(request):
     """Send a person to a pending invite, to their organization, or to create one."""
-    token = request.session.get(PENDING_INVITE_SESSION_KEY)
+    # One-shot: the invite page itself decides whether the token is still good.
+    token = request.session.pop(PENDING_INVITE_SESSION_KEY, None)
     if token:
         return redirect("invite_accept", token=token)
     membership = memberships_for_user(request.user).first()

@@ -58,7 +58,9 @@ def _require(organization, actor, capability):
 
 
 def _lock_owners(organization):
-    # Locked in a fixed order so two owners demoting each other cannot both succeed.
+    """Lock the organization's owner rows, always first and in pk order: every change that
+    could remove an owner takes this lock, so such changes run one after another (two owners
+    demoting each other cannot both succeed, and cannot deadlock)."""
     return list(
         Membership.objects.select_for_update(of=("self",))
         .filter(organization=organization, role=Role.OWNER)
@@ -66,11 +68,12 @@ def _lock_owners(organization):
     )
 
 
-def _locked_membership(organization, membership_id):
+def _locked_membership(organization, membership_id=None, *, user=None):
+    lookup = {"pk": membership_id} if user is None else {"user": user}
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(organization=organization, pk=membership_id)
+        .filter(organization=organization, **lookup)
         .first()
     )
     if membership is None:
@@ -78,8 +81,7 @@ def _locked_membership(organization, membership_id):
     return membership
 
 
-def _is_last_owner(organization, membership):
-    owners = _lock_owners(organization)
+def _is_last_owner(owners, membership):
     return membership.role == Role.OWNER and len(owners) <= 1
 
 
@@ -178,6 +180,7 @@ def membership_change_role(*, organization, actor, membership_id, role) -> Membe
     if role not in Role.values:
         raise ValidationError({"role": f"“{role}” is not a role."})
     with organization_scope(organization), transaction.atomic():
+        owners = _lock_owners(organization)
         _require(organization, actor, Capability.MEMBERS_MANAGE)
         membership = _locked_membership(organization, membership_id)
         old_role = membership.role
@@ -185,10 +188,8 @@ def membership_change_role(*, organization, actor, membership_id, role) -> Membe
             return membership
         if Role.OWNER in (old_role, role):
             _require(organization, actor, Capability.OWNERS_MANAGE)
-        if _is_last_owner(organization, membership):
-            raise ValidationError(
-                {"role": "The organization's last owner cannot be demoted. Make someone else owner first."}
-            )
+        if _is_last_owner(owners, membership):
+            raise ValidationError({"role": "The last owner cannot be demoted: make someone else owner first."})
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         record(
@@ -205,11 +206,12 @@ def membership_change_role(*, organization, actor, membership_id, role) -> Membe
 def membership_remove(*, organization, actor, membership_id) -> None:
     """Owner/admin remove members; only an owner removes an owner; never the last owner."""
     with organization_scope(organization), transaction.atomic():
+        owners = _lock_owners(organization)
         _require(organization, actor, Capability.MEMBERS_MANAGE)
         membership = _locked_membership(organization, membership_id)
         if membership.role == Role.OWNER:
             _require(organization, actor, Capability.OWNERS_MANAGE)
-        if _is_last_owner(organization, membership):
+        if _is_last_owner(owners, membership):
             raise ValidationError("The organization's last owner cannot be removed.")
         _delete_membership(organization, actor, membership)
 
@@ -217,15 +219,12 @@ def membership_remove(*, organization, actor, membership_id) -> None:
 def membership_leave(*, organization, actor) -> None:
     """Anyone may leave, except the last owner."""
     with organization_scope(organization), transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(organization=organization, user=actor)
-            .first()
-        )
-        if membership is None:
-            raise Membership.DoesNotExist("You are not a member of this organization.")
-        if _is_last_owner(organization, membership):
+        owners = _lock_owners(organization)
+        try:
+            membership = _locked_membership(organization, user=actor)
+        except Membership.DoesNotExist:
+            raise Membership.DoesNotExist("You are not a member of this organization.") from None
+        if _is_last_owner(owners, membership):
             raise ValidationError("You are the last owner: make someone else owner before leaving.")
         _delete_membership(organization, actor, membership)
 

@@ -254,8 +254,7 @@ _INVITE_ERROR_STATUS = {
 
 
 def _invite_problem(request, reason, invite):
-    if reason != services.InviteError.WRONG_EMAIL:
-        request.session.pop(PENDING_INVITE_SESSION_KEY, None)
+    request.session.pop(PENDING_INVITE_SESSION_KEY, None)
     return render(
         request,
         "organizations/invite_problem.html",
@@ -297,7 +296,6 @@ def invite_accept(request, token):
         return redirect(organization_home_url(membership.organization))
 
     if not services.user_has_verified_email(request.user, invite.email):
-        request.session[PENDING_INVITE_SESSION_KEY] = token
         return _invite_problem(request, services.InviteError.WRONG_EMAIL, invite)
     if selectors.membership_for(user=request.user, organization_slug=invite.organization.slug):
         return _invite_problem(request, services.InviteError.ALREADY_MEMBER, invite)

@@ -400,3 +400,21 @@ def _user(email):
     from accounts.models import User
 
     return User.objects.get(email=email)
+
+
+def test_a_refused_page_is_a_friendly_403_not_an_error(org, viewer):
+    response = logged_in_client(viewer).get(f"/o/{org.slug}/api-keys/")
+    assert response.status_code == 403
+    assert "Your role does not allow this" in response.content.decode()
+
+
+def test_a_pending_invite_in_the_session_is_followed_once_from_home(post_committed, site_url, org, admin):
+    path, _ = _invite(post_committed, logged_in_client(admin), org, "later@example.com")
+    stranger = Client()
+    stranger.get(path)  # anonymous visit remembers the invite
+    stranger.force_login(UserFactory(email="not.later@example.com"))
+    first = stranger.get("/")
+    assert first.status_code == 302 and first["Location"] == path
+    assert stranger.get(path).status_code == 403  # wrong account: clear page, nothing joined
+    # Home no longer loops back to the invite.
+    assert stranger.get("/")["Location"] == "/organizations/new/"
