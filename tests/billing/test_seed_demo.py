@@ -1,0 +1,95 @@
+"""``manage.py seed_demo``: a realistic demo organization, built through the services."""
+
+import io
+import time
+
+import pytest
+from django.core.management import call_command
+
+from audit.models import AuditEntry
+from billing import selectors
+from billing.management.commands.seed_demo import DEMO_MEMBER_EMAIL, DEMO_OWNER_EMAIL, DEMO_PASSWORD
+from billing.models import Business, Customer, Invoice, Payment
+from organizations.models import Membership, Organization
+from organizations.tenancy import organization_scope
+from tests.billing.factories import assert_stored_totals
+from tests.organizations.factories import OrganizationFactory
+
+
+def seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(db):
+    started = time.monotonic()
+    output = seed()
+    elapsed = time.monotonic() - started
+    return Organization.objects.get(), output, elapsed
+
+
+def test_seed_demo_builds_a_realistic_organization(seeded):
+    org, output, elapsed = seeded
+    assert elapsed < 60  # ~5 s on an idle machine; generous for a loaded CI box
+    with organization_scope(org):
+        assert Business.objects.count() == 2
+        assert Customer.objects.count() == 15
+        assert Customer.objects.filter(archived=True).count() == 1
+        invoices = list(Invoice.objects.all())
+        assert 55 <= len(invoices) <= 65
+        assert {invoice.status for invoice in invoices} == {"draft", "issued", "partially_paid", "paid", "void"}
+        assert {"EUR", "USD", "JPY", "GBP"} <= {invoice.currency for invoice in invoices}
+        assert any(invoice.discount_type == "percent" for invoice in invoices)
+        assert any(invoice.discount_type == "amount" for invoice in invoices)
+        payments = Payment.objects.all()
+        assert payments.filter(voided=True).count() == 1
+        assert payments.filter(voided=False).count() >= 30
+        paid_twice = [i for i in invoices if i.status == "paid" and i.payments.filter(voided=False).count() > 1]
+        assert paid_twice, "some invoices are paid in instalments"
+        assert selectors.invoice_list(organization=org, overdue=True).count() >= 3
+        assert Invoice.objects.exclude(sent_at=None).exists()
+        memberships = {m.user.email: m.role for m in Membership.objects.select_related("user")}
+        assert memberships == {DEMO_OWNER_EMAIL: "owner", DEMO_MEMBER_EMAIL: "member"}
+        actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"invoice.created", "invoice.issued", "invoice.voided", "payment.recorded", "payment.voided"} <= actions
+    for invoice in invoices:
+        assert_stored_totals(invoice)
+    assert DEMO_OWNER_EMAIL in output
+    assert DEMO_PASSWORD in output
+
+
+def test_demo_users_can_log_in(seeded, client):
+    assert client.login(email=DEMO_OWNER_EMAIL, password=DEMO_PASSWORD)
+    response = client.post("/accounts/login/", {"login": DEMO_MEMBER_EMAIL, "password": DEMO_PASSWORD}, follow=False)
+    assert response.status_code == 302  # verified address: no "confirm your email" stop
+    assert "confirm" not in response["Location"]
+
+
+def test_if_empty_does_nothing_when_an_organization_exists(seeded):
+    output = seed("--if-empty")
+    assert "nothing seeded" in output
+    assert Organization.objects.count() == 1
+
+
+def test_if_empty_seeds_an_empty_database(db):
+    seed("--if-empty")
+    assert Organization.objects.count() == 1
+
+
+def test_if_empty_respects_any_organization(db):
+    OrganizationFactory()
+    seed("--if-empty")
+    assert Organization.objects.count() == 1
+
+
+def test_seeding_twice_without_if_empty_makes_a_second_demo(seeded):
+    seed()
+    assert Organization.objects.count() == 2
+    assert len({org.slug for org in Organization.objects.all()}) == 2
+
+
+def test_audit_chain_of_the_demo_verifies(seeded):
+    org, _, _ = seeded
+    call_command("verify_audit_chain", org.slug, stdout=io.StringIO())
