@@ -418,3 +418,20 @@ def test_a_pending_invite_in_the_session_is_followed_once_from_home(post_committ
     assert stranger.get(path).status_code == 403  # wrong account: clear page, nothing joined
     # Home no longer loops back to the invite.
     assert stranger.get("/")["Location"] == "/organizations/new/"
+
+
+def test_the_nav_links_settings_and_api_keys_only_for_roles_that_may_use_them(org, admin, member):
+    admin_page = logged_in_client(admin).get(f"/o/{org.slug}/members/").content.decode()
+    member_page = logged_in_client(member).get(f"/o/{org.slug}/members/").content.decode()
+    assert f'href="/o/{org.slug}/settings/"' in admin_page and f'href="/o/{org.slug}/settings/"' not in member_page
+    assert f'href="/o/{org.slug}/api-keys/"' in admin_page and f'href="/o/{org.slug}/api-keys/"' not in member_page
+
+
+def test_a_person_in_two_organizations_gets_the_switcher(org, other_org, member):
+    MembershipFactory(organization=other_org, user=member, role=Role.VIEWER)
+    page = logged_in_client(member).get(f"/o/{org.slug}/members/").content.decode()
+    assert 'class="switcher"' in page
+    assert f"/o/{other_org.slug}/" in page
+    # ...and can use both, each with its own role.
+    assert logged_in_client(member).get(f"/o/{other_org.slug}/members/").status_code == 200
+    assert logged_in_client(member).get(f"/o/{other_org.slug}/invites/new/").status_code == 403
