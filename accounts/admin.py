@@ -63,6 +63,9 @@ class UserAdmin(SupportPermissionsMixin, DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
 
 # The two admins other apps register, adjusted: every staff user can look (changes keep
 # Django's permissions), and the changelists run a constant number of queries.

@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Invoice
+from organizations.models import Invite
 from organizations.tenancy import all_tenants
 from tests.admin.builders import ROW_BUILDERS, invoice_in
 from tests.billing.factories import CustomerFactory
@@ -135,3 +137,34 @@ def test_organization_changelist_shows_annotated_counts(staff_client, orgs):
     assert by_pk[orgs[0].pk].invoice_total == invoices == 2
     assert by_pk[orgs[0].pk].customer_total == 2
     assert by_pk[orgs[1].pk].invoice_total == 0
+
+
+@pytest.mark.parametrize("label", REGISTERED)
+def test_every_filter_choice_and_a_search_open_without_error(staff_client, orgs, label):
+    model = model_for(label)
+    url = changelist_url(model)
+    ROW_BUILDERS[label](orgs, 2)
+    changelist = staff_client.get(url).context["cl"]
+
+    query_strings = {"?q=no-such-thing", "?q=" + orgs[0].slug}
+    for spec in changelist.filter_specs:
+        query_strings.update(choice["query_string"] for choice in spec.choices(changelist))
+    for query_string in sorted(query_strings):
+        response = staff_client.get(url + query_string)
+        assert response.status_code == 200, query_string
+        assert "cl" in response.context, query_string  # not the "?e=1" invalid-lookup redirect
+
+
+def test_invite_status_filter_splits_pending_from_revoked(staff_client, orgs):
+    ROW_BUILDERS["organizations.invite"](orgs, 2)
+    with all_tenants():
+        revoked = Invite.objects.order_by("created_at").first()
+        Invite.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    url = reverse("admin:organizations_invite_changelist")
+
+    pending = staff_client.get(url, {"status": "pending"}).context["cl"].result_list
+    revoked_rows = staff_client.get(url, {"status": "revoked"}).context["cl"].result_list
+
+    assert [row.pk for row in revoked_rows] == [revoked.pk]
+    assert revoked.pk not in [row.pk for row in pending]
+    assert len(pending) == 1
