@@ -42,6 +42,7 @@ from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
 PAGE_SIZE = 25
+HISTORY_LIMIT = 20
 PAGE_SIZES = (10, 25, 50, 100)
 
 
@@ -551,8 +552,11 @@ def preview_totals(organization, form, rows):
         unit_price = errors.parse("unit_price", validation.parse_unit_price, row.values["unit_price"])
         tax_rate = errors.parse("tax_rate", validation.parse_tax_rate, row.values["tax_rate"] or "0")
         if errors:
-            field, msgs = next(iter(errors.errors.items()))
-            problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {msgs[0]})")
+            # A field not filled in yet is normal while typing; only a wrong value is worth a word.
+            typed = {f: m for f, m in errors.errors.items() if str(row.values[f]).strip()}
+            if typed:
+                field, msgs = next(iter(typed.items()))
+                problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {msgs[0]})")
             continue
         lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate))
         counted.append(row)
@@ -613,6 +617,13 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
                 initial={"amount": _plain_amount(invoice.balance_due) if invoice.balance_due else "", "date": today},
                 auto_id="id_payment_%s",
             )
+        # The invoice's own entries and its payments' (payment.recorded/voided), newest first.
+        targets = [str(invoice.pk)] + [str(p.pk) for p in payments]
+        history = list(
+            AuditEntry.objects.filter(organization=org, target_id__in=targets).order_by("-sequence")[
+                : HISTORY_LIMIT + 1
+            ]
+        )
         void_forms = void_forms or {}
         for payment in payments:
             payment.void_form = void_forms.get(payment.pk) or VoidPaymentForm(auto_id=f"id_void_{payment.pk}_%s")
@@ -628,11 +639,9 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
             can_send=invoice.status in (*OPEN_STATUSES, InvoiceStatus.PAID),
             emails=list(invoice.emails.all()[:10]),
             documents=list(invoice.documents.all()[:1]),
-            history=list(
-                AuditEntry.objects.filter(
-                    organization=org, target_id__in=[str(invoice.pk)] + [str(p.pk) for p in payments]
-                ).order_by("-sequence")[:50]
-            ),
+            history=history[:HISTORY_LIMIT],
+            history_has_more=len(history) > HISTORY_LIMIT,
+            send_available=_invoice_send_service() is not None,
         )
         return context
 

@@ -590,3 +590,37 @@ class TestActions:
         invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
         log_in(client, org, Role.VIEWER)
         assert client.post(org_url("invoice_send", org, invoice_id=invoice.pk)).status_code == 403
+
+
+class TestSend:
+    @pytest.mark.parametrize("role", ROLES)
+    def test_send_role_matrix(self, client, org, parties, role, audit_entries):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, role)
+        detail = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert (org_url("invoice_send", org, invoice_id=invoice.pk) in detail) == (role in WRITERS)
+        response = client.post(org_url("invoice_send", org, invoice_id=invoice.pk))
+        queued = audit_entries(action="invoice.email_queued")
+        if role in WRITERS:
+            assert response.status_code == 302
+            assert len(queued) == 1 and queued[0].changes["to"] == [None, [parties[1].email]]
+        else:
+            assert response.status_code == 403
+            assert queued == []
+
+    def test_email_status_is_shown(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org)
+        response = client.post(org_url("invoice_send", org, invoice_id=invoice.pk), follow=True)
+        assert b"is being sent" in response.content
+        emails = response.context["emails"]
+        assert len(emails) == 1 and emails[0].to == [parties[1].email]
+        assert f"to {parties[1].email}".encode() in response.content
+
+    def test_customer_without_email_is_explained(self, client, org, parties):
+        customer = CustomerFactory(organization=org, email="")
+        invoice = make_invoice(organization=org, business=parties[0], customer=customer, status="issued")
+        log_in(client, org)
+        response = client.post(org_url("invoice_send", org, invoice_id=invoice.pk), follow=True)
+        assert b"no email address" in response.content
+        assert response.context["emails"] == []
