@@ -9,6 +9,7 @@ from django.urls import reverse
 from audit.models import ActorType, AuditEntry
 from billing.models import Invoice, Payment
 from billing.services import payment_void
+from documents.models import InvoiceDocument, OutboundEmail
 from organizations.models import ApiKey
 from organizations.permissions import Role
 from organizations.tenancy import all_tenants
@@ -179,3 +180,83 @@ def test_non_staff_cannot_run_an_action(client, orgs):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
     assert the_payment(invoice).voided is False
+
+
+# --- invoices: documents and email ----------------------------------------------------------
+
+
+def test_resend_invoice_email_goes_through_invoice_send_and_audits_the_staff_user(
+    staff_client, staff_user, orgs, mailoutbox, django_capture_on_commit_callbacks
+):
+    invoice = invoice_in(orgs[0], status="issued")
+    draft = invoice_in(orgs[1], status="draft")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:billing_invoice_changelist"),
+            {"action": "resend_invoice_email", ACTION_CHECKBOX_NAME: [invoice.pk, draft.pk]},
+            follow=True,
+        )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    with all_tenants():
+        [email] = OutboundEmail.objects.filter(invoice=invoice)
+        assert not OutboundEmail.objects.filter(invoice=draft).exists()
+    assert email.requested_by_label == staff_user.email
+    [entry] = audit_entries(orgs[0], "invoice.email_queued")
+    assert_support_entry(entry, staff_user)
+    assert entry.target_id == str(invoice.pk)
+    # The draft was refused by the service, and the page says so.
+    assert "not queued for sending" in html
+    assert audit_entries(orgs[1], "invoice.email_queued") == []
+    assert [message.to for message in mailoutbox] == [[invoice.customer.email]]
+
+
+def test_rerender_pdf_renders_a_failed_document_again_and_audits_it(
+    staff_client, staff_user, orgs, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = invoice_in(orgs[0], status="issued")
+    with all_tenants():
+        invoice = Invoice.objects.get(pk=invoice.pk)
+        failed = InvoiceDocument.objects.filter(invoice=invoice, invoice_version=invoice.version).update(
+            status="failed", error="font missing", sha256=""
+        )
+    assert failed == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:billing_invoice_changelist"),
+            {"action": "rerender_pdf", ACTION_CHECKBOX_NAME: [invoice.pk]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    with all_tenants():
+        document = InvoiceDocument.objects.get(invoice=invoice, invoice_version=invoice.version)
+    assert document.status == "ready"
+    assert len(document.sha256) == 64
+    [entry] = audit_entries(orgs[0], "invoice.pdf_render_requested")
+    assert_support_entry(entry, staff_user)
+    assert entry.target_id == str(invoice.pk)
+
+
+def test_rerender_pdf_leaves_a_fresh_document_alone_and_says_so(staff_client, orgs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = invoice_in(orgs[0], status="issued")
+    with all_tenants():
+        before = InvoiceDocument.objects.get(invoice=invoice)
+    assert before.status == "ready"
+
+    response = staff_client.post(
+        reverse("admin:billing_invoice_changelist"),
+        {"action": "rerender_pdf", ACTION_CHECKBOX_NAME: [invoice.pk]},
+        follow=True,
+    )
+
+    assert "already fresh" in response.content.decode()
+    with all_tenants():
+        after = InvoiceDocument.objects.get(invoice=invoice)
+    assert (after.rendered_at, after.sha256) == (before.rendered_at, before.sha256)
+    assert audit_entries(orgs[0], "invoice.pdf_render_requested") == []
