@@ -6,13 +6,11 @@ opened its scope, and every lookup still filters by it explicitly. A service's
 ``BillingValidationError`` is shown next to the fields, a ``StateConflict`` as a message.
 """
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Prefetch, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q, Sum
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,7 +19,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from audit.models import AuditEntry
-from billing import calc, services, validation
+from billing import calc, selectors, services, validation
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.forms import (
     BusinessForm,
@@ -37,7 +35,7 @@ from billing.forms import (
     parse_item_rows,
     rows_from_items,
 )
-from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceItem, InvoiceStatus, Payment
+from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
@@ -759,161 +757,3 @@ class PaymentVoidView(OrganizationViewMixin, View):
         view.organization, view.membership = org, self.membership
         context = view.get_context_data(void_forms={payment.pk: form})
         return TemplateResponse(request, InvoiceDetailView.template_name, context, status=400)
-
-
-# --- Reads ------------------------------------------------------------------------------
-# The agreed selectors (billing/selectors.py, being written alongside); until that module
-# lands, these implement the same signatures so the pages work and are tested.
-
-
-class _Reads:
-    @staticmethod
-    def invoice_list(
-        *,
-        organization,
-        status=None,
-        customer=None,
-        business=None,
-        overdue=None,
-        search=None,
-        issue_date_after=None,
-        issue_date_before=None,
-        ordering=None,
-    ):
-        today = organization.local_today()
-        overdue_q = Q(status__in=OPEN_STATUSES, due_date__lt=today)
-        invoices = (
-            Invoice.objects.filter(organization=organization)
-            .select_related("customer", "business")
-            .annotate(is_overdue=Case(When(overdue_q, then=Value(True)), default=Value(False)))
-        )
-        if status:
-            invoices = invoices.filter(status=status)
-        if customer:
-            invoices = invoices.filter(customer_id=customer)
-        if business:
-            invoices = invoices.filter(business_id=business)
-        if overdue is True:
-            invoices = invoices.filter(overdue_q)
-        elif overdue is False:
-            invoices = invoices.exclude(overdue_q)
-        if search:
-            invoices = invoices.filter(Q(number__icontains=search) | Q(customer__name__icontains=search))
-        if issue_date_after:
-            invoices = invoices.filter(issue_date__gte=issue_date_after)
-        if issue_date_before:
-            invoices = invoices.filter(issue_date__lte=issue_date_before)
-        return invoices.order_by(ordering or "-created_at", "-pk")
-
-    @staticmethod
-    def invoice_detail(*, organization, invoice_id):
-        items = InvoiceItem.objects.filter(organization=organization).order_by("position")
-        payments = Payment.objects.filter(organization=organization).order_by("-date", "-created_at")
-        return get_object_or_404(
-            Invoice.objects.filter(organization=organization)
-            .select_related("customer", "business")
-            .prefetch_related(Prefetch("items", queryset=items), Prefetch("payments", queryset=payments)),
-            pk=invoice_id,
-        )
-
-    @staticmethod
-    def customer_list(*, organization, search=None, archived=None):
-        customers = Customer.objects.filter(organization=organization)
-        if archived is not None:
-            customers = customers.filter(archived=archived)
-        if search:
-            customers = customers.filter(Q(name__icontains=search) | Q(email__icontains=search))
-        return customers.order_by("name", "pk")
-
-    @staticmethod
-    def dashboard_figures(*, organization):
-        today = organization.local_today()
-        late = Q(due_date__lt=today)
-        open_rows = (
-            Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES)
-            .values("currency")
-            .annotate(
-                outstanding=Sum("balance_due"),
-                overdue_count=Count("pk", filter=late),
-                overdue_amount=Sum("balance_due", filter=late),
-            )
-            .order_by()
-        )
-        paid_rows = (
-            Payment.objects.filter(organization=organization, voided=False, date__gt=today - timedelta(days=30))
-            .values("invoice__currency")
-            .annotate(paid=Sum("amount"))
-            .order_by()
-        )
-        figures = {}
-        zero = Decimal(0)
-        for row in open_rows:
-            figures[row["currency"]] = {
-                "currency": row["currency"],
-                "outstanding": row["outstanding"] or zero,
-                "overdue_count": row["overdue_count"],
-                "overdue_amount": row["overdue_amount"] or zero,
-                "paid_last_30_days": zero,
-            }
-        for row in paid_rows:
-            currency = row["invoice__currency"]
-            figures.setdefault(
-                currency,
-                {"currency": currency, "outstanding": zero, "overdue_count": 0, "overdue_amount": zero},
-            )["paid_last_30_days"] = row["paid"] or zero
-        return sorted(figures.values(), key=lambda f: (f["currency"] != organization.default_currency, f["currency"]))
-
-    @staticmethod
-    def invoiced_vs_paid_by_month(*, organization, months=12):
-        today = organization.local_today()
-        first = _month_start(today, -(months - 1))
-        invoiced = (
-            Invoice.objects.filter(organization=organization, issue_date__gte=first)
-            .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
-            .annotate(month=TruncMonth("issue_date"))
-            .values("currency", "month")
-            .annotate(amount=Sum("total"))
-            .order_by()
-        )
-        paid = (
-            Payment.objects.filter(organization=organization, voided=False, date__gte=first)
-            .annotate(month=TruncMonth("date"))
-            .values("invoice__currency", "month")
-            .annotate(amount=Sum("amount"))
-            .order_by()
-        )
-        month_list = [_month_start(today, -offset) for offset in range(months - 1, -1, -1)]
-        series = {}
-
-        def slot(currency, month):
-            if currency not in series:
-                series[currency] = {m: {"month": m, "invoiced": Decimal(0), "paid": Decimal(0)} for m in month_list}
-            return series[currency].get(_as_date(month))
-
-        for row in invoiced:
-            if (cell := slot(row["currency"], row["month"])) is not None:
-                cell["invoiced"] = row["amount"]
-        for row in paid:
-            if (cell := slot(row["invoice__currency"], row["month"])) is not None:
-                cell["paid"] = row["amount"]
-        return [
-            {"currency": currency, "months": list(cells.values())}
-            for currency, cells in sorted(
-                series.items(), key=lambda kv: (kv[0] != organization.default_currency, kv[0])
-            )
-        ]
-
-
-def _month_start(day, offset=0):
-    index = day.year * 12 + day.month - 1 + offset
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _as_date(value):
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
-try:
-    from billing import selectors
-except ImportError:  # not landed yet: use the reads above
-    selectors = _Reads
