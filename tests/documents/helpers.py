@@ -1,6 +1,9 @@
 """Small helpers shared by the documents tests."""
 
+import email
+import email.policy
 import io
+import socket
 from decimal import Decimal
 
 from pypdf import PdfReader
@@ -34,3 +37,28 @@ def pay(invoice, amount, actor=None):
         amount=str(Decimal(amount)),
         date=invoice.organization.local_today(),
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """An SMTP server's message handler: keeps what it accepts, or refuses with 451 (a
+    transient error) while ``refuse`` is above zero."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            self.refuse -= 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def parsed(self, index=-1):
+        return email.message_from_bytes(self.messages[index].content, policy=email.policy.default)

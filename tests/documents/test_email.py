@@ -1,9 +1,5 @@
 """Invoice email through a real SMTP server (aiosmtpd on a local port)."""
 
-import email
-import email.policy
-import socket
-
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -15,33 +11,8 @@ from documents.models import OutboundEmail
 from documents.tasks import EMAIL_MAX_ATTEMPTS, send_outbound_email
 from organizations.tenancy import organization_scope
 from tests.billing.factories import CustomerFactory, make_invoice
-from tests.documents.helpers import pay, pdf_text, reload
+from tests.documents.helpers import Recorder, free_port, pay, pdf_text, reload
 from tests.organizations.factories import OrganizationFactory
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Recorder:
-    """An SMTP server's message handler: keeps what it accepts, or refuses with 451 (a
-    transient error) while ``refuse`` is above zero."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            self.refuse -= 1
-            return "451 4.3.0 Mailbox busy, try again later"
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def parsed(self, index=-1):
-        return email.message_from_bytes(self.messages[index].content, policy=email.policy.default)
 
 
 def _point_email_at(settings, port):
