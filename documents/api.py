@@ -88,6 +88,17 @@ class InvoiceViewSet(BillingInvoiceViewSet):
     def get_serializer_class(self):
         return InvoiceWithDocumentSerializer
 
+    def allowed_query_params(self):
+        allowed = super().allowed_query_params()
+        return allowed | {"format"} if self.action == "pdf" else allowed
+
+    def handle_exception(self, exc):
+        # Errors are JSON even when the client asked for the PDF (Accept or ?format=pdf).
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return response
+
     @extend_schema(
         summary="Email the invoice to its customer",
         description="Queues the email with the PDF of the current version. 409 on a draft or void invoice.",

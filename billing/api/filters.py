@@ -6,10 +6,13 @@ organization's id, telling it exists. An unknown id simply matches nothing.
 """
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceStatus, Payment
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.ChoiceFilter):
     """``true`` or ``false``; anything else is a 400, not silently "no filter"."""
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from django.db import models
 from rest_framework import serializers
 
 from billing.calc import quantize_money
@@ -104,10 +105,57 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+# --- strict JSON types ---------------------------------------------------------------------------
+# DRF coerces 123 to "123" and "5" to 5; the schema promises types, so a wrong JSON type is a 400.
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.BooleanField: StrictBooleanField,
+    }
+
+
 # --- businesses and customers ------------------------------------------------------------------
 
 
-class BusinessSerializer(serializers.ModelSerializer):
+class BusinessSerializer(StrictModelSerializer):
     class Meta:
         model = Business
         fields = [
@@ -132,7 +180,7 @@ class BusinessSerializer(serializers.ModelSerializer):
         extra_kwargs = {"default_currency": {"required": False}}
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(StrictModelSerializer):
     class Meta:
         model = Customer
         fields = [
@@ -169,7 +217,7 @@ class ItemListSerializer(serializers.ListSerializer):
             raise
 
 
-class InvoiceItemSerializer(serializers.ModelSerializer):
+class InvoiceItemSerializer(StrictModelSerializer):
     quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
     unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
     tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
@@ -189,12 +237,12 @@ class TaxRowSerializer(serializers.Serializer):
     tax_amount = serializers.CharField()
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(StrictModelSerializer):
     """POST and PATCH bodies, and every invoice in a response."""
 
     business = TenantRelatedField(Business)
     customer = TenantRelatedField(Customer)
-    currency = serializers.CharField(required=False, max_length=3, help_text="Default: the business's currency.")
+    currency = StrictCharField(required=False, max_length=3, help_text="Default: the business's currency.")
     issue_date = serializers.DateField(required=False, help_text="Default: today.")
     due_date = serializers.DateField(required=False, help_text="Default: issue date + the business's payment terms.")
     discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
@@ -284,7 +332,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 # --- payments ------------------------------------------------------------------------------------
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(StrictModelSerializer):
     invoice = TenantRelatedField(Invoice)
     amount = DecimalStringField(help_text="> 0 and at most the balance due, in the invoice's currency.")
     date = serializers.DateField(required=False, help_text="Default: today; never in the future.")
@@ -320,7 +368,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentVoidSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why the payment is void (kept with it).")
+    reason = StrictCharField(max_length=500, help_text="Why the payment is void (kept with it).")
 
 
 @extend_schema_field(OpenApiTypes.NONE)

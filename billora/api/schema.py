@@ -36,7 +36,7 @@ def _detail(description):
 
 
 ERRORS = {
-    "400": VALIDATION_ERROR,
+    "400": VALIDATION_ERROR,  # also: an unknown query parameter
     "401": _detail("No, an invalid or a revoked API key (see the WWW-Authenticate header)."),
     "403": _detail("The API key may not do this (a read_only key on a write)."),
     "404": _detail("No such object in the key's organization (or no such page)."),
@@ -63,6 +63,14 @@ class BilloraAutoSchema(AutoSchema):
             )
         return parameters
 
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            # An empty filter (?status=) means "no filter", as django-filter treats it.
+            if parameter.get("in") == "query" and parameter.get("name") not in ("page", "page_size"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
@@ -75,13 +83,11 @@ class BilloraAutoSchema(AutoSchema):
         return responses
 
     def _error_codes(self):
-        codes = ["401", "429"]
+        codes = ["400", "401", "429"]  # 400: an invalid body, filter value or unknown query parameter
         has_id = "{" in self.path
         is_list = self._is_list_view()
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["403", "409"]
-        if self.method in ("POST", "PUT", "PATCH") or is_list:
-            codes.append("400")  # invalid body, or invalid filter values on a list
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("415")
         if has_id or is_list:

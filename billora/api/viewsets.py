@@ -1,18 +1,55 @@
-"""The base of every API v1 viewset: the tenant scope (organizations.api) plus idempotent POSTs."""
+"""The base of every API v1 viewset: the tenant scope (organizations.api) plus idempotent POSTs
+and strict query strings."""
 
-from rest_framework.filters import OrderingFilter
+from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from billora.api.idempotency import IdempotentPostMixin
 from organizations.api.viewsets import TenantViewSet
 
 
-class ApiViewSet(IdempotentPostMixin, TenantViewSet):
+class StrictQueryMixin:
+    """A query parameter the endpoint does not document is a 400, not silently ignored: a
+    misspelt filter (``?stauts=paid``) would otherwise return every row."""
+
+    extra_query_params = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            return  # the view answers 405 whatever the query says
+        unknown = sorted(set(request.query_params) - self.allowed_query_params())
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+
+    def allowed_query_params(self) -> set[str]:
+        allowed = set(self.extra_query_params)
+        if self.action != "list":
+            return allowed
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            allowed |= set(filterset_class.base_filters)
+        for backend in getattr(self, "filter_backends", ()):
+            if issubclass(backend, SearchFilter) and getattr(self, "search_fields", None):
+                allowed.add(backend.search_param)
+            if issubclass(backend, OrderingFilter) and getattr(self, "ordering_fields", None):
+                allowed.add(backend.ordering_param)
+        paginator = self.paginator
+        if paginator is not None:
+            allowed |= {paginator.page_query_param, paginator.page_size_query_param}
+        return allowed
+
+
+class ApiViewSet(IdempotentPostMixin, StrictQueryMixin, TenantViewSet):
     """Set ``model`` and override ``base_queryset``; writes call services with
     ``organization=self.organization`` and ``actor=self.request.auth`` (the ApiKey).
 
     Only the methods the schema documents are served (no HEAD/OPTIONS): anything else is 405."""
 
     http_method_names = ["get", "post", "patch", "delete"]
+    # Any id-like segment reaches the view, so a malformed id is a JSON 404 like a missing one.
+    lookup_value_regex = "[^/]+"
 
 
 class StableOrderingFilter(OrderingFilter):

@@ -1,0 +1,44 @@
+"""Constant query counts (issue: invoice list <= 6 whatever the page size, detail <= 8)."""
+
+import pytest
+
+from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+
+
+@pytest.fixture
+def invoices(org):
+    business = BusinessFactory(organization=org)
+    customers = [CustomerFactory(organization=org) for _ in range(3)]
+    statuses = ["draft", "issued", "partially_paid", "paid", "void"]
+    return [
+        make_invoice(organization=org, business=business, customer=customers[i % 3], status=statuses[i % 5])
+        for i in range(55)
+    ]
+
+
+@pytest.mark.parametrize("page_size", [5, 50])
+def test_invoice_list_query_count_is_constant(api, invoices, page_size, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        response = api.get("/api/v1/invoices/", {"page_size": page_size})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == page_size
+    assert all(row["items"] for row in response.json()["results"])
+
+
+def test_invoice_list_with_filters_and_search(api, invoices, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        response = api.get("/api/v1/invoices/", {"page_size": 50, "overdue": "false", "search": "Customer"})
+    assert response.status_code == 200 and response.json()["count"] > 0
+
+
+def test_invoice_detail_query_count(api, invoices, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        response = api.get(f"/api/v1/invoices/{invoices[3].pk}/")
+    assert response.status_code == 200 and len(response.json()["items"]) == 2
+
+
+@pytest.mark.parametrize("url", ["/api/v1/payments/", "/api/v1/customers/", "/api/v1/audit-events/"])
+def test_other_lists_are_constant_too(api, invoices, url, django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        response = api.get(url, {"page_size": 50})
+    assert response.status_code == 200 and response.json()["results"]
