@@ -8,9 +8,9 @@ the key's organization, and money goes out with exactly its currency's places.
 import uuid
 from decimal import Decimal
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from django.db import models
 from rest_framework import serializers
 
 from billing.calc import quantize_money
