@@ -6,6 +6,9 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from accounts.models import User
 from billora.admin_site import ReadOnlyTabularInline, SupportPermissionsMixin
@@ -49,10 +52,10 @@ class UserAdmin(SupportPermissionsMixin, DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("full_name",)}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        ("Important dates", {"fields": ("last_login", "date_joined", "security_events")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "security_events")
     list_display = ("email", "full_name", "is_active", "is_staff", "is_superuser", "date_joined", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email", "full_name")
@@ -62,6 +65,11 @@ class UserAdmin(SupportPermissionsMixin, DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="sign-in history")
+    def security_events(self, obj):
+        url = reverse("admin:audit_securityevent_changelist") + "?" + urlencode({"user__id__exact": obj.pk})
+        return format_html('<a href="{}">Logins, failed logins, password and email changes</a>', url)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()

@@ -3,7 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from audit.models import AuditChainHead, AuditEntry
+from audit.models import AuditChainHead, AuditEntry, SecurityEvent
 from billora.admin_site import BigTableAdmin, ReadOnlyAdmin
 
 
@@ -61,3 +61,21 @@ class AuditChainHeadAdmin(ReadOnlyAdmin):
     search_fields = ("organization__name", "organization__slug")
     fields = ("organization", "length", "last_hash")
     readonly_fields = fields
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(BigTableAdmin):
+    """Sign-in and credential events of people (not of an organization): read-only history."""
+
+    list_display = ("created_at", "event", "email", "user", "ip", "request_id")
+    list_filter = ("event", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("email", "user__email", "ip", "request_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    fields = ("created_at", "event", "user", "email", "detail_pretty", "ip", "user_agent", "request_id")
+    readonly_fields = fields
+
+    @admin.display(description="detail")
+    def detail_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.detail, indent=2, sort_keys=True, ensure_ascii=False))

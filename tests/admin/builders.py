@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from audit.models import SecurityEvent
 from audit.services import record
 from billing.models import NumberSequence
 from documents.models import InvoiceDocument, OutboundEmail
@@ -94,6 +95,12 @@ def audit_chain_heads(organizations, count):
         record(organization=OrganizationFactory(), actor=None, action="organization.created")
 
 
+def security_events(organizations, count):
+    for _ in range(count):
+        user = UserFactory()
+        SecurityEvent.objects.create(user=user, email=user.email, event=SecurityEvent.Event.LOGIN_FAILED)
+
+
 def businesses(organizations, count):
     for org in _spread(organizations, count):
         BusinessFactory(organization=org)
@@ -168,6 +175,7 @@ ROW_BUILDERS = {
     "organizations.idempotencykey": idempotency_keys,
     "audit.auditentry": audit_entries,
     "audit.auditchainhead": audit_chain_heads,
+    "audit.securityevent": security_events,
     "billing.business": businesses,
     "billing.customer": customers,
     "billing.invoice": invoices,

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from audit.models import SecurityEvent
 from organizations.permissions import Role
 from tests.accounts.factories import UserFactory
 from tests.organizations.factories import MembershipFactory
@@ -103,3 +104,32 @@ def test_superuser_can_deactivate_a_user(superuser_client):
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     user.refresh_from_db()
     assert user.is_active is False
+
+
+def test_user_page_links_to_their_security_events(staff_client):
+    user = UserFactory()
+    SecurityEvent.objects.create(user=user, email=user.email, event=SecurityEvent.Event.LOGIN_FAILED)
+    SecurityEvent.objects.create(user=UserFactory(), email="other@example.com", event=SecurityEvent.Event.LOGIN_FAILED)
+
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+    link = reverse("admin:audit_securityevent_changelist") + f"?user__id__exact={user.pk}"
+    assert link in page.content.decode()
+
+    events = staff_client.get(link).context["cl"].result_list
+    assert [event.user_id for event in events] == [user.pk]
+
+
+def test_security_events_are_read_only(staff_client):
+    user = UserFactory()
+    event = SecurityEvent.objects.create(user=user, email=user.email, event=SecurityEvent.Event.LOGIN_SUCCEEDED)
+
+    assert staff_client.get(reverse("admin:audit_securityevent_add")).status_code == 403
+    assert (
+        staff_client.post(reverse("admin:audit_securityevent_change", args=[event.pk]), {"event": "logout"}).status_code
+        == 403
+    )
+    assert (
+        staff_client.post(reverse("admin:audit_securityevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert SecurityEvent.objects.get(pk=event.pk).event == SecurityEvent.Event.LOGIN_SUCCEEDED
