@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from audit import selectors as audit_selectors
 from audit.models import AuditEntry
 from billing import calc, selectors, services, validation
 from billing.exceptions import BillingValidationError, StateConflict
@@ -84,7 +85,7 @@ class DashboardView(OrganizationViewMixin, TemplateView):
         context["overdue_invoices"] = list(
             selectors.invoice_list(organization=org, overdue=True, ordering="due_date")[:10]
         )
-        context["activity"] = list(AuditEntry.objects.filter(organization=org).order_by("-sequence")[:10])
+        context["activity"] = list(audit_selectors.entry_list(organization=org)[:10])
         context["today"] = org.local_today()
         return context
 
