@@ -219,18 +219,53 @@ class InvoicePdfRenderer:
     def _p(self, text: str, style: str = "body") -> Paragraph:
         return Paragraph(markup(text), self.styles[style])
 
-    def _party_lines(self, party, *, name_style: str) -> list:
-        flowables = [self._p(party.name, name_style)]
+    def _text_block(self, rows: list[tuple[str, str]], width: float):
+        """Lines of text (each with a style name) as plain strings in a one-column table:
+        several times cheaper than Paragraphs. Paragraphs only where needed (a glyph the
+        base font lacks, or a word too long to wrap)."""
+        data, commands = [], []
+        for text, style_name in rows:
+            style = self.styles[style_name]
+            lines = []
+            for part in text.splitlines() or [""]:
+                lines += simpleSplit(part, style.fontName, style.fontSize, width) or [""]
+            fits = all(stringWidth(line, style.fontName, style.fontSize) <= width for line in lines)
+            row = len(data)
+            if fits and not has_foreign_glyphs(text):
+                data.append(["\n".join(lines)])
+                commands += [
+                    ("FONT", (0, row), (0, row), style.fontName, style.fontSize, style.leading),
+                    ("TEXTCOLOR", (0, row), (0, row), style.textColor),
+                ]
+            else:
+                data.append([Paragraph(markup(text), style)])
+            commands.append(("BOTTOMPADDING", (0, row), (0, row), style.leading - style.fontSize * 1.2 + 1))
+        table = Table(data, colWidths=[width], hAlign="LEFT")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    *commands,
+                ]
+            )
+        )
+        return table
+
+    def _party_lines(self, party, *, name_style: str, width: float):
+        rows = [(party.name, name_style)]
         if party.legal_name and party.legal_name != party.name:
-            flowables.append(self._p(party.legal_name))
+            rows.append((party.legal_name, "body"))
         if party.address:
-            flowables.append(self._p(party.address.strip()))
+            rows.append((party.address.strip(), "body"))
         if party.tax_id:
-            flowables.append(self._p(f"Tax ID: {party.tax_id}"))
+            rows.append((f"Tax ID: {party.tax_id}", "body"))
         contact = " · ".join(v for v in (party.email, party.phone) if v)
         if contact:
-            flowables.append(self._p(contact, "small"))
-        return flowables
+            rows.append((contact, "small"))
+        return self._text_block(rows, width)
 
     def _logo(self, data: InvoicePrintData):
         if not data.logo:
@@ -248,25 +283,47 @@ class InvoicePdfRenderer:
         return image
 
     def _header(self, data: InvoicePrintData, fmt: _Formatter):
+        left_width, right_width = FRAME_WIDTH * 0.58, FRAME_WIDTH * 0.42
         left = []
         logo = self._logo(data)
         if logo is not None:
             left += [logo, Spacer(1, 3 * mm)]
-        left += self._party_lines(data.seller, name_style="seller")
+        left.append(self._party_lines(data.seller, name_style="seller", width=left_width - 4 * mm))
 
+        facts = [
+            ("No.", data.number or "Draft (no number yet)"),
+            ("Status", data.status_label),
+            ("Issue date", fmt.date(data.issue_date)),
+            ("Due date", fmt.date(data.due_date)),
+            ("Currency", data.currency),
+        ]
         meta = self.styles["meta"]
-        right = [Paragraph("INVOICE", self.styles["title"])]
-        number = markup(data.number) if data.number else "Draft (no number yet)"
-        right.append(Paragraph(f"<b>No.</b> {number}", meta))
-        right.append(Paragraph(f"<b>Status:</b> {data.status_label}", meta))
-        right.append(Paragraph(f"<b>Issue date:</b> {fmt.date(data.issue_date)}", meta))
-        right.append(Paragraph(f"<b>Due date:</b> {fmt.date(data.due_date)}", meta))
-        right.append(Paragraph(f"<b>Currency:</b> {data.currency}", meta))
-        table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.58, FRAME_WIDTH * 0.42])
+        rows = [
+            [label, value if not has_foreign_glyphs(value) else Paragraph(markup(value), meta)]
+            for label, value in facts
+        ]
+        facts_table = Table(rows, hAlign="RIGHT")
+        facts_table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (0, -1), BOLD, BODY_SIZE),
+                    ("FONT", (1, 0), (1, -1), REGULAR, BODY_SIZE),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                    ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ]
+            )
+        )
+        right = [Paragraph("INVOICE", self.styles["title"]), facts_table]
+        table = Table([[left, right]], colWidths=[left_width, right_width])
         table.setStyle(
             TableStyle(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                 ]
@@ -275,8 +332,11 @@ class InvoicePdfRenderer:
         return table
 
     def _parties(self, data: InvoicePrintData, fmt: _Formatter):
-        left = [Paragraph("BILL TO", self.styles["label"]), Spacer(1, 1 * mm)]
-        left += self._party_lines(data.buyer, name_style="heading")
+        left = [
+            Paragraph("BILL TO", self.styles["label"]),
+            Spacer(1, 1 * mm),
+            self._party_lines(data.buyer, name_style="heading", width=FRAME_WIDTH * 0.6 - 4 * mm),
+        ]
         # A void invoice is owed by nobody: show what it was, not a balance.
         due_label, due_amount = (
             ("Total (void)", data.total) if data.status == "void" else ("Balance due", data.balance_due)
