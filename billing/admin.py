@@ -1,10 +1,14 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditEntry
@@ -44,10 +48,30 @@ class InvoiceItemInline(ReadOnlyTabularInline):
     show_change_link = False
 
 
+def void_link(payment):
+    if payment.pk is None or payment.voided:
+        return ""
+    return format_html('<a href="{}">Void…</a>', reverse("admin:billing_payment_void", args=[payment.pk]))
+
+
 class PaymentInline(ReadOnlyTabularInline):
     model = Payment
-    fields = ("date", "amount", "method", "reference", "recorded_by_label", "voided", "void_reason", "voided_by_label")
+    fields = (
+        "date",
+        "amount",
+        "method",
+        "reference",
+        "recorded_by_label",
+        "voided",
+        "void_reason",
+        "voided_by_label",
+        "void",
+    )
     readonly_fields = fields
+
+    @admin.display(description="")
+    def void(self, obj):
+        return void_link(obj)
 
 
 @admin.register(Invoice)
@@ -220,6 +244,7 @@ class PaymentAdmin(BigTableAdmin):
         "reference",
         "recorded_by_label",
         "voided",
+        "void",
     )
     list_filter = ("voided", "method", "organization")
     list_select_related = ("invoice", "organization")
@@ -232,7 +257,7 @@ class PaymentAdmin(BigTableAdmin):
     )
     date_hierarchy = "date"
     raw_id_fields = ("invoice", "recorded_by_user", "recorded_by_api_key", "voided_by_user")
-    readonly_fields = TENANT_TIMES
+    readonly_fields = (*TENANT_TIMES, "void")
 
     actions = ("void_payments",)
 
@@ -240,17 +265,44 @@ class PaymentAdmin(BigTableAdmin):
     def currency(self, obj):
         return obj.invoice.currency
 
+    @admin.display(description="")
+    def void(self, obj):
+        return void_link(obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/void/",
+                self.admin_site.admin_view(self.void_view),
+                name="billing_payment_void",
+            ),
+            *super().get_urls(),
+        ]
+
     @admin.action(description="Void selected payments (asks for a reason)", permissions=["support"])
     def void_payments(self, request, queryset):
         """An intermediate page asks for the reason; then ``billing.services.payment_void`` runs
         per payment (it recomputes the invoice and writes the audit entry)."""
+        return self._void(request, queryset, from_action=True)
+
+    def void_view(self, request, object_id):
+        """The same reason page for one payment, linked from the invoice and payment pages."""
+        if not self.has_support_permission(request):
+            raise PermissionDenied
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            raise Http404("No such payment.")
+        response = self._void(request, [payment], from_action=False)
+        return response or redirect("admin:billing_invoice_change", payment.invoice_id)
+
+    def _void(self, request, payments, *, from_action):
         form = VoidPaymentForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
             run_service_for_each(
                 self,
                 request,
-                queryset,
+                payments,
                 lambda payment: services.payment_void(
                     organization=payment.organization, actor=request.user, payment_id=payment.pk, reason=reason
                 ),
@@ -262,8 +314,8 @@ class PaymentAdmin(BigTableAdmin):
             "title": "Void payments",
             "opts": self.model._meta,
             "form": form,
-            "payments": queryset,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "payments": payments,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME if from_action else None,
             "action": "void_payments",
         }
         return TemplateResponse(request, "admin/billing/payment/void_payments.html", context)

@@ -260,3 +260,52 @@ def test_rerender_pdf_leaves_a_fresh_document_alone_and_says_so(staff_client, or
         after = InvoiceDocument.objects.get(invoice=invoice)
     assert (after.rendered_at, after.sha256) == (before.rendered_at, before.sha256)
     assert audit_entries(orgs[0], "invoice.pdf_render_requested") == []
+
+
+def test_invoice_page_links_each_live_payment_to_its_void_page(staff_client, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+    void_url = reverse("admin:billing_payment_void", args=[payment.pk])
+
+    assert void_url in staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    assert void_url in staff_client.get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
+
+
+def test_single_payment_void_page_asks_then_voids_through_the_service(staff_client, staff_user, orgs):
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+    url = reverse("admin:billing_payment_void", args=[payment.pk])
+
+    form_page = staff_client.get(url)
+    assert form_page.status_code == 200
+    assert 'name="reason"' in form_page.content.decode()
+    assert staff_client.post(url, {"apply": "yes", "reason": ""}).status_code == 200
+    assert the_payment(invoice).voided is False
+
+    response = staff_client.post(url, {"apply": "yes", "reason": "Recorded on the wrong invoice"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:billing_invoice_change", args=[invoice.pk])
+    voided = the_payment(invoice)
+    assert (voided.voided, voided.void_reason, voided.voided_by_user) == (
+        True,
+        "Recorded on the wrong invoice",
+        staff_user,
+    )
+    [entry] = audit_entries(orgs[0], "payment.voided")
+    assert_support_entry(entry, staff_user)
+    # A voided payment offers no second void.
+    assert url not in staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+
+
+def test_single_payment_void_page_is_404_for_a_missing_payment_and_closed_to_non_staff(client, staff_client, orgs):
+    assert staff_client.get(reverse("admin:billing_payment_void", args=["not-a-uuid"])).status_code == 404
+    invoice = invoice_in(orgs[0], status="partially_paid")
+    payment = the_payment(invoice)
+    client.force_login(MembershipFactory(organization=orgs[0], role=Role.OWNER).user)
+
+    response = client.post(reverse("admin:billing_payment_void", args=[payment.pk]), {"apply": "yes", "reason": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    assert the_payment(invoice).voided is False
