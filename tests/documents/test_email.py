@@ -251,3 +251,21 @@ def test_an_invoice_voided_after_queueing_is_not_sent(org, business, customer, m
     failed = row(queued.pk, org)
     assert failed.status == OutboundEmail.Status.FAILED and "void" in failed.last_error
     assert smtp.messages == []
+
+
+def test_send_from_the_invoice_page(client, issued, member, smtp, commit):
+    from django.urls import reverse
+
+    from organizations.permissions import Role
+    from tests.organizations.factories import MembershipFactory
+
+    url = reverse("invoice_send", kwargs={"org_slug": issued.organization.slug, "invoice_id": issued.pk})
+    viewer = MembershipFactory(organization=issued.organization, role=Role.VIEWER).user
+    client.force_login(viewer)
+    assert client.post(url).status_code == 403
+    client.force_login(member)
+    with commit():
+        response = client.post(url)
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1
+    assert reload(issued).sent_at is not None

@@ -138,3 +138,28 @@ def test_missing_invoice_is_404(client, org, member):
     client.force_login(member)
     url = reverse("invoice_pdf", kwargs={"org_slug": org.slug, "invoice_id": uuid.uuid4()})
     assert client.get(url).status_code == 404
+
+
+def test_api_serves_only_the_fresh_pdf_and_answers_202_while_rendering(client, issued, member, monkeypatch):
+    from tests.organizations.factories import make_api_key
+
+    _key, raw = make_api_key(issued.organization)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}", "HTTP_ACCEPT": "application/pdf"}
+    url = f"/api/v1/invoices/{issued.pk}/pdf/"
+    [old] = documents_of(issued)
+    response = client.get(url, **headers)
+    assert response.status_code == 200
+    assert response.content == stored_bytes(old)
+
+    monkeypatch.setattr(services, "enqueue_render", lambda invoice_id, version: None)  # a slow worker
+    pay(issued, "50.00", actor=member)
+    response = client.get(url, **headers)
+    assert response.status_code == 202
+    assert response["Retry-After"]
+    assert b"%PDF" not in response.content
+
+    current = reload(issued)
+    services.document_render(organization=current.organization, invoice_id=current.pk)
+    response = client.get(url, **headers)
+    assert response.status_code == 200
+    assert "€50.00" in pdf_text(response.content)
