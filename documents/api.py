@@ -15,6 +15,8 @@ from rest_framework.response import Response
 
 from billing.api.serializers import InvoiceSerializer
 from billing.api.viewsets import InvoiceViewSet as BillingInvoiceViewSet
+from billing.models import InvoiceStatus
+from documents import services as document_services
 from documents.models import InvoiceDocument
 
 PDF_RETRY_AFTER_SECONDS = 3
@@ -49,6 +51,8 @@ class InvoiceWithDocumentSerializer(InvoiceSerializer):
 class SendResultSerializer(serializers.Serializer):
     detail = serializers.CharField()
     invoice = serializers.UUIDField()
+    email = serializers.UUIDField(help_text="The queued message.")
+    to = serializers.ListField(child=serializers.EmailField())
 
 
 class PdfPendingSerializer(serializers.Serializer):
@@ -101,24 +105,27 @@ class InvoiceViewSet(BillingInvoiceViewSet):
 
     @extend_schema(
         summary="Email the invoice to its customer",
-        description="Queues the email with the PDF of the current version. 409 on a draft or void invoice.",
+        description="Queues the email (to the customer's address, with the business's template and the PDF "
+        "of the version current when it is sent). 409 on a draft or void invoice; 400 on `to` when the "
+        "customer has no email address.",
         request=None,
         responses={202: SendResultSerializer},
     )
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        from documents import services as document_services
-
         invoice = self.get_object()
-        document_services.invoice_send(organization=self.organization, actor=request.auth, invoice_id=invoice.pk)
+        email = document_services.invoice_send(
+            organization=self.organization, actor=request.auth, invoice_id=invoice.pk
+        )
         return Response(
-            {"detail": "The invoice email is queued.", "invoice": str(invoice.pk)}, status=status.HTTP_202_ACCEPTED
+            {"detail": "The invoice email is queued.", "invoice": invoice.pk, "email": email.pk, "to": email.to},
+            status=status.HTTP_202_ACCEPTED,
         )
 
     @extend_schema(
         summary="Download the invoice PDF",
-        description="200 with the PDF of the invoice's current version; 202 with Retry-After while it is "
-        "being rendered (a stale PDF is never served).",
+        description="200 with the PDF of the invoice's current version (a draft's is rendered on the fly, "
+        "with a DRAFT watermark); 202 with Retry-After while it is being rendered. A stale PDF is never served.",
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
             (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
@@ -126,25 +133,16 @@ class InvoiceViewSet(BillingInvoiceViewSet):
     )
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
     def pdf(self, request, pk=None):
-        from documents import services as document_services
-
         invoice = self.get_object()
-        document = (
-            InvoiceDocument.objects.filter(
-                organization=self.organization, invoice=invoice, invoice_version=invoice.version
-            )
-            .order_by("-created_at")
-            .first()
-        )
-        if document is not None and document.is_fresh_for(invoice) and document.file:
+        if invoice.status == InvoiceStatus.DRAFT:
+            invoice, content = document_services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
+            return self._pdf_response(invoice, content)
+        document = document_services.fresh_document(organization=self.organization, invoice=invoice)
+        if document is not None:
             with document.file.open("rb") as pdf:
-                content = pdf.read()
-            response = HttpResponse(content, content_type="application/pdf")
-            filename = f"{invoice.number or 'draft-' + str(invoice.pk)[:8]}.pdf"
-            response["Content-Disposition"] = f'inline; filename="{filename}"'
-            return response
-        document_services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
-        failed = document is not None and document.status == InvoiceDocument.Status.FAILED
+                return self._pdf_response(invoice, pdf.read())
+        pending = document_services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
+        failed = pending is not None and pending.status == InvoiceDocument.Status.FAILED
         response = JsonResponse(
             {
                 "detail": "The PDF is being rendered; retry after a few seconds.",
@@ -153,4 +151,10 @@ class InvoiceViewSet(BillingInvoiceViewSet):
             status=status.HTTP_202_ACCEPTED,
         )
         response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+        return response
+
+    @staticmethod
+    def _pdf_response(invoice, content):
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(invoice)}"'
         return response
