@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/businesses/", views.BusinessListView.as_view(), name="business_list"),
     path("settings/businesses/new/", views.BusinessFormView.as_view(), name="business_create"),
     path("settings/businesses/<uuid:business_id>/", views.BusinessFormView.as_view(), name="business_edit"),
+    path("settings/businesses/<uuid:business_id>/logo/", views.BusinessLogoView.as_view(), name="business_logo"),
     # Customers
     path("customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("customers/new/", views.CustomerFormView.as_view(), name="customer_create"),

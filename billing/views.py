@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -196,6 +196,25 @@ class BusinessFormView(OrganizationViewMixin, View):
 
     def render(self, form, business, status=200):
         return TemplateResponse(self.request, self.template_name, {"form": form, "business": business}, status=status)
+
+
+class BusinessLogoView(OrganizationViewMixin, View):
+    """The uploaded logo, for members only (media files are not served publicly)."""
+
+    def get(self, request, org_slug, business_id):
+        business = get_object_or_404(Business, organization=self.organization, pk=business_id)
+        if not business.logo:
+            raise Http404("No logo.")
+        name = business.logo.name.lower()
+        content_type = "image/png" if name.endswith(".png") else "image/jpeg"
+        try:
+            handle = business.logo.open("rb")
+        except FileNotFoundError:
+            raise Http404("No logo.") from None
+        response = FileResponse(handle, content_type=content_type)
+        response["Cache-Control"] = "private, max-age=300"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 # --- Customers --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from billing.models import Business
+from organizations.permissions import Role
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory
 from tests.billing.webclient import MANAGERS, ROLES, log_in, log_in_outsider, org_url
@@ -200,3 +201,32 @@ def test_create_form_is_prefilled_with_working_defaults(client, org):
         business = Business.objects.get()
     assert business.email_subject_template == "Invoice {number} from {business_name}"
     assert business.default_currency == org.default_currency
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_logo_is_served_to_members(client, org, role):
+    log_in(client, org, Role.OWNER)
+    logo = SimpleUploadedFile("logo.png", png_bytes(), content_type="image/png")
+    client.post(org_url("business_create", org), {**business_post(), "logo": logo})
+    with organization_scope(org):
+        business = Business.objects.get()
+    log_in(client, org, role)
+    response = client.get(org_url("business_logo", org, business_id=business.pk))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    listing = client.get(org_url("business_list", org)).content.decode()
+    assert org_url("business_logo", org, business_id=business.pk) in listing
+
+
+def test_logo_is_404_for_outsiders_and_without_a_logo(client, org):
+    without = BusinessFactory(organization=org)
+    log_in(client, org)
+    assert client.get(org_url("business_logo", org, business_id=without.pk)).status_code == 404
+    logo = SimpleUploadedFile("logo.png", png_bytes(), content_type="image/png")
+    client.post(org_url("business_create", org), {**business_post(), "logo": logo})
+    with organization_scope(org):
+        business = Business.objects.exclude(pk=without.pk).get()
+    assert client.get(org_url("business_logo", org, business_id=business.pk)).status_code == 200
+    log_in_outsider(client)
+    assert client.get(org_url("business_logo", org, business_id=business.pk)).status_code == 404
