@@ -549,7 +549,11 @@ def invoice_create(*, organization, actor, data: dict) -> Invoice:
         if data.get("due_date") not in (None, ""):
             due_date = errors.parse("due_date", parse_date, data["due_date"])
         elif business is not None and issue_date is not None:
-            due_date = issue_date + timedelta(days=business.payment_terms_days)
+            try:
+                due_date = issue_date + timedelta(days=business.payment_terms_days)
+            except OverflowError:  # an issue date at the very end of the calendar
+                due_date = None
+                errors.add("due_date", "Enter a due date: the default would be past the year 9999.")
         else:
             due_date = None
         discount_type = errors.parse("discount_type", parse_choice, data.get("discount_type") or "none", DiscountType)

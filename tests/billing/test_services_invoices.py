@@ -579,3 +579,10 @@ def test_update_with_items_costs_a_constant_number_of_queries(
     with django_assert_max_num_queries(16):
         services.invoice_update(organization=org, actor=user, invoice_id=invoice.pk, data={"items": [ITEM] * 200})
     assert_stored_totals(invoice)
+
+
+def test_default_due_date_past_year_9999_is_a_field_error_not_a_crash(org, user, business, customer):
+    errors = errors_of(create, org=org, actor=user, business=business, customer=customer, issue_date="9999-12-31")
+    assert "due_date" in errors
+    invoice = create(org, user, business, customer, issue_date="9999-12-31", due_date="9999-12-31")
+    assert invoice.due_date == date(9999, 12, 31)
