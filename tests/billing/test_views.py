@@ -1,6 +1,7 @@
 """The dashboard: figures per currency, the 12-month chart, activity, invoices to chase,
 first-steps empty state, roles, outsiders, and a query count that does not grow with data."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -197,3 +198,19 @@ def test_query_count_stays_small_with_ten_thousand_invoices(client, org, django_
     figures = {row["currency"]: row for row in response.context["figures"]}
     assert figures["EUR"]["overdue_count"] > 0 and figures["USD"]["outstanding"] > 0
     assert len(queries) < 15
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_main_navigation_offers_only_what_the_role_may_open(client, org, role):
+    log_in(client, org, role)
+    content = dashboard(client, org).content.decode()
+    nav = content.split('aria-label="Main"')[1].split("</nav>")[0]
+    for name in ("invoice_list", "customer_list", "business_list"):
+        assert f'href="{org_url(name, org)}"' in nav
+    assert 'aria-current="page">Dashboard' in nav
+    managers = role in (Role.OWNER, Role.ADMIN)
+    assert (f'href="{org_url("api_key_list", org)}"' in nav) == managers
+    assert (f'href="{org_url("organization_settings", org)}"' in nav) == managers
+    # Every link offered opens for this role.
+    for href in set(re.findall(r'href="([^"]+)"', nav)):
+        assert client.get(href).status_code == 200, href
