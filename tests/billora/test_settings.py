@@ -16,7 +16,9 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args, env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "SECURE_SSL_REDIRECT")}
+    # The browser tests allow async-unsafe ORM calls in the test process; production never does.
+    dropped = ("DJANGO_DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
