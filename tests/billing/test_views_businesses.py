@@ -10,7 +10,7 @@ from billing.models import Business
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory
-from tests.billing.webclient import MANAGERS, ROLES, log_in, log_in_outsider, org_url
+from tests.billing.webclient import MANAGERS, ROLES, count_queries, log_in, log_in_outsider, org_url
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +230,19 @@ def test_logo_is_404_for_outsiders_and_without_a_logo(client, org):
     assert client.get(org_url("business_logo", org, business_id=business.pk)).status_code == 200
     log_in_outsider(client)
     assert client.get(org_url("business_logo", org, business_id=business.pk)).status_code == 404
+
+
+def test_list_runs_a_constant_number_of_queries(client, org, django_assert_max_num_queries):
+    log_in(client, org)
+    url = org_url("business_list", org)
+    client.get(url)
+    counts = []
+    for total in (5, 50):
+        with organization_scope(org):
+            have = Business.objects.count()
+        BusinessFactory.create_batch(total - have, organization=org)
+        with django_assert_max_num_queries(6), count_queries() as queries:
+            response = client.get(url)
+        assert len(response.context["businesses"]) == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
