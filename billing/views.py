@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -442,8 +443,9 @@ class InvoiceEditorMixin:
         action = request.POST.get("editor_action")
         if action:
             rows = apply_editor_action(rows, action)
+            # A button press in the editor is not a submission: show no errors yet.
             form.is_valid()
-            form._errors = {}  # a button press in the editor is not a submission: no errors yet
+            form._errors = ErrorDict(renderer=form.renderer)
             return self.render_page(form=form, rows=rows, invoice=invoice, focus_last=action == "add")
         if form.is_valid():
             data = form.service_data()
