@@ -133,9 +133,9 @@ def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument |
 
 
 def document_request_render(*, organization, invoice_id) -> InvoiceDocument | None:
-    """A download found no fresh document: make sure one is on its way. A failed render is
-    retried; a pending one is enqueued again when it has waited a while (its job may have
-    been lost with the broker). Drafts have no stored documents: None."""
+    """A download found no fresh document: make sure one is on its way. A failed or pending
+    one is enqueued again once it has waited a while (a pending job may have been lost with
+    the broker). Drafts have no stored documents: None."""
     with organization_scope(organization):
         invoice = _invoice(organization, invoice_id)
         if invoice is None or invoice.status == InvoiceStatus.DRAFT:
@@ -145,13 +145,14 @@ def document_request_render(*, organization, invoice_id) -> InvoiceDocument | No
         )
         if document.status == InvoiceDocument.Status.READY:
             return document
-        waited = timezone.now() - document.updated_at
+        # At most one new attempt per RENDER_REQUEST_AGAIN_AFTER, however often the
+        # self-refreshing page asks (a render that fails keeps failing until fixed).
+        if not created and timezone.now() - document.updated_at < RENDER_REQUEST_AGAIN_AFTER:
+            return document
         if document.status == InvoiceDocument.Status.FAILED:
             InvoiceDocument.objects.filter(pk=document.pk, status=InvoiceDocument.Status.FAILED).update(
                 status=InvoiceDocument.Status.PENDING, updated_at=timezone.now()
             )
-        elif not created and waited < RENDER_REQUEST_AGAIN_AFTER:
-            return document
         else:
             InvoiceDocument.objects.filter(pk=document.pk).update(updated_at=timezone.now())
     version = invoice.version

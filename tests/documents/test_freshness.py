@@ -122,6 +122,12 @@ def test_a_failed_render_is_recorded_and_retried_on_request(issued, member, comm
     assert (failed.invoice_version, failed.status) == (invoice.version, InvoiceDocument.Status.FAILED)
     assert "bad font" in failed.error
     monkeypatch.undo()
+    with commit():  # asked again at once: not retried yet (a broken render is not hammered)
+        services.document_request_render(organization=invoice.organization, invoice_id=invoice.pk)
+    failed.refresh_from_db()
+    assert failed.status == InvoiceDocument.Status.FAILED
+    with organization_scope(invoice.organization):
+        InvoiceDocument.objects.filter(pk=failed.pk).update(updated_at=timezone.now() - timedelta(minutes=1))
     with commit():
         services.document_request_render(organization=invoice.organization, invoice_id=invoice.pk)
     failed.refresh_from_db()
@@ -166,3 +172,51 @@ def test_sweeper_schedules_a_document_for_a_version_that_has_none(issued, member
         sweep_pending_work.apply(kwargs={"now": timezone.now() + timedelta(minutes=3)}).get()
     fresh = services.fresh_document(organization=invoice.organization, invoice=invoice)
     assert fresh is not None  # eager in tests: scheduled and rendered by the sweep
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twin_renders_of_one_version_store_one_document(org, business, customer, member, monkeypatch, settings):
+    """Two workers render the same version at the same moment (a redelivered task): both
+    finish, exactly one file is stored, both report the same ready document."""
+    import threading
+    from pathlib import Path
+
+    from django.db import connection
+
+    invoice = make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
+    with organization_scope(org):
+        InvoiceDocument.objects.filter(invoice=invoice).delete()  # rendered on issue (real commit)
+    for path in Path(settings.MEDIA_ROOT).rglob("*.pdf"):
+        path.unlink()
+    version = reload(invoice).version
+    real_render = services.render_invoice_pdf
+    barrier = threading.Barrier(2, timeout=30)
+
+    def render_together(data):
+        content = real_render(data)
+        barrier.wait()  # both have rendered; now both try to store
+        return content
+
+    monkeypatch.setattr(services, "render_invoice_pdf", render_together)
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(services.document_render(organization=org, invoice_id=invoice.pk, version=version))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(results) == 2 and results[0].pk == results[1].pk
+    [document] = documents_of(invoice)
+    assert document.status == InvoiceDocument.Status.READY
+    stored = list(Path(settings.MEDIA_ROOT).rglob("*.pdf"))
+    assert len(stored) == 1 and hashlib.sha256(stored[0].read_bytes()).hexdigest() == document.sha256

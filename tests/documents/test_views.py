@@ -1,7 +1,10 @@
 """Web download and preview of invoice PDFs."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from documents import services
 from documents.models import InvoiceDocument
@@ -103,6 +106,7 @@ def test_a_failed_render_shows_the_error_and_is_retried(client, issued, member, 
             status=InvoiceDocument.Status.FAILED,
             error="OSError: disk full",
         )
+        InvoiceDocument.objects.filter(invoice=invoice).update(updated_at=timezone.now() - timedelta(minutes=1))
     client.force_login(member)
     response = client.get(pdf_url(issued))
     assert response.status_code == 202
