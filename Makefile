@@ -44,8 +44,13 @@ worker: $(STAMP)
 beat: $(STAMP)
 	$(BIN)/celery -A billora beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+$(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL; options: make bench BENCH_ARGS="--reset"
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -28,6 +28,7 @@ import random
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -516,8 +517,9 @@ def _new_api_key(organization, user) -> str:
     return raw
 
 
-def build_org(slug: str, index: int, invoices: int, *, seed: int = 42, log=print) -> BenchOrg:
-    started = time.perf_counter()
+def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42):
+    """Create the organization, its owner, businesses, customers and an API key (committed),
+    and generate its invoice rows in memory. Returns (BenchOrg, organization, rows)."""
     rng = random.Random(f"{seed}-{slug}")
     user = _bench_user(slug)
     with transaction.atomic():
@@ -533,20 +535,66 @@ def build_org(slug: str, index: int, invoices: int, *, seed: int = 42, log=print
             Business.objects.bulk_create(businesses)
             customers = _make_customers(organization, rng, min(CUSTOMERS_PER_ORG, max(invoices, 1)))
             Customer.objects.bulk_create(customers)
-            rows = generate_org_data(organization, user, businesses, customers, invoices, rng)
-            generated = time.perf_counter()
-            invoice_rows, item_rows, payment_rows, sequences = rows
+    with organization_scope(organization):
+        raw = _new_api_key(organization, user)
+        rows = generate_org_data(organization, user, businesses, customers, invoices, rng)
+    return BenchOrg(slug, str(organization.pk), user.email, raw, len(rows[0])), organization, rows
+
+
+def write_org(organization, rows, *, own_connection=False) -> float:
+    """Write one organization's generated rows in one transaction; returns the seconds taken."""
+    started = time.perf_counter()
+    invoice_rows, item_rows, payment_rows, sequences = rows
+    try:
+        with organization_scope(organization), transaction.atomic():
             write_rows(Invoice, invoice_rows)
             write_rows(InvoiceItem, item_rows)
             write_rows(Payment, payment_rows)
             NumberSequence.objects.bulk_create(sequences)
-    with organization_scope(organization):
-        raw = _new_api_key(organization, user)
-    log(
-        f"  {slug}: {len(invoice_rows):,} invoices, {len(item_rows):,} items, {len(payment_rows):,} payments "
-        f"(generate {generated - started:.1f} s, write {time.perf_counter() - generated:.1f} s)"
-    )
-    return BenchOrg(slug, str(organization.pk), user.email, raw, len(invoice_rows))
+    finally:
+        if own_connection:
+            connection.close()  # a writer thread's connection, opened for this org
+    return time.perf_counter() - started
+
+
+def build_orgs(plan, *, parallel: bool, log=print) -> list[BenchOrg]:
+    """Build the planned organizations. With ``parallel`` (PostgreSQL, outside tests) a
+    writer thread with its own connection COPYs one organization while the next one is
+    generated, so Python and PostgreSQL work at the same time."""
+    result = []
+    if not parallel:
+        for index, (slug, planned) in enumerate(plan, start=1):
+            started = time.perf_counter()
+            org, organization, rows = prepare_org(slug, index, planned)
+            generated = time.perf_counter() - started
+            written = write_org(organization, rows)
+            log(f"  {slug}: {_summary(rows)} (generate {generated:.1f} s, write {written:.1f} s)")
+            result.append(org)
+        return result
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for index, (slug, planned) in enumerate(plan, start=1):
+            started = time.perf_counter()
+            org, organization, rows = prepare_org(slug, index, planned)
+            generated = time.perf_counter() - started
+            if pending is not None:
+                pending.result()  # at most one organization waits in memory
+            pending = writer.submit(write_org, organization, rows, own_connection=True)
+            pending.add_done_callback(
+                lambda done, slug=slug, rows=rows, generated=generated: (
+                    log(f"  {slug}: {_summary(rows)} (generate {generated:.1f} s, write {done.result():.1f} s)")
+                    if done.exception() is None
+                    else None
+                )
+            )
+            result.append(org)
+        if pending is not None:
+            pending.result()
+    return result
+
+
+def _summary(rows) -> str:
+    return f"{len(rows[0]):,} invoices, {len(rows[1]):,} items, {len(rows[2]):,} payments"
 
 
 def reset(log=print) -> None:
@@ -583,7 +631,9 @@ def counts() -> tuple[int, int, int]:
         return Invoice.objects.count(), InvoiceItem.objects.count(), Payment.objects.count()
 
 
-def ensure_data(orgs=20, invoices=10_000, small=1_000, *, reset_first=False, reuse=True, log=print) -> BenchData:
+def ensure_data(
+    orgs=20, invoices=10_000, small=1_000, *, reset_first=False, reuse=True, parallel=False, log=print
+) -> BenchData:
     """Build the planned organizations, or reuse them when all exist (each with a new API key).
 
     Partly present data (an interrupted build, other sizes) is refused: use ``reset``."""
@@ -615,8 +665,7 @@ def ensure_data(orgs=20, invoices=10_000, small=1_000, *, reset_first=False, reu
         built = False
     else:
         log(f"building {len(plan)} organizations ({sum(n for _, n in plan):,} invoices)")
-        for index, (slug, planned) in enumerate(plan, start=1):
-            result.append(build_org(slug, index, planned, log=log))
+        result = build_orgs(plan, parallel=parallel and connection.vendor == "postgresql", log=log)
         analyze()
         built = True
     invoices_total, items_total, payments_total = counts()
@@ -630,7 +679,7 @@ def main():
     parser.add_argument("--small", type=int, default=1_000, help="invoices of the extra small organization (0: none)")
     parser.add_argument("--reset", action="store_true", help="empty the benchmark database first")
     args = parser.parse_args()
-    data = ensure_data(args.orgs, args.invoices, args.small, reset_first=args.reset)
+    data = ensure_data(args.orgs, args.invoices, args.small, reset_first=args.reset, parallel=True)
     print(
         f"{'built' if data.built else 'reused'} in {data.seconds:.1f} s; database holds {data.total_invoices:,} "
         f"invoices, {data.total_items:,} items, {data.total_payments:,} payments"
