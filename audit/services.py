@@ -51,7 +51,20 @@ def normalize_changes(changes: dict | None) -> dict:
     """field -> [old, new] with JSON-safe values (money as strings, dates ISO)."""
     if not changes:
         return {}
-    return json.loads(json.dumps(changes, default=_json_default))
+    return _floats_as_strings(json.loads(json.dumps(changes, default=_json_default)))
+
+
+def _floats_as_strings(value):
+    # PostgreSQL's jsonb rewrites some floats (1e16 comes back as the integer
+    # 10000000000000000), which would change the entry's hash on the way back; billing
+    # values are Decimals anyway, so a stray float is kept as its exact text.
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {key: _floats_as_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_floats_as_strings(item) for item in value]
+    return value
 
 
 def entry_hash(entry: AuditEntry) -> str:

@@ -197,3 +197,24 @@ class TestAppendOnly:
             with pytest.raises(AppendOnlyError):
                 AuditEntry.objects.update_or_create(pk=entry.pk, defaults={"action": "x"})
         assert [e.action for e in entries(org)] == ["a"]
+
+
+def test_changes_survive_the_database_round_trip_with_the_same_hash(org):
+    """Whatever a caller passes, the stored row must hash to what was recorded."""
+    from datetime import date
+    from uuid import UUID
+
+    changes = {
+        "total": [Decimal("10.00"), Decimal("1E+2")],
+        "ratio": [1e16, 0.1 + 0.2],
+        "due_date": [date(2026, 1, 31), None],
+        "customer": [UUID(int=1), "ünïcödé ✓"],
+        "nested": [{"b": 1, "a": [1, 2]}, {}],
+    }
+    record(organization=org, actor=None, action="a", changes=changes)
+
+    [entry] = entries(org)
+    assert entry.hash == entry_hash(entry)
+    assert entry.changes["total"] == ["10.00", "1E+2"]
+    assert entry.changes["ratio"] == ["1e+16", "0.30000000000000004"]
+    assert entry.changes["due_date"] == ["2026-01-31", None]
