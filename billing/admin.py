@@ -5,7 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -151,13 +151,17 @@ class InvoiceAdmin(BigTableAdmin):
         """For a PDF that failed or is stuck pending. A fresh PDF is left alone: rendering the
         same version again gives the same bytes."""
         from documents.models import InvoiceDocument
-        from documents.services import document_request_render
+        from documents.services import document_schedule
 
         def rerender(invoice):
             with transaction.atomic():
-                document = document_request_render(organization=invoice.organization, invoice_id=invoice.pk)
+                # Schedules the render job after commit, unlike a download's request, which
+                # retries a failed render at most every 30 s: support asks deliberately.
+                document = document_schedule(
+                    organization=invoice.organization, invoice_id=invoice.pk, version=invoice.version
+                )
                 if document is None:
-                    raise StateConflict("A draft has no stored PDF (it is previewed on the fly).")
+                    raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
                 if document.status == InvoiceDocument.Status.READY and document.invoice_version == invoice.version:
                     raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
                 # The documents service does not audit a render request; support's is recorded here.
@@ -170,6 +174,28 @@ class InvoiceAdmin(BigTableAdmin):
                 )
 
         run_service_for_each(self, request, queryset, rerender, verb="sent to rendering")
+
+    # The same two actions as buttons on the invoice page (POST only, CSRF-protected).
+    def get_urls(self):
+        def button(action):
+            def view(request, object_id):
+                if request.method != "POST":
+                    return HttpResponseNotAllowed(["POST"])
+                if not self.has_support_permission(request):
+                    raise PermissionDenied
+                invoice = self.get_object(request, unquote(object_id))
+                if invoice is None:
+                    raise Http404("No such invoice.")
+                action(request, [invoice])
+                return redirect("admin:billing_invoice_change", invoice.pk)
+
+            return self.admin_site.admin_view(view)
+
+        return [
+            path("<path:object_id>/resend-email/", button(self.resend_invoice_email), name="billing_invoice_resend"),
+            path("<path:object_id>/rerender-pdf/", button(self.rerender_pdf), name="billing_invoice_rerender"),
+            *super().get_urls(),
+        ]
 
     def get_inlines(self, request, obj):
         # documents sits above billing, so billing's domain code never imports it; this support

@@ -245,17 +245,22 @@ def test_rerender_pdf_renders_a_failed_document_again_and_audits_it(
 def test_rerender_pdf_leaves_a_fresh_document_alone_and_says_so(staff_client, orgs, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         invoice = invoice_in(orgs[0], status="issued")
+        draft = invoice_in(orgs[0], status="draft")
     with all_tenants():
         before = InvoiceDocument.objects.get(invoice=invoice)
     assert before.status == "ready"
 
     response = staff_client.post(
         reverse("admin:billing_invoice_changelist"),
-        {"action": "rerender_pdf", ACTION_CHECKBOX_NAME: [invoice.pk]},
+        {"action": "rerender_pdf", ACTION_CHECKBOX_NAME: [invoice.pk, draft.pk]},
         follow=True,
     )
 
-    assert "already fresh" in response.content.decode()
+    html = response.content.decode()
+    assert "already fresh" in html
+    assert "a draft is previewed on the fly" in html
+    with all_tenants():
+        assert not InvoiceDocument.objects.filter(invoice=draft).exists()
     with all_tenants():
         after = InvoiceDocument.objects.get(invoice=invoice)
     assert (after.rendered_at, after.sha256) == (before.rendered_at, before.sha256)
@@ -309,3 +314,34 @@ def test_single_payment_void_page_is_404_for_a_missing_payment_and_closed_to_non
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
     assert the_payment(invoice).voided is False
+
+
+def test_invoice_page_buttons_post_to_the_same_actions(staff_client, staff_user, orgs):
+    invoice = invoice_in(orgs[0], status="issued")
+    resend_url = reverse("admin:billing_invoice_resend", args=[invoice.pk])
+    page = staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    assert resend_url in page
+    assert reverse("admin:billing_invoice_rerender", args=[invoice.pk]) in page
+
+    assert staff_client.get(resend_url).status_code == 405
+    response = staff_client.post(resend_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:billing_invoice_change", args=[invoice.pk])
+    with all_tenants():
+        assert OutboundEmail.objects.filter(invoice=invoice).count() == 1
+    [entry] = audit_entries(orgs[0], "invoice.email_queued")
+    assert_support_entry(entry, staff_user)
+
+
+def test_invoice_buttons_are_closed_to_non_staff(client, orgs):
+    invoice = invoice_in(orgs[0], status="issued")
+    client.force_login(MembershipFactory(organization=orgs[0], role=Role.OWNER).user)
+
+    for name in ("admin:billing_invoice_resend", "admin:billing_invoice_rerender"):
+        response = client.post(reverse(name, args=[invoice.pk]))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+    with all_tenants():
+        assert not OutboundEmail.objects.filter(invoice=invoice).exists()
+    assert audit_entries(orgs[0], "invoice.email_queued") == []
