@@ -38,6 +38,11 @@ class InvoiceWithDocumentSerializer(InvoiceSerializer):
     class Meta(InvoiceSerializer.Meta):
         fields = [*InvoiceSerializer.Meta.fields, "document"]
 
+    def to_representation(self, invoice):
+        data = super().to_representation(invoice)
+        data["document"] = self.get_document(invoice)
+        return data
+
     @extend_schema_field(DocumentStateSerializer(allow_null=True))
     def get_document(self, invoice):
         # Annotated by the viewset's queryset: the newest document's version and status.

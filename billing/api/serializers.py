@@ -6,14 +6,14 @@ the key's organization, and money goes out with exactly its currency's places.
 """
 
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.calc import quantize_money
+from billing.calc import currency_exponent, quantize_money
 from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, Payment, PaymentMethod
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
@@ -24,8 +24,22 @@ def plain_decimal(value) -> str | None:
     """A stored decimal as the shortest plain string: 12.5000 -> "12.5", 100 -> "100"."""
     if value is None:
         return None
-    text = format(Decimal(value).normalize(), "f")
+    text = format(value if isinstance(value, Decimal) else Decimal(value), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+_TIMESTAMP = serializers.DateTimeField()
+
+
+def timestamp(value) -> str | None:
+    """A datetime exactly as DRF renders it everywhere else in the API."""
+    return None if value is None else _TIMESTAMP.to_representation(value)
+
+
+def money_unit(currency) -> Decimal:
+    return Decimal(1).scaleb(-currency_exponent(currency))
 
 
 def money_text(value, currency) -> str | None:
@@ -231,6 +245,39 @@ class InvoiceItemSerializer(StrictModelSerializer):
         extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
 
 
+class ItemRow:
+    """An invoice item as the list endpoint reads it: plain values, no model instance."""
+
+    __slots__ = ("description", "line_net", "pk", "quantity", "tax_rate", "unit_price")
+
+    FIELDS = ("id", "description", "quantity", "unit_price", "tax_rate", "line_net")
+
+    def __init__(self, pk, description, quantity, unit_price, tax_rate, line_net):
+        self.pk, self.description, self.quantity = pk, description, quantity
+        self.unit_price, self.tax_rate, self.line_net = unit_price, tax_rate, line_net
+
+
+def attach_item_rows(invoices, item_queryset) -> None:
+    """Load the items of ``invoices`` in one query of plain rows (no model instances: a page
+    of 100 invoices can have thousands of items) and hang them on each invoice."""
+    by_invoice = {invoice.pk: [] for invoice in invoices}
+    if by_invoice:
+        rows = (
+            item_queryset.filter(invoice_id__in=list(by_invoice))
+            .order_by("invoice_id", "position")
+            .values_list("invoice_id", *ItemRow.FIELDS)
+        )
+        for invoice_id, *values in rows:
+            by_invoice[invoice_id].append(ItemRow(*values))
+    for invoice in invoices:
+        invoice.item_rows = by_invoice[invoice.pk]
+
+
+def items_of(invoice):
+    rows = getattr(invoice, "item_rows", None)
+    return rows if rows is not None else invoice.items.all()
+
+
 class TaxRowSerializer(serializers.Serializer):
     rate = serializers.CharField(help_text="Percent.")
     taxable_amount = serializers.CharField()
@@ -299,7 +346,10 @@ class InvoiceSerializer(StrictModelSerializer):
         annotated = getattr(invoice, "is_overdue", None)
         if annotated is not None:
             return bool(annotated)
-        return invoice.is_overdue_on(self.context["view"].organization.local_today())
+        today = getattr(self, "_today", None)
+        if today is None:  # once per response: the organization's date does not change mid-list
+            today = self._today = self.context["view"].organization.local_today()
+        return invoice.is_overdue_on(today)
 
     @extend_schema_field(TaxRowSerializer(many=True))
     def get_tax_breakdown(self, invoice):
@@ -313,10 +363,57 @@ class InvoiceSerializer(StrictModelSerializer):
         ]
 
     def to_representation(self, invoice):
-        data = super().to_representation(invoice)
-        if invoice.discount_type == DiscountType.AMOUNT:
-            data["discount_value"] = money_text(invoice.discount_value, invoice.currency)
-        return data
+        """Written out by hand: the invoice list serializes 100 invoices and their items per
+        page, and DRF's per-field machinery costs several times this (issue 7's list target).
+        ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the fields."""
+        currency = invoice.currency
+        unit = money_unit(currency)
+
+        def money(value):
+            return str(Decimal(value).quantize(unit, rounding=ROUND_HALF_UP))
+
+        items = [
+            {
+                "id": str(item.pk),
+                "description": item.description,
+                "quantity": plain_decimal(item.quantity),
+                "unit_price": plain_decimal(item.unit_price),
+                "tax_rate": plain_decimal(item.tax_rate),
+                "line_total": money(item.line_net),
+            }
+            for item in items_of(invoice)
+        ]
+        discount_is_amount = invoice.discount_type == DiscountType.AMOUNT
+        return {
+            "id": str(invoice.pk),
+            "number": invoice.number,
+            "status": invoice.status,
+            "is_overdue": self.get_is_overdue(invoice),
+            "version": invoice.version,
+            "business": str(invoice.business_id),
+            "customer": str(invoice.customer_id),
+            "currency": currency,
+            "issue_date": invoice.issue_date.isoformat(),
+            "due_date": invoice.due_date.isoformat(),
+            "discount_type": invoice.discount_type,
+            "discount_value": money(invoice.discount_value)
+            if discount_is_amount
+            else plain_decimal(invoice.discount_value),
+            "notes": invoice.notes,
+            "terms": invoice.terms,
+            "items": items,
+            "subtotal": money(invoice.subtotal),
+            "discount_total": money(invoice.discount_total),
+            "tax_total": money(invoice.tax_total),
+            "total": money(invoice.total),
+            "amount_paid": money(invoice.amount_paid),
+            "balance_due": money(invoice.balance_due),
+            "tax_breakdown": self.get_tax_breakdown(invoice),
+            "issued_at": timestamp(invoice.issued_at),
+            "sent_at": timestamp(invoice.sent_at),
+            "created_at": timestamp(invoice.created_at),
+            "updated_at": timestamp(invoice.updated_at),
+        }
 
     def service_data(self) -> dict:
         """The validated body as the services take it: ids, plain strings, items as dicts."""

@@ -5,7 +5,6 @@ capability of a ``read_write`` key (HasCapability's default for unsafe methods).
 ``read_write`` keys every write it lists, business profiles and voiding included.
 """
 
-from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -21,6 +20,7 @@ from billing.api.serializers import (
     InvoiceSerializer,
     PaymentSerializer,
     PaymentVoidSerializer,
+    attach_item_rows,
 )
 from billing.models import Business, Customer, Invoice, InvoiceItem, Payment
 from billora.api.viewsets import ApiViewSet, StableOrderingFilter
@@ -139,8 +139,16 @@ class InvoiceViewSet(
     id_argument = "invoice_id"
 
     def base_queryset(self):
-        items = InvoiceItem.objects.filter(organization=self.organization).order_by("position")
-        return Invoice.objects.prefetch_related(Prefetch("items", queryset=items))
+        # Only the columns the API shows: the snapshots (JSON) are for the PDF. Items are
+        # attached as plain rows by get_serializer (one query per response).
+        return Invoice.objects.defer("business_snapshot", "customer_snapshot")
+
+    def get_serializer(self, *args, **kwargs):
+        if args and args[0] is not None and not isinstance(args[0], dict):
+            invoices = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
+            if invoices and isinstance(invoices[0], Invoice) and not hasattr(invoices[0], "item_rows"):
+                attach_item_rows(invoices, InvoiceItem.objects.filter(organization=self.organization))
+        return super().get_serializer(*args, **kwargs)
 
     def service_data(self, serializer):
         return serializer.service_data()

@@ -93,3 +93,22 @@ def test_delete_customer_with_invoices_is_a_conflict(api, org):
 def test_unknown_id_is_404(api):
     assert api.get(f"{URL}00000000-0000-0000-0000-000000000000/").status_code == 404
     assert api.get(f"{URL}not-a-uuid/").status_code == 404
+
+
+def test_page_and_page_size_must_be_positive_integers(api, org):
+    for params in (
+        {"page": ""},
+        {"page": "0"},
+        {"page": "x"},
+        {"page_size": "0"},
+        {"page_size": "-1"},
+        {"page_size": ""},
+    ):
+        response = api.get(URL, params)
+        assert response.status_code == 400, params
+        assert set(response.json()) == set(params)
+
+
+def test_unknown_query_parameter_is_400(api, org):
+    response = api.get(URL, {"archivd": "true"})
+    assert response.status_code == 400 and response.json() == {"archivd": ["Unknown query parameter."]}
