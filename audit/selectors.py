@@ -75,3 +75,10 @@ def filter_options(*, organization):
         "target_types": target_types,
         "actors": sorted(actors.items(), key=lambda item: (item[0] != SYSTEM_ACTOR, item[1].lower())),
     }
+
+
+def security_events_for_user(*, user, limit=20):
+    """A person's own recent sign-in and credential events (for their account security page)."""
+    from audit.models import SecurityEvent
+
+    return list(SecurityEvent.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])

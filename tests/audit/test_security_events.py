@@ -142,3 +142,16 @@ def test_a_failing_security_log_never_breaks_the_login(client, monkeypatch):
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
     assert connection.needs_rollback is False
+
+
+def test_a_person_sees_only_their_own_security_events(client):
+    from audit.selectors import security_events_for_user
+
+    user, other = UserFactory(), UserFactory()
+    log_in(client, other.email)
+    client.logout()  # a signed-in person is not shown the login form again
+    log_in(client, user.email, password="wrong password 123")
+    log_in(client, user.email)
+
+    assert [e.event for e in security_events_for_user(user=user)] == [Event.LOGIN_SUCCEEDED, Event.LOGIN_FAILED]
+    assert [e.event for e in security_events_for_user(user=user, limit=1)] == [Event.LOGIN_SUCCEEDED]
