@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import reverse
 
 from tests.accounts.factories import UserFactory
@@ -111,3 +112,35 @@ def test_admin_password_change_goes_to_allauth(staff_client):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("account_change_password")
+
+
+def _support_access_seen_by_view(rf, path, user):
+    """Run TenantScopeMiddleware on ``path`` and report what the audit context says inside."""
+    from audit.context import get_request_context
+    from organizations.middleware import TenantScopeMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["support_access"] = get_request_context().support_access
+        return HttpResponse("ok")
+
+    request = rf.get(path)
+    request.user = user
+    TenantScopeMiddleware(view)(request)
+    return seen["support_access"]
+
+
+def test_only_staff_admin_requests_are_marked_as_support_access(rf, staff_user):
+    member = MembershipFactory().user
+
+    assert _support_access_seen_by_view(rf, "/admin/billing/invoice/", staff_user) is True
+    assert _support_access_seen_by_view(rf, "/admin/billing/invoice/", member) is False
+    assert _support_access_seen_by_view(rf, "/healthz", staff_user) is False
+
+
+def test_staff_outside_the_admin_is_not_let_into_other_organizations(staff_client, orgs):
+    """The all-tenants scope is the admin's alone: in the app, staff are members like anyone."""
+    response = staff_client.get(f"/o/{orgs[0].slug}/")
+
+    assert response.status_code == 404
