@@ -30,6 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 DOWN_BROKER = "redis://127.0.0.1:1/0"
 
 
+def _use_broker(app, url):
+    """Point the Celery app at ``url``, dropping pooled connections to the previous broker
+    (the producer pool is cached on the app and would otherwise keep publishing there)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.conf.broker_url = url
+
+
 @pytest.fixture
 def broker_down(settings):
     """A configured but unreachable broker (not eager): publishing raises kombu's
@@ -37,12 +45,12 @@ def broker_down(settings):
     from billora.celery import app
 
     saved = app.conf.broker_url
-    app.conf.broker_url = DOWN_BROKER
+    _use_broker(app, DOWN_BROKER)
     app.conf.task_always_eager = False
     settings.CELERY_BROKER_URL = DOWN_BROKER
     settings.CELERY_TASK_ALWAYS_EAGER = False
     yield
-    app.conf.broker_url = saved
+    _use_broker(app, saved)
     app.conf.task_always_eager = True
 
 
@@ -66,6 +74,7 @@ def test_broker_down_requests_succeed_rows_stay_pending_and_the_sweeper_catches_
         queued = services.invoice_send(organization=org, actor=member, invoice_id=invoice.pk)
     invoice = reload(invoice)
     assert invoice.status == "partially_paid"
+    assert services.enqueue_render(invoice.pk, invoice.version) is False  # really unreachable
 
     docs = documents_of(invoice)
     assert docs and all(d.status == InvoiceDocument.Status.PENDING for d in docs)
@@ -182,7 +191,7 @@ def celery_worker(transactional_db, settings, tmp_path):
     saved = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
-    app.conf.broker_url = settings.REDIS_URL
+    _use_broker(app, settings.REDIS_URL)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         # Start-up (imports, broker connection) can be slow on a busy CI machine.
@@ -191,7 +200,8 @@ def celery_worker(transactional_db, settings, tmp_path):
         yield RunningWorker(log=lambda: log_path.read_text(errors="replace")[-4000:], smtp=smtp)
     finally:
         smtp_server.stop()
-        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url = saved
+        app.conf.task_always_eager, app.conf.task_default_queue = saved[:2]
+        _use_broker(app, saved[2])
         worker.terminate()
         try:
             worker.wait(timeout=20)
