@@ -47,11 +47,24 @@ class AuditEntry(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)  # part of the hash: set before insert
     sequence = models.PositiveBigIntegerField(help_text="Position in the organization's chain, from 1.")
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    # Who acted is history: the ids stay as they were even after the user or key is deleted
+    # (no database constraint, no SET NULL), because they are part of the entry's hash and
+    # the table refuses UPDATEs. Read ``actor_label`` for display; the FK may dangle.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor_api_key = models.ForeignKey(
-        "organizations.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "organizations.ApiKey",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # Kept even after the user or key is deleted, so the entry still reads.
     actor_label = models.CharField(max_length=300)

@@ -218,3 +218,25 @@ def test_changes_survive_the_database_round_trip_with_the_same_hash(org):
     assert entry.changes["total"] == ["10.00", "1E+2"]
     assert entry.changes["ratio"] == ["1e+16", "0.30000000000000004"]
     assert entry.changes["due_date"] == ["2026-01-31", None]
+
+
+def test_deleting_a_user_or_key_keeps_their_entries_and_the_chain_intact(org):
+    from audit.verification import verify_chain
+    from organizations.tenancy import all_tenants
+    from tests.accounts.factories import UserFactory
+
+    user = UserFactory()
+    api_key, _ = make_api_key(org)
+    record(organization=org, actor=user, action="a")
+    record(organization=org, actor=api_key, action="b")
+    user_id, key_id, email = user.pk, api_key.pk, user.email
+
+    user.delete()  # on PostgreSQL a SET NULL here would hit the append-only trigger
+    with all_tenants():
+        api_key.delete()
+
+    by_user, by_key = entries(org)
+    assert (by_user.actor_user_id, by_user.actor_label) == (user_id, email)
+    assert by_key.actor_api_key_id == key_id
+    with organization_scope(org):
+        assert verify_chain(org).ok
