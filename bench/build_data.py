@@ -21,6 +21,7 @@ Every query runs inside an explicit scope (``organization_scope`` per organizati
 """
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -64,6 +65,7 @@ from organizations.permissions import Role
 from organizations.services import api_key_create
 from organizations.tenancy import all_tenants, organization_scope
 
+BUILD_INFO_DIR = Path(__file__).resolve().parent.parent / "var" / "bench"
 SLUG_PREFIX = "bench-"
 SMALL_SLUG = "bench-small"
 EMAIL_DOMAIN = "bench.example.com"
@@ -128,6 +130,7 @@ class BenchData:
     total_invoices: int
     total_items: int
     total_payments: int
+    note: str = ""  # how and when the data was built (also for reused data)
 
     def org(self, slug) -> BenchOrg:
         return next(org for org in self.orgs if org.slug == slug)
@@ -632,7 +635,7 @@ def counts() -> tuple[int, int, int]:
 
 
 def ensure_data(
-    orgs=20, invoices=10_000, small=1_000, *, reset_first=False, reuse=True, parallel=False, log=print
+    orgs=20, invoices=10_000, small=1_000, *, reset_first=False, reuse=True, parallel=False, record=False, log=print
 ) -> BenchData:
     """Build the planned organizations, or reuse them when all exist (each with a new API key).
 
@@ -669,7 +672,22 @@ def ensure_data(
         analyze()
         built = True
     invoices_total, items_total, payments_total = counts()
-    return BenchData(result, built, time.perf_counter() - started, invoices_total, items_total, payments_total)
+    seconds = time.perf_counter() - started
+    info_path = BUILD_INFO_DIR / f"build-{connection.settings_dict['NAME']}.json"
+    if built:
+        note = (
+            f"built in {seconds:.0f} s on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+            f"(load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)"
+        )
+        if record:  # the command line and run.py keep a record for later reuse; the tests do not
+            with contextlib.suppress(OSError):
+                BUILD_INFO_DIR.mkdir(parents=True, exist_ok=True)
+                info_path.write_text(json.dumps({"note": note}), encoding="utf-8")
+    else:
+        note = "reused"
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            note = f"reused; {json.loads(info_path.read_text(encoding='utf-8'))['note']}"
+    return BenchData(result, built, seconds, invoices_total, items_total, payments_total, note)
 
 
 def main():
@@ -679,9 +697,9 @@ def main():
     parser.add_argument("--small", type=int, default=1_000, help="invoices of the extra small organization (0: none)")
     parser.add_argument("--reset", action="store_true", help="empty the benchmark database first")
     args = parser.parse_args()
-    data = ensure_data(args.orgs, args.invoices, args.small, reset_first=args.reset, parallel=True)
+    data = ensure_data(args.orgs, args.invoices, args.small, reset_first=args.reset, parallel=True, record=True)
     print(
-        f"{'built' if data.built else 'reused'} in {data.seconds:.1f} s; database holds {data.total_invoices:,} "
+        f"{data.note}; database holds {data.total_invoices:,} "
         f"invoices, {data.total_items:,} items, {data.total_payments:,} payments"
     )
     for org in data.orgs:
