@@ -5,6 +5,7 @@ from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from billora.api.idempotency import IdempotentPostMixin
+from billora.api.parsers import JSONParser
 from organizations.api.viewsets import TenantViewSet
 
 
@@ -48,6 +49,7 @@ class ApiViewSet(IdempotentPostMixin, StrictQueryMixin, TenantViewSet):
     Only the methods the schema documents are served (no HEAD/OPTIONS): anything else is 405."""
 
     http_method_names = ["get", "post", "patch", "delete"]
+    parser_classes = [JSONParser]
     # Any id-like segment reaches the view, so a malformed id is a JSON 404 like a missing one.
     lookup_value_regex = "[^/]+"
 

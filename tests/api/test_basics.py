@@ -91,6 +91,12 @@ def test_malformed_json_is_400(api):
     assert "JSON parse error" in response.json()["detail"]
 
 
+def test_deeply_nested_json_is_400_not_500(api):
+    response = api.generic("POST", "/api/v1/customers/", "[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
 def test_non_json_content_type_is_415(api):
     response = api.generic("POST", "/api/v1/customers/", "name=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
