@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate worker beat bench venv clean superuser
+.PHONY: run test lint fmt migrate worker beat bench venv clean superuser chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,17 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo --if-empty
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium; install it when missing (needs root; without it the
+# browser tests are skipped with the reason, or fail when BILLORA_REQUIRE_BROWSER=1).
+chromium:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "Chromium is not installed (apt-get install chromium): browser tests will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
