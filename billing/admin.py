@@ -16,9 +16,26 @@ from audit.services import record
 from billing import services
 from billing.exceptions import StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence, Payment
+from billing.templatetags.money import money as format_money
 from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
 
 TENANT_TIMES = ("organization", "created_at", "updated_at")
+
+
+def money_field(field, *, currency_of=lambda obj: obj.currency):
+    """A read-only column showing ``field`` with exactly its currency's places (stored money
+    has 3 places for every currency)."""
+
+    @admin.display(description=field.replace("_", " "), ordering=field)
+    def show(modeladmin, obj):
+        return format_money(getattr(obj, field), currency_of(obj))
+
+    show.__name__ = f"{field}_money"
+    return show
+
+
+def _invoice_currency(obj):
+    return obj.invoice.currency
 
 
 @admin.register(Business)
@@ -43,9 +60,14 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 class InvoiceItemInline(ReadOnlyTabularInline):
     model = InvoiceItem
-    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "line_net", "line_discount")
+    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "line_net_money", "line_discount_money")
     readonly_fields = fields
     show_change_link = False
+    line_net_money = money_field("line_net", currency_of=_invoice_currency)
+    line_discount_money = money_field("line_discount", currency_of=_invoice_currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")
 
 
 def void_link(payment):
@@ -58,7 +80,7 @@ class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = (
         "date",
-        "amount",
+        "amount_money",
         "method",
         "reference",
         "recorded_by_label",
@@ -68,6 +90,10 @@ class PaymentInline(ReadOnlyTabularInline):
         "void",
     )
     readonly_fields = fields
+    amount_money = money_field("amount", currency_of=_invoice_currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")
 
     @admin.display(description="")
     def void(self, obj):
@@ -86,8 +112,8 @@ class InvoiceAdmin(BigTableAdmin):
         "business",
         "status",
         "currency",
-        "total",
-        "balance_due",
+        "total_money",
+        "balance_due_money",
         "issue_date",
         "due_date",
         "version",
@@ -113,12 +139,12 @@ class InvoiceAdmin(BigTableAdmin):
                 "fields": (
                     "discount_type",
                     "discount_value",
-                    "subtotal",
-                    "discount_total",
-                    "tax_total",
-                    "total",
-                    "amount_paid",
-                    "balance_due",
+                    "subtotal_money",
+                    "discount_total_money",
+                    "tax_total_money",
+                    "total_money",
+                    "amount_paid_money",
+                    "balance_due_money",
                     "tax_breakdown",
                 )
             },
@@ -128,7 +154,24 @@ class InvoiceAdmin(BigTableAdmin):
         ("Origin", {"fields": ("created_by_user", "created_by_api_key", "created_at", "updated_at")}),
         ("Audit trail", {"fields": ("audit_trail",)}),
     )
-    readonly_fields = ("organization", "created_at", "updated_at", "audit_trail")
+    readonly_fields = (
+        "organization",
+        "created_at",
+        "updated_at",
+        "audit_trail",
+        "subtotal_money",
+        "discount_total_money",
+        "tax_total_money",
+        "total_money",
+        "amount_paid_money",
+        "balance_due_money",
+    )
+    subtotal_money = money_field("subtotal")
+    discount_total_money = money_field("discount_total")
+    tax_total_money = money_field("tax_total")
+    total_money = money_field("total")
+    amount_paid_money = money_field("amount_paid")
+    balance_due_money = money_field("balance_due")
     actions = ("resend_invoice_email", "rerender_pdf")
 
     # documents sits above billing: billing's domain code never imports it, but this support
@@ -241,7 +284,17 @@ class InvoiceAdmin(BigTableAdmin):
 
 @admin.register(InvoiceItem)
 class InvoiceItemAdmin(BigTableAdmin):
-    list_display = ("__str__", "invoice", "organization", "position", "quantity", "unit_price", "tax_rate", "line_net")
+    list_display = (
+        "__str__",
+        "invoice",
+        "organization",
+        "position",
+        "quantity",
+        "unit_price",
+        "tax_rate",
+        "line_net_money",
+    )
+    line_net_money = money_field("line_net", currency_of=_invoice_currency)
     list_select_related = ("invoice", "organization")
     list_filter = ("organization",)
     search_fields = ("description", "invoice__number", "organization__slug")
@@ -263,7 +316,7 @@ class PaymentAdmin(BigTableAdmin):
     list_display = (
         "invoice",
         "organization",
-        "amount",
+        "amount_money",
         "currency",
         "date",
         "method",
@@ -286,6 +339,7 @@ class PaymentAdmin(BigTableAdmin):
     readonly_fields = (*TENANT_TIMES, "void")
 
     actions = ("void_payments",)
+    amount_money = money_field("amount", currency_of=_invoice_currency)
 
     @admin.display(description="currency", ordering="invoice__currency")
     def currency(self, obj):
