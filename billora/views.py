@@ -1,9 +1,10 @@
 """Project-level views: health check and the error pages."""
 
 import logging
+import sys
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -47,5 +48,24 @@ def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 
 
+# A lost or refused database connection (restart, failover, network cut, lock timeout) is an
+# outage, not a bug: the request's transaction was rolled back, so answer 503 + Retry-After.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
 def server_error(request):
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return service_unavailable(request)
     return render(request, "500.html", status=500)
+
+
+def service_unavailable(request):
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": "The service is briefly unavailable; nothing was saved. Retry in a moment."}, status=503
+        )
+    else:  # the 500 page needs no database and already says nothing was saved half-way
+        response = render(request, "500.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
