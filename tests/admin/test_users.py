@@ -133,3 +133,15 @@ def test_security_events_are_read_only(staff_client):
         == 403
     )
     assert SecurityEvent.objects.get(pk=event.pk).event == SecurityEvent.Event.LOGIN_SUCCEEDED
+
+
+def test_user_page_never_shows_the_password_hash(staff_client):
+    user = UserFactory()
+    user.refresh_from_db()
+    secret_part = user.password.split("$")[-1]
+
+    html = staff_client.get(reverse("admin:accounts_user_change", args=[user.pk])).content.decode()
+
+    assert len(secret_part) >= 20
+    assert secret_part not in html
+    assert user.password not in html
