@@ -89,8 +89,8 @@ class IdempotentPostMixin:
     # --- the row ---------------------------------------------------------------------------
 
     def _claim(self, request, key):
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise exceptions.ValidationError({HEADER: [f"Use a key of 1 to {MAX_KEY_LENGTH} characters."]})
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise exceptions.ValidationError({HEADER: [f"Use a key of 1 to {MAX_KEY_LENGTH} printable characters."]})
         fingerprint = request_fingerprint(request)
         api_key = request.auth
         for _attempt in range(3):

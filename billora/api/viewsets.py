@@ -23,6 +23,10 @@ class StrictQueryMixin:
         unknown = sorted(set(request.query_params) - self.allowed_query_params())
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        # PostgreSQL cannot compare text with NUL; refuse it here, in the API's error shape.
+        with_nul = sorted(name for name, values in request.query_params.lists() if any("\x00" in v for v in values))
+        if with_nul:
+            raise exceptions.ValidationError({name: ["Null characters are not allowed."] for name in with_nul})
 
     def allowed_query_params(self) -> set[str]:
         allowed = set(self.extra_query_params)

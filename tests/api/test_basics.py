@@ -109,3 +109,18 @@ def test_a_list_body_is_400_not_500(api):
 
 def test_unknown_api_route_is_404(api):
     assert api.get("/api/v1/nothing-here/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/customers/?search=a%00b", "/api/v1/invoices/?ordering=%00", "/api/v1/audit-events/?action=%00"],
+)
+def test_nul_in_query_is_a_field_error(api, url):
+    response = api.get(url)
+    assert response.status_code == 400
+    assert list(response.json().values()) == [["Null characters are not allowed."]]
+
+
+def test_idempotency_key_must_be_printable(api):
+    response = api.post("/api/v1/customers/", {"name": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="a\x00b")
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()
