@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.context import get_request_context
 from audit.services import record
 from organizations.models import INVITE_LIFETIME, ApiKey, Invite, Membership, Organization, hash_token
 from organizations.permissions import ApiKeyScope, Capability, Role, has_capability
@@ -50,8 +51,12 @@ def _actor_membership(organization, actor):
 
 
 def _require(organization, actor, capability):
-    """The system (actor None) may do anything; a person needs the capability in this org."""
+    """The system (actor None) may do anything; a person needs the capability in this org.
+    Support staff acting through the admin (the only place that binds ``support_access``)
+    may act without a membership; their entries are marked as support access."""
     if actor is None:
+        return
+    if getattr(actor, "is_staff", False) and get_request_context().support_access:
         return
     if not has_capability(_actor_membership(organization, actor), capability):
         raise PermissionDenied("Your role in this organization does not allow that.")
