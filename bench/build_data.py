@@ -73,6 +73,9 @@ ITEMS_PER_INVOICE = 5
 CUSTOMERS_PER_ORG = 200
 HISTORY_DAYS = 730
 BATCH = 5000
+# COPY runs in this many threads (own connections), each writing one organization, while the
+# main thread generates the next one: PostgreSQL's side of the load is the slower one.
+WRITERS = 2
 
 # (description, unit price in a 2-place currency)
 CATALOG = [
@@ -561,9 +564,9 @@ def write_org(organization, rows, *, own_connection=False) -> float:
 
 
 def build_orgs(plan, *, parallel: bool, log=print) -> list[BenchOrg]:
-    """Build the planned organizations. With ``parallel`` (PostgreSQL, outside tests) a
-    writer thread with its own connection COPYs one organization while the next one is
-    generated, so Python and PostgreSQL work at the same time."""
+    """Build the planned organizations. With ``parallel`` (PostgreSQL, outside tests) writer
+    threads with their own connections COPY organizations while the next one is generated,
+    so Python and PostgreSQL work at the same time."""
     result = []
     if not parallel:
         for index, (slug, planned) in enumerate(plan, start=1):
@@ -574,25 +577,26 @@ def build_orgs(plan, *, parallel: bool, log=print) -> list[BenchOrg]:
             log(f"  {slug}: {_summary(rows)} (generate {generated:.1f} s, write {written:.1f} s)")
             result.append(org)
         return result
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        pending = None
+    with ThreadPoolExecutor(max_workers=WRITERS) as writer:
+        pending = []
         for index, (slug, planned) in enumerate(plan, start=1):
             started = time.perf_counter()
             org, organization, rows = prepare_org(slug, index, planned)
             generated = time.perf_counter() - started
-            if pending is not None:
-                pending.result()  # at most one organization waits in memory
-            pending = writer.submit(write_org, organization, rows, own_connection=True)
-            pending.add_done_callback(
+            if len(pending) >= WRITERS:
+                pending.pop(0).result()  # bounded memory: at most WRITERS organizations wait
+            future = writer.submit(write_org, organization, rows, own_connection=True)
+            future.add_done_callback(
                 lambda done, slug=slug, rows=rows, generated=generated: (
                     log(f"  {slug}: {_summary(rows)} (generate {generated:.1f} s, write {done.result():.1f} s)")
                     if done.exception() is None
                     else None
                 )
             )
+            pending.append(future)
             result.append(org)
-        if pending is not None:
-            pending.result()
+        for future in pending:
+            future.result()
     return result
 
 
