@@ -716,7 +716,8 @@ class InvoiceSendView(InvoiceActionView):
         send = _invoice_send_service()
         if send is None:
             raise StateConflict("Sending invoices by email is not available yet.")
-        send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
+        to = self.request.POST.get("to", "").strip() or None  # None: the customer's address
+        send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
         messages.success(self.request, f"Invoice {invoice} is being sent to the customer.")
         return self.detail(invoice)
 

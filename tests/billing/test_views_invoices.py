@@ -617,6 +617,19 @@ class TestSend:
         assert len(emails) == 1 and emails[0].to == [parties[1].email]
         assert f"to {parties[1].email}".encode() in response.content
 
+    def test_send_to_other_addresses(self, client, org, parties, audit_entries):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org)
+        url = org_url("invoice_send", org, invoice_id=invoice.pk)
+        client.post(url, {"to": "a@example.com, b@example.com"})
+        assert audit_entries(action="invoice.email_queued")[-1].changes["to"] == [
+            None,
+            ["a@example.com", "b@example.com"],
+        ]
+        response = client.post(url, {"to": "not an address"}, follow=True)
+        assert b"Enter a valid email address" in response.content
+        assert len(audit_entries(action="invoice.email_queued")) == 1
+
     def test_customer_without_email_is_explained(self, client, org, parties):
         customer = CustomerFactory(organization=org, email="")
         invoice = make_invoice(organization=org, business=parties[0], customer=customer, status="issued")
