@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from billing.models import Invoice, Payment
-from organizations.tenancy import all_tenants, organization_scope
+from organizations.tenancy import organization_scope
 from tests.billing.factories import assert_stored_totals
 
 HTTP_TIMEOUT = 60
@@ -166,8 +166,3 @@ def table_checksums(*, ignore_columns=()) -> dict[str, str]:
 
 def changed_tables(before: dict, after: dict) -> list[str]:
     return sorted(table for table in before.keys() | after.keys() if before.get(table) != after.get(table))
-
-
-def count_rows(model, **filters):
-    with all_tenants():
-        return model.objects.filter(**filters).count()

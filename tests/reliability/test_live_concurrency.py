@@ -61,7 +61,7 @@ def test_the_live_server_serves_requests_concurrently(live_server):
     assert hasattr(live_server.thread.httpd, "process_request_thread")
 
 
-def test_50_concurrent_payments_on_one_invoice_never_overpay(live_server, world):
+def test_50_concurrent_payments_on_one_invoice_never_overpay(live_server, world, renders):
     org, business, customer, key = world
     invoice = make_invoice(organization=org, business=business, customer=customer, items=[ITEM], status="issued")
     assert invoice.total == Decimal("100.00")
@@ -82,6 +82,8 @@ def test_50_concurrent_payments_on_one_invoice_never_overpay(live_server, world)
     with organization_scope(org):
         assert Payment.objects.filter(invoice=invoice).count() == 33
     assert after.version == invoice.version + 33
+    # The PDF of the final version was scheduled after the last commit.
+    assert any(int(version) == after.version for _invoice_id, version in renders), renders[-3:]
     assert_audit_chain_intact()
 
 
