@@ -27,7 +27,6 @@ urlpatterns = [
     path("invoices/<uuid:invoice_id>/issue/", views.InvoiceIssueView.as_view(), name="invoice_issue"),
     path("invoices/<uuid:invoice_id>/void/", views.InvoiceVoidView.as_view(), name="invoice_void"),
     path("invoices/<uuid:invoice_id>/delete/", views.InvoiceDeleteView.as_view(), name="invoice_delete"),
-    path("invoices/<uuid:invoice_id>/send/", views.InvoiceSendView.as_view(), name="invoice_send"),
     path("invoices/<uuid:invoice_id>/payments/", views.PaymentRecordView.as_view(), name="payment_record"),
     path(
         "invoices/<uuid:invoice_id>/payments/<uuid:payment_id>/void/",

@@ -78,7 +78,10 @@ class DashboardView(OrganizationViewMixin, TemplateView):
         counts = Business.objects.filter(organization=org).aggregate(n=Count("pk"))
         context["has_business"] = counts["n"] > 0
         context["has_customer"] = Customer.objects.filter(organization=org).exists()
-        context["has_invoice"] = Invoice.objects.filter(organization=org).exists()
+        # Ordered by the (organization, -created_at) index: a bare exists() lets PostgreSQL pick a
+        # sequential scan, which an organization without invoices pays for across every tenant.
+        newest = Invoice.objects.filter(organization=org).order_by("-created_at").values_list("pk", flat=True)
+        context["has_invoice"] = newest.first() is not None
         context["figures"] = selectors.dashboard_figures(organization=org)
         context["charts"] = [
             _bar_chart(series) for series in selectors.invoiced_vs_paid_by_month(organization=org, months=12)
@@ -661,13 +664,12 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
             documents=list(invoice.documents.all()[:1]),
             history=history[:HISTORY_LIMIT],
             history_has_more=len(history) > HISTORY_LIMIT,
-            send_available=_invoice_send_service() is not None,
         )
         return context
 
 
 class InvoiceActionView(OrganizationViewMixin, View):
-    """POST-only actions on one invoice: issue, void, delete, send."""
+    """POST-only actions on one invoice: issue, void, delete (documents adds send)."""
 
     action = None
     required_capability = Capability.BILLING_WRITE
@@ -707,28 +709,6 @@ class InvoiceDeleteView(InvoiceActionView):
         services.invoice_delete(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
         messages.success(self.request, "Draft invoice deleted.")
         return redirect(_org_url("invoice_list", self.organization))
-
-
-class InvoiceSendView(InvoiceActionView):
-    """Queues the invoice email. The documents app owns sending; billing only asks for it."""
-
-    def perform(self, invoice):
-        send = _invoice_send_service()
-        if send is None:
-            raise StateConflict("Sending invoices by email is not available yet.")
-        to = self.request.POST.get("to", "").strip() or None  # None: the customer's address
-        send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
-        messages.success(self.request, f"Invoice {invoice} is being sent to the customer.")
-        return self.detail(invoice)
-
-
-def _invoice_send_service():
-    # The web layer composes the apps; billing's services and models never import documents.
-    try:
-        from documents.services import invoice_send
-    except ImportError:
-        return None
-    return invoice_send
 
 
 class PaymentRecordView(OrganizationViewMixin, View):

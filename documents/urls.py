@@ -6,5 +6,6 @@ from documents import views
 
 urlpatterns = [
     path("invoices/<uuid:invoice_id>/pdf/", views.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path("invoices/<uuid:invoice_id>/send/", views.InvoiceSendView.as_view(), name="invoice_send"),
     path("invoices/<uuid:invoice_id>/pdf/preview/", views.InvoicePdfPreviewView.as_view(), name="invoice_pdf_preview"),
 ]

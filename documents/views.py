@@ -1,11 +1,13 @@
 """Invoice PDF pages. Any member of the organization may download (the tenancy middleware
 answers 404 to everybody else); only the current version's PDF is ever served."""
 
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
 from billing.models import Invoice
+from billing.views import InvoiceActionView
 from documents import services
 from documents.models import InvoiceDocument
 from organizations.mixins import OrganizationViewMixin
@@ -79,3 +81,13 @@ class InvoicePdfPreviewView(OrganizationViewMixin, View):
         invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
         invoice, content = services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
         return _pdf_response(content, services.pdf_filename(invoice), download=False)
+
+
+class InvoiceSendView(InvoiceActionView):
+    """Queues the invoice email (documents sits above billing, so the action lives here)."""
+
+    def perform(self, invoice):
+        to = self.request.POST.get("to", "").strip() or None  # None: the customer's address
+        services.invoice_send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
+        messages.success(self.request, f"Invoice {invoice} is being sent to the customer.")
+        return self.detail(invoice)
