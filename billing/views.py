@@ -94,7 +94,7 @@ class DashboardView(OrganizationViewMixin, TemplateView):
         return context
 
 
-CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 720, 240, 64, 28, 12
+CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 720, 240, 104, 28, 12  # room for "CHF1,828.52"
 
 
 def _bar_chart(series):
