@@ -207,29 +207,6 @@ def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _business_snapshot(business: Business) -> dict:
-    return {
-        "name": business.name,
-        "legal_name": business.legal_name,
-        "email": business.email,
-        "phone": business.phone,
-        "address": business.address,
-        "tax_id": business.tax_id,
-        "payment_instructions": business.payment_instructions,
-        "logo": "",
-    }
-
-
-def _customer_snapshot(customer: Customer) -> dict:
-    return {
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "billing_address": customer.billing_address,
-        "tax_id": customer.tax_id,
-    }
-
-
 def _make_businesses(organization, index: int) -> list[Business]:
     return [
         Business(
@@ -361,8 +338,8 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
 
     org_id = organization.pk
     invoices, items, payments = [], [], []
-    snapshots_b = {b.pk: _business_snapshot(b) for b in businesses}
-    snapshots_c = {c.pk: _customer_snapshot(c) for c in customers}
+    snapshots_b = {b.pk: b.snapshot() for b in businesses}
+    snapshots_c = {c.pk: c.snapshot() for c in customers}
     methods = list(PaymentMethod.values)
     for _ in range(count):
         business = businesses[0] if rng.random() < 0.7 else businesses[1]

@@ -55,6 +55,19 @@ class Business(TenantModel):
     def __str__(self):
         return self.name
 
+    def snapshot(self) -> dict:
+        """The seller details an invoice keeps from the moment it is issued."""
+        return {
+            "name": self.name,
+            "legal_name": self.legal_name,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+            "tax_id": self.tax_id,
+            "payment_instructions": self.payment_instructions,
+            "logo": self.logo.name if self.logo else "",
+        }
+
 
 class Customer(TenantModel):
     name = models.CharField(max_length=200)
@@ -77,6 +90,16 @@ class Customer(TenantModel):
 
     def __str__(self):
         return self.name
+
+    def snapshot(self) -> dict:
+        """The buyer details an invoice keeps from the moment it is issued."""
+        return {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "billing_address": self.billing_address,
+            "tax_id": self.tax_id,
+        }
 
 
 class InvoiceStatus(models.TextChoices):

@@ -742,29 +742,6 @@ def invoice_delete(*, organization, actor, invoice_id) -> None:
         invoice.delete()
 
 
-def _business_snapshot(business: Business) -> dict:
-    return {
-        "name": business.name,
-        "legal_name": business.legal_name,
-        "email": business.email,
-        "phone": business.phone,
-        "address": business.address,
-        "tax_id": business.tax_id,
-        "payment_instructions": business.payment_instructions,
-        "logo": business.logo.name if business.logo else "",
-    }
-
-
-def _customer_snapshot(customer: Customer) -> dict:
-    return {
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "billing_address": customer.billing_address,
-        "tax_id": customer.tax_id,
-    }
-
-
 def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
     """Issue a draft with at least one item and a total above zero.
 
@@ -797,8 +774,8 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
         invoice.number = number
         invoice.status = InvoiceStatus.ISSUED
         invoice.issued_at = timezone.now()
-        invoice.business_snapshot = _business_snapshot(business)
-        invoice.customer_snapshot = _customer_snapshot(customer)
+        invoice.business_snapshot = business.snapshot()
+        invoice.customer_snapshot = customer.snapshot()
         invoice.balance_due, invoice.status = balance_and_status(total=invoice.total, amount_paid=invoice.amount_paid)
         invoice.version += 1
         invoice.save()
