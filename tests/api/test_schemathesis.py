@@ -13,6 +13,7 @@ examples reach the services and not only the 404 path.
 """
 
 import hashlib
+import uuid
 
 import pytest
 import schemathesis
@@ -94,7 +95,15 @@ def real_ids(org):
 
 
 def _pick(generated, choices):
-    """Deterministically (per example) keep the generated value or take a real id."""
+    """Deterministically (per example) keep the generated value or take a real id.
+
+    Only a well-formed generated id is swapped: a malformed one is schemathesis's negative
+    case, and replacing it with a real id would send valid data that the check then expects
+    to see refused."""
+    try:
+        uuid.UUID(str(generated))
+    except ValueError:
+        return generated
     digest = hashlib.sha256(repr(generated).encode()).digest()
     if digest[0] % 2:
         return generated
@@ -115,6 +124,8 @@ def _use_real_ids(case, real_ids):
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
+    # The same examples on every run: CI must not pass or fail by the luck of the draw.
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
 )
 def test_api_conforms_to_its_schema(case, real_ids, api_key, keep_test_connection):
