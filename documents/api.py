@@ -5,7 +5,6 @@ billing's ``InvoiceViewSet`` knows nothing about PDFs or email. This module subc
 adds the document parts; ``billora/api/urls.py`` registers this subclass as ``/invoices/``.
 """
 
-from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 
 from billing.api.serializers import InvoiceSerializer
 from billing.api.viewsets import InvoiceViewSet as BillingInvoiceViewSet
-from billing.models import InvoiceStatus
+from billing.models import Invoice, InvoiceStatus
 from documents import services as document_services
 from documents.models import InvoiceDocument
 
@@ -45,12 +44,27 @@ class InvoiceWithDocumentSerializer(InvoiceSerializer):
 
     @extend_schema_field(DocumentStateSerializer(allow_null=True))
     def get_document(self, invoice):
-        # Annotated by the viewset's queryset: the newest document's version and status.
+        # Set by the viewset (attach_document_states): the newest document's version and status.
         version = getattr(invoice, "document_version", None)
         if version is None:
             return None
         state = "stale" if version < invoice.version else invoice.document_status
         return {"status": state, "version": version}
+
+
+def attach_document_states(invoices, organization) -> None:
+    """Set ``document_version`` and ``document_status`` (of the newest document, or None) on
+    each invoice, in one query."""
+    newest = {}
+    rows = (
+        InvoiceDocument.objects.filter(organization=organization, invoice_id__in=[invoice.pk for invoice in invoices])
+        .order_by("invoice_id", "-invoice_version")
+        .values_list("invoice_id", "invoice_version", "status")
+    )
+    for invoice_id, version, state in rows:
+        newest.setdefault(invoice_id, (version, state))
+    for invoice in invoices:
+        invoice.document_version, invoice.document_status = newest.get(invoice.pk, (None, None))
 
 
 class SendResultSerializer(serializers.Serializer):
@@ -83,16 +97,14 @@ class PDFRenderer(renderers.BaseRenderer):
 class InvoiceViewSet(BillingInvoiceViewSet):
     """Invoices, with their PDF (``pdf``), email (``send``) and ``document`` state."""
 
-    def base_queryset(self):
-        newest = InvoiceDocument.objects.filter(invoice=OuterRef("pk")).order_by("-invoice_version")
-        return (
-            super()
-            .base_queryset()
-            .annotate(
-                document_version=Subquery(newest.values("invoice_version")[:1]),
-                document_status=Subquery(newest.values("status")[:1]),
-            )
-        )
+    def get_serializer(self, *args, **kwargs):
+        # The newest document of each serialized invoice, read in one plain query after
+        # pagination: per-row subqueries on the whole queryset cost more (issue 7).
+        if args and args[0] is not None and not isinstance(args[0], dict):
+            invoices = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
+            if invoices and isinstance(invoices[0], Invoice) and not hasattr(invoices[0], "document_version"):
+                attach_document_states(invoices, self.organization)
+        return super().get_serializer(*args, **kwargs)
 
     def get_serializer_class(self):
         return InvoiceWithDocumentSerializer
