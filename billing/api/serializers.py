@@ -9,6 +9,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,18 +25,33 @@ def plain_decimal(value) -> str | None:
     """A stored decimal as the shortest plain string: 12.5000 -> "12.5", 100 -> "100"."""
     if value is None:
         return None
-    text = format(value if isinstance(value, Decimal) else Decimal(value), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    text = _PLAIN.get(value)  # equal decimals have the same plain text (12.50 == 12.5)
+    if text is None:
+        text = format(value if isinstance(value, Decimal) else Decimal(value), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = "0" if text in ("-0", "") else text
+        if len(_PLAIN) >= _PLAIN_MAX:  # a bounded memo: rates and quantities repeat a lot
+            _PLAIN.clear()
+        _PLAIN[value] = text
+    return text
 
 
+_PLAIN: dict = {}
+_PLAIN_MAX = 10_000
 _TIMESTAMP = serializers.DateTimeField()
 
 
-def timestamp(value) -> str | None:
-    """A datetime exactly as DRF renders it everywhere else in the API."""
-    return None if value is None else _TIMESTAMP.to_representation(value)
+def timestamp(value, tz=None) -> str | None:
+    """A datetime exactly as DRF renders it everywhere else in the API (ISO 8601 in the current
+    time zone, "Z" for UTC), without DRF's per-call settings lookups. ``tz``: the current
+    time zone, when the caller already has it."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return _TIMESTAMP.to_representation(value)
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def money_unit(currency) -> Decimal:
@@ -368,6 +384,7 @@ class InvoiceSerializer(StrictModelSerializer):
         ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the fields."""
         currency = invoice.currency
         unit = money_unit(currency)
+        tz = timezone.get_current_timezone()
 
         def money(value):
             return str(Decimal(value).quantize(unit, rounding=ROUND_HALF_UP))
@@ -408,11 +425,18 @@ class InvoiceSerializer(StrictModelSerializer):
             "total": money(invoice.total),
             "amount_paid": money(invoice.amount_paid),
             "balance_due": money(invoice.balance_due),
-            "tax_breakdown": self.get_tax_breakdown(invoice),
-            "issued_at": timestamp(invoice.issued_at),
-            "sent_at": timestamp(invoice.sent_at),
-            "created_at": timestamp(invoice.created_at),
-            "updated_at": timestamp(invoice.updated_at),
+            "tax_breakdown": [
+                {
+                    "rate": plain_decimal(row["rate"]),
+                    "taxable_amount": money(row["taxable_amount"]),
+                    "tax_amount": money(row["tax_amount"]),
+                }
+                for row in invoice.tax_breakdown or []
+            ],
+            "issued_at": timestamp(invoice.issued_at, tz),
+            "sent_at": timestamp(invoice.sent_at, tz),
+            "created_at": timestamp(invoice.created_at, tz),
+            "updated_at": timestamp(invoice.updated_at, tz),
         }
 
     def service_data(self) -> dict:
