@@ -199,6 +199,17 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
         assert Membership.objects.filter(user__email=colleague, organization=invoice.organization_id).exists()
 
 
+def wait_until_htmx_is_idle(page):
+    """networkidle alone can pass between a request and htmx's swap/settle, or before a
+    delayed (input delay:400ms) totals request starts; wait for htmx itself to be idle."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')", timeout=10_000
+    )
+    page.wait_for_timeout(450)  # longer than the editor's input delay: no totals request pending
+    page.wait_for_load_state("networkidle")
+
+
 def test_invoice_pages_on_a_phone(phone_page, live_server):
     """375 px wide: the invoice pages fit, the editor works, nothing overflows sideways."""
     page = phone_page
@@ -247,10 +258,10 @@ def test_invoice_pages_on_a_phone(phone_page, live_server):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "items-1-quantity"
     # Keyboard only: the editor's buttons work with Enter, and saving keeps the lines.
-    page.wait_for_load_state("networkidle")  # no totals request still in flight
+    wait_until_htmx_is_idle(page)  # no totals request still in flight
     page.get_by_role("button", name="+ Add line").press("Enter")
     expect(page.get_by_test_id("item-row")).to_have_count(3)
-    page.wait_for_load_state("networkidle")
+    wait_until_htmx_is_idle(page)  # the new rows are swapped in, settled and wired up
     page.get_by_role("button", name="Remove line 3").press("Enter")
     expect(page.get_by_test_id("item-row")).to_have_count(2)
     page.fill("#items-1-description", "Second pocket line")
