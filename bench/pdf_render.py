@@ -23,6 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billora.settings")
 
 from pypdf import PdfReader
 
+from billing.calc import LineInput, compute_totals
 from documents.pdf import (
     InvoicePrintData,
     PrintLine,
@@ -36,7 +37,7 @@ from documents.pdf import (
 def make_data(
     items: int, *, long_descriptions: bool = False, customer: str = "Jane Doe Consulting Ltd"
 ) -> InvoicePrintData:
-    lines = []
+    descriptions, inputs = [], []
     for i in range(items):
         description = f"Consulting, week {i + 1}"
         if long_descriptions:
@@ -44,23 +45,22 @@ def make_data(
                 " - architecture review, workshops with the product team, written recommendations "
                 "and a follow-up call to go through the open questions"
             )
+        descriptions.append(description)
         rate = Decimal("20.000") if i % 3 else Decimal("7.000")
-        lines.append(
-            PrintLine(
-                description=description,
-                quantity=Decimal("1.5"),
-                unit_price=Decimal("120.0000"),
-                tax_rate=rate,
-                line_net=Decimal("180.00"),
-            )
+        inputs.append(LineInput(quantity=Decimal("1.5"), unit_price=Decimal("120.0000"), tax_rate=rate))
+    # Totals come from the one calc module, as for every stored invoice.
+    totals = compute_totals(currency="EUR", lines=inputs, discount_type="none", discount_value=Decimal(0))
+    lines = [
+        PrintLine(
+            description=description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_rate=line.tax_rate,
+            line_net=amounts.line_net,
         )
-    reduced = sum(1 for i in range(items) if i % 3 == 0)
-    taxable_7 = Decimal(180 * reduced)
-    taxable_20 = Decimal(180 * (items - reduced))
-    tax_7 = (taxable_7 * Decimal("0.07")).quantize(Decimal("0.01"))
-    tax_20 = (taxable_20 * Decimal("0.20")).quantize(Decimal("0.01"))
-    subtotal = taxable_7 + taxable_20
-    total = subtotal + tax_7 + tax_20
+        for description, line, amounts in zip(descriptions, inputs, totals.lines, strict=True)
+    ]
+    total = totals.total
     paid = Decimal("100.00")
     return InvoicePrintData(
         status="partially_paid",
@@ -78,10 +78,10 @@ def make_data(
         ),
         buyer=PrintParty(name=customer, address="1 Main Street\nSpringfield", tax_id="GB999999973"),
         lines=tuple(lines),
-        tax_rows=(PrintTaxRow(Decimal("7"), taxable_7, tax_7), PrintTaxRow(Decimal("20"), taxable_20, tax_20)),
-        subtotal=subtotal,
-        discount_total=Decimal(0),
-        tax_total=tax_7 + tax_20,
+        tax_rows=tuple(PrintTaxRow(row.rate, row.taxable_amount, row.tax_amount) for row in totals.tax_breakdown),
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
         total=total,
         amount_paid=paid,
         balance_due=total - paid,
