@@ -6,12 +6,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
 
-from organizations.models import currency_code_validators
+from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
 
 # Stored money carries 3 places, the most any supported currency uses (KWD, BHD); the
 # API and templates format each amount with exactly its currency's places.
-MONEY = {"max_digits": 19, "decimal_places": 3}
+MONEY = {"max_digits": 19, "decimal_places": MAX_CURRENCY_PLACES}
 DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
 
 DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"

@@ -16,6 +16,7 @@ from babel.numbers import is_currency
 
 from billing.calc import currency_exponent
 from billing.exceptions import BillingValidationError
+from organizations.models import MAX_CURRENCY_PLACES, unsupported_currency_message
 
 MAX_ITEMS = 500
 MAX_DESCRIPTION_LENGTH = 2000
@@ -143,6 +144,9 @@ def parse_currency(value) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code) or not is_currency(code):
         raise InvalidValue(f"“{value}” is not an ISO 4217 currency code.")
+    places = currency_exponent(code)
+    if places > MAX_CURRENCY_PLACES:
+        raise InvalidValue(unsupported_currency_message(code, places))
     return code
 
 

@@ -148,5 +148,9 @@ def test_dates_currency_and_text():
         assert "YYYY-MM-DD" in message(parse_date, bad)
     assert parse_currency("eur") == "EUR"
     assert "ISO 4217" in message(parse_currency, "XXZ")
+    # Amounts are stored with 3 places: a 4-place unit of account is refused, never rounded.
+    assert parse_currency("KWD") == "KWD"
+    for code in ("CLF", "UYW"):
+        assert message(parse_currency, code) == f"{code} has 4 decimal places; Billora keeps amounts to 3."
     assert "NUL" in message(parse_text, "a\x00b", max_length=10)
     assert "no more than 3" in message(parse_text, "abcd", max_length=3)

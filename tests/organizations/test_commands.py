@@ -48,6 +48,7 @@ def test_create_organization_reuses_an_existing_user():
         (["create_organization", "X", "--owner", "not-an-email"], "not a valid email"),
         (["create_organization", "", "--owner", "a@example.com"], "name"),
         (["create_organization", "X", "--owner", "a@example.com", "--currency", "ZZZ"], "default_currency"),
+        (["create_organization", "X", "--owner", "a@example.com", "--currency", "CLF"], "4 decimal places"),
     ],
 )
 def test_create_organization_refuses_bad_input_without_creating_anything(args, message):
