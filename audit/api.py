@@ -1,12 +1,11 @@
 """``/api/v1/audit-events/``: the organization's audit log, read only, newest first."""
 
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 
 from audit.models import ActorType, AuditEntry
-from billora.api.viewsets import ApiViewSet
+from billora.api.viewsets import ApiViewSet, QueryFilterBackend
 
 
 class ActorSerializer(serializers.Serializer):
@@ -58,7 +57,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     model = AuditEntry
     serializer_class = AuditEventSerializer
     http_method_names = ["get"]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [QueryFilterBackend]
     filterset_class = AuditEventFilter
 
     def base_queryset(self):

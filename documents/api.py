@@ -12,6 +12,7 @@ from rest_framework import renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from billing.api.invoice_json import INVOICE, json_object, json_string
 from billing.api.serializers import InvoiceSerializer
 from billing.api.viewsets import InvoiceViewSet as BillingInvoiceViewSet
 from billing.models import Invoice, InvoiceStatus
@@ -67,6 +68,24 @@ def attach_document_states(invoices, organization) -> None:
         invoice.document_version, invoice.document_status = newest.get(invoice.pk, (None, None))
 
 
+# ``get_document`` in SQL, for the invoice list's JSON (billing.api.invoice_json).
+DOCUMENT_STATE_SQL = (
+    "COALESCE((SELECT "
+    + json_object(
+        [
+            (
+                "status",
+                f"CASE WHEN doc.invoice_version < {INVOICE}.version THEN '\"stale\"' "
+                f"ELSE {json_string('doc.status')} END",
+            ),
+            ("version", "doc.invoice_version::text"),
+        ]
+    )
+    + f" FROM {InvoiceDocument._meta.db_table} doc WHERE doc.organization_id = {INVOICE}.organization_id "
+    f"AND doc.invoice_id = {INVOICE}.id ORDER BY doc.invoice_version DESC LIMIT 1), 'null')"
+)
+
+
 class SendResultSerializer(serializers.Serializer):
     detail = serializers.CharField()
     invoice = serializers.UUIDField()
@@ -108,6 +127,9 @@ class InvoiceViewSet(BillingInvoiceViewSet):
 
     def get_serializer_class(self):
         return InvoiceWithDocumentSerializer
+
+    def json_extra_fields(self):
+        return (*super().json_extra_fields(), ("document", DOCUMENT_STATE_SQL, ()))
 
     def allowed_query_params(self):
         allowed = super().allowed_query_params()

@@ -1,6 +1,7 @@
 """The base of every API v1 viewset: the tenant scope (organizations.api) plus idempotent POSTs
 and strict query strings."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter, SearchFilter
 
@@ -67,3 +68,15 @@ class StableOrderingFilter(OrderingFilter):
         if ordering and not any(field.lstrip("-") in ("id", "pk") for field in ordering):
             ordering.append("-id" if ordering[-1].startswith("-") else "id")
         return ordering
+
+
+class QueryFilterBackend(DjangoFilterBackend):
+    """django-filter, built only when the query names one of the filters: a FilterSet
+    deep-copies every filter it has on each request, which a plain list need not pay for.
+    (StrictQueryMixin has already refused any parameter the endpoint does not know.)"""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and request.query_params.keys().isdisjoint(filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

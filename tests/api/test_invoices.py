@@ -104,6 +104,12 @@ def test_field_errors(api, business, customer):
     assert {"currency", "discount_type"} <= set(response.json())
 
 
+def test_a_currency_with_more_places_than_stored_is_refused(api, business, customer):
+    response = api.post(URL, body(business, customer, currency="CLF"), format="json")
+    assert response.status_code == 400
+    assert response.json() == {"currency": ["CLF has 4 decimal places; Billora keeps amounts to 3."]}
+
+
 def test_due_date_before_issue_date(api, business, customer):
     response = api.post(URL, body(business, customer, issue_date="2026-02-01", due_date="2026-01-01"), format="json")
     assert response.status_code == 400
