@@ -109,6 +109,11 @@ class InvoiceViewSet(BillingInvoiceViewSet):
     def get_serializer_class(self):
         return InvoiceWithDocumentSerializer
 
+    def created_representation(self, invoice):
+        # A new invoice is a draft, and drafts have no stored document: nothing to read.
+        invoice.document_version = invoice.document_status = None
+        return super().created_representation(invoice)
+
     def allowed_query_params(self):
         allowed = super().allowed_query_params()
         return allowed | {"format"} if self.action == "pdf" else allowed
