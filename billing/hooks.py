@@ -11,8 +11,11 @@ def schedule_document_refresh(invoice) -> None:
     organization = invoice.organization
     invoice_id = invoice.pk
     version = invoice.version
+    status = invoice.status
 
     def send():
-        invoice_version_changed.send(sender=Invoice, organization=organization, invoice_id=invoice_id, version=version)
+        invoice_version_changed.send(
+            sender=Invoice, organization=organization, invoice_id=invoice_id, version=version, status=status
+        )
 
     transaction.on_commit(send)

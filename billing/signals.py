@@ -3,6 +3,7 @@
 import django.dispatch
 
 # Sent after commit whenever an invoice's printed content changed (and on create), with
-# kwargs ``organization``, ``invoice_id`` and ``version``. The documents app connects a
-# receiver in its AppConfig.ready to mark older documents stale and render a fresh one.
+# kwargs ``organization``, ``invoice_id``, ``version`` and ``status`` (the invoice's status
+# at that version). The documents app connects a receiver in its AppConfig.ready to mark
+# older documents stale and render a fresh one.
 invoice_version_changed = django.dispatch.Signal()

@@ -131,6 +131,11 @@ class InvoiceViewSet(BillingInvoiceViewSet):
     def json_extra_fields(self):
         return (*super().json_extra_fields(), ("document", DOCUMENT_STATE_SQL, ()))
 
+    def created_representation(self, invoice):
+        # A new invoice is a draft, and drafts have no stored document: nothing to read.
+        invoice.document_version = invoice.document_status = None
+        return super().created_representation(invoice)
+
     def allowed_query_params(self):
         allowed = super().allowed_query_params()
         return allowed | {"format"} if self.action == "pdf" else allowed

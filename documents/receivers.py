@@ -3,6 +3,7 @@
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
+from billing.models import InvoiceStatus
 from billing.signals import invoice_version_changed
 from documents.models import OutboundEmail
 from documents.outbox import queue_email
@@ -34,10 +35,15 @@ def queue_invite_email(sender, *, organization, invite, accept_url, actor=None, 
 
 
 @receiver(invoice_version_changed, dispatch_uid="documents.refresh_invoice_document")
-def refresh_invoice_document(sender, *, organization, invoice_id, version, **kwargs):
+def refresh_invoice_document(sender, *, organization, invoice_id, version, status=None, **kwargs):
     """Sent by billing after commit: the invoice has a new printed version, so every older
     document is stale (by version comparison); create this version's pending document and
     enqueue its render."""
     from documents.services import document_schedule
+
+    if status == InvoiceStatus.DRAFT:
+        # Drafts are never stored, and leaving draft (issue) makes a new version with its own
+        # signal: document_schedule would read the invoice only to do nothing (issue 7).
+        return
 
     document_schedule(organization=organization, invoice_id=invoice_id, version=version)

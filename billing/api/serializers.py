@@ -440,11 +440,10 @@ class InvoiceSerializer(StrictModelSerializer):
         }
 
     def service_data(self) -> dict:
-        """The validated body as the services take it: ids, plain strings, items as dicts."""
+        """The validated body as the services take it: plain strings, items as dicts, and the
+        business and customer as the instances validation read in the key's organization (the
+        service uses them instead of reading them again)."""
         data = dict(self.validated_data)
-        for field in ("business", "customer"):
-            if field in data:
-                data[field] = data[field].pk
         if "items" in data:
             data["items"] = [dict(item) for item in data["items"]]
         return data

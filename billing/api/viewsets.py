@@ -44,7 +44,10 @@ class _ServiceWritesMixin:
         obj = getattr(services, self.create_service)(
             organization=self.organization, actor=request.auth, data=self.service_data(serializer)
         )
-        return Response(self.read_back(obj), status=status.HTTP_201_CREATED)
+        return Response(self.created_representation(obj), status=status.HTTP_201_CREATED)
+
+    def created_representation(self, obj):
+        return self.read_back(obj)
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()  # another organization's id -> 404 before the body is read
@@ -168,6 +171,13 @@ class InvoiceViewSet(
 
     def service_data(self, serializer):
         return serializer.service_data()
+
+    def created_representation(self, invoice):
+        """The new draft as GET returns it, serialized from what the service wrote (it hands its
+        items back with the invoice) instead of read back: three queries less per create
+        (issue 7). ``test_create_response_is_what_get_returns`` keeps the two equal."""
+        invoice.item_rows = list(invoice.items.all())
+        return self.get_serializer(invoice).data
 
     def perform_destroy(self, instance):
         services.invoice_delete(organization=self.organization, actor=self.request.auth, invoice_id=instance.pk)

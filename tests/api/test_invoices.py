@@ -278,3 +278,57 @@ def test_fast_representation_matches_the_declared_fields(api, org, currency):
     assert list(fast) == list(serializer.fields)
     assert fast == json.loads(JSONRenderer().render(generic))
     assert from_rows == fast and len(fast["items"]) == 2
+
+
+# --- the create response is the GET representation ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},  # every default: the business's currency (EUR), dates, notes and terms
+        {
+            "currency": "JPY",
+            "discount_type": "amount",
+            "discount_value": "500",
+            "items": [
+                {"description": "Tea", "quantity": "1.5", "unit_price": "1000", "tax_rate": "10"},
+                {"description": "Untaxed", "quantity": "3", "unit_price": "333.3333"},
+            ],
+        },
+        {
+            "currency": "KWD",
+            "issue_date": "2026-01-31",
+            "due_date": "2026-03-01",
+            "discount_type": "percent",
+            "discount_value": "12.5",
+            "notes": "  spaces kept  ",
+            "terms": "",
+            "items": [
+                {"description": "Line ä ✓", "quantity": "3.0001", "unit_price": "1.2345", "tax_rate": "5.5"},
+                {"description": " x ", "quantity": "2.5000", "unit_price": "0.0001", "tax_rate": "20.000"},
+                {"description": "Same rate", "quantity": "1", "unit_price": "7", "tax_rate": "5.500"},
+            ],
+        },
+        {"currency": "EUR", "discount_type": "none", "discount_value": "7", "items": []},
+        {"issue_date": "2020-01-01", "due_date": "2020-01-02", "discount_type": "amount", "discount_value": "0.5"},
+    ],
+)
+def test_create_response_is_what_get_returns(api, org, business, customer, extra):
+    # The create response is serialized from what the service wrote, not read back.
+    payload = {**body(business, customer), **extra}
+    created = api.post(URL, payload, format="json")
+    assert created.status_code == 201, created.content
+    fetched = api.get(f"{URL}{created.json()['id']}/")
+    assert fetched.status_code == 200
+    assert created.content == fetched.content
+
+
+def test_create_response_of_a_business_with_other_defaults_is_what_get_returns(api, org, customer):
+    business = BusinessFactory(
+        organization=org, default_currency="KWD", payment_terms_days=0, default_notes="Shukran", default_terms="Cash"
+    )
+    created = api.post(URL, body(business, customer), format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["currency"] == "KWD" and created.json()["notes"] == "Shukran"
+    assert created.content == api.get(f"{URL}{created.json()['id']}/").content

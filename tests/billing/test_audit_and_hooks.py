@@ -111,6 +111,7 @@ def test_refresh_signal_is_sent_after_commit_with_the_new_version(
             "organization": org,
             "invoice_id": invoice.pk,
             "version": invoice.version + 1,
+            "status": "issued",
         }
     ]
 

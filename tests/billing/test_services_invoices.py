@@ -10,7 +10,7 @@ import pytest
 from audit.models import AuditEntry
 from billing import services
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Invoice, InvoiceItem, NumberSequence
+from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence
 from organizations.tenancy import organization_scope
 from tests.billing.factories import (
     BusinessFactory,
@@ -120,6 +120,31 @@ def test_create_with_references_of_another_organization_errors_on_the_field(org,
     assert errors == {"business": [f'Invalid pk "{missing}" - object does not exist.']}
     with organization_scope(org):
         assert not Invoice.objects.exists()
+
+
+def test_create_uses_instances_of_its_organization_without_reading_them_again(
+    org, other_org, user, business, customer, django_assert_max_num_queries
+):
+    with organization_scope(org):  # as the API serializer hands them over
+        loaded_business = Business.objects.get(pk=business.pk)
+        loaded_customer = Customer.objects.get(pk=customer.pk)
+    with django_assert_max_num_queries(100) as captured:
+        invoice = services.invoice_create(
+            organization=org, actor=user, data={"business": loaded_business, "customer": loaded_customer}
+        )
+    assert (invoice.business_id, invoice.customer_id) == (business.pk, customer.pk)
+    read_back = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+    assert not [sql for sql in read_back if "billing_business" in sql or "billing_customer" in sql]
+
+    # Another organization's instance is looked up in this one (and not found), as before.
+    foreign_customer = CustomerFactory(organization=other_org)
+    errors = errors_of(
+        services.invoice_create,
+        organization=org,
+        actor=user,
+        data={"business": loaded_business, "customer": foreign_customer},
+    )
+    assert errors == {"customer": [f'Invalid pk "{foreign_customer.pk}" - object does not exist.']}
 
 
 def test_create_refuses_bad_input_with_field_errors(org, user, business, customer):

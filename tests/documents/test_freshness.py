@@ -43,6 +43,20 @@ def test_drafts_are_not_stored(org, business, customer, member, commit):
     assert documents_of(draft) == []
 
 
+def test_the_refresh_after_a_draft_write_reads_nothing(
+    org, business, customer, member, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """A draft is never stored, so its after-commit refresh need not read the invoice back."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        draft = make_invoice(organization=org, business=business, customer=customer, actor=member)
+        billing_services.invoice_update(organization=org, actor=member, invoice_id=draft.pk, data={"notes": "x"})
+    assert len(callbacks) == 2
+    with django_assert_num_queries(0):
+        for callback in callbacks:
+            callback()
+    assert documents_of(draft) == []
+
+
 def test_payment_makes_the_old_document_stale_and_renders_the_new_balance(issued, member, commit):
     before = reload(issued)
     [old] = documents_of(before)
