@@ -358,6 +358,12 @@ class InvoiceSerializer(StrictModelSerializer):
             "terms": {"required": False, "allow_blank": True, "trim_whitespace": False},
         }
 
+    def get_validators(self):
+        # DRF derives a (business, number) unique check from the model. On create it can never
+        # fire (number is read-only, None until issue, and NULLs are distinct) but it still builds
+        # a queryset per request (issue 7); updates keep it.
+        return [] if self.instance is None else super().get_validators()
+
     def get_is_overdue(self, invoice) -> bool:
         annotated = getattr(invoice, "is_overdue", None)
         if annotated is not None:
