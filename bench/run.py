@@ -765,7 +765,7 @@ def report(meta, data, counts, plans, http, render_rows, throughput) -> str:
         lines += ["", "Queries planned with a sequential scan on a big table:", "", *offenders]
     lines += [
         "",
-        f"Big tables: {', '.join(sorted(BIG_TABLES))}. Plans after `ANALYZE` of the bulk-loaded tables.",
+        f"Big tables: {', '.join(sorted(BIG_TABLES))}. Plans after `VACUUM (ANALYZE)` of the bulk-loaded tables.",
         "",
         "## PDF",
         "",
