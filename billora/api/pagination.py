@@ -1,4 +1,3 @@
-from django.core.paginator import InvalidPage
 from django.http import HttpResponse
 from rest_framework import exceptions, pagination
 from rest_framework.renderers import JSONRenderer
@@ -27,7 +26,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if raw is None:
             return 1
         if raw in self.last_page_strings:
-            return paginator.num_pages
+            return raw
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["A positive integer is required."]})
         return raw  # past the last page: DRF's 404 "Invalid page."
@@ -39,28 +38,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = "Results per page: 25 by default, at most 100."
         return parameters
-
-    def paginate_counted(self, pairs, request) -> list:
-        """``paginate_queryset`` for a queryset of (row, total) pairs whose ``total`` is the count
-        of the whole filtered list (an uncorrelated subquery, computed once): the page and its
-        count in one query instead of two. Returns the page's rows.
-
-        An empty page (no results, or past the last page) and ``?page=last`` count first, as
-        ``paginate_queryset`` does."""
-        if request.query_params.get(self.page_query_param) in self.last_page_strings:
-            return [row for row, _ in self.paginate_queryset(pairs, request)]
-        self.request = request
-        page_size = self.get_page_size(request)
-        paginator = self.django_paginator_class(pairs, page_size)
-        number = int(self.get_page_number(request, paginator))
-        rows = list(pairs[(number - 1) * page_size : number * page_size])
-        if rows:
-            paginator.count = rows[0][1]  # a cached_property: the paginator does not count again
-        try:
-            self.page = paginator.page(number)  # lazy: its rows are not read again
-        except InvalidPage as exc:
-            raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message=exc)) from None
-        return [row for row, _ in rows]
 
     def get_json_response(self, results_json: list[str]) -> HttpResponse:
         """The page's response when its results are JSON text already (the invoice list on
