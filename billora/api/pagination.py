@@ -26,7 +26,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if raw is None:
             return 1
         if raw in self.last_page_strings:
-            return raw
+            return paginator.num_pages
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["A positive integer is required."]})
         return raw  # past the last page: DRF's 404 "Invalid page."

@@ -115,6 +115,7 @@ def test_the_list_is_byte_for_byte_the_serializers(api, varied_invoices, seriali
     [
         {"page_size": 2},
         {"page_size": 2, "page": 2},
+        {"page_size": 4, "page": "last"},
         {"page_size": 4, "ordering": "total"},
         {"ordering": "-due_date", "status": "issued"},
         {"overdue": "true"},
@@ -124,6 +125,12 @@ def test_the_list_is_byte_for_byte_the_serializers(api, varied_invoices, seriali
 def test_pages_filters_and_orderings_agree(api, varied_invoices, serializer_path, params):
     fast, slow = both_paths(api, serializer_path, params)
     assert fast == slow
+
+
+def test_a_page_past_the_last_is_a_404_on_both_paths(api, varied_invoices, serializer_path):
+    assert api.get(URL, {"page_size": 4, "page": 3}).status_code == 404
+    serializer_path()
+    assert api.get(URL, {"page_size": 4, "page": 3}).status_code == 404
 
 
 def test_the_list_falls_back_to_the_serializer_outside_utc(api, varied_invoices, settings):
