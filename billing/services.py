@@ -746,15 +746,14 @@ def invoice_delete(*, organization, actor, invoice_id) -> None:
         if not invoice.is_draft:
             raise StateConflict("Only a draft can be deleted; void an issued invoice instead.")
         items = _item_inputs(invoice)
-        record(
-            organization=organization,
-            actor=actor,
-            action="invoice.deleted",
-            target=invoice,
-            changes={field: [value, None] for field, value in _invoice_audit_values(invoice, items).items()},
-        )
+        changes = {field: [value, None] for field, value in _invoice_audit_values(invoice, items).items()}
+        target = {"target_type": "invoice", "target_id": str(invoice.pk), "target_label": str(invoice)}
+        # The rows go before the audit entry: the invoice count trigger locks the organization's
+        # count row, and every transaction takes that lock before the audit chain's (as
+        # invoice_create does), or a create and a delete could deadlock.
         InvoiceItem.objects.filter(organization=organization, invoice=invoice).delete()
         invoice.delete()
+        record(organization=organization, actor=actor, action="invoice.deleted", changes=changes, **target)
 
 
 def invoice_issue(*, organization, actor, invoice_id) -> Invoice:

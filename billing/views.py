@@ -46,16 +46,20 @@ HISTORY_LIMIT = 20
 PAGE_SIZES = (10, 25, 50, 100)
 
 
-def _paginate(request, queryset):
+def _paginate(request, queryset, *, count: int | None = None):
     """One COUNT and one page query, whatever the page; a bad ``?page=`` shows page 1 or the last.
-    ``?page_size=`` may pick 10, 25, 50 or 100 rows."""
+    ``?page_size=`` may pick 10, 25, 50 or 100 rows. ``count``: the queryset's number of rows,
+    when it is known without a COUNT (``selectors.invoice_count``)."""
     try:
         per_page = int(request.GET.get("page_size", PAGE_SIZE))
     except ValueError:
         per_page = PAGE_SIZE
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZE
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is never computed
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _org_url(name, organization, **kwargs):
@@ -392,15 +396,18 @@ class InvoiceListView(OrganizationViewMixin, TemplateView):
             issue_date_after=data.get("issue_date_after"),
             issue_date_before=data.get("issue_date_before"),
         )
+        is_filtered = tab != "all" or any(
+            data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before")
+        )
+        known_count = None if is_filtered else selectors.invoice_count(organization=org)
         context.update(
             filters=filters,
             tab=tab,
             tabs=STATUS_TABS,
-            page_obj=_paginate(self.request, invoices),
+            page_obj=_paginate(self.request, invoices, count=known_count),
             has_customers=bool(customers),
             today=org.local_today(),
-            is_filtered=tab != "all"
-            or any(data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before")),
+            is_filtered=is_filtered,
         )
         return context
 

@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from rest_framework import exceptions, pagination
 from rest_framework.renderers import JSONRenderer
@@ -30,6 +31,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_query_param: ["A positive integer is required."]})
         return raw  # past the last page: DRF's 404 "Invalid page."
+
+    known_count = None
+
+    def paginate_queryset(self, queryset, request, view=None, *, known_count: int | None = None):
+        """``known_count``: the number of rows ``queryset`` holds, when the caller has it without
+        a COUNT query (``billing.selectors.invoice_count``)."""
+        self.known_count = known_count
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list, per_page):
+        paginator = Paginator(object_list, per_page)
+        if self.known_count is not None:
+            paginator.count = self.known_count  # a cached_property: set, it is never computed
+        return paginator
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

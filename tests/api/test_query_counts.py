@@ -1,6 +1,8 @@
 """Constant query counts (issue: invoice list <= 6 whatever the page size, detail <= 8, create 9)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
 
@@ -54,3 +56,29 @@ def test_invoice_create_query_count(api, org, django_assert_num_queries):
     with django_assert_num_queries(9):
         response = api.post("/api/v1/invoices/", body, format="json")
     assert response.status_code == 201 and len(response.json()["items"]) == 10
+
+
+@pytest.mark.parametrize(
+    "query, counts_rows",
+    [
+        ({"page_size": 50}, False),
+        ({"page": 2, "page_size": 20, "ordering": "total"}, False),
+        ({"page_size": 50, "status": "draft"}, True),
+        ({"page_size": 50, "search": "Customer"}, True),
+    ],
+    ids=["unfiltered", "ordered-page-2", "filtered", "searched"],
+)
+def test_only_filtered_lists_count_their_rows(api, invoices, other_org, query, counts_rows):
+    """An unfiltered list takes its count from the one row the database keeps
+    (``InvoiceCount``); a filtered one counts. Both give the right number, whatever the
+    other organization holds."""
+    make_invoice(organization=other_org)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/invoices/", query)
+    assert response.status_code == 200
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert bool(counts) == counts_rows, counts
+    expected = sum(1 for invoice in invoices if query.get("status", invoice.status) == invoice.status)
+    assert response.json()["count"] == expected
+    if query.get("page") == 2:
+        assert response.json()["previous"] and response.json()["next"]
