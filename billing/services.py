@@ -62,7 +62,7 @@ from billing.validation import (
     refuse_unknown_fields,
 )
 from organizations.models import ApiKey
-from organizations.tenancy import organization_scope
+from organizations.tenancy import get_in_organization, organization_scope
 
 NOT_FOUND_MESSAGE = 'Invalid pk "{pk}" - object does not exist.'  # DRF's wording for a bad related id
 EDITABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
@@ -100,10 +100,12 @@ def _reference(model, organization, value, field: str, errors: FieldErrors, *, f
         value.organization = organization
         return value
     pk = object_pk(value)
-    queryset = model.objects.filter(organization=organization)
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    obj = queryset.filter(pk=pk).first() if pk else None
+    if not pk:
+        obj = None
+    elif for_update:
+        obj = model.objects.filter(organization=organization).select_for_update(of=("self",)).filter(pk=pk).first()
+    else:
+        obj = get_in_organization(model, organization, pk)
     if obj is None:
         shown = value.pk if hasattr(value, "_meta") else value
         errors.add(field, NOT_FOUND_MESSAGE.format(pk=shown))

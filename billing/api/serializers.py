@@ -18,6 +18,7 @@ from rest_framework import serializers
 from billing.calc import currency_exponent, quantize_money
 from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, Payment, PaymentMethod
 from billing.validation import MAX_DESCRIPTION_LENGTH
+from organizations.tenancy import get_in_organization
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 NOT_FOUND = "Object does not exist."
@@ -131,10 +132,13 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         if not isinstance(data, str):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            uuid.UUID(data)
+            pk = uuid.UUID(data)
         except ValueError:
             self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
+        obj = get_in_organization(self.model, self.context["view"].organization, pk)
+        if obj is None:
+            self.fail("does_not_exist", pk_value=data)
+        return obj
 
 
 # --- strict JSON types ---------------------------------------------------------------------------

@@ -101,7 +101,9 @@ def test_raw_deletes_and_moves_keep_the_count(two_orgs):
         cursor.execute(f"DELETE FROM {InvoiceItem._meta.db_table} WHERE invoice_id = %s", [db_id(invoices[0].pk)])
         cursor.execute(f"DELETE FROM {table} WHERE id = %s", [db_id(invoices[0].pk)])
         # Never done by the application; the trigger still follows an invoice that moves.
-        cursor.execute(f"UPDATE {table} SET organization_id = %s WHERE id = %s", [db_id(other.pk), db_id(invoices[1].pk)])
+        cursor.execute(
+            f"UPDATE {table} SET organization_id = %s WHERE id = %s", [db_id(other.pk), db_id(invoices[1].pk)]
+        )
         # An update that keeps the organization changes nothing.
         cursor.execute(
             f"UPDATE {table} SET organization_id = organization_id, notes = 'x' WHERE id = %s", [db_id(invoices[2].pk)]
