@@ -6,7 +6,8 @@ updates each organization's row once per statement, not once per invoice. They r
 (not deferred to commit) so a transaction reads its own writes; the row stays locked until
 commit, which is why the services insert and delete invoices before they lock the audit
 chain (``billing.services``). A row-level trigger covers the never-expected move of an
-invoice to another organization. SQLite: row-level triggers (it has no transition tables).
+invoice to another organization, and a TRUNCATE of the invoices empties the counts. SQLite:
+row-level triggers (it has neither transition tables nor TRUNCATE).
 The existing invoices are counted once here."""
 
 from django.db import migrations, models
@@ -42,6 +43,13 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION billing_invoice_count_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM billing_invoicecount;
+    RETURN NULL;
+END;
+$$;
+
 CREATE TRIGGER billing_invoice_count_added AFTER INSERT ON billing_invoice
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION billing_invoice_count_added();
 CREATE TRIGGER billing_invoice_count_removed AFTER DELETE ON billing_invoice
@@ -49,15 +57,19 @@ CREATE TRIGGER billing_invoice_count_removed AFTER DELETE ON billing_invoice
 CREATE TRIGGER billing_invoice_count_moved AFTER UPDATE OF organization_id ON billing_invoice
     FOR EACH ROW WHEN (OLD.organization_id IS DISTINCT FROM NEW.organization_id)
     EXECUTE FUNCTION billing_invoice_count_moved();
+CREATE TRIGGER billing_invoice_count_truncated AFTER TRUNCATE ON billing_invoice
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_invoice_count_truncated();
 """
 
 POSTGRESQL_DROP = """
 DROP TRIGGER IF EXISTS billing_invoice_count_added ON billing_invoice;
 DROP TRIGGER IF EXISTS billing_invoice_count_removed ON billing_invoice;
 DROP TRIGGER IF EXISTS billing_invoice_count_moved ON billing_invoice;
+DROP TRIGGER IF EXISTS billing_invoice_count_truncated ON billing_invoice;
 DROP FUNCTION IF EXISTS billing_invoice_count_added();
 DROP FUNCTION IF EXISTS billing_invoice_count_removed();
 DROP FUNCTION IF EXISTS billing_invoice_count_moved();
+DROP FUNCTION IF EXISTS billing_invoice_count_truncated();
 """
 
 SQLITE = [

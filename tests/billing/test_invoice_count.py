@@ -112,6 +112,19 @@ def test_raw_deletes_and_moves_keep_the_count(two_orgs):
     assert_kept_equals_counted(org, other)
 
 
+@pytest.mark.postgres
+def test_a_truncate_of_the_invoices_empties_the_counts(two_orgs):
+    org, other = two_orgs
+    make_invoice(organization=org)
+    make_invoice(organization=other)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction has deferred FK checks
+        cursor.execute(f"TRUNCATE {Invoice._meta.db_table} CASCADE")
+    assert (kept(org), kept(other)) == (0, 0)
+    make_invoice(organization=org)
+    assert_kept_equals_counted(org, other)
+
+
 def test_deleting_the_organization_deletes_its_count(two_orgs):
     org, other = two_orgs
     make_invoice(organization=other)
