@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.models import Invoice, InvoiceStatus
 from organizations.permissions import Role
@@ -170,6 +172,21 @@ class TestList:
             assert len(response.context["page_obj"].object_list) == total
             counts.append(len(queries))
         assert counts[0] == counts[1]
+
+    @pytest.mark.parametrize("query, counts_rows", [({}, False), ({"status": "draft"}, True), ({"q": "Wayne"}, True)])
+    def test_only_a_filtered_list_counts_its_rows(self, client, org, parties, other_org, query, counts_rows):
+        """Unfiltered, the page count comes from the row the database keeps (InvoiceCount)."""
+        for status in ("draft", "issued", "draft"):
+            make_invoice(organization=org, business=parties[0], customer=parties[1], status=status)
+        make_invoice(organization=other_org)
+        log_in(client, org)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(org_url("invoice_list", org), {"page_size": 10, **query})
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert bool(counts) == counts_rows, counts
+        expected = 2 if query.get("status") == "draft" else 3
+        assert response.context["page_obj"].paginator.count == expected
+        assert len(response.context["page_obj"].object_list) == expected
 
     def test_empty_state_guides_to_customers_first(self, client, org):
         log_in(client, org)
