@@ -614,7 +614,7 @@ def invoice_create(*, organization, actor, data: dict) -> Invoice:
             created_by_api_key=_actor_api_key(actor),
         )
         _apply_totals(invoice, totals)
-        invoice.save(force_insert=True)
+        invoice.save(force_insert=True)  # before record(): lock order, see invoice_delete
         _cache_items(invoice, _write_items(invoice, items, totals, replace=False))
         record(
             organization=organization,
