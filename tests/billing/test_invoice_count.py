@@ -3,16 +3,16 @@ migration 0003), and unfiltered lists read it instead of counting. Whatever writ
 invoices (services, bulk inserts, cascades, raw SQL), the kept number must equal a COUNT."""
 
 import importlib
-import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 
 from billing import selectors, services
 from billing.models import Invoice, InvoiceCount, InvoiceItem
 from organizations.tenancy import all_tenants, organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.billing.test_concurrency import run_concurrently
 from tests.organizations.factories import OrganizationFactory
 
 ITEM = {"description": "Work", "quantity": "1", "unit_price": "100.00", "tax_rate": "0"}
@@ -156,28 +156,15 @@ def test_concurrent_creates_and_deletes_neither_deadlock_nor_miscount():
     org = OrganizationFactory()
     business, customer = BusinessFactory(organization=org), CustomerFactory(organization=org)
     data = {"business": business.pk, "customer": customer.pk, "items": [ITEM]}
-    errors = []
-    barrier = threading.Barrier(4)
 
     def churn():
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(8):
-                invoice = services.invoice_create(organization=org, actor=None, data=dict(data))
-                services.invoice_create(organization=org, actor=None, data=dict(data))
-                services.invoice_delete(organization=org, actor=None, invoice_id=invoice.pk)
-        except Exception as exc:  # asserted below: a deadlock surfaces here
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for _ in range(8):
+            invoice = services.invoice_create(organization=org, actor=None, data=dict(data))
+            services.invoice_create(organization=org, actor=None, data=dict(data))
+            services.invoice_delete(organization=org, actor=None, invoice_id=invoice.pk)
 
-    threads = [threading.Thread(target=churn) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    _, errors = run_concurrently([churn] * 4)
+    assert errors == [None] * 4  # a deadlock surfaces here
     assert kept(org) == counted(org) == 4 * 8
 
 
