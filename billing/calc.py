@@ -25,6 +25,24 @@ HUNDRED = Decimal(100)
 # 1e9 * 1e10 with 8 places, times a rate with 3 more, overflows the default 28 digits: never round silently.
 _PRECISION = 80
 
+# VAT categories (UNCL 5305, EN 16931 BT-151; eu-invoicing.md "VAT treatment per line").
+VAT_STANDARD = "S"
+VAT_ZERO_RATED = "Z"
+VAT_EXEMPT = "E"
+VAT_REVERSE_CHARGE = "AE"
+VAT_INTRA_COMMUNITY = "K"
+VAT_EXPORT = "G"
+VAT_OUTSIDE_SCOPE = "O"
+VAT_CATEGORIES = (
+    VAT_STANDARD,
+    VAT_ZERO_RATED,
+    VAT_EXEMPT,
+    VAT_REVERSE_CHARGE,
+    VAT_INTRA_COMMUNITY,
+    VAT_EXPORT,
+    VAT_OUTSIDE_SCOPE,
+)
+
 
 class DiscountExceedsSubtotal(ValueError):  # noqa: N818 (name agreed in the billing interface)
     """An amount discount larger than the subtotal (rule 3: refused, never clamped)."""
@@ -35,6 +53,9 @@ class LineInput:
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal
+    # UNCL 5305 code; None means the default (vat_category_of). Whether a category suits its rate
+    # and parties is an issue-time rule of the services (a draft may be incomplete), not calc's.
+    vat_category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,10 @@ class TaxRow:
     rate: Decimal
     taxable_amount: Decimal
     tax_amount: Decimal
+    category: str
+    # The lines' discount shares in this row: net sum - discount_amount = taxable_amount, so an
+    # e-invoice states the discount as one allowance per row (EN 16931 BR-S-08 and siblings).
+    discount_amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -55,7 +80,7 @@ class InvoiceTotals:
     lines: tuple[LineAmounts, ...]  # same order as the input lines
     subtotal: Decimal
     discount_total: Decimal
-    tax_breakdown: tuple[TaxRow, ...]  # one row per distinct rate, ascending by rate
+    tax_breakdown: tuple[TaxRow, ...]  # one row per (category, rate), ascending by rate then category
     tax_total: Decimal
     total: Decimal
 
@@ -96,6 +121,15 @@ def _normalize_rate(rate: Decimal) -> Decimal:
     if normalized != rate:
         raise ValueError(f"tax_rate has more than 3 decimal places: {rate}")
     return normalized
+
+
+def vat_category_of(line: LineInput) -> str:
+    """The line's VAT category: the one given, else S above a 0 rate and Z at 0 (eu-invoicing.md)."""
+    if line.vat_category is None:
+        return VAT_STANDARD if _decimal(line.tax_rate, "tax_rate") > 0 else VAT_ZERO_RATED
+    if line.vat_category not in VAT_CATEGORIES:
+        raise ValueError(f"Unknown VAT category {line.vat_category!r}; expected one of {', '.join(VAT_CATEGORIES)}")
+    return line.vat_category
 
 
 def _discount_total(subtotal: Decimal, discount_type: str, value: Decimal, currency: str) -> Decimal:
@@ -146,22 +180,24 @@ def spread_minor_units(total: int, weights: Sequence[int]) -> list[int]:
 def compute_totals(
     *, currency: str, lines: Sequence[LineInput], discount_type: str, discount_value: Decimal
 ) -> InvoiceTotals:
-    """Rules 1-6 of "Totals": line nets, subtotal, discount, its spread, per-rate tax, total.
+    """Rules 1-6 of "Totals": line nets, subtotal, discount, its spread, tax per (category, rate), total.
 
+    Rule 5 groups by (VAT category, rate) (eu-invoicing.md): with the default categories every
+    rate has one category, so the rows are the per-rate rows of billing-rules.md.
     Every returned amount has exactly the currency's places (JPY "1500", EUR "12.50", KWD "1.250").
     Raises DiscountExceedsSubtotal (a ValueError) for an amount discount above the subtotal,
     ValueError for other impossible input, TypeError for a non-Decimal (e.g. float) value.
     """
     places = currency_exponent(currency)
     with localcontext(prec=_PRECISION):
-        nets, rates = [], []
+        nets, keys = [], []
         for line in lines:
             quantity = _decimal(line.quantity, "quantity")
             unit_price = _decimal(line.unit_price, "unit_price")
             if quantity < 0 or unit_price < 0:
                 raise ValueError("quantity and unit_price must not be negative")
             nets.append(quantize_money(quantity * unit_price, currency))  # rule 1
-            rates.append(_normalize_rate(line.tax_rate))
+            keys.append((_normalize_rate(line.tax_rate), vat_category_of(line)))
         subtotal = quantize_money(sum(nets, Decimal(0)), currency)  # rule 2
         discount_total = _discount_total(subtotal, discount_type, discount_value, currency)  # rule 3
 
@@ -169,16 +205,21 @@ def compute_totals(
         shares = spread_minor_units(int(discount_total.scaleb(places)), [int(net.scaleb(places)) for net in nets])
         discounts = [quantize_money(Decimal(share).scaleb(-places), currency) for share in shares]
 
-        taxable_by_rate: dict[Decimal, Decimal] = {}
-        for net, discount, rate in zip(nets, discounts, rates, strict=True):
-            taxable_by_rate[rate] = taxable_by_rate.get(rate, Decimal(0)) + net - discount
+        # (rate, category) -> [net sum, discount sum]; sorted by rate first, as before categories existed.
+        groups: dict[tuple[Decimal, str], list[Decimal]] = {}
+        for net, discount, key in zip(nets, discounts, keys, strict=True):
+            sums = groups.setdefault(key, [Decimal(0), Decimal(0)])
+            sums[0] += net
+            sums[1] += discount
         breakdown = tuple(
             TaxRow(
                 rate=rate,
-                taxable_amount=quantize_money(taxable, currency),
-                tax_amount=quantize_money(taxable * rate / HUNDRED, currency),  # rule 5
+                taxable_amount=quantize_money(net - discount, currency),
+                tax_amount=quantize_money((net - discount) * rate / HUNDRED, currency),  # rule 5
+                category=category,
+                discount_amount=quantize_money(discount, currency),
             )
-            for rate, taxable in sorted(taxable_by_rate.items())
+            for (rate, category), (net, discount) in sorted(groups.items())
         )
         tax_total = quantize_money(sum((row.tax_amount for row in breakdown), Decimal(0)), currency)  # rule 6
         total = quantize_money(subtotal - discount_total + tax_total, currency)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from billing import calc
 from billing.calc import (
+    VAT_CATEGORIES,
     DiscountExceedsSubtotal,
     LineInput,
     balance_and_status,
@@ -19,6 +20,7 @@ from billing.calc import (
     currency_exponent,
     quantize_money,
     spread_minor_units,
+    vat_category_of,
 )
 
 D = Decimal
@@ -694,3 +696,130 @@ def test_property_balance_and_status(currency, data):
     assert balance >= 0
     expected = "paid" if paid_minor == total_minor else ("partially_paid" if paid_minor else "issued")
     assert status == expected
+
+
+# --- VAT categories: the breakdown groups by (category, rate) -----------------------------------
+
+
+def cat_line(quantity, unit_price, tax_rate, category):
+    return LineInput(quantity=D(quantity), unit_price=D(unit_price), tax_rate=D(tax_rate), vat_category=category)
+
+
+@pytest.mark.parametrize(
+    ("given", "rate", "expected"),
+    [
+        (None, "20", "S"),
+        (None, "0.001", "S"),
+        (None, "0", "Z"),
+        (None, "0.000", "Z"),
+        ("E", "0", "E"),
+        ("AE", "0", "AE"),
+    ],
+)
+def test_vat_category_defaults_to_s_above_zero_and_z_at_zero(given, rate, expected):
+    assert vat_category_of(cat_line("1", "1", rate, given)) == expected
+
+
+@pytest.mark.parametrize("category", ["X", "s", "", "VAT", "L"])
+def test_unknown_vat_category_is_refused(category):
+    with pytest.raises(ValueError, match="Unknown VAT category"):
+        _totals(lines=[cat_line("1", "10.00", "0", category)])
+
+
+def test_every_uncl5305_code_billora_uses_is_accepted():
+    assert VAT_CATEGORIES == ("S", "Z", "E", "AE", "K", "G", "O")
+    lines = [cat_line("1", "1.00", "0", code) for code in VAT_CATEGORIES if code != "S"] + [
+        cat_line("1", "1.00", "20", "S")
+    ]
+    result = _totals(lines=lines)
+    assert sorted(row.category for row in result.tax_breakdown) == sorted(VAT_CATEGORIES)
+
+
+def test_z_and_e_at_rate_zero_are_separate_rows_with_the_discount_spread_per_row():
+    # nets 10.00 (S 20%), 6.00 (Z 0%), 4.00 (E 0%), 3.00 (Z 0%); subtotal 23.00; 10% -> 2.30 = 230 over 2300:
+    #   230*1000/2300 = 100 r0, 230*600/2300 = 60 r0, 230*400/2300 = 40 r0, 230*300/2300 = 30 r0.
+    # rows: (0, E) 4.00 - 0.40 = 3.60; (0, Z) 9.00 - 0.90 = 8.10; (20, S) 10.00 - 1.00 = 9.00 -> 1.80;
+    # total 23.00 - 2.30 + 1.80 = 22.50.
+    result = _totals(
+        lines=[
+            cat_line("1", "10.00", "20", None),
+            cat_line("2", "3.00", "0", None),
+            cat_line("1", "4.00", "0", "E"),
+            cat_line("1", "3.00", "0", "Z"),
+        ],
+        discount_type="percent",
+        discount_value=D("10"),
+    )
+    rows = [
+        (r.category, str(r.rate), str(r.taxable_amount), str(r.tax_amount), str(r.discount_amount))
+        for r in result.tax_breakdown
+    ]
+    assert rows == [
+        ("E", "0.000", "3.60", "0.00", "0.40"),
+        ("Z", "0.000", "8.10", "0.00", "0.90"),
+        ("S", "20.000", "9.00", "1.80", "1.00"),
+    ]
+    assert result.tax_total == D("1.80")
+    assert result.total == D("22.50")
+
+
+def test_same_rate_different_categories_do_not_merge_and_the_tax_rounds_per_row():
+    # Two S-rated groups cannot share a rate, so take two 0-rate categories and one S line at 7%:
+    # AE 0.05 + K 0.05 stay apart; 3 x 0.05 at 7% = 0.0105 -> 0.01 in one row.
+    result = _totals(
+        lines=[
+            cat_line("1", "0.05", "0", "AE"),
+            cat_line("1", "0.05", "0", "K"),
+            cat_line("3", "0.05", "7", None),
+        ]
+    )
+    assert [(r.category, r.taxable_amount) for r in result.tax_breakdown] == [
+        ("AE", D("0.05")),
+        ("K", D("0.05")),
+        ("S", D("0.15")),
+    ]
+    assert result.tax_breakdown[-1].tax_amount == D("0.01")
+
+
+def test_default_categories_keep_the_per_rate_rows_and_their_order():
+    # What callers saw before categories existed: one row per rate, ascending, now labelled S or Z.
+    result = _totals(
+        lines=[line("2", "10.00", "20"), line("1", "33.33", "5.5"), line("3", "1.50", "0"), line("1", "12.17", "20.0")],
+        discount_type="percent",
+        discount_value=D("12.5"),
+    )
+    assert [(r.category, str(r.rate), str(r.taxable_amount), str(r.tax_amount)) for r in result.tax_breakdown] == [
+        ("Z", "0.000", "3.94", "0.00"),
+        ("S", "5.500", "29.16", "1.60"),
+        ("S", "20.000", "28.15", "5.63"),
+    ]
+    assert [str(r.discount_amount) for r in result.tax_breakdown] == ["0.56", "4.17", "4.02"]
+
+
+categories = st.sampled_from([None, *VAT_CATEGORIES])
+categorized_lines = st.lists(
+    st.builds(LineInput, quantity=quantities, unit_price=prices, tax_rate=rates, vat_category=categories), max_size=50
+)
+
+
+@FAST
+@given(currencies, categorized_lines, st.data())
+def test_property_category_rows_add_up_to_the_line_nets_and_discount_shares(currency, lines, data):
+    kind = data.draw(st.sampled_from(["none", "percent"]))
+    value = data.draw(percents) if kind == "percent" else D(0)
+    result = compute_totals(currency=currency, lines=lines, discount_type=kind, discount_value=value)
+    zero = D(0)
+    expected_keys = sorted({(li.tax_rate.quantize(D("0.001")), vat_category_of(li)) for li in lines})
+    assert [(r.rate, r.category) for r in result.tax_breakdown] == expected_keys
+    for row in result.tax_breakdown:
+        members = [
+            amounts
+            for li, amounts in zip(lines, result.lines, strict=True)
+            if (li.tax_rate.quantize(D("0.001")), vat_category_of(li)) == (row.rate, row.category)
+        ]
+        # BT-116 = sum of the group's line nets - the group's allowance (EN 16931 BR-S-08 and siblings).
+        assert row.discount_amount == sum((a.line_discount for a in members), zero)
+        assert row.taxable_amount == sum((a.line_net for a in members), zero) - row.discount_amount
+    assert sum((r.discount_amount for r in result.tax_breakdown), zero) == result.discount_total
+    assert sum((r.taxable_amount for r in result.tax_breakdown), zero) == result.subtotal - result.discount_total
+    assert sum((r.tax_amount for r in result.tax_breakdown), zero) == result.tax_total
