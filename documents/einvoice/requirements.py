@@ -315,7 +315,10 @@ def _texts_are_xml(document: Document, findings: _Findings) -> None:
             for index, item in enumerate(value):
                 walk(item, f"{path}.{index}")
 
-    walk(document, findings.doc)
+    # Named from Billora's side where the model has a counterpart (business, customer, items).
+    prefixes = {"seller": SELLER, "buyer": BUYER, "lines": f"{findings.doc}.items"}
+    for field in fields(document):
+        walk(getattr(document, field.name), prefixes.get(field.name, f"{findings.doc}.{field.name}"))
 
 
 def _xrechnung(document: Document, findings: _Findings) -> None:

@@ -419,7 +419,10 @@ def test_peppol_refuses_exemption_codes_of_another_category(validator):
 def test_control_characters_are_refused_not_dropped():
     document = _seller(_doc(DE_DE), name="Müller\x07 GmbH")
     verdict = check(document, "cii")
-    assert [(f.field, f.rule) for f in verdict.problems] == [("invoice.seller.name", "XML 1.0")]
+    assert [(f.field, f.rule) for f in verdict.problems] == [("business.name", "XML 1.0")]
+    lines = _doc(DE_DE).lines
+    document = replace(_doc(DE_DE), lines=(replace(lines[0], description="a\x00b"),))
+    assert [f.field for f in check(document, "ubl").problems] == ["invoice.items.0.description"]
 
 
 def test_unknown_format_is_a_clear_error():
