@@ -1,5 +1,5 @@
 """The email outbox: every outgoing email the app sends on someone's behalf (invoices,
-invites) is an ``OutboundEmail`` row first, sent later by ``documents.tasks.send_outbound_email``.
+invites) is an ``OutboundEmail`` row first, sent later by the ``send_outbound_email`` task.
 
 The row is written in the caller's transaction and the task is enqueued after commit, so a
 rolled-back action sends nothing and a down broker loses nothing (the row stays ``queued``
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from documents import jobs
 from documents.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -81,24 +82,5 @@ def queue_email(
         requested_by_label=requested_by_label[:300],
     )
     email_id = str(email.pk)
-    transaction.on_commit(lambda: enqueue_send(email_id))
+    transaction.on_commit(lambda: jobs.enqueue_send(email_id))
     return email
-
-
-def enqueue_send(email_id: str) -> bool:
-    """Hand the row to the workers. Never raises: if the broker is unreachable the row stays
-    queued and the sweeper re-enqueues it; the request that queued it still succeeds."""
-    from celery.exceptions import Retry
-
-    from documents.tasks import send_outbound_email
-
-    try:
-        send_outbound_email.delay(email_id)
-    except Retry:
-        # Eager mode (no broker): the first attempt failed transiently; the row stays queued.
-        logger.warning("outbound email %s: first attempt failed; it stays queued", email_id)
-        return False
-    except Exception:  # broker down, or an eager run failing: the row is the source of truth
-        logger.exception("could not enqueue outbound email %s; it stays queued", email_id)
-        return False
-    return True

@@ -28,6 +28,7 @@ from django.utils.text import get_valid_filename
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice, InvoiceStatus
+from documents import jobs
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, render_invoice_pdf
@@ -103,20 +104,6 @@ def pdf_filename(invoice) -> str:
 # --- rendering ------------------------------------------------------------------------------
 
 
-def enqueue_render(invoice_id, version) -> bool:
-    """Hand a render to the workers. Never raises: with the broker down the pending row
-    stays and the sweeper enqueues it again later; the request that changed the invoice
-    has already committed and must not fail."""
-    from documents.tasks import render_invoice_document
-
-    try:
-        render_invoice_document.apply_async(args=[str(invoice_id), int(version)])
-    except Exception:  # kombu OperationalError / redis errors when the broker is unreachable
-        logger.exception("could not enqueue the render of invoice %s v%s; it stays pending", invoice_id, version)
-        return False
-    return True
-
-
 def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument | None:
     """Create the pending document of ``version`` (idempotent) and enqueue its render after
     commit. Nothing for drafts, deleted invoices, or a version the invoice already left."""
@@ -128,7 +115,7 @@ def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument |
             organization=organization, invoice_id=invoice.pk, invoice_version=version
         )
     if document.status != InvoiceDocument.Status.READY:
-        transaction.on_commit(lambda: enqueue_render(invoice_id, version))
+        transaction.on_commit(lambda: jobs.enqueue_render(invoice_id, version))
     return document
 
 
@@ -156,7 +143,7 @@ def document_request_render(*, organization, invoice_id) -> InvoiceDocument | No
         else:
             InvoiceDocument.objects.filter(pk=document.pk).update(updated_at=timezone.now())
     version = invoice.version
-    transaction.on_commit(lambda: enqueue_render(invoice.pk, version))
+    transaction.on_commit(lambda: jobs.enqueue_render(invoice.pk, version))
     return document
 
 
