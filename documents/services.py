@@ -147,6 +147,29 @@ def document_request_render(*, organization, invoice_id) -> InvoiceDocument | No
     return document
 
 
+def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
+    """Support asks for the current version's PDF again (its render failed, or its job was
+    lost): the render is enqueued after commit and the request audited. Refused for a draft
+    (previewed on the fly, never stored) and for a fresh PDF (it would render the same bytes)."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = _invoice(organization, invoice_id)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        document = document_schedule(organization=organization, invoice_id=invoice.pk, version=invoice.version)
+        if document is None:
+            raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
+        if document.status == InvoiceDocument.Status.READY:
+            raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.pdf_render_requested",
+            target=invoice,
+            changes={"version": [None, invoice.version]},
+        )
+    return document
+
+
 def _discard(organization, invoice_id, version) -> None:
     """The invoice left ``version`` before its document was stored: drop the pending row
     (the newer version has its own document and job)."""
