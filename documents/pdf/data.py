@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.files.storage import default_storage
+
 logger = logging.getLogger(__name__)
 
 STATUS_LABELS = {
@@ -139,8 +141,6 @@ def _read_logo(invoice) -> bytes | None:
     """The logo bytes, or None. Issued invoices use the logo file named in their snapshot
     (a later logo change does not alter them); drafts the business's current one. A
     missing or unreadable file never stops an invoice."""
-    from django.core.files.storage import default_storage
-
     snapshot = invoice.business_snapshot or {}
     if invoice.status != "draft" and "logo" in snapshot:
         name = snapshot.get("logo") or ""
