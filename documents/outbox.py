@@ -8,6 +8,7 @@ sent) plugs in through ``register_kind``; this module knows nothing about invoic
 """
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +47,25 @@ def handler_for(kind: str) -> KindHandler:
     return KIND_HANDLERS.get(kind) or KindHandler()
 
 
+# What may not stand in a header line: the C0 and C1 control characters (CR and LF, and VT,
+# FF, FS, NEL, ... at which Python's email package also breaks lines, so a stored name holding
+# one would inject a header) and the Unicode line and paragraph separators.
+HEADER_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value) -> str:
+    """``value`` as one line of header text: each run of control characters becomes a space.
+
+    Every header the outbox builds goes through it, so no stored value (a business or
+    customer name in the subject, an address) can make Django refuse the message
+    (``BadHeaderError``) or add a header of its own."""
+    return HEADER_BREAKERS.sub(" ", value or "").strip()
+
+
+def header_addresses(values) -> list[str]:
+    return [address for address in map(header_text, values or ()) if address]
+
+
 def _addresses(value) -> list[str]:
     if isinstance(value, str):
         value = [value]
@@ -75,7 +95,7 @@ def queue_email(
         to=recipients,
         cc=_addresses(cc),
         reply_to=_addresses(reply_to),
-        subject=subject.strip().replace("\n", " ")[:300],
+        subject=header_text(subject)[:300],
         body=body,
         invoice=invoice,
         invite=invite,

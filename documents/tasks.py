@@ -16,7 +16,7 @@ from audit.context import bound_request_context
 from billing.models import Invoice, InvoiceStatus
 from documents import jobs
 from documents.models import InvoiceDocument, OutboundEmail
-from documents.outbox import RetryableEmailError, handler_for
+from documents.outbox import RetryableEmailError, handler_for, header_addresses, header_text
 from documents.services import document_render, document_schedule
 from organizations.models import Organization
 from organizations.tenancy import all_tenants, organization_scope
@@ -32,13 +32,14 @@ TRANSIENT_ERRORS = (smtplib.SMTPException, OSError, RetryableEmailError)
 
 
 def build_message(email: OutboundEmail) -> EmailMessage:
+    # Headers through header_text: rows queued before names were checked may hold line breaks.
     message = EmailMessage(
-        subject=email.subject,
+        subject=header_text(email.subject),
         body=email.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=list(email.to),
-        cc=list(email.cc or ()),
-        reply_to=list(email.reply_to or ()),
+        from_email=header_text(settings.DEFAULT_FROM_EMAIL),
+        to=header_addresses(email.to),
+        cc=header_addresses(email.cc),
+        reply_to=header_addresses(email.reply_to),
         headers={"X-Billora-Email-Id": str(email.pk)},
     )
     return message
