@@ -204,43 +204,51 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
             pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
-            document, _ = InvoiceDocument.objects.get_or_create(
-                organization=organization, invoice=invoice, invoice_version=version
-            )
-            if document.status != InvoiceDocument.Status.READY:
-                document.status = InvoiceDocument.Status.FAILED
-                document.error = f"{type(exc).__name__}: {exc}"[:2000]
-                document.save(update_fields=["status", "error", "updated_at"])
-            return document
+            return _store_failure(organization, invoice, version, exc)
+        return _store(organization, invoice, version, pdf)
 
-        with transaction.atomic():
-            # The lock every billing write takes: no version change can slip in between this
-            # check and the commit below.
-            current = (
-                Invoice.objects.select_for_update()
-                .filter(organization=organization, pk=invoice.pk)
-                .values_list("version", flat=True)
-                .first()
-            )
-            if current != version:
-                _discard(organization, invoice.pk, version)
-                logger.info(
-                    "invoice %s moved to v%s while v%s rendered; result discarded", invoice.pk, current, version
-                )
-                return None
-            document, _ = InvoiceDocument.objects.select_for_update().get_or_create(
-                organization=organization, invoice=invoice, invoice_version=version
-            )
-            if document.status == InvoiceDocument.Status.READY:  # a twin job got there first
-                return document
-            document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
-            document.sha256 = hashlib.sha256(pdf).hexdigest()
-            document.size = len(pdf)
-            document.status = InvoiceDocument.Status.READY
-            document.error = ""
-            document.rendered_at = timezone.now()
-            document.save()
-        return document
+
+def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
+    """The render failed: the document says why (a ready twin is left as it is)."""
+    document, _ = InvoiceDocument.objects.get_or_create(
+        organization=organization, invoice=invoice, invoice_version=version
+    )
+    if document.status != InvoiceDocument.Status.READY:
+        document.status = InvoiceDocument.Status.FAILED
+        document.error = f"{type(exc).__name__}: {exc}"[:2000]
+        document.save(update_fields=["status", "error", "updated_at"])
+    return document
+
+
+def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None:
+    """Store the rendered ``pdf`` as ``version``'s document, unless the invoice has left that
+    version meanwhile (then the result is discarded: None)."""
+    with transaction.atomic():
+        # The lock every billing write takes: no version change can slip in between this
+        # check and the commit below.
+        current = (
+            Invoice.objects.select_for_update()
+            .filter(organization=organization, pk=invoice.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current != version:
+            _discard(organization, invoice.pk, version)
+            logger.info("invoice %s moved to v%s while v%s rendered; result discarded", invoice.pk, current, version)
+            return None
+        document, _ = InvoiceDocument.objects.select_for_update().get_or_create(
+            organization=organization, invoice=invoice, invoice_version=version
+        )
+        if document.status == InvoiceDocument.Status.READY:  # a twin job got there first
+            return document
+        document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
+        document.sha256 = hashlib.sha256(pdf).hexdigest()
+        document.size = len(pdf)
+        document.status = InvoiceDocument.Status.READY
+        document.error = ""
+        document.rendered_at = timezone.now()
+        document.save()
+    return document
 
 
 def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
