@@ -41,8 +41,8 @@ def refresh_invoice_document(sender, *, organization, invoice_id, version, statu
     document is stale (by version comparison); create this version's pending document and
     enqueue its render."""
     if status == InvoiceStatus.DRAFT:
-        # Drafts are never stored, and leaving draft (issue) makes a new version with its own
-        # signal: document_schedule would read the invoice only to do nothing (issue 7).
+        # Drafts are never stored, and issuing one makes a new version with its own signal:
+        # document_schedule would read the invoice only to do nothing.
         return
 
     document_schedule(organization=organization, invoice_id=invoice_id, version=version)
