@@ -9,6 +9,7 @@ from allauth.account import signals as account_signals
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
+from accounts.models import User, normalize_email_address
 from audit.models import SecurityEvent
 from audit.security import record_security_event
 
@@ -22,8 +23,6 @@ def login_succeeded(sender, request, user, **kwargs):
 
 @receiver(auth_signals.user_login_failed, dispatch_uid="audit.login_failed")
 def login_failed(sender, credentials, request=None, **kwargs):
-    from accounts.models import User, normalize_email_address
-
     # Django has already masked the password in ``credentials``; only the login is kept.
     email = normalize_email_address(str(credentials.get("email") or credentials.get("username") or ""))
     user = User.objects.filter(email=email).first() if email else None

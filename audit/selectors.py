@@ -2,7 +2,7 @@
 scope is the safety net) and needs no joins: actor and target labels are stored on the
 entry, so a page of entries is one query however many people or objects it names."""
 
-from audit.models import ActorType, AuditEntry
+from audit.models import ActorType, AuditEntry, SecurityEvent
 
 SYSTEM_ACTOR = "system"
 
@@ -79,6 +79,4 @@ def filter_options(*, organization):
 
 def security_events_for_user(*, user, limit=20):
     """A person's own recent sign-in and credential events (for their account security page)."""
-    from audit.models import SecurityEvent
-
     return list(SecurityEvent.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])

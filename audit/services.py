@@ -23,14 +23,13 @@ from django.utils import timezone
 
 from audit.context import get_request_context
 from audit.models import ActorType, AuditChainHead, AuditEntry
+from organizations.models import ApiKey
 
 GENESIS_HASH = "0" * 64
 
 
 def _actor_fields(actor):
     """``actor`` is a User, an ApiKey, or None for the system (jobs, commands)."""
-    from organizations.models import ApiKey
-
     if actor is None:
         return {"actor_type": ActorType.SYSTEM, "actor_label": "system"}
     if isinstance(actor, ApiKey):

@@ -3,23 +3,25 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditEntry
-from audit.services import record
 from billing import services
-from billing.exceptions import StateConflict
+from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence, Payment
 from billing.templatetags.money import money as format_money
 from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
+from organizations.admin import OrganizationAdmin, count_per_organization
+from organizations.models import Organization
 
 TENANT_TIMES = ("organization", "created_at", "updated_at")
+# The billing services' refusals, told to the staff user per object like the generic ones.
+BILLING_REFUSALS = (*ReadOnlyAdmin.service_refusals, BillingValidationError, StateConflict)
 
 
 def money_field(field, *, currency_of=lambda obj: obj.currency):
@@ -103,7 +105,8 @@ class PaymentInline(ReadOnlyTabularInline):
 @admin.register(Invoice)
 class InvoiceAdmin(BigTableAdmin):
     """View-only: money, status, number, snapshots and version are written by the billing
-    services alone (calc, numbering, audit). Support acts through the actions."""
+    services alone (calc, numbering, audit). Support acts through actions that call services;
+    the apps above billing add theirs by registering a subclass (documents/admin.py)."""
 
     list_display = (
         "__str__",
@@ -172,80 +175,8 @@ class InvoiceAdmin(BigTableAdmin):
     total_money = money_field("total")
     amount_paid_money = money_field("amount_paid")
     balance_due_money = money_field("balance_due")
-    actions = ("resend_invoice_email", "rerender_pdf")
-
-    # documents sits above billing: billing's domain code never imports it, but this support
-    # page shows an invoice whole and its actions reach the documents services (lazily).
-
-    @admin.action(description="Resend the invoice email to the customer", permissions=["support"])
-    def resend_invoice_email(self, request, queryset):
-        from documents.services import invoice_send
-
-        run_service_for_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: invoice_send(organization=invoice.organization, actor=request.user, invoice_id=invoice.pk),
-            verb="queued for sending",
-        )
-
-    @admin.action(description="Re-render the PDF of the current version", permissions=["support"])
-    def rerender_pdf(self, request, queryset):
-        """For a PDF that failed or is stuck pending. A fresh PDF is left alone: rendering the
-        same version again gives the same bytes."""
-        from documents.models import InvoiceDocument
-        from documents.services import document_schedule
-
-        def rerender(invoice):
-            with transaction.atomic():
-                # Schedules the render job after commit, unlike a download's request, which
-                # retries a failed render at most every 30 s: support asks deliberately.
-                document = document_schedule(
-                    organization=invoice.organization, invoice_id=invoice.pk, version=invoice.version
-                )
-                if document is None:
-                    raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
-                if document.status == InvoiceDocument.Status.READY and document.invoice_version == invoice.version:
-                    raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
-                # The documents service does not audit a render request; support's is recorded here.
-                record(
-                    organization=invoice.organization,
-                    actor=request.user,
-                    action="invoice.pdf_render_requested",
-                    target=invoice,
-                    changes={"version": [None, invoice.version]},
-                )
-
-        run_service_for_each(self, request, queryset, rerender, verb="sent to rendering")
-
-    # The same two actions as buttons on the invoice page (POST only, CSRF-protected).
-    def get_urls(self):
-        def button(action):
-            def view(request, object_id):
-                if request.method != "POST":
-                    return HttpResponseNotAllowed(["POST"])
-                if not self.has_support_permission(request):
-                    raise PermissionDenied
-                invoice = self.get_object(request, unquote(object_id))
-                if invoice is None:
-                    raise Http404("No such invoice.")
-                action(request, [invoice])
-                return redirect("admin:billing_invoice_change", invoice.pk)
-
-            return self.admin_site.admin_view(view)
-
-        return [
-            path("<path:object_id>/resend-email/", button(self.resend_invoice_email), name="billing_invoice_resend"),
-            path("<path:object_id>/rerender-pdf/", button(self.rerender_pdf), name="billing_invoice_rerender"),
-            *super().get_urls(),
-        ]
-
-    def get_inlines(self, request, obj):
-        # documents sits above billing, so billing's domain code never imports it; this support
-        # page shows an invoice whole, PDFs and emails included.
-        from documents.admin import InvoiceDocumentInline, OutboundEmailInline
-
-        return (InvoiceItemInline, PaymentInline, InvoiceDocumentInline, OutboundEmailInline)
+    inlines = (InvoiceItemInline, PaymentInline)
+    service_refusals = BILLING_REFUSALS
 
     @admin.display(description="audit trail")
     def audit_trail(self, obj):
@@ -339,6 +270,7 @@ class PaymentAdmin(BigTableAdmin):
     readonly_fields = (*TENANT_TIMES, "void")
 
     actions = ("void_payments",)
+    service_refusals = BILLING_REFUSALS
     amount_money = money_field("amount", currency_of=_invoice_currency)
 
     @admin.display(description="currency", ordering="invoice__currency")
@@ -412,3 +344,33 @@ class NumberSequenceAdmin(ReadOnlyAdmin):
     list_filter = ("organization",)
     search_fields = ("business__name", "organization__slug")
     readonly_fields = TENANT_TIMES
+
+
+class OrganizationWithBillingAdmin(OrganizationAdmin):
+    """organizations' page, with how many customers and invoices each organization has."""
+
+    list_display = (*OrganizationAdmin.list_display, "customer_count", "invoice_count")
+    readonly_fields = (*OrganizationAdmin.readonly_fields, "customer_count", "invoice_count")
+    fields = (*OrganizationAdmin.fields, "customer_count", "invoice_count")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                customer_total=count_per_organization(Customer),
+                invoice_total=count_per_organization(Invoice),
+            )
+        )
+
+    @admin.display(description="customers", ordering="customer_total")
+    def customer_count(self, obj):
+        return obj.customer_total
+
+    @admin.display(description="invoices", ordering="invoice_total")
+    def invoice_count(self, obj):
+        return obj.invoice_total
+
+
+admin.site.unregister(Organization)
+admin.site.register(Organization, OrganizationWithBillingAdmin)

@@ -22,6 +22,15 @@ def is_support_staff(user) -> bool:
 class SupportPermissionsMixin:
     """Every staff user may view; ``@admin.action(permissions=["support"])`` gates the actions."""
 
+    # What the services behind this admin's actions raise when they refuse: told to the staff
+    # user per object (run_service_for_each). An admin whose services raise their own
+    # errors (billing's) adds them; anything else is a bug and propagates.
+    service_refusals: tuple[type[Exception], ...] = (
+        ValidationError,
+        PermissionDenied,
+        ObjectDoesNotExist,
+    )
+
     def has_module_permission(self, request):
         return is_support_staff(request.user)
 
@@ -85,16 +94,10 @@ def refusal_message(exc) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-def _service_refusals():
-    from billing.exceptions import BillingValidationError, StateConflict
-
-    return (BillingValidationError, StateConflict, ValidationError, PermissionDenied, ObjectDoesNotExist)
-
-
 def run_service_for_each(modeladmin, request, objects, call, *, verb: str) -> int:
     """Call ``call(obj)`` (a service call: atomic and audited on its own) for each object and
     tell the staff user what happened; one refusal does not undo the others."""
-    refusals = _service_refusals()
+    refusals = modeladmin.service_refusals
     done = 0
     for obj in objects:
         try:

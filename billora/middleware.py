@@ -37,9 +37,11 @@ class RequestIdMiddleware:
         return response
 
     def _log(self, request, response, started):
-        organization = getattr(request, "organization", None)
+        # An API request's key: DRF sets what authenticated it as ``auth`` on this request too
+        # ("available to any middleware in the stack"); the key fixes the organization.
+        api_key = getattr(request, "auth", None)
+        organization = getattr(request, "organization", None) or getattr(api_key, "organization", None)
         user = getattr(request, "user", None)
-        api_key = getattr(request, "api_key", None)
         logger.info(
             "request_id=%s method=%s path=%s status=%s duration_ms=%.1f org=%s user=%s api_key=%s",
             request.id,
@@ -49,5 +51,5 @@ class RequestIdMiddleware:
             (time.perf_counter() - started) * 1000,
             organization.slug if organization is not None else "-",
             user.pk if user is not None and getattr(user, "is_authenticated", False) else "-",
-            api_key.prefix if api_key is not None else "-",
+            getattr(api_key, "prefix", "-"),
         )

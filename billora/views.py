@@ -3,6 +3,7 @@
 import logging
 import sys
 
+import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import JsonResponse
@@ -24,8 +25,6 @@ def _database_ok() -> bool:
 
 
 def _redis_ok() -> bool:
-    import redis
-
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         return bool(client.ping())

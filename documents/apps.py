@@ -6,6 +6,9 @@ class DocumentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from documents import invoice_email, receivers  # noqa: F401 - connects the signal receivers
+        # Imported once the models are ready: the receivers connect to billing's and
+        # organizations' signals, and the tasks register in Celery's registry, where the
+        # services enqueue them by name (documents.jobs).
+        from documents import invoice_email, receivers, tasks  # noqa: F401
 
         invoice_email.register()  # the invoice kind of the outbox (PDF attachment, mark sent)

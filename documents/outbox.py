@@ -1,5 +1,5 @@
 """The email outbox: every outgoing email the app sends on someone's behalf (invoices,
-invites) is an ``OutboundEmail`` row first, sent later by ``documents.tasks.send_outbound_email``.
+invites) is an ``OutboundEmail`` row first, sent later by the ``send_outbound_email`` task.
 
 The row is written in the caller's transaction and the task is enqueued after commit, so a
 rolled-back action sends nothing and a down broker loses nothing (the row stays ``queued``
@@ -8,12 +8,14 @@ sent) plugs in through ``register_kind``; this module knows nothing about invoic
 """
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from documents import jobs
 from documents.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,25 @@ def handler_for(kind: str) -> KindHandler:
     return KIND_HANDLERS.get(kind) or KindHandler()
 
 
+# What may not stand in a header line: the C0 and C1 control characters (CR and LF, and VT,
+# FF, FS, NEL, ... at which Python's email package also breaks lines, so a stored name holding
+# one would inject a header) and the Unicode line and paragraph separators.
+HEADER_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value) -> str:
+    """``value`` as one line of header text: each run of control characters becomes a space.
+
+    Every header the outbox builds goes through it, so no stored value (a business or
+    customer name in the subject, an address) can make Django refuse the message
+    (``BadHeaderError``) or add a header of its own."""
+    return HEADER_BREAKERS.sub(" ", value or "").strip()
+
+
+def header_addresses(values) -> list[str]:
+    return [address for address in map(header_text, values or ()) if address]
+
+
 def _addresses(value) -> list[str]:
     if isinstance(value, str):
         value = [value]
@@ -74,31 +95,12 @@ def queue_email(
         to=recipients,
         cc=_addresses(cc),
         reply_to=_addresses(reply_to),
-        subject=subject.strip().replace("\n", " ")[:300],
+        subject=header_text(subject)[:300],
         body=body,
         invoice=invoice,
         invite=invite,
         requested_by_label=requested_by_label[:300],
     )
     email_id = str(email.pk)
-    transaction.on_commit(lambda: enqueue_send(email_id))
+    transaction.on_commit(lambda: jobs.enqueue_send(email_id))
     return email
-
-
-def enqueue_send(email_id: str) -> bool:
-    """Hand the row to the workers. Never raises: if the broker is unreachable the row stays
-    queued and the sweeper re-enqueues it; the request that queued it still succeeds."""
-    from celery.exceptions import Retry
-
-    from documents.tasks import send_outbound_email
-
-    try:
-        send_outbound_email.delay(email_id)
-    except Retry:
-        # Eager mode (no broker): the first attempt failed transiently; the row stays queued.
-        logger.warning("outbound email %s: first attempt failed; it stays queued", email_id)
-        return False
-    except Exception:  # broker down, or an eager run failing: the row is the source of truth
-        logger.exception("could not enqueue outbound email %s; it stays queued", email_id)
-        return False
-    return True

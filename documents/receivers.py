@@ -7,6 +7,7 @@ from billing.models import InvoiceStatus
 from billing.signals import invoice_version_changed
 from documents.models import OutboundEmail
 from documents.outbox import queue_email
+from documents.services import document_schedule
 from organizations.signals import invite_created
 
 
@@ -39,11 +40,9 @@ def refresh_invoice_document(sender, *, organization, invoice_id, version, statu
     """Sent by billing after commit: the invoice has a new printed version, so every older
     document is stale (by version comparison); create this version's pending document and
     enqueue its render."""
-    from documents.services import document_schedule
-
     if status == InvoiceStatus.DRAFT:
-        # Drafts are never stored, and leaving draft (issue) makes a new version with its own
-        # signal: document_schedule would read the invoice only to do nothing (issue 7).
+        # Drafts are never stored, and issuing one makes a new version with its own signal:
+        # document_schedule would read the invoice only to do nothing.
         return
 
     document_schedule(organization=organization, invoice_id=invoice_id, version=version)

@@ -28,6 +28,7 @@ from django.utils.text import get_valid_filename
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice, InvoiceStatus
+from documents import jobs
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, render_invoice_pdf
@@ -103,20 +104,6 @@ def pdf_filename(invoice) -> str:
 # --- rendering ------------------------------------------------------------------------------
 
 
-def enqueue_render(invoice_id, version) -> bool:
-    """Hand a render to the workers. Never raises: with the broker down the pending row
-    stays and the sweeper enqueues it again later; the request that changed the invoice
-    has already committed and must not fail."""
-    from documents.tasks import render_invoice_document
-
-    try:
-        render_invoice_document.apply_async(args=[str(invoice_id), int(version)])
-    except Exception:  # kombu OperationalError / redis errors when the broker is unreachable
-        logger.exception("could not enqueue the render of invoice %s v%s; it stays pending", invoice_id, version)
-        return False
-    return True
-
-
 def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument | None:
     """Create the pending document of ``version`` (idempotent) and enqueue its render after
     commit. Nothing for drafts, deleted invoices, or a version the invoice already left."""
@@ -128,7 +115,7 @@ def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument |
             organization=organization, invoice_id=invoice.pk, invoice_version=version
         )
     if document.status != InvoiceDocument.Status.READY:
-        transaction.on_commit(lambda: enqueue_render(invoice_id, version))
+        transaction.on_commit(lambda: jobs.enqueue_render(invoice_id, version))
     return document
 
 
@@ -156,7 +143,30 @@ def document_request_render(*, organization, invoice_id) -> InvoiceDocument | No
         else:
             InvoiceDocument.objects.filter(pk=document.pk).update(updated_at=timezone.now())
     version = invoice.version
-    transaction.on_commit(lambda: enqueue_render(invoice.pk, version))
+    transaction.on_commit(lambda: jobs.enqueue_render(invoice.pk, version))
+    return document
+
+
+def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
+    """Support asks for the current version's PDF again (its render failed, or its job was
+    lost): the render is enqueued after commit and the request audited. Refused for a draft
+    (previewed on the fly, never stored) and for a fresh PDF (it would render the same bytes)."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = _invoice(organization, invoice_id)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        document = document_schedule(organization=organization, invoice_id=invoice.pk, version=invoice.version)
+        if document is None:
+            raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
+        if document.status == InvoiceDocument.Status.READY:
+            raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.pdf_render_requested",
+            target=invoice,
+            changes={"version": [None, invoice.version]},
+        )
     return document
 
 
@@ -194,43 +204,51 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
             pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
-            document, _ = InvoiceDocument.objects.get_or_create(
-                organization=organization, invoice=invoice, invoice_version=version
-            )
-            if document.status != InvoiceDocument.Status.READY:
-                document.status = InvoiceDocument.Status.FAILED
-                document.error = f"{type(exc).__name__}: {exc}"[:2000]
-                document.save(update_fields=["status", "error", "updated_at"])
-            return document
+            return _store_failure(organization, invoice, version, exc)
+        return _store(organization, invoice, version, pdf)
 
-        with transaction.atomic():
-            # The lock every billing write takes: no version change can slip in between this
-            # check and the commit below.
-            current = (
-                Invoice.objects.select_for_update()
-                .filter(organization=organization, pk=invoice.pk)
-                .values_list("version", flat=True)
-                .first()
-            )
-            if current != version:
-                _discard(organization, invoice.pk, version)
-                logger.info(
-                    "invoice %s moved to v%s while v%s rendered; result discarded", invoice.pk, current, version
-                )
-                return None
-            document, _ = InvoiceDocument.objects.select_for_update().get_or_create(
-                organization=organization, invoice=invoice, invoice_version=version
-            )
-            if document.status == InvoiceDocument.Status.READY:  # a twin job got there first
-                return document
-            document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
-            document.sha256 = hashlib.sha256(pdf).hexdigest()
-            document.size = len(pdf)
-            document.status = InvoiceDocument.Status.READY
-            document.error = ""
-            document.rendered_at = timezone.now()
-            document.save()
-        return document
+
+def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
+    """The render failed: the document says why (a ready twin is left as it is)."""
+    document, _ = InvoiceDocument.objects.get_or_create(
+        organization=organization, invoice=invoice, invoice_version=version
+    )
+    if document.status != InvoiceDocument.Status.READY:
+        document.status = InvoiceDocument.Status.FAILED
+        document.error = f"{type(exc).__name__}: {exc}"[:2000]
+        document.save(update_fields=["status", "error", "updated_at"])
+    return document
+
+
+def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None:
+    """Store the rendered ``pdf`` as ``version``'s document, unless the invoice has left that
+    version meanwhile (then the result is discarded: None)."""
+    with transaction.atomic():
+        # The lock every billing write takes: no version change can slip in between this
+        # check and the commit below.
+        current = (
+            Invoice.objects.select_for_update()
+            .filter(organization=organization, pk=invoice.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current != version:
+            _discard(organization, invoice.pk, version)
+            logger.info("invoice %s moved to v%s while v%s rendered; result discarded", invoice.pk, current, version)
+            return None
+        document, _ = InvoiceDocument.objects.select_for_update().get_or_create(
+            organization=organization, invoice=invoice, invoice_version=version
+        )
+        if document.status == InvoiceDocument.Status.READY:  # a twin job got there first
+            return document
+        document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
+        document.sha256 = hashlib.sha256(pdf).hexdigest()
+        document.size = len(pdf)
+        document.status = InvoiceDocument.Status.READY
+        document.error = ""
+        document.rendered_at = timezone.now()
+        document.save()
+    return document
 
 
 def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:

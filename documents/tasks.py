@@ -9,12 +9,15 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.context import bound_request_context
-from documents.models import OutboundEmail
-from documents.outbox import RetryableEmailError, handler_for
+from billing.models import Invoice, InvoiceStatus
+from documents import jobs
+from documents.models import InvoiceDocument, OutboundEmail
+from documents.outbox import RetryableEmailError, handler_for, header_addresses, header_text
+from documents.services import document_render, document_schedule
 from organizations.models import Organization
 from organizations.tenancy import all_tenants, organization_scope
 
@@ -29,13 +32,14 @@ TRANSIENT_ERRORS = (smtplib.SMTPException, OSError, RetryableEmailError)
 
 
 def build_message(email: OutboundEmail) -> EmailMessage:
+    # Headers through header_text: rows queued before names were checked may hold line breaks.
     message = EmailMessage(
-        subject=email.subject,
+        subject=header_text(email.subject),
         body=email.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=list(email.to),
-        cc=list(email.cc or ()),
-        reply_to=list(email.reply_to or ()),
+        from_email=header_text(settings.DEFAULT_FROM_EMAIL),
+        to=header_addresses(email.to),
+        cc=header_addresses(email.cc),
+        reply_to=header_addresses(email.reply_to),
         headers={"X-Billora-Email-Id": str(email.pk)},
     )
     return message
@@ -55,7 +59,9 @@ def _claim(email_id, organization) -> bool:
     )
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=EMAIL_MAX_ATTEMPTS)
+@shared_task(
+    name=jobs.SEND_OUTBOUND_EMAIL, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=EMAIL_MAX_ATTEMPTS
+)
 def send_outbound_email(self, email_id):
     """Send one outbox row. Idempotent: running it twice sends once."""
     with all_tenants():
@@ -119,13 +125,10 @@ SWEEP_AFTER = timedelta(minutes=2)
 SWEEP_MISSING_WITHIN = timedelta(days=2)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=jobs.RENDER_INVOICE_DOCUMENT, acks_late=True, reject_on_worker_lost=True)
 def render_invoice_document(invoice_id, version):
     """Render and store one invoice version's PDF. Idempotent (a fresh document is kept as
     it is); a result for a version the invoice left while rendering is discarded."""
-    from billing.models import Invoice
-    from documents.services import document_render
-
     with all_tenants():
         organization_id = Invoice.objects.filter(pk=invoice_id).values_list("organization_id", flat=True).first()
     if organization_id is None:
@@ -141,13 +144,6 @@ def sweep_pending_work(now=None):
     """Every minute (beat): enqueue again what a down broker or a dead process left behind:
     pending documents of current versions, queued emails not retried on schedule, and recent
     issued invoices whose current version has no document at all."""
-    from django.db.models import Exists, OuterRef
-
-    from billing.models import Invoice, InvoiceStatus
-    from documents.models import InvoiceDocument
-    from documents.outbox import enqueue_send
-    from documents.services import document_schedule, enqueue_render
-
     now = now or timezone.now()
     cutoff = now - SWEEP_AFTER
     with all_tenants():
@@ -171,13 +167,13 @@ def sweep_pending_work(now=None):
             .values_list("organization_id", "pk", "version")
         )
     for invoice_id, version in documents:
-        enqueue_render(invoice_id, version)
+        jobs.enqueue_render(invoice_id, version)
     resent = 0
     for email_id, attempts, updated_at in emails:
         # A row waiting for its backoff retry is not lost: leave it to its retry.
         backoff = timedelta(seconds=EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1)) if attempts else timedelta(0)
         if updated_at < cutoff - backoff:
-            enqueue_send(str(email_id))
+            jobs.enqueue_send(str(email_id))
             resent += 1
     organizations = {o.pk: o for o in Organization.objects.filter(pk__in={row[0] for row in missing})}
     for organization_id, invoice_id, version in missing:

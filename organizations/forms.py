@@ -3,9 +3,7 @@
 import zoneinfo
 
 from django import forms
-from django.core.exceptions import ImproperlyConfigured
 from django.forms.models import ModelChoiceIterator
-from django_scopes.manager import DisabledQuerySet
 
 from organizations.models import Organization, currency_code_validators, validate_time_zone
 from organizations.permissions import ApiKeyScope, Role
@@ -30,36 +28,28 @@ class _TenantQuerysetMixin:
     another organization is "not one of the available choices", exactly like an unknown id.
 
     The organization comes from ``bind(organization)`` (``TenantFormMixin`` does it) or else
-    from the open tenant scope."""
+    from the open tenant scope. The choices are always that organization's rows, narrowed by
+    ``limit`` and ``limit_choices_to``; a queryset assigned to the field is not used."""
 
     iterator = _LazyChoiceIterator
 
     def __init__(self, model, *, limit=None, **kwargs):
         self.tenant_model = model
         self.limit = limit  # optional callable(queryset) -> queryset, e.g. only active rows
-        self._organization = None
+        self.bound_organization = None
         super().__init__(queryset=None, **kwargs)
 
     def bind(self, organization):
-        self._organization = organization
+        self.bound_organization = organization
 
     @property
-    def organization(self):
-        organization = self._organization or current_organization()
+    def queryset(self):
+        organization = self.bound_organization or current_organization()
         if organization is None:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__} for {self.tenant_model.__name__} needs an organization: "
-                "bind() it or use it inside organization_scope()."
-            )
-        return organization
-
-    def _get_queryset(self):
-        explicit = self._queryset
-        if explicit is not None and not isinstance(explicit, DisabledQuerySet):
-            queryset = explicit
-        else:
-            queryset = self.tenant_model.objects.all()
-        queryset = queryset.filter(organization=self.organization)
+            # Unbound and outside any scope: Django copies the form's fields (reading this)
+            # when a form is created, which may be at import. Nothing is offered or accepted.
+            return self.tenant_model._base_manager.none()
+        queryset = self.tenant_model.objects.filter(organization=organization)
         limit_choices_to = self.get_limit_choices_to()
         if limit_choices_to:
             queryset = queryset.complex_filter(limit_choices_to)
@@ -67,19 +57,11 @@ class _TenantQuerysetMixin:
             queryset = self.limit(queryset)
         return queryset
 
-    def _set_queryset(self, queryset):
-        # Unlike Django's setter, never evaluate anything here (this may run outside a scope).
-        self._queryset = queryset
+    @queryset.setter
+    def queryset(self, _queryset):
+        # Django assigns one when the field is created and copied; the choices stay the
+        # organization's, read lazily (never evaluate anything here: this may run unscoped).
         self.widget.choices = self.choices
-
-    queryset = property(_get_queryset, _set_queryset)
-
-    def __deepcopy__(self, memo):
-        # Django's version touches ``self.queryset``; ours must stay lazy until rendering.
-        result = super(forms.ChoiceField, self).__deepcopy__(memo)
-        result._queryset = self._queryset
-        result.widget.choices = result.choices
-        return result
 
 
 class TenantModelChoiceField(_TenantQuerysetMixin, forms.ModelChoiceField):

@@ -5,6 +5,7 @@ import uuid
 import zoneinfo
 from datetime import timedelta
 
+from babel.numbers import get_currency_precision, list_currencies
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -35,8 +36,6 @@ def unsupported_currency_message(code: str, places: int) -> str:
 
 
 def validate_currency_code(value):
-    from babel.numbers import get_currency_precision, list_currencies
-
     if value not in list_currencies():
         raise ValidationError("“%(value)s” is not an ISO 4217 currency code.", params={"value": value})
     places = get_currency_precision(value)

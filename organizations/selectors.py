@@ -1,6 +1,8 @@
 """Reads about organizations and membership. Membership lookups for the signed-in person
 cross organizations by nature, so they run in the named all-tenants scope."""
 
+from django.utils import timezone
+
 from organizations.models import ApiKey, Invite, Membership, hash_token
 from organizations.tenancy import all_tenants
 
@@ -34,8 +36,6 @@ def members_of(organization):
 
 
 def pending_invites(organization):
-    from django.utils import timezone
-
     return list(
         Invite.objects.filter(
             organization=organization, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()

@@ -7,6 +7,7 @@ invite email) to after commit. ``actor`` is a User, or None for the system (mana
 commands), which is trusted.
 """
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -316,8 +317,6 @@ def invite_revoke(*, organization, actor, invite_id) -> Invite:
 
 
 def user_has_verified_email(user, email: str) -> bool:
-    from allauth.account.models import EmailAddress
-
     return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
 
 

@@ -7,8 +7,10 @@ the same data always gives the same bytes.
 
 import datetime
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+
+from django.core.files.storage import default_storage
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +20,6 @@ STATUS_LABELS = {
     "partially_paid": "Partially paid",
     "paid": "Paid",
     "void": "Void",
-}
-METHOD_LABELS = {
-    "bank_transfer": "Bank transfer",
-    "card": "Card",
-    "cash": "Cash",
-    "check": "Check",
-    "other": "Other",
 }
 MAX_LOGO_BYTES = 2_000_000
 
@@ -103,46 +98,69 @@ def _text(value) -> str:
 
 
 def _party_from_snapshot(snapshot: dict, *, address_keys=("address",)) -> PrintParty:
-    address = next((snapshot[k] for k in address_keys if snapshot.get(k)), "")
-    return PrintParty(
-        name=_text(snapshot.get("name")),
-        legal_name=_text(snapshot.get("legal_name")),
-        address=_text(address),
-        tax_id=_text(snapshot.get("tax_id")),
-        email=_text(snapshot.get("email")),
-        phone=_text(snapshot.get("phone")),
+    values = {field.name: _text(snapshot.get(field.name)) for field in fields(PrintParty)}
+    values["address"] = _text(next((snapshot[key] for key in address_keys if snapshot.get(key)), ""))
+    return PrintParty(**values)
+
+
+def _from_attributes(cls, source, **derived):
+    """A ``cls`` whose fields are ``source``'s attributes of the same names, except those given
+    in ``derived``: the print data's fields are the one list of what is printed."""
+    return cls(
+        **{field.name: getattr(source, field.name) for field in fields(cls) if field.name not in derived}, **derived
     )
 
 
-def _seller_live(business) -> PrintParty:
-    return PrintParty(
-        name=business.name,
-        legal_name=business.legal_name,
-        address=business.address,
-        tax_id=business.tax_id,
-        email=business.email,
-        phone=business.phone,
+def _prints_snapshots(invoice) -> bool:
+    # Issued invoices print what was snapshotted at issue; drafts print the live records.
+    return invoice.status != "draft"
+
+
+def _seller(invoice) -> PrintParty:
+    if _prints_snapshots(invoice) and invoice.business_snapshot:
+        return _party_from_snapshot(invoice.business_snapshot)
+    return _from_attributes(PrintParty, invoice.business)
+
+
+def _buyer(invoice) -> PrintParty:
+    if _prints_snapshots(invoice) and invoice.customer_snapshot:
+        return _party_from_snapshot(invoice.customer_snapshot, address_keys=("billing_address", "address"))
+    customer = invoice.customer
+    return _from_attributes(PrintParty, customer, legal_name="", address=customer.billing_address)
+
+
+def _payment_instructions(invoice) -> str:
+    instructions = None
+    if _prints_snapshots(invoice):
+        instructions = (invoice.business_snapshot or {}).get("payment_instructions")
+    if instructions is None:
+        instructions = invoice.business.payment_instructions
+    return _text(instructions)
+
+
+def _lines(invoice) -> tuple[PrintLine, ...]:
+    return tuple(_from_attributes(PrintLine, item) for item in sorted(invoice.items.all(), key=lambda i: i.position))
+
+
+def _tax_rows(invoice) -> tuple[PrintTaxRow, ...]:
+    # The breakdown is stored as JSON (amounts as strings or numbers).
+    return tuple(
+        PrintTaxRow(**{field.name: Decimal(str(row[field.name])) for field in fields(PrintTaxRow)})
+        for row in (invoice.tax_breakdown or [])
     )
 
 
-def _buyer_live(customer) -> PrintParty:
-    return PrintParty(
-        name=customer.name,
-        address=customer.billing_address,
-        tax_id=customer.tax_id,
-        email=customer.email,
-        phone=customer.phone,
-    )
+def _payments(invoice) -> tuple[PrintPayment, ...]:
+    live = sorted((p for p in invoice.payments.all() if not p.voided), key=lambda p: (p.date, p.created_at))
+    return tuple(_from_attributes(PrintPayment, payment, method=payment.get_method_display()) for payment in live)
 
 
 def _read_logo(invoice) -> bytes | None:
     """The logo bytes, or None. Issued invoices use the logo file named in their snapshot
     (a later logo change does not alter them); drafts the business's current one. A
     missing or unreadable file never stops an invoice."""
-    from django.core.files.storage import default_storage
-
     snapshot = invoice.business_snapshot or {}
-    if invoice.status != "draft" and "logo" in snapshot:
+    if _prints_snapshots(invoice) and "logo" in snapshot:
         name = snapshot.get("logo") or ""
     else:
         name = invoice.business.logo.name if invoice.business.logo else ""
@@ -170,74 +188,18 @@ def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
     """Everything printed for ``invoice`` as it is now. Caller opens the organization scope.
 
     Issued invoices print the seller and buyer snapshots taken at issue; drafts print the
-    live business and customer.
+    live business and customer. Every other field is the invoice's attribute of that name.
     """
-    business = invoice.business
-    if invoice.status != "draft" and invoice.business_snapshot:
-        seller = _party_from_snapshot(invoice.business_snapshot)
-    else:
-        seller = _seller_live(business)
-    if invoice.status != "draft" and invoice.customer_snapshot:
-        buyer = _party_from_snapshot(invoice.customer_snapshot, address_keys=("billing_address", "address"))
-    else:
-        buyer = _buyer_live(invoice.customer)
-    snapshot = invoice.business_snapshot or {}
-    instructions = snapshot.get("payment_instructions") if invoice.status != "draft" else None
-    if instructions is None:
-        instructions = business.payment_instructions
-
-    lines = tuple(
-        PrintLine(
-            description=item.description,
-            quantity=item.quantity,
-            unit_price=item.unit_price,
-            tax_rate=item.tax_rate,
-            line_net=item.line_net,
-        )
-        for item in sorted(invoice.items.all(), key=lambda i: i.position)
-    )
-    tax_rows = tuple(
-        PrintTaxRow(
-            rate=Decimal(str(row["rate"])),
-            taxable_amount=Decimal(str(row["taxable_amount"])),
-            tax_amount=Decimal(str(row["tax_amount"])),
-        )
-        for row in (invoice.tax_breakdown or [])
-    )
-    payments = tuple(
-        PrintPayment(
-            date=p.date,
-            method=METHOD_LABELS.get(p.method, p.method),
-            reference=p.reference,
-            amount=p.amount,
-        )
-        for p in sorted(
-            (p for p in invoice.payments.all() if not p.voided),
-            key=lambda p: (p.date, p.created_at),
-        )
-    )
-    return InvoicePrintData(
-        status=invoice.status,
-        number=invoice.number,
-        currency=invoice.currency,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        seller=seller,
-        buyer=buyer,
-        lines=lines,
-        tax_rows=tax_rows,
-        subtotal=invoice.subtotal,
-        discount_total=invoice.discount_total,
-        tax_total=invoice.tax_total,
-        total=invoice.total,
-        amount_paid=invoice.amount_paid,
-        balance_due=invoice.balance_due,
-        payments=payments,
+    return _from_attributes(
+        InvoicePrintData,
+        invoice,
+        seller=_seller(invoice),
+        buyer=_buyer(invoice),
+        lines=_lines(invoice),
+        tax_rows=_tax_rows(invoice),
+        payments=_payments(invoice),
         discount_label=_discount_label(invoice),
-        notes=invoice.notes,
-        terms=invoice.terms,
-        payment_instructions=_text(instructions),
+        payment_instructions=_payment_instructions(invoice),
         logo=_read_logo(invoice),
-        version=invoice.version,
         locale=locale,
     )

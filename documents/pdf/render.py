@@ -171,6 +171,31 @@ class InvoicePdfRenderer:
             invariant=1,
             pageCompression=1,
         )
+        story = self._story(data, fmt)
+
+        footer_label = f"{data.seller.name} · {data.number or 'Draft'}"
+        canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label})
+
+        frame = Frame(
+            MARGIN,
+            MARGIN,
+            FRAME_WIDTH,
+            PAGE_SIZE[1] - 2 * MARGIN,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            id="body",
+        )
+        # Stamps go on after the content (onPageEnd), translucent, so table backgrounds
+        # cannot hide them.
+        template = PageTemplate(id="page", frames=[frame], onPageEnd=lambda canvas, _doc: self._stamp(canvas, data))
+        doc.addPageTemplates([template])
+        doc.build(story, canvasmaker=canvas_class)
+        return buffer.getvalue()
+
+    def _story(self, data: InvoicePrintData, fmt: "_Formatter") -> list:
+        """The flowables of the invoice, top to bottom."""
         story = [
             self._header(data, fmt),
             Spacer(1, 8 * mm),
@@ -193,27 +218,7 @@ class InvoicePdfRenderer:
                     Paragraph(heading, self.styles["heading"]),
                     Paragraph(markup(text.strip()), self.styles["body"]),
                 ]
-
-        footer_label = f"{data.seller.name} · {data.number or 'Draft'}"
-        canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label})
-
-        frame = Frame(
-            MARGIN,
-            MARGIN,
-            FRAME_WIDTH,
-            PAGE_SIZE[1] - 2 * MARGIN,
-            leftPadding=0,
-            rightPadding=0,
-            topPadding=0,
-            bottomPadding=0,
-            id="body",
-        )
-        # Stamps go on after the content (onPageEnd), translucent, so table backgrounds
-        # cannot hide them.
-        template = PageTemplate(id="page", frames=[frame], onPageEnd=lambda canvas, _doc: self._stamp(canvas, data))
-        doc.addPageTemplates([template])
-        doc.build(story, canvasmaker=canvas_class)
-        return buffer.getvalue()
+        return story
 
     # -- blocks -----------------------------------------------------------------------------
     def _p(self, text: str, style: str = "body") -> Paragraph:

@@ -6,7 +6,6 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from audit.context import get_request_context  # noqa: F401 - API auth refines the audit context
 from organizations.models import ApiKey
 from organizations.tenancy import all_tenants
 
@@ -46,8 +45,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         self._touch(api_key)
-        request._request.api_key = api_key  # for the request log line
-        request._request.organization = api_key.organization
+        # DRF sets the returned key as ``auth`` on Django's request too, where the request log
+        # line reads it (billora.middleware).
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):

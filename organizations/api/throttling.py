@@ -1,27 +1,29 @@
-"""The per-API-key rate limit: a sliding-window counter.
+"""The per-API-key rate limit: a sliding-window counter on Django's cache API.
 
 DRF's ``SimpleRateThrottle`` keeps every request's timestamp of the last window in one cache
 value that each request reads, trims and writes back: two workers reading the same list lose
 each other's writes (a key gets more than its rate), and at a high rate the list pickled to
 and from Redis grows with every request. Here a key has one integer per fixed window, and the
 previous window's count, weighted by the part of it still inside the sliding window, plus the
-current one estimates the requests of the last ``duration`` seconds. On Redis that is one
-round trip (INCR, EXPIRE, GET in a transaction): atomic across workers and O(1) per request
-whatever the rate. If the cache is unreachable the request is allowed and a warning logged:
-the throttle must not take the API down.
+current one estimates the requests of the last ``duration`` seconds.
+
+The counter is ``cache.incr`` (Redis INCRBY; a lock-protected update in local memory), created
+by ``cache.add`` (SET NX) on a window's first request: atomic across workers and O(1) per
+request whatever the rate, through the public cache API only. If the cache is unreachable
+the request is allowed and a warning logged: the throttle must not take the API down.
 """
 
 import logging
 import math
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import RedisError
+from redis import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
 
-# Redis failures, and socket errors from any other cache backend.
+# What the cache backends raise when their server is unreachable: Redis's errors, and socket
+# errors (OSError) from the others.
 CACHE_ERRORS = (RedisError, OSError)
 
 
@@ -33,7 +35,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
     @property
     def cache(self):
-        # The backend itself, not django.core.cache.cache (a proxy): the Redis path needs its client.
+        # Looked up per request, so a settings change (tests) is seen.
         return caches[self.cache_alias]
 
     def get_cache_key(self, request, view):
@@ -52,9 +54,10 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window = math.floor(self.now / self.duration)
         self.elapsed = self.now - window * self.duration
-        self.current_key = f"{key}:{window}"
+        current_key = f"{key}:{window}"
         try:
-            count, self.previous_count = self._count_request(self.current_key, f"{key}:{window - 1}")
+            count = self._count_request(current_key)
+            self.previous_count = self.cache.get(f"{key}:{window - 1}", 0)
         except CACHE_ERRORS as error:
             # No traceback: while Redis is down this is logged on every request.
             logger.warning("API throttle: the cache is unreachable, request allowed (%r)", error)
@@ -65,32 +68,23 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if weighted <= self.num_requests * self.duration:
             return True
         self.current_count = count - 1  # without this request, which is not counted
-        self._uncount_request(self.current_key)
+        self._uncount_request(current_key)
         return False
 
-    def _count_request(self, current_key, previous_key):
-        """Count the request in the current window; return that count and the previous window's."""
-        cache = self.cache
-        # Twice the duration: the current window's count still serves as "previous" in the next.
-        timeout = 2 * self.duration
-        if isinstance(cache, RedisCache):
-            current, previous = cache.make_key(current_key), cache.make_key(previous_key)
-            # The backend stores ints unpickled, so INCR works on its keys and GET returns digits.
-            pipeline = cache._cache.get_client(current, write=True).pipeline(transaction=True)
-            count, _, previous_count = pipeline.incr(current).expire(current, timeout).get(previous).execute()
-            return count, int(previous_count or 0)
-        # Other backends: add + incr is atomic within a process (local memory, used without Redis).
-        cache.add(current_key, 0, timeout)
-        return cache.incr(current_key), cache.get(previous_key, 0)
-
-    def _uncount_request(self, current_key):
-        cache = self.cache
+    def _count_request(self, current_key) -> int:
+        """Count the request in its window; return the window's count including it."""
         try:
-            if isinstance(cache, RedisCache):
-                current = cache.make_key(current_key)
-                cache._cache.get_client(current, write=True).decr(current)
-            else:
-                cache.decr(current_key)
+            return self.cache.incr(current_key)
+        except ValueError:  # the window's first request: no counter yet
+            pass
+        # Twice the duration: the current window's count still serves as "previous" in the next.
+        if self.cache.add(current_key, 1, 2 * self.duration):
+            return 1
+        return self.cache.incr(current_key)  # another worker created it in between
+
+    def _uncount_request(self, current_key) -> None:
+        try:
+            self.cache.decr(current_key)
         except (*CACHE_ERRORS, ValueError) as error:
             # Still denied; the key counts one request too many until its window ends.
             logger.warning("API throttle: could not uncount a denied request (%r)", error)

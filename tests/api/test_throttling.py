@@ -197,11 +197,16 @@ def test_the_stored_value_is_one_integer_whatever_the_count(monkeypatch, clock, 
     assert caches["default"].get(window_key(WINDOW)) == 1000
 
 
+def redis_client(settings):
+    """A client of its own, to look at what the throttle stored (not the cache backend's)."""
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
 @pytest.mark.redis
-def test_on_redis_a_window_is_one_integer_key(monkeypatch, clock, redis_backend):
+def test_on_redis_a_window_is_one_integer_key(monkeypatch, clock, redis_backend, settings):
     throttled_at(monkeypatch, "100000000/minute")
     cache = caches["default"]
-    client = cache._cache.get_client(write=True)
+    client = redis_client(settings)
     key = cache.make_key(window_key(WINDOW))
     sizes = []
     for sent in range(1, 1001):
@@ -217,26 +222,51 @@ def test_on_redis_a_window_is_one_integer_key(monkeypatch, clock, redis_backend)
 
 
 @pytest.mark.redis
-def test_one_round_trip_per_allowed_request_and_one_more_per_denial(monkeypatch, clock, redis_backend):
-    throttled_at(monkeypatch, "1/minute")
-    round_trips = []
-    execute, command = redis.client.Pipeline.execute, redis.Redis.execute_command
+def test_a_request_costs_the_same_redis_commands_whatever_the_count(monkeypatch, clock, redis_backend):
+    throttled_at(monkeypatch, "2/minute")
+    commands = []
+    execute_command = redis.Redis.execute_command
 
-    def recording_execute(pipeline, *args, **kwargs):
-        round_trips.append([command[0][0] for command in pipeline.command_stack])
-        return execute(pipeline, *args, **kwargs)
+    def recording(client, *args, **options):
+        commands.append(args[0])
+        return execute_command(client, *args, **options)
 
-    def recording_command(client, *args, **options):
-        round_trips.append([args[0]])
-        return command(client, *args, **options)
+    monkeypatch.setattr(redis.Redis, "execute_command", recording)
 
-    monkeypatch.setattr(redis.client.Pipeline, "execute", recording_execute)
-    monkeypatch.setattr(redis.Redis, "execute_command", recording_command)
+    def commands_of_one_request():
+        commands.clear()
+        allowed = send(clock, at(WINDOW, 0)).allowed
+        return allowed, list(commands)
 
+    # The window's first request creates its counter (SET NX with the expiry) ...
+    assert commands_of_one_request() == (True, ["EXISTS", "SET", "GET"])
+    # ... every later one increments it (Django's incr checks that the key exists first).
+    assert commands_of_one_request() == (True, ["EXISTS", "INCRBY", "GET"])
+    # A denial takes its request back (Django's decr is an INCRBY of -1).
+    denial = ["EXISTS", "INCRBY", "GET", "EXISTS", "INCRBY"]
+    assert commands_of_one_request() == (False, denial)
+    assert commands_of_one_request() == (False, denial)
+
+
+def test_a_counter_created_by_another_worker_in_between_is_incremented(monkeypatch, clock, backend):
+    """Two first requests of a window: the one whose ``add`` loses counts on the winner's counter."""
+    throttled_at(monkeypatch, "2/minute")
+    cache = caches["default"]
+    incr = type(cache).incr
+    raced = []
+
+    def incr_losing_the_race(self, key, delta=1, version=None):
+        if not raced:
+            raced.append(key)
+            cache.add(window_key(WINDOW), 1, 2 * MINUTE)  # the other worker's first request
+            raise ValueError("no counter yet")
+        return incr(self, key, delta, version)
+
+    monkeypatch.setattr(type(cache), "incr", incr_losing_the_race)
     assert send(clock, at(WINDOW, 0)).allowed
-    assert round_trips == [["INCRBY", "EXPIRE", "GET"]]
+    assert raced
+    assert cache.get(window_key(WINDOW)) == 2
     assert not send(clock, at(WINDOW, 0)).allowed
-    assert round_trips[1:] == [["INCRBY", "EXPIRE", "GET"], ["DECRBY"]]
 
 
 def test_concurrent_requests_get_exactly_the_limit(monkeypatch, clock, backend):
@@ -281,7 +311,7 @@ def test_a_redis_error_lets_the_request_through(monkeypatch, clock, redis_backen
     def refuse(*args, **kwargs):
         raise redis.exceptions.ConnectionError("Connection refused")
 
-    monkeypatch.setattr(redis.client.Pipeline, "execute", refuse)
+    monkeypatch.setattr(redis.Redis, "execute_command", refuse)
     with caplog.at_level(logging.WARNING, logger="organizations.api.throttling"):
         assert send(clock, at(WINDOW, 0)).allowed
         assert send(clock, at(WINDOW, 0)).allowed

@@ -2,6 +2,9 @@ import logging
 
 import pytest
 
+from organizations.permissions import ApiKeyScope
+from tests.organizations.factories import OrganizationFactory, make_api_key
+
 
 @pytest.mark.django_db
 def test_incoming_request_id_is_echoed(client):
@@ -33,3 +36,14 @@ def test_one_structured_log_line_per_request(client, caplog):
     line = lines[0]
     for part in ("request_id=trace-1", "method=GET", "path=/healthz", "status=200", "duration_ms=", "org=-", "user=-"):
         assert part in line
+
+
+@pytest.mark.django_db
+def test_an_api_request_logs_its_key_and_organization(client, caplog):
+    organization = OrganizationFactory()
+    api_key, raw = make_api_key(organization, scope=ApiKeyScope.READ_ONLY, name="log")
+    with caplog.at_level(logging.INFO, logger="billora.requests"):
+        assert client.get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "billora.requests"]
+    assert f"org={organization.slug}" in line
+    assert f"api_key={api_key.prefix}" in line

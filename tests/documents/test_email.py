@@ -10,7 +10,7 @@ from documents import services
 from documents.models import OutboundEmail
 from documents.tasks import EMAIL_MAX_ATTEMPTS, send_outbound_email
 from organizations.tenancy import organization_scope
-from tests.billing.factories import CustomerFactory, make_invoice
+from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
 from tests.documents.helpers import Recorder, free_port, pay, pdf_text, reload
 from tests.organizations.factories import OrganizationFactory
 
@@ -148,6 +148,45 @@ def test_explicit_recipients_subject_and_body(issued, member, smtp, commit):
         "accounts@customer.example",
         "copy@customer.example",
     }
+
+
+# Line breaks (CR, LF, and the ones Python's email package also breaks lines at: VT, FF, FS,
+# NEL, U+2028) and another control character (ESC) in stored names.
+HEADER_BREAKERS = ["\r", "\n", "\r\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\x1b"]
+
+
+@pytest.mark.parametrize("breaker", HEADER_BREAKERS)
+def test_stored_names_with_line_breaks_never_break_the_email_headers(org, member, smtp, commit, breaker):
+    """Names saved before the input refused control characters (or by a path that skipped
+    the check) still make a one-line subject: the email is sent, nothing is injected."""
+    business = BusinessFactory(
+        organization=org, name=f"Acme{breaker}Bcc: victim@evil.example", email=f"billing@acme.example{breaker}"
+    )
+    customer = CustomerFactory(
+        organization=org, name=f"Zoë{breaker}Cc: other@evil.example", email="ap@customer.example"
+    )
+    with commit():
+        invoice = make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
+    with commit():
+        queued = services.invoice_send(
+            organization=org, actor=member, invoice_id=invoice.pk, subject="{business_name} for {customer_name}"
+        )
+
+    assert row(queued.pk, org).status == OutboundEmail.Status.SENT
+    [envelope] = smtp.messages
+    assert envelope.rcpt_tos == ["ap@customer.example"]
+    message = smtp.parsed()
+    # .strip(): the email package folds a long encoded subject right after "Subject:".
+    assert message["Subject"].strip() == "Acme Bcc: victim@evil.example for Zoë Cc: other@evil.example"
+    assert message["Bcc"] is None and message["Cc"] is None
+    assert message["Reply-To"] == "billing@acme.example"
+
+
+def test_the_stored_subject_of_a_queued_email_is_one_line(issued, member):
+    queued = services.invoice_send(
+        organization=issued.organization, actor=member, invoice_id=issued.pk, subject=" Invoice\r\n\x0bfor you "
+    )
+    assert row(queued.pk, issued.organization).subject == "Invoice for you"
 
 
 @pytest.mark.parametrize("status", ["draft", "void"])

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from billing import services as billing_services
-from documents import services
+from documents import jobs, services
 from documents.models import InvoiceDocument
 from documents.tasks import render_invoice_document, sweep_pending_work
 from organizations.tenancy import organization_scope
@@ -163,7 +163,7 @@ def test_other_organization_invoice_is_not_rendered(issued, commit):
 
 def test_sweeper_enqueues_old_pending_documents_of_current_versions(issued, member, monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "enqueue_render", lambda invoice_id, version: calls.append((invoice_id, version)))
+    monkeypatch.setattr(jobs, "enqueue_render", lambda invoice_id, version: calls.append((invoice_id, version)))
     pay(issued, "5.00", actor=member)  # no commit callbacks: as if the broker had been down
     invoice = reload(issued)
     with organization_scope(invoice.organization):

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services as billing_services
-from documents import services
+from documents import jobs, services
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.tasks import sweep_pending_work
 from organizations.tenancy import organization_scope
@@ -74,7 +74,7 @@ def test_broker_down_requests_succeed_rows_stay_pending_and_the_sweeper_catches_
         queued = services.invoice_send(organization=org, actor=member, invoice_id=invoice.pk)
     invoice = reload(invoice)
     assert invoice.status == "partially_paid"
-    assert services.enqueue_render(invoice.pk, invoice.version) is False  # really unreachable
+    assert jobs.enqueue_render(invoice.pk, invoice.version) is False  # really unreachable
 
     docs = documents_of(invoice)
     assert docs and all(d.status == InvoiceDocument.Status.PENDING for d in docs)
@@ -103,7 +103,7 @@ def test_broker_down_requests_succeed_rows_stay_pending_and_the_sweeper_catches_
 
 def test_sweeper_leaves_an_email_waiting_for_its_backoff_retry_alone(org, issued, member, monkeypatch):
     sent = []
-    monkeypatch.setattr("documents.outbox.enqueue_send", lambda email_id: sent.append(email_id))
+    monkeypatch.setattr("documents.jobs.enqueue_send", lambda email_id: sent.append(email_id))
     email = services.invoice_send(organization=org, actor=member, invoice_id=issued.pk)
     with organization_scope(org):
         OutboundEmail.objects.filter(pk=email.pk).update(attempts=3, updated_at=timezone.now())

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from documents import services
+from documents import jobs, services
 from documents.models import InvoiceDocument
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
@@ -72,7 +72,7 @@ def test_a_stale_document_is_never_served_while_the_new_one_renders(client, issu
     [old] = documents_of(issued)
     old_bytes = stored_bytes(old)
     enqueued = []
-    monkeypatch.setattr(services, "enqueue_render", lambda invoice_id, version: enqueued.append(version))
+    monkeypatch.setattr(jobs, "enqueue_render", lambda invoice_id, version: enqueued.append(version))
     with_payment = pay(issued, "50.00", actor=member)  # noqa: F841 - the new version exists now
     client.force_login(member)
     response = client.get(pdf_url(issued))
@@ -95,7 +95,7 @@ def test_a_stale_document_is_never_served_while_the_new_one_renders(client, issu
 
 
 def test_a_failed_render_shows_the_error_and_is_retried(client, issued, member, monkeypatch):
-    monkeypatch.setattr(services, "enqueue_render", lambda invoice_id, version: None)
+    monkeypatch.setattr(jobs, "enqueue_render", lambda invoice_id, version: None)
     pay(issued, "5.00", actor=member)
     invoice = reload(issued)
     with organization_scope(invoice.organization):
@@ -155,7 +155,7 @@ def test_api_serves_only_the_fresh_pdf_and_answers_202_while_rendering(client, i
     assert response.status_code == 200
     assert response.content == stored_bytes(old)
 
-    monkeypatch.setattr(services, "enqueue_render", lambda invoice_id, version: None)  # a slow worker
+    monkeypatch.setattr(jobs, "enqueue_render", lambda invoice_id, version: None)  # a slow worker
     pay(issued, "50.00", actor=member)
     response = client.get(url, **headers)
     assert response.status_code == 202

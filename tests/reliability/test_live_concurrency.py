@@ -41,7 +41,7 @@ def renders(monkeypatch):
     """Render jobs are recorded, not run: the PDF work (tested in tests/documents) would only
     slow these scenarios down on a 2-core machine without adding concurrency of its own."""
     scheduled = []
-    monkeypatch.setattr("documents.services.enqueue_render", lambda *args: scheduled.append(args) or True)
+    monkeypatch.setattr("documents.jobs.enqueue_render", lambda *args: scheduled.append(args) or True)
     return scheduled
 
 
