@@ -583,7 +583,7 @@ def preview_totals(organization, form, rows):
         tax_rate = errors.parse("tax_rate", validation.parse_tax_rate, row.values["tax_rate"] or "0")
         if errors:
             # A field not filled in yet is normal while typing; only a wrong value is worth a word.
-            typed = {f: m for f, m in errors.errors.items() if str(row.values[f]).strip()}
+            typed = {f: m for f, m in errors.messages.items() if str(row.values[f]).strip()}
             if typed:
                 field, msgs = next(iter(typed.items()))
                 problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {msgs[0]})")

@@ -20,7 +20,6 @@ from organizations.permissions import (
 from organizations.tenancy import TenantModel
 from organizations.validation import MAX_CURRENCY_PLACES as MAX_CURRENCY_PLACES  # billing.models reads it here
 from organizations.validation import currency_problem
-from organizations.validation import unsupported_currency_message as unsupported_currency_message
 
 
 def validate_time_zone(value):
