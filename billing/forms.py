@@ -146,7 +146,7 @@ class BusinessForm(BillingForm):
     payment_instructions = _textarea(help_text="Printed on the invoice, e.g. bank details.")
     logo = UploadField(
         required=False,
-        help_text="PNG or JPEG, at most 1 MB.",
+        help_text=f"PNG or JPEG, at most {validation.LOGO_MAX_BYTES // 2**20} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
     email_subject_template = InputField(
