@@ -1,14 +1,16 @@
-"""Web forms: they shape what the browser sends; the services decide what is valid.
+"""Web forms: they translate what the browser sends into the services' arguments, nothing more.
 
-Amounts, quantities and rates travel as text into ``billing.services`` (which parse them with
-``billing.validation``: no float, no exponent, no silent rounding), so a form field here is a
-plain ``CharField`` and the service's ``BillingValidationError`` is shown next to the field.
+Every rule and bound lives in ``billing.validation`` and the services, whoever calls them. A
+field here takes the text as typed (trimmed; a decimal comma becomes a point) and decides
+nothing; ``add_service_errors`` puts each message of the service's ``BillingValidationError``
+on the field its path names (``items.3.quantity``: the quantity of the fourth line). Widgets
+only help typing (input modes, date pickers, the currency list) and never refuse a value.
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from billing import validation
+from billing.exceptions import BillingValidationError
 from billing.models import (
     DEFAULT_EMAIL_BODY,
     DEFAULT_EMAIL_SUBJECT,
@@ -17,11 +19,81 @@ from billing.models import (
     PaymentMethod,
 )
 
-LOGO_MAX_BYTES = 1024 * 1024
-LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-
 # Service error keys that are not form fields end up above the form.
 NON_FIELD_KEYS = {"non_field_errors", "detail", "__all__"}
+
+
+def decimal_from_input(text) -> str:
+    """A decimal as the services take it: a person's decimal comma ("1,5") becomes a point;
+    anything else stays as typed, for the service to accept or explain."""
+    text = str(text or "").strip()
+    if text.count(",") == 1 and "." not in text:
+        return text.replace(",", ".")
+    return text
+
+
+class InputField(forms.Field):
+    """Text as the browser sent it, trimmed ("" when empty). No checks of its own."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return "" if value in self.empty_values else str(value).strip()
+
+
+class DecimalInputField(InputField):
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        return decimal_from_input(super().to_python(value))
+
+
+class ChoiceInputField(InputField):
+    """A select whose value goes to the service as it is (the service knows the choices)."""
+
+    widget = forms.Select
+
+    def __init__(self, *, choices=(), **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    @property
+    def choices(self):
+        return self.widget.choices
+
+    @choices.setter
+    def choices(self, value):
+        self.widget.choices = list(value)
+
+
+class UploadField(forms.FileField):
+    """The uploaded file as it came, False when "clear" is ticked; the service checks it."""
+
+    def to_python(self, data):
+        return data or None
+
+
+def _textarea(rows=3, **kwargs):
+    return InputField(widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+
+
+def _date(**kwargs):
+    return InputField(widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+
+
+def _integer(**kwargs):
+    return InputField(widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}), **kwargs)
+
+
+def _currency(**kwargs):
+    kwargs.setdefault("help_text", "ISO 4217 code, e.g. EUR, USD, JPY.")
+    return InputField(
+        widget=forms.TextInput(attrs={"list": "currency-codes", "autocapitalize": "characters", "size": 4}), **kwargs
+    )
 
 
 class BillingForm(forms.Form):
@@ -33,147 +105,69 @@ class BillingForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
-    def add_service_errors(self, errors: dict, *, skip=()):
-        """Attach ``BillingValidationError.errors`` to the matching fields (others: form-wide)."""
-        for key, messages in errors.items():
-            if key in skip:
+    def add_service_errors(self, exc: BillingValidationError, *, skip=()):
+        """Each message on the field its path names; others above the form, labelled."""
+        for path, messages in exc.messages.items():
+            if path.split(".", 1)[0] in skip:
                 continue
-            for message in _flatten(messages):
-                if key in self.fields:
-                    self.add_error(key, message)
-                elif key in NON_FIELD_KEYS:
+            for message in messages:
+                if path in self.fields:
+                    self.add_error(path, message)
+                elif path in NON_FIELD_KEYS:
                     self.add_error(None, message)
                 else:
-                    self.add_error(None, f"{key.replace('_', ' ').capitalize()}: {message}")
+                    self.add_error(None, f"{path_label(path)}: {message}")
 
 
-def _flatten(messages):
-    if isinstance(messages, str):
-        return [messages]
-    if isinstance(messages, dict):
-        return [f"{k}: {m}" for k, v in messages.items() for m in _flatten(v)]
-    out = []
-    for message in messages or []:
-        out.extend(_flatten(message))
-    return out
-
-
-def _text(max_length, **kwargs):
-    kwargs.setdefault("required", False)
-    return forms.CharField(max_length=max_length, **kwargs)
-
-
-def _textarea(max_length, rows=3, **kwargs):
-    kwargs.setdefault("required", False)
-    return forms.CharField(max_length=max_length, widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
-
-
-def _currency_field(**kwargs):
-    return forms.CharField(
-        min_length=3,
-        max_length=3,
-        widget=forms.TextInput(attrs={"list": "currency-codes", "autocapitalize": "characters", "size": 4}),
-        help_text="ISO 4217 code, e.g. EUR, USD, JPY.",
-        **kwargs,
-    )
-
-
-def _clean_currency(value, *, required=True):
-    """The service's own currency rule, so its message shows along with the other fields'."""
-    value = (value or "").strip().upper()
-    if not value and not required:
-        return ""
-    try:
-        return validation.parse_currency(value)
-    except validation.InvalidValue as exc:
-        raise ValidationError(exc.message) from None
-
-
-def _decimal_text(label, **kwargs):
-    """A decimal typed by a person: kept as text, parsed and checked by the service."""
-    kwargs.setdefault("required", True)
-    return forms.CharField(
-        label=label,
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        **kwargs,
-    )
+def path_label(path: str) -> str:
+    """``items.3.quantity`` -> ``Items 4 quantity``: a field path as a person reads it."""
+    words = [str(int(part) + 1) if part.isdigit() else part.replace("_", " ") for part in path.split(".")]
+    return " ".join(words).capitalize()
 
 
 class BusinessForm(BillingForm):
-    name = _text(200, required=True)
-    legal_name = _text(200)
-    email = forms.EmailField(required=False, help_text="Reply-To of invoice emails.")
-    phone = _text(50)
-    address = _textarea(1000)
-    tax_id = _text(50, label="Tax ID")
-    default_currency = _currency_field(initial="EUR")
-    payment_terms_days = forms.IntegerField(
-        min_value=0, max_value=365, initial=30, label="Payment terms (days)", help_text="Due date = issue date + this."
+    name = InputField()
+    legal_name = InputField()
+    email = InputField(widget=forms.EmailInput, help_text="Reply-To of invoice emails.")
+    phone = InputField()
+    address = _textarea()
+    tax_id = InputField(label="Tax ID")
+    default_currency = _currency(initial="EUR")
+    payment_terms_days = _integer(initial=30, label="Payment terms (days)", help_text="Due date = issue date + this.")
+    invoice_number_format = InputField(
+        initial=DEFAULT_NUMBER_FORMAT, label="Number format", help_text="Tokens: {YYYY}, {YY}, {MM}, {SEQ}."
     )
-    invoice_number_format = _text(
-        50,
-        required=True,
-        initial=DEFAULT_NUMBER_FORMAT,
-        label="Number format",
-        help_text="Tokens: {YYYY}, {YY}, {MM}, {SEQ}.",
-    )
-    invoice_number_width = forms.IntegerField(
-        min_value=1, max_value=12, initial=4, label="Sequence width", help_text="{SEQ} is zero-padded to this width."
-    )
+    invoice_number_width = _integer(initial=4, label="Sequence width", help_text="{SEQ} is zero-padded to this width.")
     invoice_number_yearly_reset = forms.BooleanField(
         required=False, initial=True, label="Restart the sequence every year"
     )
-    default_notes = _textarea(5000)
-    default_terms = _textarea(5000)
-    payment_instructions = _textarea(2000, help_text="Printed on the invoice, e.g. bank details.")
-    logo = forms.ImageField(
+    default_notes = _textarea()
+    default_terms = _textarea()
+    payment_instructions = _textarea(help_text="Printed on the invoice, e.g. bank details.")
+    logo = UploadField(
         required=False,
-        help_text="PNG or JPEG, at most 1 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(LOGO_FORMATS.values())}),
+        help_text=f"PNG or JPEG, at most {validation.LOGO_MAX_BYTES // 2**20} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
-    email_subject_template = _text(
-        200,
-        required=True,
-        initial=DEFAULT_EMAIL_SUBJECT,
-        label="Email subject",
-        help_text="Placeholders: {number}, {business_name}.",
+    email_subject_template = InputField(
+        initial=DEFAULT_EMAIL_SUBJECT, label="Email subject", help_text="Placeholders: {number}, {business_name}."
     )
     email_body_template = _textarea(
-        5000,
         rows=6,
-        required=True,
         initial=DEFAULT_EMAIL_BODY,
         label="Email body",
         help_text="Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}.",
     )
 
-    def clean_default_currency(self):
-        return _clean_currency(self.cleaned_data["default_currency"])
-
-    def clean_logo(self):
-        logo = self.cleaned_data.get("logo")
-        if not logo or not hasattr(logo, "image"):  # unchanged, or cleared
-            return logo
-        if logo.size > LOGO_MAX_BYTES:
-            raise ValidationError("The logo must be at most 1 MB.")
-        # ImageField has already opened it with Pillow; trust what Pillow saw, not the name.
-        if logo.image.format not in LOGO_FORMATS:
-            raise ValidationError("The logo must be a PNG or JPEG image.")
-        return logo
-
 
 class CustomerForm(BillingForm):
-    name = _text(200, required=True)
-    email = forms.EmailField(required=False)
-    phone = _text(50)
-    billing_address = _textarea(1000)
-    tax_id = _text(50, label="Tax ID")
-    currency = _currency_field()
-    notes = _textarea(5000)
-
-    def clean_currency(self):
-        return _clean_currency(self.cleaned_data["currency"])
+    name = InputField()
+    email = InputField(widget=forms.EmailInput)
+    phone = InputField()
+    billing_address = _textarea()
+    tax_id = InputField(label="Tax ID")
+    currency = _currency()
+    notes = _textarea()
 
 
 class CustomerFilterForm(BillingForm):
@@ -188,17 +182,17 @@ class CustomerFilterForm(BillingForm):
 class InvoiceForm(BillingForm):
     """The invoice header. Items come from the line-item editor (``parse_item_rows``)."""
 
-    business = forms.ChoiceField()
-    customer = forms.ChoiceField()
-    currency = _currency_field(required=False)
-    issue_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    discount_type = forms.ChoiceField(choices=DiscountType.choices, initial=DiscountType.NONE, label="Discount")
-    discount_value = _decimal_text(
-        "Discount value", required=False, help_text="A percent (0-100) or an amount, by the discount type."
+    business = ChoiceInputField()
+    customer = ChoiceInputField()
+    currency = _currency(help_text="Defaults to the business's currency.")
+    issue_date = _date(help_text="Defaults to today.")
+    due_date = _date(help_text="Defaults to the business's payment terms.")
+    discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label="Discount")
+    discount_value = DecimalInputField(
+        label="Discount value", help_text="A percent or an amount in the invoice's currency, by the discount type."
     )
-    notes = _textarea(5000)
-    terms = _textarea(5000)
+    notes = _textarea()
+    terms = _textarea()
 
     def __init__(self, *args, businesses=(), customers=(), locked=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -206,16 +200,10 @@ class InvoiceForm(BillingForm):
         self.fields["customer"].choices = [("", "Choose a customer")] + [
             (str(c.pk), c.name + (" (archived)" if c.archived else "")) for c in customers
         ]
-        self.fields["currency"].help_text = "Defaults to the business's currency."
-        self.fields["issue_date"].help_text = "Defaults to today."
-        self.fields["due_date"].help_text = "Defaults to the business's payment terms."
         if locked:
             # After issue, seller, buyer and currency are fixed (billing-rules.md).
             for name in ("business", "customer", "currency"):
                 self.fields[name].disabled = True
-
-    def clean_currency(self):
-        return _clean_currency(self.cleaned_data.get("currency"), required=False)
 
     def service_data(self) -> dict:
         data = {}
@@ -225,7 +213,7 @@ class InvoiceForm(BillingForm):
             value = self.cleaned_data.get(name)
             if value not in (None, ""):
                 data[name] = value
-        data["discount_value"] = (self.cleaned_data.get("discount_value") or "").strip() or "0"
+        data["discount_value"] = self.cleaned_data.get("discount_value") or "0"
         data["notes"] = self.cleaned_data.get("notes", "")
         data["terms"] = self.cleaned_data.get("terms", "")
         return data
@@ -243,21 +231,21 @@ class InvoiceFilterForm(BillingForm):
 
 
 class PaymentForm(BillingForm):
-    amount = _decimal_text("Amount")
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    method = forms.ChoiceField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
-    reference = _text(200)
-    note = _textarea(2000, rows=2)
+    amount = DecimalInputField(label="Amount")
+    date = _date()
+    method = ChoiceInputField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
+    reference = InputField()
+    note = _textarea(rows=2)
 
 
 class VoidPaymentForm(BillingForm):
-    reason = forms.CharField(max_length=500, help_text="Why this payment is voided; kept in the history.")
+    reason = InputField(help_text="Why this payment is voided; kept in the history.")
 
 
 # --- Line-item editor -----------------------------------------------------------------
 
-ITEM_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
-MAX_ROWS = 500
+ITEM_FIELDS = validation.ITEM_FIELDS
+DECIMAL_ITEM_FIELDS = ("quantity", "unit_price", "tax_rate")
 
 
 class ItemRow:
@@ -274,21 +262,22 @@ class ItemRow:
         return not any(str(v).strip() for v in self.values.values())
 
     def as_service_item(self):
-        return {name: str(self.values[name]).strip() for name in ITEM_FIELDS}
-
-    def error_list(self, name):
-        return _flatten(self.errors.get(name, []))
+        item = {name: str(self.values[name]).strip() for name in ITEM_FIELDS}
+        for name in DECIMAL_ITEM_FIELDS:
+            item[name] = decimal_from_input(item[name])
+        return item
 
 
 def parse_item_rows(data) -> list[ItemRow]:
-    """Rows ``items-<n>-<field>`` from POST data, in the order of ``n``; blank rows dropped."""
+    """Rows ``items-<n>-<field>`` from POST data, in the order of ``n``; blank rows dropped.
+    One row more than an invoice may have is read, so the service says what is wrong."""
     indexes = set()
     for key in data:
         parts = key.split("-")
         if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit() and parts[2] in ITEM_FIELDS:
             indexes.add(int(parts[1]))
     rows = []
-    for index in sorted(indexes)[: MAX_ROWS + 1]:
+    for index in sorted(indexes)[: validation.MAX_ITEMS + 1]:
         values = {name: data.get(f"items-{index}-{name}", "") for name in ITEM_FIELDS}
         row = ItemRow(len(rows), values)
         if not row.is_blank:
@@ -313,8 +302,7 @@ def rows_from_items(items) -> list[ItemRow]:
 
 def _plain(value):
     """``12.5000`` -> ``12.5``, ``80.0000`` -> ``80``: what a person would have typed."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:
@@ -322,7 +310,7 @@ def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:
     rows = list(rows)
     name, _, arg = (action or "").partition("-")
     index = int(arg) if arg.isdigit() else -1
-    if name == "add" and len(rows) < MAX_ROWS:
+    if name == "add" and len(rows) < validation.MAX_ITEMS:
         rows.append(ItemRow(len(rows), {"quantity": "1", "tax_rate": _default_rate(rows)}))
     elif name == "remove" and 0 <= index < len(rows):
         rows.pop(index)
@@ -340,10 +328,17 @@ def _default_rate(rows):
     return rows[-1].values.get("tax_rate", "") if rows else "0"
 
 
-def attach_item_errors(rows: list[ItemRow], item_errors) -> list[str]:
-    """Spread ``{"items": [{}, {"quantity": [...]}]}`` over the rows; returns list-level messages."""
-    if isinstance(item_errors, list) and all(isinstance(e, dict) for e in item_errors):
-        for row, errors in zip(rows, item_errors, strict=False):
-            row.errors = errors
-        return []
-    return _flatten(item_errors)
+def attach_item_errors(rows: list[ItemRow], exc: BillingValidationError) -> list[str]:
+    """Put each ``items.<n>.<field>`` message on row n's field; returns the messages about the
+    list as a whole (``items``), shown above the rows."""
+    list_messages = []
+    for path, messages in exc.messages.items():
+        head, _, rest = path.partition(".")
+        if head != "items":
+            continue
+        index, _, name = rest.partition(".")
+        if index.isdigit() and int(index) < len(rows):
+            rows[int(index)].errors.setdefault(name or "non_field_errors", []).extend(messages)
+        else:
+            list_messages.extend(messages)
+    return list_messages

@@ -6,7 +6,6 @@ queue on that lock, so N of them get N consecutive numbers and a rollback return
 """
 
 import re
-import string
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -26,25 +25,6 @@ def format_number(number_format: str, *, sequence: int, width: int, on_date: dat
         "SEQ": str(sequence).zfill(width),
     }
     return re.sub(r"\{(YYYY|YY|MM|SEQ)\}", lambda match: values[match.group(1)], number_format)
-
-
-def number_format_errors(number_format: str, *, yearly_reset: bool) -> list[str]:
-    """Messages for a format that could not produce unique, well-formed numbers."""
-    try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(number_format) if field is not None]
-    except ValueError:
-        return ["Use braces only around the tokens {YYYY}, {YY}, {MM} and {SEQ}."]
-    unknown = sorted({field for field in fields if field not in TOKENS})
-    if unknown:
-        return [
-            f"Unknown token {{{unknown[0]}}}: use {{YYYY}}, {{YY}}, {{MM}} and {{SEQ}}.",
-        ]
-    if fields.count("SEQ") != 1:
-        return ["The format must contain {SEQ} exactly once."]
-    if yearly_reset and "YYYY" not in fields and "YY" not in fields:
-        # Without the year, a sequence that restarts every year would repeat last year's numbers.
-        return ["A sequence that restarts every year needs {YYYY} or {YY} in the format."]
-    return []
 
 
 def next_number(business, *, on_date: date) -> str:

@@ -1,22 +1,27 @@
-"""Input rules of billing-rules.md "Money", in one place.
+"""Every input rule of billing-rules.md, and every bound of what billing stores, in one place.
 
-Services call these on every write; forms and serializers may reuse them so a user sees the
-same message everywhere. Every parser raises ``InvalidValue`` with a user-facing message;
-``FieldErrors`` collects those per field into the DRF-shaped dict ``BillingValidationError``
-carries. Nothing here rounds: a value with too many places is refused.
+The services parse their arguments with these functions, whoever calls them (API, web forms,
+admin, commands); forms and serializers only translate what arrives into the services'
+arguments and show the errors that come back. Every parser raises ``InvalidValue`` with a
+user-facing message; ``FieldErrors`` collects them by field path (``"items.3.quantity"``) into
+one ``BillingValidationError``. Nothing here rounds: a value with too many places is refused.
 """
 
 import re
+import string
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from babel.numbers import is_currency
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from PIL import Image
 
 from billing.calc import currency_exponent
 from billing.exceptions import BillingValidationError
-from organizations.models import MAX_CURRENCY_PLACES, unsupported_currency_message
+from billing.numbering import MAX_NUMBER_LENGTH, TOKENS, format_number
+from organizations.validation import currency_problem, normalize_line_breaks, text_problem
 
 MAX_ITEMS = 500
 MAX_DESCRIPTION_LENGTH = 2000
@@ -30,14 +35,19 @@ PERCENT_MAX = Decimal(100)
 PERCENT_PLACES = 3
 # Upper bound of an invoice's subtotal and total, in its currency (and so of any amount).
 INVOICE_AMOUNT_MAX = Decimal("1000000000000")
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_FORMATS = ("PNG", "JPEG")
 
 FLOAT_MESSAGE = "Send amounts as decimal strings."
-NUMBER_MESSAGE = "A valid number is required."
+NUMBER_MESSAGE = "A valid number is required: use the digits 0-9 and at most one decimal point."
 REQUIRED_MESSAGE = "This field is required."
 
-# Plain decimal notation only: digits, an optional point, an optional sign. No exponent.
-_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The one syntax of a number: ASCII digits with at most one decimal point. No sign, no
+# spaces, no other digits (Python's Decimal() would take " +１２ "), no exponent.
+_PLAIN_DECIMAL = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_EXPONENT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTEGER = re.compile(r"-?[0-9]{1,9}")
 _MAX_NUMBER_CHARS = 40
 
 
@@ -45,6 +55,9 @@ class InvalidValue(ValueError):  # noqa: N818 - it is a value, not an error, tha
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+# --- numbers --------------------------------------------------------------------------------
 
 
 def decimal_places(value: Decimal) -> int:
@@ -57,12 +70,23 @@ def parse_decimal(
     value,
     *,
     places: int,
-    minimum: Decimal | None = None,
+    minimum: Decimal = Decimal(0),
     maximum: Decimal | None = None,
     minimum_exclusive: bool = False,
     places_message: str | None = None,
 ) -> Decimal:
     """A Decimal from a decimal string, a Decimal or an int; floats and exponents refused."""
+    number = _number(value, minimum=minimum, minimum_exclusive=minimum_exclusive)
+    if decimal_places(number) > places:
+        raise InvalidValue(places_message or f"Ensure that there are no more than {places} decimal places.")
+    if (minimum_exclusive and number <= minimum) or number < minimum:
+        raise InvalidValue(_minimum_message(minimum, minimum_exclusive))
+    if maximum is not None and number > maximum:
+        raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
+    return number
+
+
+def _number(value, *, minimum: Decimal, minimum_exclusive: bool) -> Decimal:
     if isinstance(value, bool):
         raise InvalidValue(NUMBER_MESSAGE)
     if isinstance(value, float):
@@ -70,55 +94,45 @@ def parse_decimal(
     if value is None or value == "":
         raise InvalidValue(REQUIRED_MESSAGE)
     if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, Decimal):
+        return Decimal(value)
+    if isinstance(value, Decimal):
         if not value.is_finite():
             raise InvalidValue("Enter a finite number (NaN and Infinity are not numbers).")
-        number = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if len(text) > _MAX_NUMBER_CHARS:
-            raise InvalidValue(NUMBER_MESSAGE)
-        if text.lower().lstrip("+-") in {"nan", "snan", "inf", "infinity"}:
-            raise InvalidValue("Enter a finite number (NaN and Infinity are not numbers).")
-        if not _PLAIN_DECIMAL.match(text):
-            if re.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$", text):
-                raise InvalidValue("Write the number without an exponent (e.g. 100000, not 1e5).")
-            raise InvalidValue(NUMBER_MESSAGE)
-        try:
-            number = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the pattern above already excludes this
-            raise InvalidValue(NUMBER_MESSAGE) from None
-    else:
+        return value
+    if not isinstance(value, str) or len(value) > _MAX_NUMBER_CHARS:
         raise InvalidValue(NUMBER_MESSAGE)
-    if decimal_places(number) > places:
-        raise InvalidValue(places_message or f"Ensure that there are no more than {places} decimal places.")
-    if minimum is not None:
-        if minimum_exclusive and number <= minimum:
-            raise InvalidValue(f"Ensure this value is greater than {minimum}.")
-        if not minimum_exclusive and number < minimum:
-            raise InvalidValue(f"Ensure this value is greater than or equal to {minimum}.")
-    if maximum is not None and number > maximum:
-        raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
-    return number
+    if _PLAIN_DECIMAL.fullmatch(value):
+        return Decimal(value)
+    if value.startswith("-") and _PLAIN_DECIMAL.fullmatch(value[1:]):
+        # Never valid (no bound goes below zero), but the bound is the clearer message.
+        raise InvalidValue(_minimum_message(minimum, minimum_exclusive))
+    if value.lower().lstrip("+-") in {"nan", "snan", "inf", "infinity"}:
+        raise InvalidValue("Enter a finite number (NaN and Infinity are not numbers).")
+    if _EXPONENT.fullmatch(value):
+        raise InvalidValue("Write the number without an exponent (e.g. 100000, not 1e5).")
+    raise InvalidValue(NUMBER_MESSAGE)
+
+
+def _minimum_message(minimum: Decimal, exclusive: bool) -> str:
+    if exclusive:
+        return f"Ensure this value is greater than {minimum}."
+    return f"Ensure this value is greater than or equal to {minimum}."
 
 
 def parse_quantity(value) -> Decimal:
-    return parse_decimal(
-        value, places=QUANTITY_PLACES, minimum=Decimal(0), minimum_exclusive=True, maximum=QUANTITY_MAX
-    )
+    return parse_decimal(value, places=QUANTITY_PLACES, minimum_exclusive=True, maximum=QUANTITY_MAX)
 
 
 def parse_unit_price(value) -> Decimal:
-    return parse_decimal(value, places=UNIT_PRICE_PLACES, minimum=Decimal(0), maximum=UNIT_PRICE_MAX)
+    return parse_decimal(value, places=UNIT_PRICE_PLACES, maximum=UNIT_PRICE_MAX)
 
 
 def parse_tax_rate(value) -> Decimal:
-    return parse_decimal(value, places=TAX_RATE_PLACES, minimum=Decimal(0), maximum=TAX_RATE_MAX)
+    return parse_decimal(value, places=TAX_RATE_PLACES, maximum=TAX_RATE_MAX)
 
 
 def parse_percent(value) -> Decimal:
-    return parse_decimal(value, places=PERCENT_PLACES, minimum=Decimal(0), maximum=PERCENT_MAX)
+    return parse_decimal(value, places=PERCENT_PLACES, maximum=PERCENT_MAX)
 
 
 def parse_money(value, currency: str, *, positive: bool = False) -> Decimal:
@@ -129,24 +143,46 @@ def parse_money(value, currency: str, *, positive: bool = False) -> Decimal:
     else:
         message = f"{currency} amounts have no decimal places."
     return parse_decimal(
-        value,
-        places=places,
-        minimum=Decimal(0),
-        minimum_exclusive=positive,
-        maximum=INVOICE_AMOUNT_MAX,
-        places_message=message,
+        value, places=places, minimum_exclusive=positive, maximum=INVOICE_AMOUNT_MAX, places_message=message
     )
 
 
+@dataclass(frozen=True)
+class Integer:
+    """A whole number from ``minimum`` to ``maximum``, as an int or ASCII digits."""
+
+    minimum: int
+    maximum: int
+
+    def __call__(self, value) -> int:
+        return parse_int(value, minimum=self.minimum, maximum=self.maximum)
+
+
+def parse_int(value, *, minimum: int, maximum: int) -> int:
+    if value is None or value == "":
+        raise InvalidValue(REQUIRED_MESSAGE)
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue("A valid integer is required.")
+    if value < minimum:
+        raise InvalidValue(f"Ensure this value is greater than or equal to {minimum}.")
+    if value > maximum:
+        raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
+    return value
+
+
+# --- codes, dates, choices ------------------------------------------------------------------
+
+
 def parse_currency(value) -> str:
+    """An ISO 4217 code a business can invoice in ("eur" is EUR); see ``currency_problem``."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue("Enter a three-letter ISO 4217 currency code.")
     code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code) or not is_currency(code):
-        raise InvalidValue(f"“{value}” is not an ISO 4217 currency code.")
-    places = currency_exponent(code)
-    if places > MAX_CURRENCY_PLACES:
-        raise InvalidValue(unsupported_currency_message(code, places))
+    problem = currency_problem(code)
+    if problem:
+        raise InvalidValue(problem)
     return code
 
 
@@ -155,30 +191,14 @@ def parse_date(value) -> date:
         raise InvalidValue("Enter a date (YYYY-MM-DD), not a date and time.")
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value.strip())
+            return date.fromisoformat(value)
         except ValueError:
             pass
     if value is None or value == "":
         raise InvalidValue(REQUIRED_MESSAGE)
     raise InvalidValue("Enter a valid date as YYYY-MM-DD.")
-
-
-def parse_text(value, *, max_length: int, required: bool = False) -> str:
-    """Text stripped of surrounding whitespace; NUL characters refused (PostgreSQL cannot store them)."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidValue("Enter text.")
-    text = value.strip()
-    if "\x00" in text:
-        raise InvalidValue("Text may not contain NUL characters.")
-    if required and not text:
-        raise InvalidValue(REQUIRED_MESSAGE if value == "" else "This field may not be blank.")
-    if len(text) > max_length:
-        raise InvalidValue(f"Ensure this field has no more than {max_length} characters.")
-    return text
 
 
 def parse_choice(value, choices) -> str:
@@ -196,22 +216,8 @@ def parse_bool(value) -> bool:
     raise InvalidValue("Must be a valid boolean.")
 
 
-def parse_int(value, *, minimum: int, maximum: int) -> int:
-    if isinstance(value, (bool, float)):
-        raise InvalidValue("A valid integer is required.")
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,9}\s*", value):
-        value = int(value)
-    if not isinstance(value, int):
-        raise InvalidValue("A valid integer is required.")
-    if value < minimum:
-        raise InvalidValue(f"Ensure this value is greater than or equal to {minimum}.")
-    if value > maximum:
-        raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
-    return value
-
-
 def object_pk(value) -> uuid.UUID | None:
-    """A UUID from a model instance, a UUID, or a string; None for anything malformed."""
+    """A UUID from a UUID or a string (or a model instance's pk); None for anything malformed."""
     if hasattr(value, "_meta"):
         value = value.pk
     if isinstance(value, uuid.UUID):
@@ -222,32 +228,181 @@ def object_pk(value) -> uuid.UUID | None:
         return None
 
 
+# --- text -----------------------------------------------------------------------------------
+
+
+def parse_text(value, *, max_length: int, required: bool = False, multiline: bool = False) -> str:
+    """Text stripped of surrounding whitespace, without control characters or surrogates;
+    ``multiline`` text keeps tabs and line breaks (stored as LF)."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidValue("Enter text.")
+    text = value.strip()
+    if multiline:
+        text = normalize_line_breaks(text)
+    problem = text_problem(text, multiline=multiline)
+    if problem:
+        raise InvalidValue(problem)
+    if required and not text:
+        raise InvalidValue(REQUIRED_MESSAGE if value == "" else "This field may not be blank.")
+    if len(text) > max_length:
+        raise InvalidValue(f"Ensure this field has no more than {max_length} characters.")
+    return text
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text field's rule. ``placeholders``: a template whose braces may only hold names
+    such as ``{number}``."""
+
+    max_length: int
+    multiline: bool = False
+    required: bool = False
+    placeholders: bool = False
+
+    def __call__(self, value) -> str:
+        text = parse_text(value, max_length=self.max_length, required=self.required, multiline=self.multiline)
+        if self.placeholders and not _is_format_string(text):
+            raise InvalidValue("Use braces only around placeholders such as {number}.")
+        return text
+
+
+def _is_format_string(text: str) -> bool:
+    try:
+        list(string.Formatter().parse(text))
+    except ValueError:
+        return False
+    return True
+
+
+def parse_email(value) -> str:
+    text = parse_text(value, max_length=254)
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise InvalidValue("Enter a valid email address.") from None
+    return text
+
+
+def parse_logo(value):
+    """An uploaded PNG or JPEG image up to 1 MB, or empty to remove the logo. Pillow reads
+    the file: its name and the browser's content type say nothing about what it holds."""
+    if value in (None, "", False):
+        return ""
+    if not hasattr(value, "read") or not hasattr(value, "size"):
+        raise InvalidValue("Upload an image file.")
+    if value.size > LOGO_MAX_BYTES:
+        raise InvalidValue("The logo may be at most 1 MB.")
+    value.seek(0)
+    try:
+        with Image.open(value) as image:
+            image_format = image.format
+            image.verify()
+    except Exception:  # Pillow raises many kinds of errors for a file that is not an image
+        image_format = None
+    value.seek(0)
+    if image_format not in LOGO_FORMATS:
+        raise InvalidValue("Upload a PNG or JPEG image.")
+    return value
+
+
+# --- what each kind of object takes ---------------------------------------------------------
+
+INVOICE_TEXT = Text(5000, multiline=True)  # notes, terms
+ITEM_DESCRIPTION = Text(MAX_DESCRIPTION_LENGTH, multiline=True, required=True)
+PAYMENT_REFERENCE = Text(200)
+PAYMENT_NOTE = Text(2000, multiline=True)
+VOID_REASON = Text(500, required=True)
+
+BUSINESS_INPUT = {
+    "name": Text(200, required=True),
+    "legal_name": Text(200),
+    "phone": Text(50),
+    "address": Text(1000, multiline=True),
+    "tax_id": Text(50),
+    "default_notes": Text(5000, multiline=True),
+    "default_terms": Text(5000, multiline=True),
+    "payment_instructions": Text(2000, multiline=True),
+    "email_subject_template": Text(200, required=True, placeholders=True),
+    "email_body_template": Text(5000, multiline=True, required=True, placeholders=True),
+    "email": parse_email,
+    "default_currency": parse_currency,
+    "payment_terms_days": Integer(0, 365),
+    "invoice_number_format": Text(50, required=True),
+    "invoice_number_width": Integer(1, 12),
+    "invoice_number_yearly_reset": parse_bool,
+    "logo": parse_logo,
+}
+
+CUSTOMER_INPUT = {
+    "name": Text(200, required=True),
+    "phone": Text(50),
+    "billing_address": Text(1000, multiline=True),
+    "tax_id": Text(50),
+    "notes": Text(5000, multiline=True),
+    "email": parse_email,
+    "currency": parse_currency,
+    "archived": parse_bool,
+}
+
+
+def number_format_messages(number_format: str, *, yearly_reset: bool, width: int, on_date: date) -> list[str]:
+    """Messages for a numbering format that could not produce unique, well-formed numbers."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(number_format) if field is not None]
+    except ValueError:
+        return ["Use braces only around the tokens {YYYY}, {YY}, {MM} and {SEQ}."]
+    unknown = sorted({field for field in fields if field not in TOKENS})
+    if unknown:
+        return [f"Unknown token {{{unknown[0]}}}: use {{YYYY}}, {{YY}}, {{MM}} and {{SEQ}}."]
+    if fields.count("SEQ") != 1:
+        return ["The format must contain {SEQ} exactly once."]
+    if yearly_reset and "YYYY" not in fields and "YY" not in fields:
+        # Without the year, a sequence that restarts every year would repeat last year's numbers.
+        return ["A sequence that restarts every year needs {YYYY} or {YY} in the format."]
+    longest = format_number(number_format, sequence=10**width, width=width, on_date=on_date)
+    if len(longest) > MAX_NUMBER_LENGTH:
+        return [f"Numbers in this format would be longer than {MAX_NUMBER_LENGTH} characters."]
+    return []
+
+
+# --- collecting errors ----------------------------------------------------------------------
+
+
 class FieldErrors:
-    """Collects messages per field, then raises them all at once as a BillingValidationError."""
+    """Collects messages by field path, then raises them all at once as a BillingValidationError."""
 
     def __init__(self):
-        self.errors: dict = {}
+        self.messages: dict[str, list[str]] = {}
+        self.sizes: dict[str, int] = {}
 
-    def add(self, field: str, message: str):
-        self.errors.setdefault(field, []).append(message)
+    def add(self, path: str, message: str) -> None:
+        self.messages.setdefault(path, []).append(message)
 
-    def parse(self, field: str, parser, value, *args, **kwargs):
-        """``parser(value, ...)``, or None with the message recorded under ``field``."""
+    def parse(self, path: str, parser, value, *args, **kwargs):
+        """``parser(value, ...)``, or None with the message recorded under ``path``."""
         try:
             return parser(value, *args, **kwargs)
         except InvalidValue as exc:
-            self.add(field, exc.message)
+            self.add(path, exc.message)
             return None
 
-    def __contains__(self, field):
-        return field in self.errors
+    def merge(self, exc: BillingValidationError) -> None:
+        for path, messages in exc.messages.items():
+            self.messages.setdefault(path, []).extend(messages)
+        self.sizes.update(exc.sizes)
+
+    def __contains__(self, path):
+        return path in self.messages
 
     def __bool__(self):
-        return bool(self.errors)
+        return bool(self.messages)
 
-    def raise_if_any(self):
-        if self.errors:
-            raise BillingValidationError(self.errors)
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise BillingValidationError(self.messages, sizes=self.sizes)
 
 
 def refuse_unknown_fields(data: dict, allowed) -> None:
@@ -256,6 +411,9 @@ def refuse_unknown_fields(data: dict, allowed) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise BillingValidationError({field: ["Unknown field."] for field in unknown})
+
+
+# --- invoice items --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -269,33 +427,36 @@ class ItemInput:
 ITEM_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
 
 
-def parse_items(raw_items) -> list[ItemInput]:
-    """The ``items`` list of an invoice; errors come back as ``{"items": [{}, {"quantity": [...]}]}``.
+def parse_items(raw_items, *, field: str = "items") -> list[ItemInput]:
+    """The ``items`` list of an invoice; an error names its item: ``items.3.quantity``.
 
     Keys other than the four item fields (an ``id`` or ``line_total`` echoed back from a GET)
     are ignored: the list always replaces the invoice's items as a whole."""
+    errors = FieldErrors()
     if not isinstance(raw_items, list | tuple):
-        raise BillingValidationError({"items": ["Expected a list of items."]})
-    if len(raw_items) > MAX_ITEMS:
-        raise BillingValidationError({"items": [f"An invoice can have at most {MAX_ITEMS} items."]})
-    parsed, item_errors = [], []
-    for raw in raw_items:
-        if not isinstance(raw, dict):
-            item_errors.append({"non_field_errors": ["Expected an object with description, quantity, unit_price."]})
-            continue
-        errors = FieldErrors()
-        description = errors.parse(
-            "description", parse_text, raw.get("description"), max_length=MAX_DESCRIPTION_LENGTH, required=True
-        )
-        quantity = errors.parse("quantity", parse_quantity, raw.get("quantity"))
-        unit_price = errors.parse("unit_price", parse_unit_price, raw.get("unit_price"))
-        tax_rate = errors.parse("tax_rate", parse_tax_rate, raw.get("tax_rate", "0"))
-        item_errors.append(errors.errors)
-        if not errors:
-            parsed.append(ItemInput(description, quantity, unit_price, tax_rate))
-    if any(item_errors):
-        raise BillingValidationError({"items": item_errors})
+        errors.add(field, "Expected a list of items.")
+    elif len(raw_items) > MAX_ITEMS:
+        errors.add(field, f"An invoice can have at most {MAX_ITEMS} items.")
+    errors.raise_if_any()
+    errors.sizes[field] = len(raw_items)  # the API shows one entry per item submitted
+    parsed = [_parse_item(raw, errors, f"{field}.{index}") for index, raw in enumerate(raw_items)]
+    errors.raise_if_any()
     return parsed
+
+
+def _parse_item(raw, errors: FieldErrors, path: str) -> ItemInput | None:
+    if not isinstance(raw, dict):
+        errors.add(f"{path}.non_field_errors", "Expected an object with description, quantity, unit_price.")
+        return None
+    values = (
+        errors.parse(f"{path}.description", ITEM_DESCRIPTION, raw.get("description")),
+        errors.parse(f"{path}.quantity", parse_quantity, raw.get("quantity")),
+        errors.parse(f"{path}.unit_price", parse_unit_price, raw.get("unit_price")),
+        errors.parse(f"{path}.tax_rate", parse_tax_rate, raw.get("tax_rate", "0")),
+    )
+    if any(value is None for value in values):
+        return None
+    return ItemInput(*values)
 
 
 def check_invoice_amounts(*, subtotal: Decimal, total: Decimal, currency: str) -> None:

@@ -2,16 +2,17 @@
 
 Thin by design: views read through ``billing.selectors`` and write through
 ``billing.services``; the tenancy middleware has already resolved the organization and
-opened its scope, and every lookup still filters by it explicitly. A service's
-``BillingValidationError`` is shown next to the fields, a ``StateConflict`` as a message.
+opened its scope, and every lookup still filters by it explicitly. Forms only translate
+what the browser sends; a service's ``BillingValidationError`` is shown next to the fields its
+paths name (``items.3.quantity`` on the fourth line), a ``StateConflict`` as a message.
 """
 
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,6 +25,7 @@ from audit.models import AuditEntry
 from billing import calc, selectors, services, validation
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.forms import (
+    NON_FIELD_KEYS,
     BusinessForm,
     CustomerFilterForm,
     CustomerForm,
@@ -34,7 +36,9 @@ from billing.forms import (
     VoidPaymentForm,
     apply_editor_action,
     attach_item_errors,
+    decimal_from_input,
     parse_item_rows,
+    path_label,
     rows_from_items,
 )
 from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
@@ -186,7 +190,7 @@ class BusinessFormView(OrganizationViewMixin, View):
             logo = form.cleaned_data.get("logo")
             if logo is False:  # "clear" ticked
                 data["logo"] = None
-            elif logo and hasattr(logo, "image"):
+            elif isinstance(logo, UploadedFile):  # else: unchanged
                 data["logo"] = logo
             try:
                 if business is None:
@@ -199,7 +203,7 @@ class BusinessFormView(OrganizationViewMixin, View):
                     messages.success(request, f"Business “{business.name}” saved.")
                 return redirect(_org_url("business_list", self.organization))
             except BillingValidationError as exc:
-                form.add_service_errors(exc.errors)
+                form.add_service_errors(exc)
         return self.render(form, business, status=400)
 
     def render(self, form, business, status=200):
@@ -284,7 +288,7 @@ class CustomerFormView(OrganizationViewMixin, View):
                     return redirect(_org_url("invoice_create", self.organization) + f"?customer={customer.pk}")
                 return redirect(_org_url("customer_detail", self.organization, customer_id=customer.pk))
             except BillingValidationError as exc:
-                form.add_service_errors(exc.errors)
+                form.add_service_errors(exc)
         return self.render(form, customer, status=400)
 
     def render(self, form, customer, status=200):
@@ -354,9 +358,9 @@ def _message(exc):
         return exc.conflict_message
     if isinstance(exc, BillingValidationError):
         parts = []
-        for key, value in exc.errors.items():
-            text = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-            parts.append(text if key in {"non_field_errors", "detail"} else f"{key.replace('_', ' ')}: {text}")
+        for path, texts in exc.messages.items():
+            text = " ".join(texts)
+            parts.append(text if path in NON_FIELD_KEYS else f"{path_label(path)}: {text}")
         return " ".join(parts)
     return str(exc)
 
@@ -452,10 +456,8 @@ class InvoiceEditorMixin:
         rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
         if action:
+            # A button press in the editor is not a submission: nothing is sent to the service.
             rows = apply_editor_action(rows, action)
-            # A button press in the editor is not a submission: show no errors yet.
-            form.is_valid()
-            form._errors = ErrorDict(renderer=form.renderer)
             return self.render_page(form=form, rows=rows, invoice=invoice, focus_last=action == "add")
         if form.is_valid():
             data = form.service_data()
@@ -471,8 +473,8 @@ class InvoiceEditorMixin:
                     messages.success(request, f"Invoice {invoice} saved.")
                 return redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
             except BillingValidationError as exc:
-                form.add_service_errors(exc.errors, skip={"items"})
-                list_errors = attach_item_errors(rows, exc.errors.get("items", []))
+                form.add_service_errors(exc, skip={"items"})
+                list_errors = attach_item_errors(rows, exc)
                 return self.render_page(form=form, rows=rows, invoice=invoice, list_errors=list_errors, status=400)
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
@@ -571,39 +573,28 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
 
 
 def preview_totals(organization, form, rows):
-    """Totals of what is typed so far, by ``billing.calc`` (the same module the services use).
+    """Totals of what is typed so far, by ``billing.calc`` (the same module the services use),
+    from the values parsed as the service parses them.
 
     Lines that do not parse yet are left out and named, so the person sees why."""
     currency = _preview_currency(organization, form)
     problems, lines, counted = [], [], []
     for row in rows:
+        item = row.as_service_item()
         errors = validation.FieldErrors()
-        quantity = errors.parse("quantity", validation.parse_quantity, row.values["quantity"])
-        unit_price = errors.parse("unit_price", validation.parse_unit_price, row.values["unit_price"])
-        tax_rate = errors.parse("tax_rate", validation.parse_tax_rate, row.values["tax_rate"] or "0")
+        quantity = errors.parse("quantity", validation.parse_quantity, item["quantity"])
+        unit_price = errors.parse("unit_price", validation.parse_unit_price, item["unit_price"])
+        tax_rate = errors.parse("tax_rate", validation.parse_tax_rate, item["tax_rate"] or "0")
         if errors:
             # A field not filled in yet is normal while typing; only a wrong value is worth a word.
-            typed = {f: m for f, m in errors.errors.items() if str(row.values[f]).strip()}
+            typed = {field: texts for field, texts in errors.messages.items() if item[field]}
             if typed:
-                field, msgs = next(iter(typed.items()))
-                problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {msgs[0]})")
+                field, texts = next(iter(typed.items()))
+                problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {texts[0]})")
             continue
         lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate))
         counted.append(row)
-    discount_type = form.data.get("discount_type") or "none"
-    if discount_type not in ("none", "percent", "amount"):
-        discount_type = "none"
-    discount_value = Decimal(0)
-    if discount_type != "none":
-        raw = form.data.get("discount_value", "") or "0"
-        try:
-            if discount_type == "percent":
-                discount_value = validation.parse_percent(raw)
-            else:
-                discount_value = validation.parse_money(raw, currency)
-        except validation.InvalidValue as exc:
-            problems.append(f"The discount is not counted yet ({exc.message})")
-            discount_type = "none"
+    discount_type, discount_value = _preview_discount(form, currency, problems)
     try:
         totals = calc.compute_totals(
             currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value
@@ -614,6 +605,20 @@ def preview_totals(organization, form, rows):
     for row, amounts in zip(counted, totals.lines, strict=True):
         row.line_net = amounts.line_net
     return {"currency": currency, "totals": totals, "problems": problems}
+
+
+def _preview_discount(form, currency, problems):
+    discount_type = form.data.get("discount_type") or "none"
+    if discount_type not in ("percent", "amount"):
+        return "none", Decimal(0)
+    raw = decimal_from_input(form.data.get("discount_value", "")) or "0"
+    try:
+        if discount_type == "percent":
+            return discount_type, validation.parse_percent(raw)
+        return discount_type, validation.parse_money(raw, currency)
+    except validation.InvalidValue as exc:
+        problems.append(f"The discount is not counted yet ({exc.message})")
+        return "none", Decimal(0)
 
 
 def _preview_currency(organization, form):
@@ -731,7 +736,7 @@ class PaymentRecordView(OrganizationViewMixin, View):
                     organization=org, actor=request.user, invoice_id=invoice.pk, **form.cleaned_data
                 )
             except BillingValidationError as exc:
-                form.add_service_errors(exc.errors)
+                form.add_service_errors(exc)
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
             else:
@@ -756,7 +761,7 @@ class PaymentVoidView(OrganizationViewMixin, View):
                     organization=org, actor=request.user, payment_id=payment.pk, reason=form.cleaned_data["reason"]
                 )
             except BillingValidationError as exc:
-                form.add_service_errors(exc.errors)
+                form.add_service_errors(exc)
             except StateConflict as exc:
                 messages.error(request, exc.conflict_message)
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#payments")

@@ -168,6 +168,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10_485_760)
+# The invoice editor posts 4 fields per line and an invoice may have 500 lines (Django's
+# default of 1,000 fields would refuse an invoice of more than about 245 lines).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_500
 
 # --- Redis: cache and Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -5,7 +5,6 @@ import uuid
 import zoneinfo
 from datetime import timedelta
 
-from babel.numbers import get_currency_precision, list_currencies
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -19,6 +18,8 @@ from organizations.permissions import (
     capabilities_for_role,
 )
 from organizations.tenancy import TenantModel
+from organizations.validation import MAX_CURRENCY_PLACES as MAX_CURRENCY_PLACES  # billing.models reads it here
+from organizations.validation import currency_problem
 
 
 def validate_time_zone(value):
@@ -26,21 +27,10 @@ def validate_time_zone(value):
         raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})
 
 
-# Amounts are stored with 3 decimal places, enough for every currency in use except the
-# units of account CLF and UYW (4 places), which are refused rather than rounded.
-MAX_CURRENCY_PLACES = 3
-
-
-def unsupported_currency_message(code: str, places: int) -> str:
-    return f"{code} has {places} decimal places; Billora keeps amounts to {MAX_CURRENCY_PLACES}."
-
-
 def validate_currency_code(value):
-    if value not in list_currencies():
-        raise ValidationError("“%(value)s” is not an ISO 4217 currency code.", params={"value": value})
-    places = get_currency_precision(value)
-    if places > MAX_CURRENCY_PLACES:
-        raise ValidationError(unsupported_currency_message(value, places))
+    problem = currency_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 currency_code_validators = [RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code."), validate_currency_code]

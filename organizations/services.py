@@ -22,6 +22,7 @@ from organizations.models import INVITE_LIFETIME, ApiKey, Invite, Membership, Or
 from organizations.permissions import ApiKeyScope, Capability, Role, has_capability
 from organizations.signals import invite_created
 from organizations.tenancy import all_tenants, organization_scope
+from organizations.validation import text_problem
 
 SLUG_MAX_LENGTH = 50
 
@@ -107,6 +108,16 @@ def unique_slug_for(name: str) -> str:
     return slug
 
 
+def _single_line_name(value) -> str:
+    """A name as stored: trimmed, on one line, without control characters (names end up in
+    email subjects, where a line break would break every email that prints it)."""
+    name = (value or "").strip()
+    problem = text_problem(name, multiline=False)
+    if problem:
+        raise ValidationError({"name": problem})
+    return name
+
+
 # --- organizations --------------------------------------------------------------------------
 
 
@@ -115,7 +126,7 @@ def organization_create(*, actor, name, time_zone="UTC", default_currency="EUR",
     owner = owner or actor
     if owner is None:
         raise ValueError("An organization needs an owner.")
-    name = (name or "").strip()
+    name = _single_line_name(name)
     organization = Organization(name=name, time_zone=time_zone, default_currency=default_currency)
     organization.slug = "placeholder"
     organization.full_clean(exclude=["slug"])
@@ -160,7 +171,7 @@ def organization_update(*, organization, actor, **fields) -> Organization:
             if value is None:
                 continue
             if field == "name":
-                value = value.strip()
+                value = _single_line_name(value)
             old = getattr(locked, field)
             if old != value:
                 changes[field] = [old, value]
@@ -363,7 +374,7 @@ def invite_accept(*, token, actor) -> Membership:
 
 def api_key_create(*, organization, actor, name, scope=ApiKeyScope.READ_WRITE) -> tuple[ApiKey, str]:
     """Returns (api_key, raw key). The raw key is shown once; only its hash is stored."""
-    name = (name or "").strip()
+    name = _single_line_name(name)
     if not name:
         raise ValidationError({"name": "Give the key a name."})
     if len(name) > 100:

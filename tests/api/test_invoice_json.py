@@ -56,11 +56,11 @@ def set_document(invoice, version, status):
 def varied_invoices(org):
     """Currencies with 0, 2 and 3 places, every status and discount type, awkward text,
     timestamps with and without microseconds, and every document state."""
-    business = BusinessFactory(organization=org, default_currency="EUR", default_notes=AWKWARD_TEXT)
+    business = BusinessFactory(organization=org, default_currency="EUR", default_notes="Awkward")
     customer = CustomerFactory(organization=org)
     past = org.local_today() - timedelta(days=60)
     items = [
-        {"description": AWKWARD_TEXT, "quantity": "0.0001", "unit_price": "1234.5678", "tax_rate": "7.125"},
+        {"description": "Awkward", "quantity": "0.0001", "unit_price": "1234.5678", "tax_rate": "7.125"},
         {"description": "Plain", "quantity": "1000", "unit_price": "0", "tax_rate": "0"},
         {"description": "Round half up", "quantity": "1", "unit_price": "0.005", "tax_rate": "19"},
         {"description": "Sizable", "quantity": "3", "unit_price": "1999.99", "tax_rate": "20"},
@@ -84,6 +84,10 @@ def varied_invoices(org):
         make_invoice(organization=org, business=business, customer=customer, status="void", items=items),
     ]  # fmt: skip
     with organization_scope(org):
+        # Control characters and separators no longer get in through the services, but rows
+        # stored before may hold them: the JSON must escape them all the same.
+        Invoice.objects.filter(notes="Awkward").update(notes=AWKWARD_TEXT)
+        InvoiceItem.objects.filter(description="Awkward").update(description=AWKWARD_TEXT)
         # Whole-second timestamps: Python leaves the microseconds out of ISO 8601.
         Invoice.objects.filter(pk=invoices[0].pk).update(
             created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
@@ -173,7 +177,8 @@ def sql_json(invoice, organization):
 
 
 decimals = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99999.9999"), places=4)
-texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)
+# What the services take: no surrogates, no control characters but tab and line feed.
+texts = st.text(st.characters(exclude_categories=["Cs", "Cc", "Zl", "Zp"], include_characters="\t\n"), max_size=40)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,7 @@ import pytest
 from audit.models import AuditEntry
 from billing import services
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence
+from billing.models import Invoice, InvoiceItem, NumberSequence
 from organizations.tenancy import organization_scope
 from tests.billing.factories import (
     BusinessFactory,
@@ -122,29 +122,30 @@ def test_create_with_references_of_another_organization_errors_on_the_field(org,
         assert not Invoice.objects.exists()
 
 
-def test_create_uses_instances_of_its_organization_without_reading_them_again(
+def test_each_reference_is_read_once_inside_the_organization(
     org, other_org, user, business, customer, django_assert_max_num_queries
 ):
-    with organization_scope(org):  # as the API serializer hands them over
-        loaded_business = Business.objects.get(pk=business.pk)
-        loaded_customer = Customer.objects.get(pk=customer.pk)
     with django_assert_max_num_queries(100) as captured:
         invoice = services.invoice_create(
-            organization=org, actor=user, data={"business": loaded_business, "customer": loaded_customer}
+            organization=org, actor=user, data={"business": str(business.pk), "customer": str(customer.pk)}
         )
     assert (invoice.business_id, invoice.customer_id) == (business.pk, customer.pk)
-    read_back = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
-    assert not [sql for sql in read_back if "billing_business" in sql or "billing_customer" in sql]
+    reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+    for table, pk in (("billing_business", business.pk), ("billing_customer", customer.pk)):
+        [read] = [sql for sql in reads if f'FROM "{table}"' in sql]
+        assert "organization_id" in read and pk.hex in read.replace("-", "")
 
-    # Another organization's instance is looked up in this one (and not found), as before.
+    # Another organization's id is looked up in this one, and not found: the same error as a missing id.
     foreign_customer = CustomerFactory(organization=other_org)
-    errors = errors_of(
-        services.invoice_create,
-        organization=org,
-        actor=user,
-        data={"business": loaded_business, "customer": foreign_customer},
-    )
-    assert errors == {"customer": [f'Invalid pk "{foreign_customer.pk}" - object does not exist.']}
+    missing = str(uuid.uuid4())
+    for customer_id in (str(foreign_customer.pk), missing):
+        errors = errors_of(
+            services.invoice_create,
+            organization=org,
+            actor=user,
+            data={"business": str(business.pk), "customer": customer_id},
+        )
+        assert errors == {"customer": [f'Invalid pk "{customer_id}" - object does not exist.']}
 
 
 def test_create_refuses_bad_input_with_field_errors(org, user, business, customer):
@@ -611,3 +612,91 @@ def test_default_due_date_past_year_9999_is_a_field_error_not_a_crash(org, user,
     assert "due_date" in errors
     invoice = create(org, user, business, customer, issue_date="9999-12-31", due_date="9999-12-31")
     assert invoice.due_date == date(9999, 12, 31)
+
+
+# --- hostile input: every text refuses surrogates and control characters --------------------
+
+
+def test_a_lone_surrogate_in_an_item_description_is_a_field_error_and_nothing_is_written(
+    org, user, business, customer, audit_entries
+):
+    errors = errors_of(
+        create,
+        org=org,
+        actor=user,
+        business=business,
+        customer=customer,
+        items=[ITEM, {**ITEM, "description": "Design \ud800"}],
+    )
+    assert errors == {
+        "items": [{}, {"description": ["Text may not contain an unpaired surrogate character (U+D800)."]}]
+    }
+    with organization_scope(org):
+        assert not Invoice.objects.exists() and not InvoiceItem.objects.exists()
+    assert audit_entries() == []
+
+
+@pytest.mark.parametrize("field", ["notes", "terms"])
+def test_notes_and_terms_keep_lines_and_tabs_but_refuse_other_control_characters(org, user, business, customer, field):
+    invoice = create(org, user, business, customer, **{field: "Line one\r\n\tLine two"})
+    assert getattr(reload(org, invoice), field) == "Line one\n\tLine two"
+    for text in ("bell\x07", "\ud83d", "vertical\x0btab"):
+        errors = errors_of(
+            services.invoice_update, organization=org, actor=user, invoice_id=invoice.pk, data={field: text}
+        )
+        assert list(errors) == [field]
+
+
+def test_item_errors_are_tied_to_the_item_by_path(org, user, business, customer):
+    items = [ITEM, ITEM, ITEM, {**ITEM, "quantity": "-1"}]
+    with pytest.raises(BillingValidationError) as excinfo:
+        create(org, user, business, customer, items=items)
+    assert excinfo.value.messages == {"items.3.quantity": ["Ensure this value is greater than 0."]}
+    assert excinfo.value.billing_errors == {
+        "items": [{}, {}, {}, {"quantity": ["Ensure this value is greater than 0."]}]
+    }
+
+
+# --- hostile input: numbers in exactly the documented syntax ---------------------------------
+
+
+@pytest.mark.parametrize("value", [" 1 ", "+1", "１２", "٣"])
+@pytest.mark.parametrize("field", ["quantity", "unit_price", "tax_rate"])
+def test_item_numbers_take_only_ascii_digits_and_a_point(org, user, business, customer, field, value):
+    errors = errors_of(
+        create, org=org, actor=user, business=business, customer=customer, items=[{**ITEM, field: value}]
+    )
+    assert errors == {
+        "items": [{field: ["A valid number is required: use the digits 0-9 and at most one decimal point."]}]
+    }
+
+
+@pytest.mark.parametrize("value", [" 10 ", "+10", "１０", "١٠"])
+def test_discount_values_take_only_ascii_digits_and_a_point(org, user, business, customer, value):
+    for discount_type in ("percent", "amount"):
+        errors = errors_of(
+            create,
+            org=org,
+            actor=user,
+            business=business,
+            customer=customer,
+            discount_type=discount_type,
+            discount_value=value,
+        )
+        assert list(errors) == ["discount_value"] and "valid number" in errors["discount_value"][0]
+
+
+# --- hostile input: only currencies a business can invoice in --------------------------------
+
+
+@pytest.mark.parametrize("code", ["XXX", "XAU", "XDR", "XTS", "XBA", "XSU", "XUA"])
+def test_currency_codes_that_are_not_money_are_refused(org, user, business, customer, code):
+    errors = errors_of(create, org=org, actor=user, business=business, customer=customer, currency=code)
+    assert list(errors) == ["currency"]
+    assert "is not a currency a business can invoice in" in errors["currency"][0]
+    invoice = create(org, user, business, customer)
+    errors = errors_of(
+        services.invoice_update, organization=org, actor=user, invoice_id=invoice.pk, data={"currency": code}
+    )
+    assert "is not a currency a business can invoice in" in errors["currency"][0]
+    assert reload(org, invoice).currency == "EUR"

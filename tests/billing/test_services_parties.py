@@ -1,10 +1,12 @@
 """Business and customer services: validation, tenancy, audit entries, delete vs archive."""
 
+import io
 import uuid
 from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from billing import services
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
@@ -121,15 +123,26 @@ def test_business_of_another_organization_is_not_found(org, other_org, user):
         assert Business.objects.get(pk=foreign.pk).name == "Theirs"
 
 
+def image_bytes(fmt="PNG", size=(8, 8)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
 def test_business_logo_type_and_size(org, user, business):
-    png = SimpleUploadedFile("logo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="image/png")
+    png = SimpleUploadedFile("logo.png", image_bytes(), content_type="image/png")
     updated = services.business_update(organization=org, actor=user, business_id=business.pk, data={"logo": png})
     assert updated.logo.name.endswith(".png")
-    text = SimpleUploadedFile("logo.png", b"<svg></svg>", content_type="image/png")
-    errors = errors_of(
-        services.business_update, organization=org, actor=user, business_id=business.pk, data={"logo": text}
-    )
-    assert errors == {"logo": ["Upload a PNG or JPEG image."]}
+    jpeg = SimpleUploadedFile("logo.jpg", image_bytes("JPEG"), content_type="image/jpeg")
+    updated = services.business_update(organization=org, actor=user, business_id=business.pk, data={"logo": jpeg})
+    assert updated.logo.name.endswith(".jpg")
+    # What the file holds decides, not its name, its content type or its first bytes.
+    for content in (b"<svg></svg>", b"\x89PNG\r\n\x1a\n" + b"0" * 100, image_bytes("GIF")):
+        refused = SimpleUploadedFile("logo.png", content, content_type="image/png")
+        errors = errors_of(
+            services.business_update, organization=org, actor=user, business_id=business.pk, data={"logo": refused}
+        )
+        assert errors == {"logo": ["Upload a PNG or JPEG image."]}
     big = SimpleUploadedFile("logo.jpg", b"\xff\xd8\xff" + b"0" * (1024 * 1024), content_type="image/jpeg")
     errors = errors_of(
         services.business_update, organization=org, actor=user, business_id=business.pk, data={"logo": big}
@@ -224,3 +237,81 @@ def test_api_key_and_system_actors(org, user):
     with organization_scope(org):
         entries = list(AuditEntry.objects.order_by("sequence"))
     assert [(e.actor_type, e.actor_api_key_id) for e in entries] == [("api_key", api_key.pk), ("system", None)]
+
+
+# --- hostile input: names on one line, no control characters, only real currencies ----------
+
+
+@pytest.mark.parametrize("name", ["Acme\r\nBcc: all@example.com", "Acme\nCorp", "Acme\rCorp", "Acme\x0bCorp"])
+def test_business_and_customer_names_are_single_line(org, user, business, customer, name):
+    """A line break in a name ends up in the headers of every email of that business."""
+    single_line = ["Use a single line: line breaks are not allowed here."]
+    assert errors_of(services.business_create, organization=org, actor=user, data={"name": name}) == {
+        "name": single_line
+    }
+    assert errors_of(services.customer_create, organization=org, actor=user, data={"name": name}) == {
+        "name": single_line
+    }
+    for field in ("name", "legal_name", "email_subject_template"):
+        errors = errors_of(
+            services.business_update, organization=org, actor=user, business_id=business.pk, data={field: name}
+        )
+        assert errors == {field: single_line}
+    errors = errors_of(
+        services.customer_update, organization=org, actor=user, customer_id=customer.pk, data={"name": name}
+    )
+    assert errors == {"name": single_line}
+    with organization_scope(org):
+        assert set(Business.objects.values_list("name", flat=True)) == {business.name}
+        assert set(Customer.objects.values_list("name", flat=True)) == {customer.name}
+
+
+@pytest.mark.parametrize("text", ["Acme\ud800", "Acme\x07", "Acme\x00"])
+def test_surrogates_and_control_characters_are_refused_in_every_text_field(org, user, business, text):
+    for field in ("name", "phone", "tax_id", "address", "default_notes", "payment_instructions"):
+        errors = errors_of(
+            services.business_update, organization=org, actor=user, business_id=business.pk, data={field: text}
+        )
+        assert list(errors) == [field]
+
+
+def test_addresses_and_notes_keep_their_lines(org, user):
+    customer = services.customer_create(
+        organization=org,
+        actor=user,
+        data={"name": "Jane", "billing_address": "1 Main St\r\nSpringfield", "notes": "a\tb\nc"},
+    )
+    assert (customer.billing_address, customer.notes) == ("1 Main St\nSpringfield", "a\tb\nc")
+
+
+@pytest.mark.parametrize("code", ["XXX", "XAU", "XAG", "XPT", "XPD", "XDR", "XTS", "XBD", "XSU", "XUA"])
+def test_business_and_customer_currencies_must_be_money(org, user, business, customer, code):
+    errors = errors_of(
+        services.business_create, organization=org, actor=user, data={"name": "A", "default_currency": code}
+    )
+    assert "is not a currency a business can invoice in" in errors["default_currency"][0]
+    errors = errors_of(
+        services.customer_update, organization=org, actor=user, customer_id=customer.pk, data={"currency": code}
+    )
+    assert "is not a currency a business can invoice in" in errors["currency"][0]
+
+
+@pytest.mark.parametrize("value", ["٣", "+7", " 7 ", "７"])
+def test_payment_terms_and_number_width_are_ascii_digits(org, user, business, value):
+    for field in ("payment_terms_days", "invoice_number_width"):
+        errors = errors_of(
+            services.business_update, organization=org, actor=user, business_id=business.pk, data={field: value}
+        )
+        assert errors == {field: ["A valid integer is required."]}
+
+
+def test_email_templates_are_required_and_single_line_where_they_are_headers(org, user, business):
+    for field in ("email_subject_template", "email_body_template"):
+        errors = errors_of(
+            services.business_update, organization=org, actor=user, business_id=business.pk, data={field: " "}
+        )
+        assert errors == {field: ["This field may not be blank."]}
+    updated = services.business_update(
+        organization=org, actor=user, business_id=business.pk, data={"email_body_template": "Hello\r\n{number}"}
+    )
+    assert updated.email_body_template == "Hello\n{number}"

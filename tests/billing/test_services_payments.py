@@ -218,3 +218,28 @@ def test_edit_cannot_push_the_total_below_paid_even_by_one_cent(org, user, invoi
 def test_dates_in_the_past_are_fine(org, user, invoice):
     pay(org, user, invoice, "1.00", date=org.local_today() - timedelta(days=400))
     assert reload(org, invoice).amount_paid == 1
+
+
+@pytest.mark.parametrize("amount", [" 10 ", "+10", "１０", "١٠", "10 000"])
+def test_amount_takes_only_ascii_digits_and_a_point(org, user, invoice, amount):
+    errors = errors_of(pay, org, user, invoice, amount)
+    assert errors == {"amount": ["A valid number is required: use the digits 0-9 and at most one decimal point."]}
+    assert reload(org, invoice).amount_paid == 0
+
+
+def test_reference_is_one_line_and_note_keeps_its_lines(org, user, invoice):
+    errors = errors_of(pay, org, user, invoice, "1.00", reference="REF\r\nBcc: x@example.com", note="bell\x07")
+    assert errors == {
+        "reference": ["Use a single line: line breaks are not allowed here."],
+        "note": ["Text may not contain control characters (U+0007)."],
+    }
+    payment = pay(org, user, invoice, "1.00", reference="REF-1", note="first\r\nsecond")
+    assert payment.note == "first\nsecond"
+
+
+def test_void_reason_is_one_line_without_control_characters(org, user, invoice):
+    payment = pay(org, user, invoice, "1.00")
+    for reason in ("Bounced\nreally", "Bounced\ud800"):
+        with pytest.raises(BillingValidationError) as excinfo:
+            services.payment_void(organization=org, actor=user, payment_id=payment.pk, reason=reason)
+        assert list(excinfo.value.errors) == ["reason"]

@@ -8,11 +8,13 @@ import pytest
 from billing.exceptions import BillingValidationError
 from billing.validation import (
     FLOAT_MESSAGE,
+    NUMBER_MESSAGE,
     InvalidValue,
     check_invoice_amounts,
     parse_currency,
     parse_date,
     parse_decimal,
+    parse_int,
     parse_items,
     parse_money,
     parse_percent,
@@ -21,6 +23,8 @@ from billing.validation import (
     parse_text,
     parse_unit_price,
 )
+
+ITEM = {"description": "Work", "quantity": "1", "unit_price": "1"}
 
 
 def message(parser, value, *args, **kwargs):
@@ -52,7 +56,14 @@ def test_non_numeric_values_are_refused(value):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("12.5", Decimal("12.5")), (" 3 ", Decimal(3)), (7, Decimal(7)), (Decimal("0.0001"), Decimal("0.0001"))],
+    [
+        ("12.5", Decimal("12.5")),
+        ("3", Decimal(3)),
+        (".5", Decimal("0.5")),
+        ("2.", Decimal(2)),
+        (7, Decimal(7)),
+        (Decimal("0.0001"), Decimal("0.0001")),
+    ],
 )
 def test_decimal_strings_ints_and_decimals_are_accepted(value, expected):
     assert parse_quantity(value) == expected
@@ -154,3 +165,150 @@ def test_dates_currency_and_text():
         assert message(parse_currency, code) == f"{code} has 4 decimal places; Billora keeps amounts to 3."
     assert "NUL" in message(parse_text, "a\x00b", max_length=10)
     assert "no more than 3" in message(parse_text, "abcd", max_length=3)
+
+
+# --- the exact syntax of numbers: ASCII digits and at most one point --------------------------
+
+LOOSE_NUMBERS = [" 1 ", "1 ", " 1", "+1", "１２", "٣", "۳", "1\u00a0000", "1,5", "1_000", "0x1", "½"]
+
+
+@pytest.mark.parametrize("value", LOOSE_NUMBERS)
+@pytest.mark.parametrize(
+    "parser",
+    [parse_quantity, parse_unit_price, parse_tax_rate, parse_percent, lambda value: parse_money(value, "EUR")],
+    ids=["quantity", "unit_price", "tax_rate", "percent", "money"],
+)
+def test_numbers_are_ascii_digits_with_at_most_one_point(parser, value):
+    """Python's Decimal() takes all of these ("１２" is 12); the documented syntax takes none."""
+    assert message(parser, value) == NUMBER_MESSAGE
+
+
+@pytest.mark.parametrize("value", ["-5", "-0", "-0.00"])
+def test_a_minus_sign_is_never_accepted_and_the_bound_says_why(value):
+    assert "greater than or equal to 0" in message(parse_unit_price, value)
+    assert "greater than 0" in message(parse_quantity, value)
+
+
+@pytest.mark.parametrize("value", ["٣", "+1", " 1 ", "1.0", "１"])
+def test_integers_are_ascii_digits(value):
+    assert message(parse_int, value, minimum=0, maximum=365) == "A valid integer is required."
+
+
+def test_integers_in_range():
+    assert parse_int("14", minimum=0, maximum=365) == 14
+    assert parse_int(14, minimum=0, maximum=365) == 14
+    assert "greater than or equal to 0" in message(parse_int, "-1", minimum=0, maximum=365)
+    assert "less than or equal to 365" in message(parse_int, "366", minimum=0, maximum=365)
+    assert message(parse_int, "", minimum=0, maximum=365) == "This field is required."
+
+
+# --- text: no surrogates, no control characters; line breaks only where a field has lines -----
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("a\ud800b", "surrogate"),
+        ("\udfff", "surrogate"),
+        ("a\x00b", "NUL"),
+        ("bell\x07", "control characters (U+0007)"),
+        ("esc\x1b[31m", "control characters (U+001B)"),
+        ("c1\x9b", "control characters (U+009B)"),
+    ],
+)
+def test_text_refuses_surrogates_and_control_characters(text, fragment, multiline):
+    assert fragment in message(parse_text, text, max_length=100, multiline=multiline)
+
+
+@pytest.mark.parametrize("text", ["Acme\r\nBcc: x@example.com", "Acme\nCorp", "Acme\rCorp", "Acme\x0bCorp", "a\u2028b"])
+def test_single_line_text_refuses_line_breaks(text):
+    assert message(parse_text, text, max_length=100) == "Use a single line: line breaks are not allowed here."
+
+
+def test_single_line_text_refuses_tabs_and_multi_line_text_keeps_them():
+    assert "U+0009" in message(parse_text, "a\tb", max_length=100)
+    assert parse_text("a\tb\nc", max_length=100, multiline=True) == "a\tb\nc"
+
+
+def test_multi_line_text_stores_line_breaks_as_lf_and_refuses_other_breaks():
+    assert parse_text("one\r\ntwo\rthree\n", max_length=100, multiline=True) == "one\ntwo\nthree"
+    assert "U+000B" in message(parse_text, "one\x0btwo", max_length=100, multiline=True)
+    assert "U+2029" in message(parse_text, "one\u2029two", max_length=100, multiline=True)
+
+
+def test_surrounding_whitespace_is_trimmed_not_refused():
+    assert parse_text("  Acme \n", max_length=100) == "Acme"
+
+
+def test_an_item_description_with_a_lone_surrogate_is_an_error_on_that_item():
+    with pytest.raises(BillingValidationError) as excinfo:
+        parse_items([{"description": "ok", "quantity": "1", "unit_price": "1"}, {**ITEM, "description": "x\ud800"}])
+    assert excinfo.value.messages == {
+        "items.1.description": ["Text may not contain an unpaired surrogate character (U+D800)."]
+    }
+    assert excinfo.value.billing_errors == {
+        "items": [{}, {"description": ["Text may not contain an unpaired surrogate character (U+D800)."]}]
+    }
+
+
+def test_item_descriptions_may_have_several_lines():
+    [item] = parse_items([{**ITEM, "description": "Design\r\n\tphase 2"}])
+    assert item.description == "Design\n\tphase 2"
+
+
+# --- currencies: only money a business can invoice in -----------------------------------------
+
+NOT_MONEY = ["XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "DEM"]
+
+
+@pytest.mark.parametrize("code", NOT_MONEY)
+def test_codes_that_are_not_money_are_refused(code):
+    text = message(parse_currency, code)
+    assert text.startswith(f"{code} (") and "is not a currency a business can invoice in" in text
+
+
+@pytest.mark.parametrize("code", ["EUR", "USD", "JPY", "KWD", "BHD", "CHF", "GBP", "XAF", "XOF", "XCD", "XPF"])
+def test_currencies_in_use_are_accepted(code):
+    assert parse_currency(code.lower()) == code
+
+
+# --- errors carry field paths ----------------------------------------------------------------
+
+
+def test_item_errors_carry_paths_and_give_one_drf_entry_per_submitted_item():
+    items = [dict(ITEM), dict(ITEM), dict(ITEM), {**ITEM, "quantity": "0"}, dict(ITEM)]
+    with pytest.raises(BillingValidationError) as excinfo:
+        parse_items(items)
+    error = excinfo.value
+    assert error.messages == {"items.3.quantity": ["Ensure this value is greater than 0."]}
+    assert error.billing_errors == {"items": [{}, {}, {}, {"quantity": ["Ensure this value is greater than 0."]}, {}]}
+    assert error.errors == error.billing_errors
+
+
+def test_a_drf_shaped_dict_becomes_paths_and_back():
+    shaped = {
+        "customer": ["Invalid."],
+        "items": [{}, {"non_field_errors": ["Expected an object."]}, {"quantity": ["A"], "unit_price": ["B"]}],
+    }
+    error = BillingValidationError(shaped)
+    assert error.messages == {
+        "customer": ["Invalid."],
+        "items.1.non_field_errors": ["Expected an object."],
+        "items.2.quantity": ["A"],
+        "items.2.unit_price": ["B"],
+    }
+    assert error.sizes == {"items": 3}
+    assert error.billing_errors == shaped
+
+
+def test_paths_without_sizes_still_give_a_list_up_to_the_last_item():
+    error = BillingValidationError({"items.2.quantity": ["A"], "amount": "B"})
+    assert error.billing_errors == {"items": [{}, {}, {"quantity": ["A"]}], "amount": ["B"]}
+
+
+def test_messages_about_a_list_win_over_its_entries_in_drf_shape():
+    # DRF's shape cannot hold both; the paths keep both for the web form.
+    error = BillingValidationError({"items": ["Too many."], "items.0.quantity": ["A"]})
+    assert error.billing_errors == {"items": ["Too many."]}
+    assert error.messages == {"items": ["Too many."], "items.0.quantity": ["A"]}

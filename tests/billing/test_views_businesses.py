@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from billing import validation
 from billing.models import Business
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
@@ -246,3 +247,56 @@ def test_list_runs_a_constant_number_of_queries(client, org, django_assert_max_n
         assert len(response.context["businesses"]) == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_name_on_two_lines_is_refused_on_the_field(client, org):
+    log_in(client, org)
+    response = client.post(org_url("business_create", org), business_post(name="Acme\r\nBcc: all@example.com"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"] == ["Use a single line: line breaks are not allowed here."]
+    with organization_scope(org):
+        assert not Business.objects.exists()
+
+
+def test_the_address_keeps_its_lines(client, org):
+    log_in(client, org)
+    client.post(org_url("business_create", org), business_post(address="Hauptstraße 1\r\n10115 Berlin"))
+    with organization_scope(org):
+        assert Business.objects.get().address == "Hauptstraße 1\n10115 Berlin"
+
+
+@pytest.mark.parametrize("code", ["XXX", "XAU", "XDR"])
+def test_a_currency_that_is_not_money_is_refused_on_the_field(client, org, code):
+    log_in(client, org)
+    response = client.post(org_url("business_create", org), business_post(default_currency=code))
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["default_currency"]
+    assert "is not a currency a business can invoice in" in message
+
+
+def test_numbers_the_service_refuses_are_shown_with_its_message(client, org):
+    log_in(client, org)
+    response = client.post(
+        org_url("business_create", org), business_post(payment_terms_days="١٤", invoice_number_width="13")
+    )
+    errors = response.context["form"].errors
+    assert errors["payment_terms_days"] == ["A valid integer is required."]
+    assert errors["invoice_number_width"] == ["Ensure this value is less than or equal to 12."]
+
+
+def test_every_bound_is_the_services(client, org, monkeypatch):
+    """Change a bound in billing.validation and the web follows: nothing in the form decides."""
+    log_in(client, org)
+    monkeypatch.setitem(validation.BUSINESS_INPUT, "name", validation.Text(5, required=True))
+    response = client.post(org_url("business_create", org), business_post(name="Acme Studio"))
+    assert response.context["form"].errors["name"] == ["Ensure this field has no more than 5 characters."]
+
+    monkeypatch.setitem(validation.BUSINESS_INPUT, "default_notes", validation.Text(6000, multiline=True))
+    monkeypatch.setitem(validation.BUSINESS_INPUT, "payment_terms_days", validation.Integer(0, 1000))
+    response = client.post(
+        org_url("business_create", org), business_post(name="Acme", default_notes="n" * 5500, payment_terms_days="500")
+    )
+    assert response.status_code == 302
+    with organization_scope(org):
+        business = Business.objects.get()
+    assert (len(business.default_notes), business.payment_terms_days) == (5500, 500)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from billing import validation
 from billing.models import Customer
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
@@ -257,3 +258,29 @@ class TestDetail:
         customer = CustomerFactory(organization=org)
         log_in_outsider(client)
         assert client.get(org_url("customer_detail", org, customer_id=customer.pk)).status_code == 404
+
+
+class TestValidation:
+    @pytest.mark.parametrize("name", ["Globex\nCorp", "Globex\x0bCorp", "Globex\r"])
+    def test_a_name_with_a_line_break_or_control_character_is_refused(self, client, org, name):
+        log_in(client, org)
+        response = client.post(org_url("customer_create", org), customer_post(name=f"{name} Inc"))
+        assert response.status_code == 400
+        assert "name" in response.context["form"].errors
+        with organization_scope(org):
+            assert not Customer.objects.exists()
+
+    def test_a_currency_that_is_not_money_is_refused(self, client, org):
+        log_in(client, org)
+        response = client.post(org_url("customer_create", org), customer_post(currency="xxx"))
+        assert response.status_code == 400
+        [message] = response.context["form"].errors["currency"]
+        assert message.startswith("XXX (") and "not a currency a business can invoice in" in message
+
+    def test_the_notes_bound_is_the_services(self, client, org, monkeypatch):
+        log_in(client, org)
+        response = client.post(org_url("customer_create", org), customer_post(notes="n" * 5001))
+        assert response.context["form"].errors["notes"] == ["Ensure this field has no more than 5000 characters."]
+        monkeypatch.setitem(validation.CUSTOMER_INPUT, "notes", validation.Text(6000, multiline=True))
+        response = client.post(org_url("customer_create", org), customer_post(notes="n" * 5001))
+        assert response.status_code == 302

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing import validation
 from billing.models import Invoice, InvoiceStatus
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
@@ -654,3 +655,130 @@ class TestSend:
         response = client.post(org_url("invoice_send", org, invoice_id=invoice.pk), follow=True)
         assert b"no email address" in response.content
         assert response.context["emails"] == []
+
+
+class TestValidation:
+    """The editor decides nothing: the service's messages come back on the line and field
+    their paths name (``items.3.quantity``), and its bounds are the only ones."""
+
+    def test_an_error_on_the_fourth_line_is_shown_on_the_fourth_line(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        rows = [("A", "1", "10", "0"), ("B", "1", "10", "0"), ("C", "1", "10", "0"), ("D", "0", "10", "0")]
+        response = client.post(org_url("invoice_create", org), invoice_post(business, customer, *rows))
+        assert response.status_code == 400
+        assert [row.errors for row in response.context["rows"]] == [
+            {},
+            {},
+            {},
+            {"quantity": ["Ensure this value is greater than 0."]},
+        ]
+        assert response.context["list_errors"] == [] and not response.context["form"].errors
+        content = response.content.decode()
+        assert 'id="items-3-quantity-error"' in content and 'id="items-2-quantity-error"' not in content
+
+    def test_blank_rows_do_not_shift_the_errors(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        data = invoice_post(business, customer, ("A", "1", "10", "0"), ("", "", "", ""), ("C", "x", "10", "0"))
+        response = client.post(org_url("invoice_create", org), data)
+        rows = response.context["rows"]
+        assert [row.values["description"] for row in rows] == ["A", "C"]
+        assert rows[0].errors == {} and "quantity" in rows[1].errors
+
+    def test_messages_about_the_list_are_shown_above_the_lines(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        rows = [(f"Line {i}", "1", "1", "0") for i in range(501)]
+        response = client.post(org_url("invoice_create", org), invoice_post(business, customer, *rows))
+        assert response.status_code == 400
+        assert response.context["list_errors"] == ["An invoice can have at most 500 items."]
+        assert "An invoice can have at most 500 items." in response.content.decode()
+
+    def test_a_decimal_comma_is_read_as_a_point(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_create", org),
+            invoice_post(
+                business, customer, ("A", "1,5", "10,25", "7,5"), discount_type="percent", discount_value="2,5"
+            ),
+        )
+        assert response.status_code == 302
+        with organization_scope(org):
+            invoice = Invoice.objects.get()
+            item = invoice.items.get()
+        assert (item.quantity, item.unit_price, item.tax_rate) == (Decimal("1.5"), Decimal("10.25"), Decimal("7.5"))
+        assert invoice.discount_value == Decimal("2.5")
+        assert_stored_totals(invoice)
+
+    def test_the_preview_reads_a_decimal_comma_too(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(
+            org_url("invoice_editor", org), invoice_post(business, customer, ("A", "1,5", "10", "0"))
+        )
+        assert response.context["preview"]["totals"].total == Decimal("15.00")
+
+    @pytest.mark.parametrize("value", ["+1", "١", "１２", "1,2,3", "1.000,5"])
+    def test_numbers_the_service_refuses_are_refused_with_its_message(self, client, org, parties, value):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(org_url("invoice_create", org), invoice_post(business, customer, ("A", value, "1", "0")))
+        assert response.status_code == 400
+        assert response.context["rows"][0].errors == {
+            "quantity": ["A valid number is required: use the digits 0-9 and at most one decimal point."]
+        }
+
+    def test_a_description_with_control_characters_is_refused_on_its_line(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        data = invoice_post(
+            business, customer, ("Fine\r\nand on two lines", "1", "1", "0"), ("Bell\x07", "1", "1", "0")
+        )
+        response = client.post(org_url("invoice_create", org), data)
+        assert response.status_code == 400
+        rows = response.context["rows"]
+        assert rows[0].errors == {}
+        assert rows[1].errors == {"description": ["Text may not contain control characters (U+0007)."]}
+
+    @pytest.mark.parametrize("code", ["XXX", "XAU", "XTS"])
+    def test_a_currency_that_is_not_money_is_refused_on_the_field(self, client, org, parties, code):
+        business, customer = parties
+        log_in(client, org)
+        response = client.post(org_url("invoice_create", org), invoice_post(business, customer, currency=code))
+        assert response.status_code == 400
+        [message] = response.context["form"].errors["currency"]
+        assert message.startswith(f"{code} (") and "not a currency a business can invoice in" in message
+
+    def test_the_descriptions_bound_is_the_services(self, client, org, parties, monkeypatch):
+        """Raise the bound in billing.validation: the web takes longer descriptions. Lower it:
+        the web refuses with the service's message. Nothing in the form or template decides."""
+        business, customer = parties
+        log_in(client, org)
+        long_text = "x" * 2500
+        monkeypatch.setattr(validation, "ITEM_DESCRIPTION", validation.Text(3000, multiline=True, required=True))
+        response = client.post(
+            org_url("invoice_create", org), invoice_post(business, customer, (long_text, "1", "1", "0"))
+        )
+        assert response.status_code == 302
+        with organization_scope(org):
+            assert Invoice.objects.get().items.get().description == long_text
+        assert 'maxlength="' not in client.get(org_url("invoice_create", org)).content.decode()
+
+        monkeypatch.setattr(validation, "ITEM_DESCRIPTION", validation.Text(3, multiline=True, required=True))
+        response = client.post(
+            org_url("invoice_create", org), invoice_post(business, customer, ("four", "1", "1", "0"))
+        )
+        assert response.context["rows"][0].errors == {
+            "description": ["Ensure this field has no more than 3 characters."]
+        }
+
+    def test_the_quantity_bound_is_the_services(self, client, org, parties, monkeypatch):
+        business, customer = parties
+        log_in(client, org)
+        monkeypatch.setattr(validation, "QUANTITY_MAX", Decimal(10))
+        response = client.post(org_url("invoice_create", org), invoice_post(business, customer, ("A", "11", "1", "0")))
+        assert response.context["rows"][0].errors == {"quantity": ["Ensure this value is less than or equal to 10."]}
+        preview = client.post(org_url("invoice_editor", org), invoice_post(business, customer, ("A", "11", "1", "0")))
+        assert "less than or equal to 10" in preview.content.decode()

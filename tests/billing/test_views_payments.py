@@ -188,3 +188,34 @@ def test_void_payment_of_another_organization_or_invoice_is_404(client, org, oth
     with organization_scope(other_org):
         foreign_payment.refresh_from_db()
     assert not foreign_payment.voided
+
+
+@pytest.mark.parametrize(
+    ("typed", "paid"), [("10,50", Decimal("10.50")), ("10.5", Decimal("10.50")), (" 7 ", Decimal(7))]
+)
+def test_a_decimal_comma_and_surrounding_spaces_are_read_as_the_person_meant(client, org, issued, typed, paid):
+    log_in(client, org)
+    response = client.post(org_url("payment_record", org, invoice_id=issued.pk), payment_post(org, typed))
+    assert response.status_code == 302
+    assert reload(issued).amount_paid == paid
+
+
+@pytest.mark.parametrize("amount", ["+10", "١٠", "１０", "1.000,50"])
+def test_amounts_the_service_refuses_are_refused_with_its_message(client, org, issued, amount):
+    log_in(client, org)
+    response = client.post(org_url("payment_record", org, invoice_id=issued.pk), payment_post(org, amount))
+    assert response.status_code == 400
+    assert response.context["payment_form"].errors["amount"] == [
+        "A valid number is required: use the digits 0-9 and at most one decimal point."
+    ]
+
+
+def test_a_reference_on_two_lines_is_refused_on_the_field(client, org, issued):
+    log_in(client, org)
+    response = client.post(
+        org_url("payment_record", org, invoice_id=issued.pk), payment_post(org, "1.00", reference="A\r\nB")
+    )
+    assert response.status_code == 400
+    assert response.context["payment_form"].errors["reference"] == [
+        "Use a single line: line breaks are not allowed here."
+    ]

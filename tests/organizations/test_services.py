@@ -66,6 +66,30 @@ def test_organization_create_refuses_a_bad_time_zone_or_currency():
     assert not Organization.objects.exists()
 
 
+@pytest.mark.parametrize("name", ["Acme\r\nBcc: all@example.com", "Acme\nCorp", "Acme\x0bCorp", "Acme\ud800"])
+def test_organization_and_api_key_names_are_one_line_of_text(org, owner, name):
+    """Names are printed in email subjects (invites): a line break would break those emails."""
+    organizations = Organization.objects.count()
+    with pytest.raises(ValidationError) as excinfo:
+        services.organization_create(actor=UserFactory(), name=name)
+    assert list(excinfo.value.message_dict) == ["name"]
+    with pytest.raises(ValidationError) as excinfo:
+        services.organization_update(organization=org, actor=owner, name=name)
+    assert list(excinfo.value.message_dict) == ["name"]
+    with pytest.raises(ValidationError) as excinfo:
+        services.api_key_create(organization=org, actor=owner, name=name)
+    assert list(excinfo.value.message_dict) == ["name"]
+    assert Organization.objects.get(pk=org.pk).name == org.name
+    assert Organization.objects.count() == organizations
+
+
+@pytest.mark.parametrize("code", ["XXX", "XAU", "XTS"])
+def test_the_default_currency_must_be_money(org, owner, code):
+    with pytest.raises(ValidationError) as excinfo:
+        services.organization_update(organization=org, actor=owner, default_currency=code)
+    assert "is not a currency a business can invoice in" in excinfo.value.message_dict["default_currency"][0]
+
+
 def test_organization_update_audits_changed_fields_only(org, owner):
     before = entries(org)
     services.organization_update(organization=org, actor=owner, name="Acme Ltd", time_zone=org.time_zone)

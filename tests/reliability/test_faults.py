@@ -289,7 +289,7 @@ def _terminate_own_backend():
 
 @pytest.fixture
 def drop_connection_during(monkeypatch):
-    """``drop_connection_during("billing.services._write_items")``: the connection dies right
+    """``drop_connection_during("billing.services.invoices._write_items")``: the connection dies right
     before that step, after the invoice row was inserted in the same transaction."""
 
     def arm(target):
@@ -321,7 +321,7 @@ def _rows(model):
 def test_db_connection_dropped_during_an_api_create_is_a_clean_503_and_no_partial_invoice(
     world, drop_connection_during
 ):
-    calls = drop_connection_during("billing.services._write_items")
+    calls = drop_connection_during("billing.services.invoices._write_items")
     api = world["api"]
     api.raise_request_exception = False  # answer like production does, do not re-raise in the test
     before = (_rows(Invoice), _rows(InvoiceItem))
@@ -345,7 +345,7 @@ def test_db_connection_dropped_during_a_web_invoice_create_is_a_clean_503_page(
     user = MembershipFactory(organization=org, role=Role.MEMBER).user
     client = Client(raise_request_exception=False)
     client.force_login(user)
-    calls = drop_connection_during("billing.services._write_items")
+    calls = drop_connection_during("billing.services.invoices._write_items")
     before = (_rows(Invoice), _rows(InvoiceItem))
 
     response = client.post(

@@ -1,0 +1,55 @@
+"""Every billing write (billing-rules.md is the specification), one module per concern.
+
+Each service takes the acting principal (a User, an ApiKey, or None for the system) and the
+organization, runs in one transaction inside the organization's scope, looks every id up
+once inside that organization (another organization's id behaves like a missing one),
+validates with ``billing.validation`` (``BillingValidationError``, messages tied to field
+paths), refuses actions the current state does not allow (``StateConflict``), recomputes
+totals with ``billing.calc``, writes exactly one audit entry, and schedules side effects on
+commit.
+
+Lock order, the same in every service: every row a service changes is locked
+(``select_for_update``) when it is read, in the order the data hangs together (an invoice
+before its payments, then a business's number sequence), and the audit entry is written
+after all of them. ``audit.services.record`` locks the organization's audit chain until
+commit; taking it last means no service holds the chain while it waits for a row, so two
+services never wait on each other, and the organization's writes queue on the chain for as
+short a time as possible.
+
+``version`` counts the printed states of an invoice: every change to something printed on
+it (items, dates, discount, notes, terms, issue, a payment or its void, void) increments it.
+Marking an invoice sent does not: ``sent_at`` is not printed, so the PDF stays valid.
+"""
+
+from billing.services.invoices import (
+    invoice_create,
+    invoice_delete,
+    invoice_issue,
+    invoice_mark_sent,
+    invoice_update,
+    invoice_void,
+)
+from billing.services.parties import (
+    business_create,
+    business_update,
+    customer_create,
+    customer_delete,
+    customer_update,
+)
+from billing.services.payments import payment_record, payment_void
+
+__all__ = [
+    "business_create",
+    "business_update",
+    "customer_create",
+    "customer_delete",
+    "customer_update",
+    "invoice_create",
+    "invoice_delete",
+    "invoice_issue",
+    "invoice_mark_sent",
+    "invoice_update",
+    "invoice_void",
+    "payment_record",
+    "payment_void",
+]

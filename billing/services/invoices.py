@@ -1,0 +1,501 @@
+"""Invoices: drafts with their items, edits, delete, issue (numbering), void, mark sent."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import record
+from billing import hooks
+from billing.calc import DiscountExceedsSubtotal, InvoiceTotals, LineInput, balance_and_status, compute_totals
+from billing.exceptions import BillingValidationError, StateConflict
+from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, InvoiceStatus
+from billing.numbering import next_number
+from billing.services.shared import (
+    actor_api_key,
+    actor_user,
+    changed,
+    created,
+    find_reference,
+    find_target,
+    money_text,
+    plain,
+)
+from billing.validation import (
+    INVOICE_TEXT,
+    MAX_ITEMS,
+    FieldErrors,
+    ItemInput,
+    check_invoice_amounts,
+    parse_choice,
+    parse_currency,
+    parse_date,
+    parse_items,
+    parse_money,
+    parse_percent,
+    refuse_unknown_fields,
+)
+from organizations.tenancy import organization_scope
+
+EDITABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+INVOICE_FIELDS = (
+    "business",
+    "customer",
+    "currency",
+    "issue_date",
+    "due_date",
+    "discount_type",
+    "discount_value",
+    "notes",
+    "terms",
+    "items",
+)
+# What is printed on the invoice; a change to any of these increments ``version``.
+PRINTED_FIELDS = (
+    "business_id",
+    "customer_id",
+    "currency",
+    "issue_date",
+    "due_date",
+    "discount_type",
+    "discount_value",
+    "notes",
+    "terms",
+)
+TOTAL_FIELDS = ("subtotal", "discount_total", "tax_total", "total", "balance_due")
+ARCHIVED_CUSTOMER_MESSAGE = "This customer is archived; restore it before invoicing it."
+DUE_BEFORE_ISSUE_MESSAGE = "The due date cannot be before the issue date."
+
+
+# --- items, totals and audit values ---------------------------------------------------------
+
+
+def _item_inputs(invoice) -> list[ItemInput]:
+    items = InvoiceItem.objects.filter(organization=invoice.organization_id, invoice=invoice).order_by("position")
+    return [ItemInput(item.description, item.quantity, item.unit_price, item.tax_rate) for item in items]
+
+
+def _item_values(items: list[ItemInput]) -> list[dict]:
+    """Items as audit values: decimals as plain strings, trailing zeros dropped."""
+    return [
+        {
+            "description": item.description,
+            "quantity": plain(item.quantity),
+            "unit_price": plain(item.unit_price),
+            "tax_rate": plain(item.tax_rate),
+        }
+        for item in items
+    ]
+
+
+def _parse_items_into(errors: FieldErrors, raw_items) -> list[ItemInput]:
+    try:
+        return parse_items(raw_items)
+    except BillingValidationError as exc:
+        errors.merge(exc)
+        return []
+
+
+def _parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
+    if discount_type == DiscountType.PERCENT:
+        return errors.parse("discount_value", parse_percent, raw_value)
+    if discount_type == DiscountType.AMOUNT:
+        return errors.parse("discount_value", parse_money, raw_value, currency)
+    return Decimal(0)  # "none": a value sent along is meaningless and not kept
+
+
+def _compute(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
+    try:
+        totals = compute_totals(
+            currency=invoice.currency,
+            lines=[LineInput(item.quantity, item.unit_price, item.tax_rate) for item in items],
+            discount_type=invoice.discount_type,
+            discount_value=invoice.discount_value,
+        )
+    except DiscountExceedsSubtotal:
+        raise BillingValidationError(
+            {"discount_value": ["The discount may not be larger than the subtotal."]}
+        ) from None
+    check_invoice_amounts(subtotal=totals.subtotal, total=totals.total, currency=invoice.currency)
+    return totals
+
+
+def _apply_totals(invoice: Invoice, totals: InvoiceTotals) -> None:
+    invoice.subtotal = totals.subtotal
+    invoice.discount_total = totals.discount_total
+    invoice.tax_total = totals.tax_total
+    invoice.total = totals.total
+    invoice.balance_due = totals.total - invoice.amount_paid
+    invoice.tax_breakdown = [
+        {"rate": str(row.rate), "taxable_amount": str(row.taxable_amount), "tax_amount": str(row.tax_amount)}
+        for row in totals.tax_breakdown
+    ]
+
+
+def _write_items(invoice: Invoice, items: list[ItemInput], totals: InvoiceTotals, *, replace=True) -> None:
+    """Write the invoice's items in one bulk insert whatever their number (after one delete)."""
+    if replace:
+        InvoiceItem.objects.filter(organization=invoice.organization_id, invoice=invoice).delete()
+    InvoiceItem.objects.bulk_create(
+        [
+            InvoiceItem(
+                organization_id=invoice.organization_id,
+                invoice=invoice,
+                position=position,
+                description=item.description,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                tax_rate=item.tax_rate,
+                line_net=amounts.line_net,
+                line_discount=amounts.line_discount,
+            )
+            for position, (item, amounts) in enumerate(zip(items, totals.lines, strict=True), start=1)
+        ],
+        batch_size=MAX_ITEMS,
+    )
+
+
+def _invoice_audit_values(invoice: Invoice, items: list[ItemInput]) -> dict:
+    currency = invoice.currency
+    return {
+        "business": str(invoice.business_id),
+        "customer": str(invoice.customer_id),
+        "currency": currency,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "discount_type": invoice.discount_type,
+        "discount_value": plain(invoice.discount_value),
+        "notes": invoice.notes,
+        "terms": invoice.terms,
+        "items": _item_values(items),
+        **{field: money_text(getattr(invoice, field), currency) for field in TOTAL_FIELDS},
+    }
+
+
+# --- create ---------------------------------------------------------------------------------
+
+
+def _new_invoice(organization, data: dict) -> tuple[Invoice, list[ItemInput]]:
+    """The unsaved draft ``data`` describes, and its items; every error at once."""
+    refuse_unknown_fields(data, INVOICE_FIELDS)
+    errors = FieldErrors()
+    business = find_reference(Business, organization, data.get("business"), "business", errors)
+    customer = find_reference(Customer, organization, data.get("customer"), "customer", errors)
+    if customer is not None and customer.archived:
+        errors.add("customer", ARCHIVED_CUSTOMER_MESSAGE)
+    if data.get("currency") not in (None, ""):
+        currency = errors.parse("currency", parse_currency, data["currency"])
+    else:
+        currency = business.default_currency if business else None
+    issue_date, due_date = _new_invoice_dates(organization, business, data, errors)
+    discount_type = errors.parse("discount_type", parse_choice, data.get("discount_type") or "none", DiscountType)
+    discount_value = None
+    if currency and discount_type:
+        discount_value = _parse_discount(errors, discount_type, data.get("discount_value", "0"), currency)
+    texts = {
+        field: errors.parse(field, INVOICE_TEXT, data[field] if field in data else getattr(business, default, ""))
+        for field, default in (("notes", "default_notes"), ("terms", "default_terms"))
+    }
+    items = _parse_items_into(errors, data.get("items") or [])
+    if issue_date and due_date and due_date < issue_date:
+        errors.add("due_date", DUE_BEFORE_ISSUE_MESSAGE)
+    errors.raise_if_any()
+    invoice = Invoice(
+        organization=organization,
+        business=business,
+        customer=customer,
+        currency=currency,
+        issue_date=issue_date,
+        due_date=due_date,
+        discount_type=discount_type,
+        discount_value=discount_value,
+        **texts,
+    )
+    return invoice, items
+
+
+def _new_invoice_dates(organization, business, data: dict, errors: FieldErrors):
+    """Issue date (default: today in the organization's time zone) and due date (default:
+    the issue date plus the business's payment terms)."""
+    if data.get("issue_date") not in (None, ""):
+        issue_date = errors.parse("issue_date", parse_date, data["issue_date"])
+    else:
+        issue_date = organization.local_today()
+    if data.get("due_date") not in (None, ""):
+        return issue_date, errors.parse("due_date", parse_date, data["due_date"])
+    if business is None or issue_date is None:
+        return issue_date, None
+    try:
+        return issue_date, issue_date + timedelta(days=business.payment_terms_days)
+    except OverflowError:  # an issue date at the very end of the calendar
+        errors.add("due_date", "Enter a due date: the default would be past the year 9999.")
+        return issue_date, None
+
+
+def invoice_create(*, organization, actor, data: dict) -> Invoice:
+    """Create a draft with its items in one transaction (no number until it is issued).
+
+    Defaults: the business's currency, notes and terms; issue date today in the
+    organization's time zone; due date issue date + the business's payment terms."""
+    with organization_scope(organization), transaction.atomic():
+        invoice, items = _new_invoice(organization, data)
+        totals = _compute(invoice, items)
+        invoice.created_by_user = actor_user(actor)
+        invoice.created_by_api_key = actor_api_key(actor)
+        _apply_totals(invoice, totals)
+        invoice.save(force_insert=True)
+        _write_items(invoice, items, totals, replace=False)
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.created",
+            target=invoice,
+            changes=created(_invoice_audit_values(invoice, items)),
+        )
+        hooks.schedule_document_refresh(invoice)
+    return invoice
+
+
+# --- update ---------------------------------------------------------------------------------
+
+
+def _edit_parties(organization, invoice: Invoice, data: dict, errors: FieldErrors) -> None:
+    """Business, customer and currency: they may change on a draft, never after issue."""
+    fixed = not invoice.is_draft
+    if "business" in data:
+        business = find_reference(Business, organization, data["business"], "business", errors)
+        if business is not None and business.pk != invoice.business_id:
+            if fixed:
+                errors.add("business", "The business of an issued invoice cannot be changed.")
+            else:
+                invoice.business = business
+    if "customer" in data:
+        customer = find_reference(Customer, organization, data["customer"], "customer", errors)
+        if customer is not None and customer.pk != invoice.customer_id:
+            if fixed:
+                errors.add("customer", "The customer of an issued invoice cannot be changed.")
+            elif customer.archived:
+                errors.add("customer", ARCHIVED_CUSTOMER_MESSAGE)
+            else:
+                invoice.customer = customer
+    if "currency" in data:
+        currency = errors.parse("currency", parse_currency, data["currency"])
+        if currency is not None and currency != invoice.currency:
+            if fixed:
+                errors.add("currency", "The currency of an issued invoice cannot be changed.")
+            else:
+                invoice.currency = currency
+
+
+def _edit_terms(invoice: Invoice, data: dict, errors: FieldErrors) -> None:
+    """Dates, discount, notes and terms."""
+    for field in ("issue_date", "due_date"):
+        if field in data:
+            value = errors.parse(field, parse_date, data[field])
+            if value is not None:
+                setattr(invoice, field, value)
+    if "discount_type" in data:
+        invoice.discount_type = errors.parse("discount_type", parse_choice, data["discount_type"], DiscountType)
+    if "discount_value" in data or "discount_type" in data or "currency" in data:
+        raw = data.get("discount_value", invoice.discount_value)
+        if invoice.discount_type:
+            invoice.discount_value = _parse_discount(errors, invoice.discount_type, raw, invoice.currency)
+    for field in ("notes", "terms"):
+        if field in data:
+            setattr(invoice, field, errors.parse(field, INVOICE_TEXT, data[field]))
+
+
+def _apply_edit(organization, invoice: Invoice, data: dict, old_items: list[ItemInput]) -> list[ItemInput]:
+    """Set what ``data`` changes on ``invoice``; returns the items it will have."""
+    errors = FieldErrors()
+    _edit_parties(organization, invoice, data, errors)
+    _edit_terms(invoice, data, errors)
+    items = old_items
+    if "items" in data:
+        items = _parse_items_into(errors, data["items"] if data["items"] is not None else [])
+    if "issue_date" not in errors and "due_date" not in errors and invoice.due_date < invoice.issue_date:
+        errors.add("due_date", DUE_BEFORE_ISSUE_MESSAGE)
+    errors.raise_if_any()
+    return items
+
+
+def _check_issued_total(invoice: Invoice, totals: InvoiceTotals) -> None:
+    """After issue, the total stays above zero and never falls below what has been paid."""
+    if invoice.is_draft:
+        return
+    if totals.total < invoice.amount_paid:
+        new_total, paid = money_text(totals.total, invoice.currency), money_text(invoice.amount_paid, invoice.currency)
+        raise BillingValidationError(
+            {
+                "non_field_errors": [
+                    f"The new total ({new_total}) would be below the amount already paid ({paid}); "
+                    "void a payment first."
+                ]
+            }
+        )
+    if totals.total <= 0:
+        raise BillingValidationError({"items": ["An issued invoice must keep a total above zero."]})
+
+
+def _save_edit(invoice: Invoice, items, old_items, totals: InvoiceTotals, printed_before: dict) -> bool:
+    """Save the edited invoice, with a new version when something printed changed, and write
+    its items again when they or their amounts changed. True when something printed changed."""
+    stored_lines = list(
+        InvoiceItem.objects.filter(organization=invoice.organization_id, invoice=invoice)
+        .order_by("position")
+        .values_list("line_net", "line_discount")
+    )
+    lines_changed = stored_lines != [(line.line_net, line.line_discount) for line in totals.lines]
+    items_changed = _item_values(items) != _item_values(old_items)
+    printed_changed = items_changed or any(getattr(invoice, field) != value for field, value in printed_before.items())
+    if printed_changed:
+        invoice.version += 1
+    invoice.save()
+    if items_changed or lines_changed:
+        _write_items(invoice, items, totals)
+    return printed_changed
+
+
+def invoice_update(*, organization, actor, invoice_id, data: dict) -> Invoice:
+    """Edit a draft, issued or partially paid invoice; ``items`` replaces the whole list.
+
+    After issue the business, customer and currency are fixed, and the new total may not
+    fall below what has been paid. Totals are recomputed by calc on every edit."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
+        if invoice.status not in EDITABLE_STATUSES:
+            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be edited.")
+        refuse_unknown_fields(data, INVOICE_FIELDS)
+        old_items = _item_inputs(invoice)
+        before = _invoice_audit_values(invoice, old_items)
+        printed_before = {field: getattr(invoice, field) for field in PRINTED_FIELDS}
+        items = _apply_edit(organization, invoice, data, old_items)
+        totals = _compute(invoice, items)
+        _check_issued_total(invoice, totals)
+        _apply_totals(invoice, totals)
+        if invoice.status != InvoiceStatus.DRAFT:
+            invoice.balance_due, invoice.status = balance_and_status(
+                total=invoice.total, amount_paid=invoice.amount_paid
+            )
+        printed_changed = _save_edit(invoice, items, old_items, totals, printed_before)
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.updated",
+            target=invoice,
+            changes=changed(before, _invoice_audit_values(invoice, items)),
+        )
+        if printed_changed:
+            hooks.schedule_document_refresh(invoice)
+    return invoice
+
+
+# --- delete, issue, void, mark sent ---------------------------------------------------------
+
+
+def invoice_delete(*, organization, actor, invoice_id) -> None:
+    """Only drafts can be deleted: they have no number yet, so no number is ever lost."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
+        if not invoice.is_draft:
+            raise StateConflict("Only a draft can be deleted; void an issued invoice instead.")
+        items = _item_inputs(invoice)
+        changes = {field: [value, None] for field, value in _invoice_audit_values(invoice, items).items()}
+        target = {"target_type": "invoice", "target_id": str(invoice.pk), "target_label": str(invoice)}
+        InvoiceItem.objects.filter(organization=organization, invoice=invoice).delete()
+        invoice.delete()
+        record(organization=organization, actor=actor, action="invoice.deleted", changes=changes, **target)
+
+
+def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
+    """Issue a draft with at least one item and a total above zero.
+
+    The number comes from the business's locked sequence in this transaction (gapless), and
+    the business and customer details are copied onto the invoice, never to change again."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
+        if not invoice.is_draft:
+            raise StateConflict(f"Only a draft can be issued; this invoice is {invoice.get_status_display().lower()}.")
+        items = _item_inputs(invoice)
+        if not items:
+            raise StateConflict("Add at least one item before issuing the invoice.")
+        totals = _compute(invoice, items)
+        if totals.total <= 0:
+            raise StateConflict("An invoice with a total of zero cannot be issued.")
+        business = Business.objects.get(organization=organization, pk=invoice.business_id)
+        customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
+        number = next_number(business, on_date=invoice.issue_date)
+        if Invoice.objects.filter(organization=organization, business=business, number=number).exists():
+            # Only possible after the numbering settings were changed to overlap old numbers.
+            raise StateConflict(
+                f"The number {number} is already used by this business; change its numbering format first."
+            )
+        _apply_totals(invoice, totals)
+        invoice.number = number
+        invoice.issued_at = timezone.now()
+        invoice.business_snapshot = business.snapshot()
+        invoice.customer_snapshot = customer.snapshot()
+        invoice.balance_due, invoice.status = balance_and_status(total=invoice.total, amount_paid=invoice.amount_paid)
+        invoice.version += 1
+        invoice.save()
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.issued",
+            target=invoice,
+            changes={
+                "status": [InvoiceStatus.DRAFT, invoice.status],
+                "number": [None, number],
+                "total": [None, money_text(invoice.total, invoice.currency)],
+            },
+        )
+        hooks.schedule_document_refresh(invoice)
+    return invoice
+
+
+def invoice_void(*, organization, actor, invoice_id) -> Invoice:
+    """Void an issued invoice with nothing paid on it. Terminal; it keeps its number."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
+        if invoice.status == InvoiceStatus.DRAFT:
+            raise StateConflict("A draft cannot be voided; delete it instead.")
+        if invoice.status == InvoiceStatus.VOID:
+            raise StateConflict("This invoice is already void.")
+        if invoice.status != InvoiceStatus.ISSUED or invoice.amount_paid != 0:
+            raise StateConflict("This invoice has payments; void them before voiding the invoice.")
+        old_status = invoice.status
+        invoice.status = InvoiceStatus.VOID
+        invoice.voided_at = timezone.now()
+        invoice.version += 1
+        invoice.save()
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.voided",
+            target=invoice,
+            changes={"status": [old_status, InvoiceStatus.VOID]},
+        )
+        hooks.schedule_document_refresh(invoice)
+    return invoice
+
+
+def invoice_mark_sent(*, organization, actor, invoice_id, sent_at=None) -> Invoice:
+    """Record that the invoice went out (the email job calls this). ``sent_at`` is not
+    printed, so ``version`` stays and the current PDF remains fresh."""
+    with organization_scope(organization), transaction.atomic():
+        invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
+        if invoice.status not in SENDABLE_STATUSES:
+            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+        old = invoice.sent_at
+        invoice.sent_at = sent_at or timezone.now()
+        invoice.save(update_fields=["sent_at", "updated_at"])
+        record(
+            organization=organization,
+            actor=actor,
+            action="invoice.sent",
+            target=invoice,
+            changes={"sent_at": [old.isoformat() if old else None, invoice.sent_at.isoformat()]},
+        )
+    return invoice

@@ -1,0 +1,162 @@
+"""Payments (billing-rules.md "Payments"): record one on an issued invoice, void one."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from audit.services import record
+from billing import hooks
+from billing.calc import balance_and_status, quantize_money
+from billing.exceptions import StateConflict
+from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from billing.services.shared import actor_api_key, actor_label, actor_user, find_reference, find_target, money_text
+from billing.validation import (
+    PAYMENT_NOTE,
+    PAYMENT_REFERENCE,
+    VOID_REASON,
+    FieldErrors,
+    parse_choice,
+    parse_date,
+    parse_money,
+)
+from organizations.tenancy import organization_scope
+
+
+def _refresh_paid(invoice: Invoice) -> dict:
+    """Rule 7 in SQL: amount_paid is the sum of the invoice's payments that are not voided;
+    balance, status and version follow. Returns the audit changes of the invoice."""
+    before = {"amount_paid": money_text(invoice.amount_paid, invoice.currency), "status": invoice.status}
+    paid = Payment.objects.filter(organization=invoice.organization_id, invoice=invoice, voided=False).aggregate(
+        paid=Sum("amount")
+    )["paid"] or Decimal(0)
+    invoice.amount_paid = quantize_money(paid, invoice.currency)
+    invoice.balance_due, invoice.status = balance_and_status(total=invoice.total, amount_paid=invoice.amount_paid)
+    invoice.version += 1
+    invoice.save(update_fields=["amount_paid", "balance_due", "status", "version", "updated_at"])
+    return {
+        "invoice_amount_paid": [before["amount_paid"], money_text(invoice.amount_paid, invoice.currency)],
+        "invoice_status": [before["status"], invoice.status],
+    }
+
+
+def _payment_label(payment: Payment, invoice: Invoice) -> str:
+    return f"{money_text(payment.amount, invoice.currency)} {invoice.currency} on {invoice.number}"
+
+
+def _check_takes_payments(invoice: Invoice) -> None:
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise StateConflict("Issue the invoice before recording a payment.")
+    if invoice.status == InvoiceStatus.VOID:
+        raise StateConflict("A void invoice cannot take payments.")
+    if invoice.status == InvoiceStatus.PAID:
+        raise StateConflict("This invoice is already paid in full.")
+
+
+def _parse_payment(organization, invoice: Invoice, *, amount, date, method, reference, note) -> dict:
+    """The payment's fields: ``0 < amount <= balance_due`` in the invoice's currency, a date
+    no later than today in the organization's time zone."""
+    errors = FieldErrors()
+    currency = invoice.currency
+    amount = errors.parse("amount", parse_money, amount, currency, positive=True)
+    if amount is not None and amount > invoice.balance_due:
+        errors.add(
+            "amount",
+            f"The amount may not exceed the balance due ({money_text(invoice.balance_due, currency)} {currency}).",
+        )
+    payment_date = errors.parse("date", parse_date, date)
+    if payment_date is not None and payment_date > organization.local_today():
+        errors.add("date", "The payment date cannot be in the future.")
+    values = {
+        "amount": amount,
+        "date": payment_date,
+        "method": errors.parse("method", parse_choice, method or PaymentMethod.BANK_TRANSFER, PaymentMethod),
+        "reference": errors.parse("reference", PAYMENT_REFERENCE, reference),
+        "note": errors.parse("note", PAYMENT_NOTE, note),
+    }
+    errors.raise_if_any()
+    return values
+
+
+def payment_record(
+    *, organization, actor, invoice_id, amount, date, method="bank_transfer", reference="", note=""
+) -> Payment:
+    """Record a payment on an issued or partially paid invoice.
+
+    The invoice row is locked first, so concurrent payments queue: each sees the balance the
+    previous one left, and ``0 < amount <= balance_due`` holds for every one that succeeds.
+    The date may not be later than today in the organization's time zone."""
+    with organization_scope(organization), transaction.atomic():
+        errors = FieldErrors()
+        invoice = find_reference(Invoice, organization, invoice_id, "invoice", errors, for_update=True)
+        errors.raise_if_any()
+        _check_takes_payments(invoice)
+        values = _parse_payment(
+            organization, invoice, amount=amount, date=date, method=method, reference=reference, note=note
+        )
+        payment = Payment(
+            organization=organization,
+            invoice=invoice,
+            **values,
+            recorded_by_user=actor_user(actor),
+            recorded_by_api_key=actor_api_key(actor),
+            recorded_by_label=actor_label(actor)[:300],
+        )
+        payment.save(force_insert=True)
+        invoice_changes = _refresh_paid(invoice)
+        record(
+            organization=organization,
+            actor=actor,
+            action="payment.recorded",
+            target=payment,
+            target_label=_payment_label(payment, invoice),
+            changes={
+                "invoice": [None, str(invoice.pk)],
+                "amount": [None, money_text(payment.amount, invoice.currency)],
+                "date": [None, payment.date.isoformat()],
+                "method": [None, payment.method],
+                **invoice_changes,
+            },
+        )
+        hooks.schedule_document_refresh(invoice)
+    return payment
+
+
+def payment_void(*, organization, actor, payment_id, reason: str) -> Payment:
+    """Void a payment (it is kept, marked voided with the reason) and recompute the invoice:
+    paid -> partially paid or issued. Refused on a void invoice or an already voided payment."""
+    with organization_scope(organization), transaction.atomic():
+        found = find_target(Payment, organization, payment_id, label="payment")
+        # Lock the invoice first, as payment_record does, then read the payment under that lock.
+        invoice = find_target(Invoice, organization, found.invoice_id, for_update=True, label="invoice")
+        payment = Payment.objects.get(organization=organization, pk=found.pk)
+        payment.organization = organization
+        payment.invoice = invoice
+        if invoice.status == InvoiceStatus.VOID:
+            raise StateConflict("Payments of a void invoice cannot be voided.")
+        if payment.voided:
+            raise StateConflict("This payment is already voided.")
+        errors = FieldErrors()
+        reason = errors.parse("reason", VOID_REASON, reason)
+        errors.raise_if_any()
+
+        payment.voided = True
+        payment.voided_at = timezone.now()
+        payment.void_reason = reason
+        payment.voided_by_user = actor_user(actor)
+        payment.voided_by_label = actor_label(actor)[:300]
+        payment.save(
+            update_fields=["voided", "voided_at", "void_reason", "voided_by_user", "voided_by_label", "updated_at"]
+        )
+        invoice_changes = _refresh_paid(invoice)
+        record(
+            organization=organization,
+            actor=actor,
+            action="payment.voided",
+            target=payment,
+            target_label=_payment_label(payment, invoice),
+            changes={"voided": [False, True], "void_reason": [None, reason], **invoice_changes},
+        )
+        hooks.schedule_document_refresh(invoice)
+    return payment
