@@ -62,9 +62,10 @@ from billing.validation import (
     refuse_unknown_fields,
 )
 from organizations.models import ApiKey
-from organizations.tenancy import get_in_organization, organization_scope
+from organizations.tenancy import organization_scope
 
-NOT_FOUND_MESSAGE = 'Invalid pk "{pk}" - object does not exist.'  # DRF's wording for a bad related id
+# The same words for an unknown id and another organization's, whatever the id (no existence leak).
+NOT_FOUND_MESSAGE = "Object does not exist."
 EDITABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 LOGO_MAX_BYTES = 1024 * 1024
@@ -105,10 +106,9 @@ def _reference(model, organization, value, field: str, errors: FieldErrors, *, f
     elif for_update:
         obj = model.objects.filter(organization=organization).select_for_update(of=("self",)).filter(pk=pk).first()
     else:
-        obj = get_in_organization(model, organization, pk)
+        obj = model.objects.filter(organization=organization, pk=pk).first()
     if obj is None:
-        shown = value.pk if hasattr(value, "_meta") else value
-        errors.add(field, NOT_FOUND_MESSAGE.format(pk=shown))
+        errors.add(field, NOT_FOUND_MESSAGE)
         return None
     obj.organization = organization
     return obj

@@ -6,6 +6,7 @@ class DocumentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from documents import invoice_email, receivers  # noqa: F401 - connects the signal receivers
+        from documents import api, invoice_email, receivers  # noqa: F401 - connects the signal receivers
 
         invoice_email.register()  # the invoice kind of the outbox (PDF attachment, mark sent)
+        api.register()  # the ``document`` field of billing's invoice representation
