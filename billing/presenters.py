@@ -19,6 +19,7 @@ from django.utils import timezone
 from billing import selectors
 from billing.calc import currency_exponent
 from billing.models import OPEN_STATUSES, DiscountType
+from billora.api.formats import timestamp
 
 # --- values ----------------------------------------------------------------------------------
 
@@ -56,17 +57,6 @@ def money(value, currency: str) -> str | None:
     if value is None:
         return None
     return str(Decimal(value).quantize(money_unit(currency), rounding=ROUND_HALF_UP))
-
-
-def timestamp(value, tz=None) -> str | None:
-    """A datetime as DRF renders it: ISO 8601 in the current time zone, "Z" for UTC. ``tz``:
-    the current time zone, when the caller already has it (once per response)."""
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, tz or timezone.get_current_timezone())
-    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def iso_date(value) -> str | None:
