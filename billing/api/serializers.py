@@ -2,10 +2,11 @@
 request body into the services' arguments. They never write a response: ``billing.presenters``
 does, for list, detail and writes alike.
 
-Input is checked only for the JSON shape the schema promises (types, nulls, required fields,
-decimals as strings, ids as strings); the billing rules and bounds are the services'
-(``billing.validation``), and the API returns their field errors as they are. Ids in a body go
-to the service as they came: it looks each one up in the key's organization.
+A body is checked against what the schema declares for it (JSON types, nulls, required
+fields, the lengths and choices the schema lists, decimals and ids as strings); the billing
+rules are the services' (``billing.validation``), and the API returns their field errors as
+they are. Invoice items and ids are handed over untouched: the service validates every item,
+and looks each id up in the key's organization.
 """
 
 import copy
