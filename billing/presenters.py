@@ -214,7 +214,9 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
     unit = money_unit(currency)
 
     def amount(value):
-        return str(Decimal(value).quantize(unit, rounding=ROUND_HALF_UP))
+        if type(value) is not Decimal:  # the tax breakdown's amounts are JSON strings
+            value = Decimal(value)
+        return str(value.quantize(unit, rounding=ROUND_HALF_UP))
 
     discount_value = row["discount_value"]
     return {
