@@ -1,11 +1,12 @@
 """``/api/v1/audit-events/``: the organization's audit log, read only, newest first."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
 from audit.models import ActorType, AuditEntry
-from billora.api.viewsets import ApiViewSet, QueryFilterBackend
+from audit.presenters import present_audit_events
+from billora.api.viewsets import ApiViewSet, PresentedMixin, QueryFilterBackend
 
 
 class ActorSerializer(serializers.Serializer):
@@ -15,7 +16,9 @@ class ActorSerializer(serializers.Serializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
+    """The schema of an event (written by ``audit.presenters``)."""
+
+    actor = ActorSerializer(read_only=True)
 
     class Meta:
         model = AuditEntry
@@ -33,11 +36,6 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(ActorSerializer)
-    def get_actor(self, entry):
-        actor_id = entry.actor_user_id or entry.actor_api_key_id
-        return {"type": entry.actor_type, "id": str(actor_id) if actor_id else None, "label": entry.actor_label}
-
 
 class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter()
@@ -53,7 +51,7 @@ class AuditEventFilter(django_filters.FilterSet):
     list=extend_schema(summary="List audit events, newest first"),
     retrieve=extend_schema(summary="Get an audit event"),
 )
-class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class AuditEventViewSet(PresentedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     model = AuditEntry
     serializer_class = AuditEventSerializer
     http_method_names = ["get"]
@@ -63,3 +61,6 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     def base_queryset(self):
         # The chain's sequence orders entries exactly as they were appended.
         return AuditEntry.objects.order_by("-sequence")
+
+    def present(self, rows):
+        return present_audit_events(rows)

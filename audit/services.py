@@ -6,10 +6,9 @@ the entry)``. Appends are serialised per organization by the row lock on its
 
 Cost per entry (the audit log is on every write path, so it has to be cheap):
 
-* PostgreSQL, 2 queries: (1) create-or-lock the head and read it, (2) one statement that
-  inserts the entry and advances the head (a data-modifying CTE).
-* SQLite, 3 queries: the same, but SQLite has no data-modifying CTEs, so the insert and the
-  head update are separate. Writers there are serialised by ``BEGIN IMMEDIATE`` anyway.
+3 queries on every database: (1) create-or-lock the head and read it, (2) insert the entry,
+(3) advance the head. (A data-modifying CTE would join 2 and 3 on PostgreSQL, but SQLite has
+none, and both databases run the same code.)
 """
 
 import hashlib
@@ -175,13 +174,10 @@ def _append(cursor, connection, entry):
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     update_sql = f"UPDATE {table} SET length = %s, last_hash = %s WHERE organization_id = %s"  # noqa: S608
     update_params = [entry.sequence, entry.hash, _db_uuid(cursor, entry.organization_id)]
-    if connection.vendor == "postgresql":
-        # A data-modifying CTE runs even though the outer statement does not read it: one
-        # round trip for both writes.
-        cursor.execute(f"WITH e AS ({insert_sql} RETURNING 1) {update_sql}", [*insert_params, *update_params])
-    else:
-        cursor.execute(insert_sql, insert_params)
-        cursor.execute(update_sql, update_params)
+    # Two statements on every database (SQLite has no data-modifying CTE to join them), so
+    # every backend runs the same code and the same number of queries.
+    cursor.execute(insert_sql, insert_params)
+    cursor.execute(update_sql, update_params)
 
 
 def _db_uuid(cursor, value):

@@ -218,27 +218,6 @@ class Invoice(TenantModel):
         return self.status in OPEN_STATUSES and self.due_date < today
 
 
-class InvoiceCount(models.Model):
-    """How many invoices an organization has, kept by the database: triggers on the invoice
-    table (migration ``0003_invoice_count``) add and subtract as rows come and go, whatever
-    writes them (services, the admin, cascades, bulk loads). It replaces a COUNT over every
-    invoice of the organization on each unfiltered list page (issue 7's list throughput).
-
-    On PostgreSQL the triggers run at commit (deferred), so the row is locked only while a
-    transaction commits: concurrent invoice writes of one organization do not queue behind it.
-    No row means no invoice was ever inserted."""
-
-    organization = models.OneToOneField(
-        "organizations.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+", editable=False
-    )
-    invoices = models.BigIntegerField(default=0, editable=False)
-
-    objects = TenantManager()
-
-    def __str__(self):
-        return f"{self.invoices} invoices"
-
-
 class InvoiceItem(TenantModel):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField()

@@ -7,18 +7,13 @@ today in the organization's time zone (``Organization.local_today()``)."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from billing.calc import quantize_money
 from billing.exceptions import NotFound
-from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceCount, InvoiceItem, InvoiceStatus, Payment
+from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceItem, InvoiceStatus, Payment
 from billing.validation import object_pk
-
-# Table name from the model, the value a parameter.
-INVOICE_COUNT_SQL = f"SELECT invoices FROM {InvoiceCount._meta.db_table} WHERE organization_id = %s"  # noqa: S608
-ORGANIZATION_ID = InvoiceCount._meta.pk.target_field  # a UUID is text on SQLite
 
 INVOICE_ORDERINGS = {
     "created_at",
@@ -98,16 +93,19 @@ def invoice_list(
     return queryset.order_by("-created_at", "pk")
 
 
-def invoice_count(*, organization) -> int:
-    """How many invoices the organization has: one row kept by the database's triggers
-    (``InvoiceCount``), where a COUNT would read an index entry per invoice. For unfiltered
-    lists; a filtered list counts its own rows."""
-    # One primary-key read on every unfiltered list page: plain SQL, which costs a fraction
-    # of the ORM's query building. It names its organization like any scoped query would.
-    with connection.cursor() as cursor:
-        cursor.execute(INVOICE_COUNT_SQL, [ORGANIZATION_ID.get_db_prep_value(organization.pk, connection)])
-        row = cursor.fetchone()
-    return row[0] if row else 0
+def invoice_item_rows(*, organization, invoice_ids) -> dict:
+    """The items of the given invoices in one query, as plain rows (a page of 100 invoices can
+    have thousands of items): ``{invoice id: [(id, description, quantity, unit_price, tax_rate,
+    line_net), ...]}`` in position order."""
+    by_invoice: dict = {}
+    rows = (
+        InvoiceItem.objects.filter(organization=organization, invoice_id__in=list(invoice_ids))
+        .order_by("invoice_id", "position")
+        .values_list("invoice_id", "id", "description", "quantity", "unit_price", "tax_rate", "line_net")
+    )
+    for invoice_id, *item in rows:
+        by_invoice.setdefault(invoice_id, []).append(item)
+    return by_invoice
 
 
 def invoice_detail(*, organization, invoice_id) -> Invoice:

@@ -50,10 +50,9 @@ HISTORY_LIMIT = 20
 PAGE_SIZES = (10, 25, 50, 100)
 
 
-def _paginate(request, queryset, *, count: int | None = None):
+def _paginate(request, queryset):
     """One COUNT and one page query, whatever the page; a bad ``?page=`` shows page 1 or the last.
-    ``?page_size=`` may pick 10, 25, 50 or 100 rows. ``count``: the queryset's number of rows,
-    when it is known without a COUNT (``selectors.invoice_count``)."""
+    ``?page_size=`` may pick 10, 25, 50 or 100 rows."""
     try:
         per_page = int(request.GET.get("page_size", PAGE_SIZE))
     except ValueError:
@@ -61,8 +60,6 @@ def _paginate(request, queryset, *, count: int | None = None):
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZE
     paginator = Paginator(queryset, per_page)
-    if count is not None:
-        paginator.count = count  # a cached_property: set, it is never computed
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -403,12 +400,11 @@ class InvoiceListView(OrganizationViewMixin, TemplateView):
         is_filtered = tab != "all" or any(
             data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before")
         )
-        known_count = None if is_filtered else selectors.invoice_count(organization=org)
         context.update(
             filters=filters,
             tab=tab,
             tabs=STATUS_TABS,
-            page_obj=_paginate(self.request, invoices, count=known_count),
+            page_obj=_paginate(self.request, invoices),
             has_customers=bool(customers),
             today=org.local_today(),
             is_filtered=is_filtered,

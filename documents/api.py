@@ -1,21 +1,23 @@
 """The invoice endpoints that involve documents: ``send``, ``pdf`` and the ``document`` field.
 
-Why here: billing sits below documents and never imports it (architecture.md, Layout), so
-billing's ``InvoiceViewSet`` knows nothing about PDFs or email. This module subclasses it and
-adds the document parts; ``billora/api/urls.py`` registers this subclass as ``/invoices/``.
+Billing sits below documents and never imports it (architecture.md, Layout). So documents
+serves its two actions itself, under billing's ``/api/v1/invoices/{id}/`` prefix (a viewset
+with only those detail routes, registered in ``billora/api/urls.py``), and adds the
+``document`` field to billing's invoice representation through the provider that
+``register`` (called from ``DocumentsConfig.ready``) hands to billing's presenter registry.
 """
 
 from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing.api.invoice_json import INVOICE, json_object, json_string
-from billing.api.serializers import InvoiceSerializer
-from billing.api.viewsets import InvoiceViewSet as BillingInvoiceViewSet
 from billing.models import Invoice, InvoiceStatus
+from billing.presenters import register_invoice_extra
+from billora.api.renderers import OrjsonRenderer
+from billora.api.viewsets import ApiViewSet
 from documents import services as document_services
 from documents.models import InvoiceDocument
 
@@ -32,58 +34,34 @@ class DocumentStateSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The invoice version the newest PDF is (being) rendered from.")
 
 
-class InvoiceWithDocumentSerializer(InvoiceSerializer):
-    document = serializers.SerializerMethodField()
-
-    class Meta(InvoiceSerializer.Meta):
-        fields = [*InvoiceSerializer.Meta.fields, "document"]
-
-    def to_representation(self, invoice):
-        data = super().to_representation(invoice)
-        data["document"] = self.get_document(invoice)
-        return data
-
-    @extend_schema_field(DocumentStateSerializer(allow_null=True))
-    def get_document(self, invoice):
-        # Set by the viewset (attach_document_states): the newest document's version and status.
-        version = getattr(invoice, "document_version", None)
-        if version is None:
-            return None
-        state = "stale" if version < invoice.version else invoice.document_status
-        return {"status": state, "version": version}
-
-
-def attach_document_states(invoices, organization) -> None:
-    """Set ``document_version`` and ``document_status`` (of the newest document, or None) on
-    each invoice, in one query."""
+def document_states(*, organization, invoices) -> dict:
+    """The ``document`` field of each invoice (rows with ``id``, ``status`` and ``version``), in
+    at most one query: the status and version of its newest document, "stale" when that is of
+    an older version of the invoice. Invoices without a document are left out (billing shows
+    null), drafts without asking: their PDF is a preview, never stored."""
+    ids = [row["id"] for row in invoices if row["status"] != InvoiceStatus.DRAFT]
+    if not ids:
+        return {}
     newest = {}
     rows = (
-        InvoiceDocument.objects.filter(organization=organization, invoice_id__in=[invoice.pk for invoice in invoices])
+        InvoiceDocument.objects.filter(organization=organization, invoice_id__in=ids)
         .order_by("invoice_id", "-invoice_version")
         .values_list("invoice_id", "invoice_version", "status")
     )
     for invoice_id, version, state in rows:
         newest.setdefault(invoice_id, (version, state))
-    for invoice in invoices:
-        invoice.document_version, invoice.document_status = newest.get(invoice.pk, (None, None))
+    states = {}
+    for row in invoices:
+        if row["id"] in newest:
+            version, state = newest[row["id"]]
+            states[row["id"]] = {"status": "stale" if version < row["version"] else state, "version": version}
+    return states
 
 
-# ``get_document`` in SQL, for the invoice list's JSON (billing.api.invoice_json).
-DOCUMENT_STATE_SQL = (
-    "COALESCE((SELECT "
-    + json_object(
-        [
-            (
-                "status",
-                f"CASE WHEN doc.invoice_version < {INVOICE}.version THEN '\"stale\"' "
-                f"ELSE {json_string('doc.status')} END",
-            ),
-            ("version", "doc.invoice_version::text"),
-        ]
+def register() -> None:
+    register_invoice_extra(
+        "document", document_states, schema_field=lambda: DocumentStateSerializer(allow_null=True, read_only=True)
     )
-    + f" FROM {InvoiceDocument._meta.db_table} doc WHERE doc.organization_id = {INVOICE}.organization_id "
-    f"AND doc.invoice_id = {INVOICE}.id ORDER BY doc.invoice_version DESC LIMIT 1), 'null')"
-)
 
 
 class SendResultSerializer(serializers.Serializer):
@@ -110,31 +88,15 @@ class PDFRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if isinstance(data, bytes):
             return data
-        return renderers.JSONRenderer().render(data)
+        return OrjsonRenderer().render(data)
 
 
-class InvoiceViewSet(BillingInvoiceViewSet):
-    """Invoices, with their PDF (``pdf``), email (``send``) and ``document`` state."""
+class InvoiceDocumentViewSet(ApiViewSet):
+    """``/invoices/{id}/send/`` and ``/invoices/{id}/pdf/``: detail actions only (billing's
+    viewset serves everything else under the prefix)."""
 
-    def get_serializer(self, *args, **kwargs):
-        # The newest document of each serialized invoice, read in one plain query after
-        # pagination: per-row subqueries on the whole queryset cost more (issue 7).
-        if args and args[0] is not None and not isinstance(args[0], dict):
-            invoices = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
-            if invoices and isinstance(invoices[0], Invoice) and not hasattr(invoices[0], "document_version"):
-                attach_document_states(invoices, self.organization)
-        return super().get_serializer(*args, **kwargs)
-
-    def get_serializer_class(self):
-        return InvoiceWithDocumentSerializer
-
-    def json_extra_fields(self):
-        return (*super().json_extra_fields(), ("document", DOCUMENT_STATE_SQL, ()))
-
-    def created_representation(self, invoice):
-        # A new invoice is a draft, and drafts have no stored document: nothing to read.
-        invoice.document_version = invoice.document_status = None
-        return super().created_representation(invoice)
+    model = Invoice
+    http_method_names = ["get", "post"]
 
     def allowed_query_params(self):
         allowed = super().allowed_query_params()
@@ -143,7 +105,7 @@ class InvoiceViewSet(BillingInvoiceViewSet):
     def handle_exception(self, exc):
         # Errors are JSON even when the client asked for the PDF (Accept or ?format=pdf).
         response = super().handle_exception(exc)
-        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_renderer = OrjsonRenderer()
         self.request.accepted_media_type = "application/json"
         return response
 
@@ -175,7 +137,7 @@ class InvoiceViewSet(BillingInvoiceViewSet):
             (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
+    @action(detail=True, methods=["get"], renderer_classes=[OrjsonRenderer, PDFRenderer])
     def pdf(self, request, pk=None):
         invoice = self.get_object()
         if invoice.status == InvoiceStatus.DRAFT:

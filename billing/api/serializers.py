@@ -1,71 +1,28 @@
-"""Billing API serializers: they translate JSON to the services' input and models to JSON.
+"""Billing API serializers: the OpenAPI schema of each resource, and the translation of a
+request body into the services' arguments. They never write a response: ``billing.presenters``
+does, for list, detail and writes alike.
 
-The rules (precision, bounds, states) live in ``billing.validation`` and ``billing.services``;
-serializers only check the JSON shape: decimals must arrive as strings, ids must be UUIDs of
-the key's organization, and money goes out with exactly its currency's places.
+A body is checked against what the schema declares for it (JSON types, nulls, required
+fields, the lengths and choices the schema lists, decimals and ids as strings); the billing
+rules are the services' (``billing.validation``), and the API returns their field errors as
+they are. Invoice items and ids are handed over untouched: the service validates every item,
+and looks each id up in the key's organization.
 """
 
 import copy
-import uuid
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
-from billing.calc import currency_exponent, quantize_money
-from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, Payment, PaymentMethod
-from billing.validation import MAX_DESCRIPTION_LENGTH
-from organizations.tenancy import get_in_organization
+from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, InvoiceStatus, Payment, PaymentMethod
+from billing.presenters import invoice_extras
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
-NOT_FOUND = "Object does not exist."
-
-
-def plain_decimal(value) -> str | None:
-    """A stored decimal as the shortest plain string: 12.5000 -> "12.5", 100 -> "100"."""
-    if value is None:
-        return None
-    text = _PLAIN.get(value)  # equal decimals have the same plain text (12.50 == 12.5)
-    if text is None:
-        text = format(value if isinstance(value, Decimal) else Decimal(value), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        text = "0" if text in ("-0", "") else text
-        if len(_PLAIN) >= _PLAIN_MAX:  # a bounded memo: rates and quantities repeat a lot
-            _PLAIN.clear()
-        _PLAIN[value] = text
-    return text
-
-
-_PLAIN: dict = {}
-_PLAIN_MAX = 10_000
-_TIMESTAMP = serializers.DateTimeField()
-
-
-def timestamp(value, tz=None) -> str | None:
-    """A datetime exactly as DRF renders it everywhere else in the API (ISO 8601 in the current
-    time zone, "Z" for UTC), without DRF's per-call settings lookups. ``tz``: the current
-    time zone, when the caller already has it."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return _TIMESTAMP.to_representation(value)
-    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def money_unit(currency) -> Decimal:
-    return Decimal(1).scaleb(-currency_exponent(currency))
-
-
-def money_text(value, currency) -> str | None:
-    """Exactly the currency's minor-unit places: JPY "1500", EUR "12.50", KWD "1.250"."""
-    if value is None:
-        return None
-    return str(quantize_money(Decimal(value), currency))
+NOT_A_STRING = 'Send decimals as strings (e.g. "12.50"), not JSON numbers.'
+ITEM_DECIMALS = ("quantity", "unit_price", "tax_rate")
 
 
 @extend_schema_field(
@@ -75,70 +32,35 @@ class DecimalStringField(serializers.Field):
     """A decimal that travels as a JSON string. JSON numbers are refused: a binary float cannot
     hold money exactly. The text is parsed (places, bounds) by ``billing.validation``."""
 
-    default_error_messages = {
-        "not_a_string": 'Send decimals as strings (e.g. "12.50"), not JSON numbers.',
-    }
+    default_error_messages = {"not_a_string": NOT_A_STRING}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return data
 
-    def to_representation(self, value):
-        return plain_decimal(value)
-
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "1234.50"})
 class MoneyField(serializers.Field):
-    """Money, formatted with exactly the places of the currency found at ``currency_path``
-    on the object (``"currency"`` on an invoice, ``"invoice.currency"`` on a payment)."""
+    """Money in a response, with exactly the places of the currency (schema only)."""
 
-    def __init__(self, currency_path="currency", **kwargs):
+    def __init__(self, **kwargs):
         kwargs["read_only"] = True
-        self.currency_path = currency_path.split(".")
         super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        value = super().get_attribute(instance)
-        currency = instance
-        for name in self.currency_path:
-            currency = getattr(currency, name)
-        return value, currency
-
-    def to_representation(self, value):
-        amount, currency = value
-        return money_text(amount, currency)
 
 
 @extend_schema_field(OpenApiTypes.UUID)
-class TenantRelatedField(serializers.PrimaryKeyRelatedField):
-    """An id in the body, looked up in the key's organization only: an unknown id and another
-    organization's id get the same message (no existence leak)."""
+class ReferenceField(serializers.Field):
+    """An id in the body, handed to the service as the string it is: the service looks it up in
+    the key's organization, and an unknown id and another organization's id get the same
+    message on the field (no existence leak)."""
 
-    default_error_messages = {
-        "does_not_exist": NOT_FOUND,
-        "incorrect_type": "Must be an id (UUID string).",
-    }
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        organization = self.context["view"].organization
-        return self.model.objects.filter(organization=organization)
+    default_error_messages = {"incorrect_type": "Must be an id (UUID string)."}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        try:
-            pk = uuid.UUID(data)
-        except ValueError:
-            self.fail("does_not_exist", pk_value=data)
-        obj = get_in_organization(self.model, self.context["view"].organization, pk)
-        if obj is None:
-            self.fail("does_not_exist", pk_value=data)
-        return obj
+            self.fail("incorrect_type")
+        return data
 
 
 # --- strict JSON types ---------------------------------------------------------------------------
@@ -189,7 +111,7 @@ class StrictModelSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         # DRF rebuilds every model-derived field from the model's metadata for each serializer
-        # it creates (twice per invoice POST, with the item serializer). The result depends only
+        # it creates (each request body, and the items' nested serializer). The result depends only
         # on the class, so it is built once per class; each instance still gets its own copy,
         # since fields are bound to their serializer.
         cls = type(self)
@@ -252,54 +174,36 @@ class CustomerSerializer(StrictModelSerializer):
 
 
 class ItemListSerializer(serializers.ListSerializer):
-    """Item errors as api.md shapes them: a list with one entry per item, ``{}`` for a valid one
-    (``{"items": [{}, {"quantity": ["..."]}]}``), whatever DRF's list-error setting says."""
+    """An invoice's ``items``, handed to the service as they came: ``billing.validation`` checks
+    every item and shapes the errors as api.md does (``{"items": [{}, {"quantity": ["..."]}]}``).
+    Only what the service cannot tell is checked here: a decimal sent as a JSON number (to a
+    Python caller, an int is a fine quantity), in the same per-item shape."""
 
     def to_internal_value(self, data):
-        plain = plain_items(data)
-        if plain is not None:
-            return plain
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            detail = exc.detail
-            if isinstance(detail, dict) and detail and all(isinstance(index, int) for index in detail):
-                raise serializers.ValidationError([detail.get(index, {}) for index in range(len(data))]) from None
-            raise
+        if not isinstance(data, list):
+            message = self.error_messages["not_a_list"].format(input_type=type(data).__name__)
+            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]}, code="not_a_list")
+        errors = [_json_number_errors(item) for item in data]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return [dict(item) if isinstance(item, dict) else item for item in data]
 
 
-def plain_items(data) -> list[dict] | None:
-    """What DRF's item validation returns for a list of plainly well-formed items (objects whose
-    fields are strings, the description within its bounds), without its per-field machinery:
-    about a millisecond for ten items, on every invoice POST (issue 7's create target). None
-    when anything is off; DRF then validates item by item and words the errors.
-    ``test_plain_items_are_what_drf_returns`` keeps the two equal."""
-    if type(data) is not list:
-        return None
-    items = []
-    for raw in data:
-        if type(raw) is not dict:
-            return None
-        description = raw.get("description")
-        if type(description) is not str or len(description) > MAX_DESCRIPTION_LENGTH or "\x00" in description:
-            return None
-        quantity, unit_price = raw.get("quantity"), raw.get("unit_price")
-        if type(quantity) is not str or type(unit_price) is not str:
-            return None
-        item = {"description": description, "quantity": quantity, "unit_price": unit_price}
-        if "tax_rate" in raw:
-            if type(raw["tax_rate"]) is not str:
-                return None
-            item["tax_rate"] = raw["tax_rate"]
-        items.append(item)
-    return items
+def _json_number_errors(item) -> dict:
+    if not isinstance(item, dict):
+        return {}  # the service words this one
+    return {
+        field: [NOT_A_STRING]
+        for field in ITEM_DECIMALS
+        if item.get(field) is not None and not isinstance(item[field], str)
+    }
 
 
 class InvoiceItemSerializer(StrictModelSerializer):
     quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
     unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
     tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
-    line_total = MoneyField(source="line_net", currency_path="invoice.currency", help_text="quantity x unit_price")
+    line_total = MoneyField(help_text="quantity x unit_price")
 
     class Meta:
         model = InvoiceItem
@@ -309,39 +213,6 @@ class InvoiceItemSerializer(StrictModelSerializer):
         extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
 
 
-class ItemRow:
-    """An invoice item as the list endpoint reads it: plain values, no model instance."""
-
-    __slots__ = ("description", "line_net", "pk", "quantity", "tax_rate", "unit_price")
-
-    FIELDS = ("id", "description", "quantity", "unit_price", "tax_rate", "line_net")
-
-    def __init__(self, pk, description, quantity, unit_price, tax_rate, line_net):
-        self.pk, self.description, self.quantity = pk, description, quantity
-        self.unit_price, self.tax_rate, self.line_net = unit_price, tax_rate, line_net
-
-
-def attach_item_rows(invoices, item_queryset) -> None:
-    """Load the items of ``invoices`` in one query of plain rows (no model instances: a page
-    of 100 invoices can have thousands of items) and hang them on each invoice."""
-    by_invoice = {invoice.pk: [] for invoice in invoices}
-    if by_invoice:
-        rows = (
-            item_queryset.filter(invoice_id__in=list(by_invoice))
-            .order_by("invoice_id", "position")
-            .values_list("invoice_id", *ItemRow.FIELDS)
-        )
-        for invoice_id, *values in rows:
-            by_invoice[invoice_id].append(ItemRow(*values))
-    for invoice in invoices:
-        invoice.item_rows = by_invoice[invoice.pk]
-
-
-def items_of(invoice):
-    rows = getattr(invoice, "item_rows", None)
-    return rows if rows is not None else invoice.items.all()
-
-
 class TaxRowSerializer(serializers.Serializer):
     rate = serializers.CharField(help_text="Percent.")
     taxable_amount = serializers.CharField()
@@ -349,10 +220,11 @@ class TaxRowSerializer(serializers.Serializer):
 
 
 class InvoiceSerializer(StrictModelSerializer):
-    """POST and PATCH bodies, and every invoice in a response."""
+    """POST and PATCH bodies, and the schema of every invoice in a response (written by
+    ``billing.presenters.present_invoices``, with the fields other apps register there)."""
 
-    business = TenantRelatedField(Business)
-    customer = TenantRelatedField(Customer)
+    business = ReferenceField()
+    customer = ReferenceField()
     currency = StrictCharField(required=False, max_length=3, help_text="Default: the business's currency.")
     issue_date = serializers.DateField(required=False, help_text="Default: today.")
     due_date = serializers.DateField(required=False, help_text="Default: issue date + the business's payment terms.")
@@ -361,14 +233,15 @@ class InvoiceSerializer(StrictModelSerializer):
         required=False, help_text="Percent (0 to 100) or an amount in the invoice's currency."
     )
     items = InvoiceItemSerializer(many=True, required=False, help_text="On PATCH, replaces the whole list.")
-    is_overdue = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
     subtotal = MoneyField()
     discount_total = MoneyField()
     tax_total = MoneyField()
     total = MoneyField()
     amount_paid = MoneyField()
     balance_due = MoneyField()
-    tax_breakdown = serializers.SerializerMethodField()
+    tax_breakdown = TaxRowSerializer(many=True, read_only=True)
 
     class Meta:
         model = Invoice
@@ -400,118 +273,38 @@ class InvoiceSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "number", "status", "version", "issued_at", "sent_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "number", "version", "issued_at", "sent_at", "created_at", "updated_at"]
         extra_kwargs = {
             "notes": {"required": False, "allow_blank": True, "trim_whitespace": False},
             "terms": {"required": False, "allow_blank": True, "trim_whitespace": False},
         }
 
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, extra in invoice_extras().items():  # e.g. documents' ``document``
+            fields[name] = extra.schema_field()
+        return fields
+
     def get_validators(self):
-        # DRF derives a (business, number) unique check from the model. On create it can never
-        # fire (number is read-only, None until issue, and NULLs are distinct) but it still builds
-        # a queryset per request (issue 7); updates keep it.
-        return [] if self.instance is None else super().get_validators()
-
-    def get_is_overdue(self, invoice) -> bool:
-        annotated = getattr(invoice, "is_overdue", None)
-        if annotated is not None:
-            return bool(annotated)
-        today = getattr(self, "_today", None)
-        if today is None:  # once per response: the organization's date does not change mid-list
-            today = self._today = self.context["view"].organization.local_today()
-        return invoice.is_overdue_on(today)
-
-    @extend_schema_field(TaxRowSerializer(many=True))
-    def get_tax_breakdown(self, invoice):
-        return [
-            {
-                "rate": plain_decimal(row["rate"]),
-                "taxable_amount": money_text(row["taxable_amount"], invoice.currency),
-                "tax_amount": money_text(row["tax_amount"], invoice.currency),
-            }
-            for row in invoice.tax_breakdown or []
-        ]
-
-    def to_representation(self, invoice):
-        """Written out by hand: the invoice list serializes 100 invoices and their items per
-        page, and DRF's per-field machinery costs several times this (issue 7's list target).
-        ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the fields."""
-        currency = invoice.currency
-        unit = money_unit(currency)
-        tz = timezone.get_current_timezone()
-
-        def money(value):
-            return str(Decimal(value).quantize(unit, rounding=ROUND_HALF_UP))
-
-        items = [
-            {
-                "id": str(item.pk),
-                "description": item.description,
-                "quantity": plain_decimal(item.quantity),
-                "unit_price": plain_decimal(item.unit_price),
-                "tax_rate": plain_decimal(item.tax_rate),
-                "line_total": money(item.line_net),
-            }
-            for item in items_of(invoice)
-        ]
-        discount_is_amount = invoice.discount_type == DiscountType.AMOUNT
-        return {
-            "id": str(invoice.pk),
-            "number": invoice.number,
-            "status": invoice.status,
-            "is_overdue": self.get_is_overdue(invoice),
-            "version": invoice.version,
-            "business": str(invoice.business_id),
-            "customer": str(invoice.customer_id),
-            "currency": currency,
-            "issue_date": invoice.issue_date.isoformat(),
-            "due_date": invoice.due_date.isoformat(),
-            "discount_type": invoice.discount_type,
-            "discount_value": money(invoice.discount_value)
-            if discount_is_amount
-            else plain_decimal(invoice.discount_value),
-            "notes": invoice.notes,
-            "terms": invoice.terms,
-            "items": items,
-            "subtotal": money(invoice.subtotal),
-            "discount_total": money(invoice.discount_total),
-            "tax_total": money(invoice.tax_total),
-            "total": money(invoice.total),
-            "amount_paid": money(invoice.amount_paid),
-            "balance_due": money(invoice.balance_due),
-            "tax_breakdown": [
-                {
-                    "rate": plain_decimal(row["rate"]),
-                    "taxable_amount": money(row["taxable_amount"]),
-                    "tax_amount": money(row["tax_amount"]),
-                }
-                for row in invoice.tax_breakdown or []
-            ],
-            "issued_at": timestamp(invoice.issued_at, tz),
-            "sent_at": timestamp(invoice.sent_at, tz),
-            "created_at": timestamp(invoice.created_at, tz),
-            "updated_at": timestamp(invoice.updated_at, tz),
-        }
+        # No model-derived checks: the (business, number) uniqueness is the numbering's, in
+        # the service, and DRF's check would query the database from the serializer.
+        return []
 
     def service_data(self) -> dict:
-        """The validated body as the services take it: plain strings, items as dicts, and the
-        business and customer as the instances validation read in the key's organization (the
-        service uses them instead of reading them again)."""
-        data = dict(self.validated_data)
-        if "items" in data:
-            data["items"] = [dict(item) for item in data["items"]]
-        return data
+        """The body as the service takes it: the fields declared here, values as they came
+        (the service parses and validates them); unknown and read-only fields are left out."""
+        return dict(self.validated_data)
 
 
 # --- payments ------------------------------------------------------------------------------------
 
 
 class PaymentSerializer(StrictModelSerializer):
-    invoice = TenantRelatedField(Invoice)
+    invoice = ReferenceField()
     amount = DecimalStringField(help_text="> 0 and at most the balance due, in the invoice's currency.")
     date = serializers.DateField(required=False, help_text="Default: today; never in the future.")
     method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
-    recorded_by = serializers.CharField(source="recorded_by_label", read_only=True)
+    recorded_by = serializers.CharField(read_only=True)
 
     class Meta:
         model = Payment
@@ -534,11 +327,6 @@ class PaymentSerializer(StrictModelSerializer):
             "reference": {"required": False, "allow_blank": True},
             "note": {"required": False, "allow_blank": True},
         }
-
-    def to_representation(self, payment):
-        data = super().to_representation(payment)
-        data["amount"] = money_text(payment.amount, payment.invoice.currency)
-        return data
 
 
 class PaymentVoidSerializer(serializers.Serializer):

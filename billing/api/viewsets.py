@@ -5,14 +5,14 @@ capability of a ``read_write`` key (HasCapability's default for unsafe methods).
 ``read_write`` keys every write it lists, business profiles and voiding included.
 """
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from billing import selectors, services
-from billing.api import invoice_json
+from billing import services
 from billing.api.filters import CustomerFilter, InvoiceFilter, PaymentFilter
 from billing.api.serializers import (
     BusinessSerializer,
@@ -20,16 +20,23 @@ from billing.api.serializers import (
     InvoiceSerializer,
     PaymentSerializer,
     PaymentVoidSerializer,
-    attach_item_rows,
 )
-from billing.models import Business, Customer, Invoice, InvoiceItem, Payment
-from billora.api.viewsets import ApiViewSet, QueryFilterBackend, StableOrderingFilter
+from billing.models import Business, Customer, Invoice, Payment
+from billing.presenters import (
+    INVOICE_COLUMNS,
+    business_dict,
+    customer_dict,
+    payment_dict,
+    present_invoices,
+)
+from billora.api.viewsets import ApiViewSet, PresentedMixin, QueryFilterBackend, StableOrderingFilter
 
 FILTER_BACKENDS = [QueryFilterBackend, SearchFilter, StableOrderingFilter]
 
 
-class _ServiceWritesMixin:
-    """Create and partial update through a service; the response is re-read like a GET."""
+class _ServiceWritesMixin(PresentedMixin):
+    """Create and partial update through a service; the response is the presenter's dict of
+    what the service returned (it hands back the object as it wrote it)."""
 
     create_service = ""  # names in billing.services, looked up per call
     update_service = ""
@@ -44,10 +51,7 @@ class _ServiceWritesMixin:
         obj = getattr(services, self.create_service)(
             organization=self.organization, actor=request.auth, data=self.service_data(serializer)
         )
-        return Response(self.created_representation(obj), status=status.HTTP_201_CREATED)
-
-    def created_representation(self, obj):
-        return self.read_back(obj)
+        return Response(self.present_one(obj), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()  # another organization's id -> 404 before the body is read
@@ -59,11 +63,7 @@ class _ServiceWritesMixin:
             data=self.service_data(serializer),
             **{self.id_argument: instance.pk},
         )
-        return Response(self.read_back(obj))
-
-    def read_back(self, obj):
-        """The object as GET returns it (annotations and prefetches included)."""
-        return self.get_serializer(self.get_queryset().get(pk=obj.pk)).data
+        return Response(self.present_one(obj))
 
 
 @extend_schema_view(
@@ -83,6 +83,10 @@ class BusinessViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retriev
     create_service = "business_create"
     update_service = "business_update"
     id_argument = "business_id"
+
+    def present(self, rows):
+        tz = timezone.get_current_timezone()
+        return [business_dict(business, tz) for business in rows]
 
 
 @extend_schema_view(
@@ -110,6 +114,10 @@ class CustomerViewSet(
     update_service = "customer_update"
     id_argument = "customer_id"
 
+    def present(self, rows):
+        tz = timezone.get_current_timezone()
+        return [customer_dict(customer, tz) for customer in rows]
+
     def perform_destroy(self, instance):
         services.customer_delete(organization=self.organization, actor=self.request.auth, customer_id=instance.pk)
 
@@ -126,8 +134,9 @@ class CustomerViewSet(
 class InvoiceViewSet(
     _ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
 ):
-    """Invoices without the document actions; ``documents.api`` adds ``send``, ``pdf`` and the
-    ``document`` field (billing does not know about documents)."""
+    """Invoices. Billing does not know about documents: ``documents.api`` serves ``send`` and
+    ``pdf`` under the same prefix and adds the ``document`` field through
+    ``billing.presenters.register_invoice_extra``."""
 
     model = Invoice
     serializer_class = InvoiceSerializer
@@ -142,53 +151,18 @@ class InvoiceViewSet(
     id_argument = "invoice_id"
 
     def base_queryset(self):
-        # Only the columns the API shows: the snapshots (JSON) are for the PDF. Items are
-        # attached as plain rows by get_serializer (one query per response).
-        return Invoice.objects.defer("business_snapshot", "customer_snapshot")
+        # Only the columns the API shows: the snapshots (JSON) are for the PDF.
+        return Invoice.objects.only(*INVOICE_COLUMNS)
 
-    def get_serializer(self, *args, **kwargs):
-        if args and args[0] is not None and not isinstance(args[0], dict):
-            invoices = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
-            if invoices and isinstance(invoices[0], Invoice) and not hasattr(invoices[0], "item_rows"):
-                attach_item_rows(invoices, InvoiceItem.objects.filter(organization=self.organization))
-        return super().get_serializer(*args, **kwargs)
+    def list_queryset(self, queryset):
+        # Plain rows of the columns the presenter reads: no model instance per invoice.
+        return queryset.values(*INVOICE_COLUMNS)
 
-    def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        # An unfiltered list counts every invoice: the count the database keeps serves it.
-        paging = {
-            self.paginator.page_query_param,
-            self.paginator.page_size_query_param,
-            StableOrderingFilter.ordering_param,
-        }
-        known_count = None
-        if request.query_params.keys() <= paging:
-            known_count = selectors.invoice_count(organization=self.organization)
-        if not invoice_json.available():
-            rows = self.paginator.paginate_queryset(queryset, request, self, known_count=known_count)
-            return self.get_paginated_response(self.get_serializer(rows, many=True).data)
-        # PostgreSQL writes the page's JSON (issue 7's list throughput target).
-        as_json = invoice_json.invoice_json(
-            today=self.organization.local_today(), extra_fields=self.json_extra_fields()
-        )
-        rows = self.paginator.paginate_queryset(
-            queryset.annotate(json=as_json).values_list("json", flat=True), request, self, known_count=known_count
-        )
-        return self.paginator.get_json_response(rows)
-
-    def json_extra_fields(self):
-        """(key, SQL, params) of the fields a subclass adds to each invoice's JSON in the list."""
-        return ()
+    def present(self, rows):
+        return present_invoices(rows, organization=self.organization)
 
     def service_data(self, serializer):
         return serializer.service_data()
-
-    def created_representation(self, invoice):
-        """The new draft as GET returns it, serialized from what the service wrote (it hands its
-        items back with the invoice) instead of read back: three queries less per create
-        (issue 7). ``test_create_response_is_what_get_returns`` keeps the two equal."""
-        invoice.item_rows = list(invoice.items.all())
-        return self.get_serializer(invoice).data
 
     def perform_destroy(self, instance):
         services.invoice_delete(organization=self.organization, actor=self.request.auth, invoice_id=instance.pk)
@@ -203,7 +177,7 @@ class InvoiceViewSet(
     def issue(self, request, pk=None):
         invoice = self.get_object()
         invoice = services.invoice_issue(organization=self.organization, actor=request.auth, invoice_id=invoice.pk)
-        return Response(self.read_back(invoice))
+        return Response(self.present_one(invoice))
 
     @extend_schema(
         summary="Void an issued invoice",
@@ -215,7 +189,7 @@ class InvoiceViewSet(
     def void(self, request, pk=None):
         invoice = self.get_object()
         invoice = services.invoice_void(organization=self.organization, actor=request.auth, invoice_id=invoice.pk)
-        return Response(self.read_back(invoice))
+        return Response(self.present_one(invoice))
 
 
 @extend_schema_view(
@@ -237,7 +211,13 @@ class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retrieve
     ordering = ["-created_at"]
 
     def base_queryset(self):
-        return Payment.objects.select_related("invoice")
+        return Payment.objects.select_related("invoice").defer(
+            "invoice__business_snapshot", "invoice__customer_snapshot", "invoice__tax_breakdown"
+        )
+
+    def present(self, rows):
+        tz = timezone.get_current_timezone()
+        return [payment_dict(payment, payment.invoice.currency, tz) for payment in rows]
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -246,14 +226,14 @@ class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retrieve
         payment = services.payment_record(
             organization=self.organization,
             actor=request.auth,
-            invoice_id=data["invoice"].pk,
+            invoice_id=data["invoice"],
             amount=data["amount"],
             date=data.get("date", self.organization.local_today()),
             method=data.get("method", "bank_transfer"),
             reference=data.get("reference", ""),
             note=data.get("note", ""),
         )
-        return Response(self.read_back(payment), status=status.HTTP_201_CREATED)
+        return Response(self.present_one(payment), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Void a payment",
@@ -272,4 +252,4 @@ class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retrieve
             payment_id=payment.pk,
             reason=serializer.validated_data["reason"],
         )
-        return Response(self.read_back(payment))
+        return Response(self.present_one(payment))

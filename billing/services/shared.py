@@ -8,7 +8,9 @@ from billing.exceptions import NotFound
 from billing.validation import REQUIRED_MESSAGE, FieldErrors, object_pk
 from organizations.models import ApiKey
 
-NOT_FOUND_MESSAGE = 'Invalid pk "{pk}" - object does not exist.'  # DRF's wording for a bad related id
+# The same words for a missing id and another organization's id, and without the id itself, so
+# the answer never tells which ids exist elsewhere.
+NOT_FOUND_MESSAGE = "Object does not exist."
 
 
 def find_target(model, organization, target_id, *, label: str, for_update: bool = False):
@@ -29,7 +31,7 @@ def find_reference(model, organization, value, field: str, errors: FieldErrors, 
     pk = object_pk(value)
     obj = _find(model, organization, pk, for_update=for_update)
     if obj is None:
-        errors.add(field, NOT_FOUND_MESSAGE.format(pk=value if isinstance(value, str) else pk or value))
+        errors.add(field, NOT_FOUND_MESSAGE)
     return obj
 
 

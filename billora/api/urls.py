@@ -1,7 +1,8 @@
 """API v1 routes: every viewset is registered on the one router here.
 
-The project package may import every app; the apps do not import each other upward (the
-invoice viewset registered here is documents' subclass of billing's, see documents/api.py).
+The project package may import every app; the apps do not import each other upward. Billing
+owns ``/invoices/``; documents' viewset adds only the ``send`` and ``pdf`` detail routes under
+the same prefix (see documents/api.py).
 """
 
 from django.urls import include, path
@@ -9,9 +10,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from audit.api import AuditEventViewSet
-from billing.api.viewsets import BusinessViewSet, CustomerViewSet, PaymentViewSet
+from billing.api.viewsets import BusinessViewSet, CustomerViewSet, InvoiceViewSet, PaymentViewSet
 from billora.api.views import PingView
-from documents.api import InvoiceViewSet
+from documents.api import InvoiceDocumentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -19,6 +20,7 @@ router.include_format_suffixes = False
 router.register("businesses", BusinessViewSet, basename="business")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("invoices", InvoiceDocumentViewSet, basename="invoice-document")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 

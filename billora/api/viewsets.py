@@ -4,6 +4,7 @@ and strict query strings."""
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.response import Response
 
 from billora.api.idempotency import IdempotentPostMixin
 from billora.api.parsers import JSONParser
@@ -57,6 +58,33 @@ class ApiViewSet(IdempotentPostMixin, StrictQueryMixin, TenantViewSet):
     parser_classes = [JSONParser]
     # Any id-like segment reaches the view, so a malformed id is a JSON 404 like a missing one.
     lookup_value_regex = "[^/]+"
+
+
+class PresentedMixin:
+    """``list`` and ``retrieve`` written by the resource's presenter, the one function that turns
+    its rows into the dicts the API returns (writes respond with it too). The serializer class
+    only declares the schema and parses bodies.
+
+    ``present(rows)`` takes the page's rows (what ``list_queryset`` yields, by default model
+    instances) and returns their dicts in the same order."""
+
+    def present(self, rows) -> list[dict]:
+        raise NotImplementedError
+
+    def present_one(self, row) -> dict:
+        return self.present([row])[0]
+
+    def list_queryset(self, queryset):
+        """The filtered, ordered queryset the page is cut from (e.g. ``.values()`` rows)."""
+        return queryset
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.list_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.present(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.present_one(self.get_object()))
 
 
 class StableOrderingFilter(OrderingFilter):

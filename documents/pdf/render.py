@@ -62,13 +62,13 @@ class _Formatter:
         self.locale = Locale.parse(locale)
         self.places = get_currency_precision(currency)
         self.pattern = self.locale.currency_formats["standard"]
-        self._cache: dict = {}
+        self._formatted: dict = {}
 
     def _memo(self, kind, value, make):
         key = (kind, value)
-        text = self._cache.get(key)
+        text = self._formatted.get(key)
         if text is None:
-            text = self._cache[key] = make(value)
+            text = self._formatted[key] = make(value)
         return text
 
     def money(self, amount: Decimal) -> str:

@@ -110,14 +110,14 @@ def test_create_with_references_of_another_organization_errors_on_the_field(org,
         data={"business": foreign_business.pk, "customer": str(foreign_customer.pk), "items": []},
     )
     assert errors == {
-        "business": [f'Invalid pk "{foreign_business.pk}" - object does not exist.'],
-        "customer": [f'Invalid pk "{foreign_customer.pk}" - object does not exist.'],
+        "business": ["Object does not exist."],
+        "customer": ["Object does not exist."],
     }
     missing = uuid.uuid4()
     errors = errors_of(
         services.invoice_create, organization=org, actor=user, data={"business": missing, "customer": customer.pk}
     )
-    assert errors == {"business": [f'Invalid pk "{missing}" - object does not exist.']}
+    assert errors == {"business": ["Object does not exist."]}
     with organization_scope(org):
         assert not Invoice.objects.exists()
 
@@ -145,7 +145,7 @@ def test_each_reference_is_read_once_inside_the_organization(
             actor=user,
             data={"business": str(business.pk), "customer": customer_id},
         )
-        assert errors == {"customer": [f'Invalid pk "{customer_id}" - object does not exist.']}
+        assert errors == {"customer": ["Object does not exist."]}
 
 
 def test_create_refuses_bad_input_with_field_errors(org, user, business, customer):

@@ -174,9 +174,10 @@ class TestList:
             counts.append(len(queries))
         assert counts[0] == counts[1]
 
-    @pytest.mark.parametrize("query, counts_rows", [({}, False), ({"status": "draft"}, True), ({"q": "Wayne"}, True)])
-    def test_only_a_filtered_list_counts_its_rows(self, client, org, parties, other_org, query, counts_rows):
-        """Unfiltered, the page count comes from the row the database keeps (InvoiceCount)."""
+    @pytest.mark.parametrize("query", [{}, {"status": "draft"}, {"q": "Wayne"}])
+    def test_the_list_counts_its_rows_once(self, client, org, parties, other_org, query):
+        """Filtered or not, one COUNT of the organization's matching rows, whatever the other
+        organization holds."""
         for status in ("draft", "issued", "draft"):
             make_invoice(organization=org, business=parties[0], customer=parties[1], status=status)
         make_invoice(organization=other_org)
@@ -184,7 +185,7 @@ class TestList:
         with CaptureQueriesContext(connection) as queries:
             response = client.get(org_url("invoice_list", org), {"page_size": 10, **query})
         counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
-        assert bool(counts) == counts_rows, counts
+        assert len(counts) == 1, counts
         expected = 2 if query.get("status") == "draft" else 3
         assert response.context["page_obj"].paginator.count == expected
         assert len(response.context["page_obj"].object_list) == expected

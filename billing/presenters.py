@@ -1,0 +1,268 @@
+"""Billing's objects as plain dicts: the one representation of each API resource.
+
+List and detail, and the responses of writes, all go through these functions, so a field is
+added in one place (and declared for the schema in ``billing.api.serializers``). Values come
+out JSON-ready: ids as strings, money with exactly its currency's minor-unit places ("1500",
+"12.50", "1.250"), other decimals as their shortest plain string ("12.5"), dates as
+YYYY-MM-DD and timestamps as DRF writes them (ISO 8601 in the current time zone, "Z" for UTC).
+
+Apps above billing add fields to an invoice without billing importing them: they register a
+provider with ``register_invoice_extra`` in their ``AppConfig.ready()``.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from django.utils import timezone
+
+from billing import selectors
+from billing.calc import currency_exponent
+from billing.models import OPEN_STATUSES, DiscountType
+from billora.api.formats import timestamp
+
+# --- values ----------------------------------------------------------------------------------
+
+_PLAIN: dict = {}
+_PLAIN_MAX = 10_000
+_UNITS: dict[str, Decimal] = {}
+
+
+def plain_decimal(value) -> str | None:
+    """A stored decimal as the shortest plain string: 12.5000 -> "12.5", 100 -> "100"."""
+    if value is None:
+        return None
+    text = _PLAIN.get(value)  # equal decimals have the same plain text (12.50 == 12.5)
+    if text is None:
+        text = format(value if isinstance(value, Decimal) else Decimal(value), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = "0" if text in ("-0", "") else text
+        if len(_PLAIN) >= _PLAIN_MAX:  # a bounded memo: rates and quantities repeat a lot
+            _PLAIN.clear()
+        _PLAIN[value] = text
+    return text
+
+
+def money_unit(currency: str) -> Decimal:
+    """The currency's minor unit as a Decimal to quantize with: EUR 0.01, JPY 1, KWD 0.001."""
+    unit = _UNITS.get(currency)
+    if unit is None:
+        unit = _UNITS[currency] = Decimal(1).scaleb(-currency_exponent(currency))
+    return unit
+
+
+def money(value, currency: str) -> str | None:
+    """Exactly the currency's minor-unit places, half up (``billing.calc.quantize_money``)."""
+    if value is None:
+        return None
+    return str(Decimal(value).quantize(money_unit(currency), rounding=ROUND_HALF_UP))
+
+
+def iso_date(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# --- businesses, customers, payments ------------------------------------------------------------
+
+
+def business_dict(business, tz=None) -> dict:
+    return {
+        "id": str(business.pk),
+        "name": business.name,
+        "legal_name": business.legal_name,
+        "email": business.email,
+        "phone": business.phone,
+        "address": business.address,
+        "tax_id": business.tax_id,
+        "default_currency": business.default_currency,
+        "payment_terms_days": business.payment_terms_days,
+        "invoice_number_format": business.invoice_number_format,
+        "invoice_number_width": business.invoice_number_width,
+        "invoice_number_yearly_reset": business.invoice_number_yearly_reset,
+        "default_notes": business.default_notes,
+        "default_terms": business.default_terms,
+        "created_at": timestamp(business.created_at, tz),
+        "updated_at": timestamp(business.updated_at, tz),
+    }
+
+
+def customer_dict(customer, tz=None) -> dict:
+    return {
+        "id": str(customer.pk),
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "billing_address": customer.billing_address,
+        "tax_id": customer.tax_id,
+        "currency": customer.currency,
+        "notes": customer.notes,
+        "archived": customer.archived,
+        "created_at": timestamp(customer.created_at, tz),
+        "updated_at": timestamp(customer.updated_at, tz),
+    }
+
+
+def payment_dict(payment, currency: str, tz=None) -> dict:
+    """``currency``: the invoice's (the amount has exactly its places)."""
+    return {
+        "id": str(payment.pk),
+        "invoice": str(payment.invoice_id),
+        "amount": money(payment.amount, currency),
+        "date": iso_date(payment.date),
+        "method": payment.method,
+        "reference": payment.reference,
+        "note": payment.note,
+        "voided": payment.voided,
+        "voided_at": timestamp(payment.voided_at, tz),
+        "void_reason": payment.void_reason,
+        "recorded_by": payment.recorded_by_label,
+        "created_at": timestamp(payment.created_at, tz),
+    }
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+# The invoice columns the representation reads: a list reads exactly these (``.values()``).
+INVOICE_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "version",
+    "business_id",
+    "customer_id",
+    "currency",
+    "issue_date",
+    "due_date",
+    "discount_type",
+    "discount_value",
+    "notes",
+    "terms",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "amount_paid",
+    "balance_due",
+    "tax_breakdown",
+    "issued_at",
+    "sent_at",
+    "created_at",
+    "updated_at",
+)
+
+
+class InvoiceExtra(NamedTuple):
+    provider: Callable  # (*, organization, invoices: list of rows) -> {invoice id: value}
+    schema_field: Callable  # () -> a read-only serializer field describing the value
+
+
+_INVOICE_EXTRAS: dict[str, InvoiceExtra] = {}
+
+
+def register_invoice_extra(name: str, provider: Callable, *, schema_field: Callable) -> None:
+    """Add the field ``name`` to every invoice's representation, after billing's own fields.
+
+    ``provider(organization=..., invoices=[row, ...])`` gets a page of invoices (mappings of
+    ``INVOICE_COLUMNS``) and returns ``{invoice id: value}`` for them, in one query;
+    an invoice it leaves out gets None. ``schema_field()`` returns a fresh read-only DRF field
+    that describes the value in the OpenAPI schema. Called from an ``AppConfig.ready()``."""
+    if name in _INVOICE_EXTRAS or name in INVOICE_COLUMNS:
+        raise ValueError(f"The invoice field {name!r} is already defined.")
+    _INVOICE_EXTRAS[name] = InvoiceExtra(provider, schema_field)
+
+
+def invoice_extras() -> dict[str, InvoiceExtra]:
+    return dict(_INVOICE_EXTRAS)
+
+
+def invoice_row(invoice) -> Mapping:
+    """An Invoice instance as the mapping the presenter reads (a ``.values()`` row already is one)."""
+    if isinstance(invoice, Mapping):
+        return invoice
+    return {column: getattr(invoice, column) for column in INVOICE_COLUMNS}
+
+
+def present_invoices(invoices: Iterable, *, organization) -> list[dict]:
+    """Invoices (instances or ``.values(*INVOICE_COLUMNS)`` rows) with their items, in the order
+    given: one query for all their items and one per registered extra, whatever their number."""
+    rows = [invoice_row(invoice) for invoice in invoices]
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    items = selectors.invoice_item_rows(organization=organization, invoice_ids=ids)
+    extras = [
+        (name, extra.provider(organization=organization, invoices=rows)) for name, extra in _INVOICE_EXTRAS.items()
+    ]
+    today = organization.local_today()
+    tz = timezone.get_current_timezone()
+    presented = []
+    for row in rows:
+        data = _invoice_dict(row, items.get(row["id"], ()), today, tz)
+        for name, values in extras:
+            data[name] = values.get(row["id"])
+        presented.append(data)
+    return presented
+
+
+def present_invoice(invoice, *, organization) -> dict:
+    return present_invoices([invoice], organization=organization)[0]
+
+
+def _invoice_dict(row: Mapping, items, today, tz) -> dict:
+    currency = row["currency"]
+    unit = money_unit(currency)
+
+    def amount(value):
+        if type(value) is not Decimal:  # the tax breakdown's amounts are JSON strings
+            value = Decimal(value)
+        return str(value.quantize(unit, rounding=ROUND_HALF_UP))
+
+    discount_value = row["discount_value"]
+    return {
+        "id": str(row["id"]),
+        "number": row["number"],
+        "status": row["status"],
+        "is_overdue": row["status"] in OPEN_STATUSES and row["due_date"] < today,
+        "version": row["version"],
+        "business": str(row["business_id"]),
+        "customer": str(row["customer_id"]),
+        "currency": currency,
+        "issue_date": row["issue_date"].isoformat(),
+        "due_date": row["due_date"].isoformat(),
+        "discount_type": row["discount_type"],
+        "discount_value": amount(discount_value)
+        if row["discount_type"] == DiscountType.AMOUNT
+        else plain_decimal(discount_value),
+        "notes": row["notes"],
+        "terms": row["terms"],
+        "items": [
+            {
+                "id": str(item_id),
+                "description": description,
+                "quantity": plain_decimal(quantity),
+                "unit_price": plain_decimal(unit_price),
+                "tax_rate": plain_decimal(tax_rate),
+                "line_total": amount(line_net),
+            }
+            for item_id, description, quantity, unit_price, tax_rate, line_net in items
+        ],
+        "subtotal": amount(row["subtotal"]),
+        "discount_total": amount(row["discount_total"]),
+        "tax_total": amount(row["tax_total"]),
+        "total": amount(row["total"]),
+        "amount_paid": amount(row["amount_paid"]),
+        "balance_due": amount(row["balance_due"]),
+        "tax_breakdown": [
+            {
+                "rate": plain_decimal(tax["rate"]),
+                "taxable_amount": amount(tax["taxable_amount"]),
+                "tax_amount": amount(tax["tax_amount"]),
+            }
+            for tax in row["tax_breakdown"] or ()
+        ],
+        "issued_at": timestamp(row["issued_at"], tz),
+        "sent_at": timestamp(row["sent_at"], tz),
+        "created_at": timestamp(row["created_at"], tz),
+        "updated_at": timestamp(row["updated_at"], tz),
+    }
