@@ -16,6 +16,7 @@ from billing.api.invoice_json import INVOICE, json_object, json_string
 from billing.api.serializers import InvoiceSerializer
 from billing.api.viewsets import InvoiceViewSet as BillingInvoiceViewSet
 from billing.models import Invoice, InvoiceStatus
+from billora.downloads import signed_redirect
 from documents import services as document_services
 from documents.models import InvoiceDocument
 
@@ -183,6 +184,10 @@ class InvoiceViewSet(BillingInvoiceViewSet):
             return self._pdf_response(invoice, content)
         document = document_services.fresh_document(organization=self.organization, invoice=invoice)
         if document is not None:
+            filename = document_services.pdf_filename(invoice)
+            signed = signed_redirect(document.file, content_type="application/pdf", filename=filename)
+            if signed is not None:
+                return signed
             with document.file.open("rb") as pdf:
                 return self._pdf_response(invoice, pdf.read())
         pending = document_services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
