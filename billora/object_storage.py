@@ -95,6 +95,9 @@ def default_storage_config(*, storage_url: str, environ, signed_url_seconds: int
     return {
         "BACKEND": S3_BACKEND,
         "OPTIONS": {
+            # Signature version 4 (expiry in X-Amz-Expires) unless the URL asks otherwise; boto
+            # would sign us-east-1 URLs with the deprecated version 2.
+            "signature_version": "s3v4",
             **options,
             "default_acl": None,
             "file_overwrite": False,
