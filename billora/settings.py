@@ -187,9 +187,14 @@ _default_storage = object_storage.default_storage_config(
 if _default_storage["BACKEND"] == object_storage.S3_BACKEND:
     from botocore.config import Config as BotoConfig
 
-    # A hung object store must not hold a request or a worker for botocore's 60 s defaults.
+    # A hung object store must not hold a request or a worker for botocore's 60 s defaults. (A
+    # client_config replaces the one django-storages would build from these two options.)
     _default_storage["OPTIONS"]["client_config"] = BotoConfig(
-        connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": 3, "mode": "standard"},
+        signature_version=_default_storage["OPTIONS"]["signature_version"],
+        s3={"addressing_style": _default_storage["OPTIONS"].get("addressing_style")},
     )
 elif MEDIA_REDIRECT_SECONDS:
     raise ImproperlyConfigured("MEDIA_REDIRECT_SECONDS needs object storage (STORAGE_URL): local files have no URL.")
@@ -243,9 +248,11 @@ CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     # How often each worker looks for such messages: a quarter of the timeout, at most 10 s
-    # (one small Redis read).
+    # (one small Redis read). The look holds a Redis lock that a worker killed while holding it
+    # leaves behind until it expires: never longer than the timeout's quarter either.
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
     "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": max(1, min(300, CELERY_VISIBILITY_TIMEOUT // 4)),
     "socket_connect_timeout": 2,
 }
 # Queues by kind of work, so each kind has its own workers: a flood of PDF renders never

@@ -127,6 +127,18 @@ def test_settings_pick_object_storage_from_the_environment_and_local_files_by_de
     ], by_url.stderr + by_aws.stderr + local.stderr
 
 
+def test_the_configured_storage_signs_version_4_urls_of_the_configured_style_and_lifetime():
+    # Presigning needs no network: this is exactly what the settings give every process.
+    expression = "__import__('django.core.files.storage').core.files.storage.default_storage.url('a/b.pdf', expire=45)"
+    storage_url = "s3://key:secret@media?endpoint_url=http://127.0.0.1:9000&region_name=eu-west-1&addressing_style=path"
+    result = _settings_in_subprocess(expression, STORAGE_URL=storage_url)
+    url = urlsplit(result.stdout.strip())
+    assert (url.netloc, url.path) == ("127.0.0.1:9000", "/media/a/b.pdf"), result.stderr
+    query = parse_qs(url.query)
+    assert query["X-Amz-Expires"] == ["45"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Credential"][0].startswith("key/") and "/eu-west-1/s3/" in query["X-Amz-Credential"][0]
+
+
 def test_settings_refuse_signed_redirects_without_object_storage_and_a_misspelt_storage_url():
     redirect = _settings_in_subprocess("1", MEDIA_REDIRECT_SECONDS="60")
     assert redirect.returncode != 0
