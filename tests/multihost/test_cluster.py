@@ -129,9 +129,15 @@ def test_an_invoice_issued_on_one_web_host_is_rendered_by_a_worker_and_served_an
     message = message_from_bytes(envelope.content, policy=policy.default)
     [attachment] = list(message.iter_attachments())
     assert attachment.get_content() == pdf
+
+    def marked_sent():  # the worker marks the row after the SMTP server has accepted the message
+        with organization_scope(org):
+            return OutboundEmail.objects.filter(pk=sent.json()["email"], status=OutboundEmail.Status.SENT).first()
+
+    email = wait_for(marked_sent, timeout=60)
+    assert email is not None, cluster.logs()
+    assert email.document_version == document.invoice_version
     with organization_scope(org):
-        email = OutboundEmail.objects.get(pk=sent.json()["email"])
-        assert email.status == OutboundEmail.Status.SENT and email.document_version == document.invoice_version
         issued = Invoice.objects.get(pk=invoice["id"])
         assert issued.sent_at is not None
         assert InvoiceDocument.objects.filter(invoice=issued, status=InvoiceDocument.Status.READY).count() == 1
@@ -140,14 +146,19 @@ def test_an_invoice_issued_on_one_web_host_is_rendered_by_a_worker_and_served_an
     assert_audit_chain_intact()
     _assert_nothing_on_local_disks(cluster)
 
-    # Any web host reports the whole cluster's task outcomes (counted in Redis by the workers).
-    samples = _metrics(web_a)
-    renders = (
-        "billora_celery_tasks_total",
-        (("outcome", "success"), ("task", "documents.tasks.render_invoice_document")),
-    )
-    emails = ("billora_celery_tasks_total", (("outcome", "success"), ("task", "documents.tasks.send_outbound_email")))
-    assert samples.get(renders, 0) >= 1 and samples.get(emails, 0) == 1
+    # Any web host reports the whole cluster's task outcomes (counted in Redis by the workers
+    # when a task returns, just after its work is committed).
+    def succeeded(samples, task):
+        key = ("billora_celery_tasks_total", (("outcome", "success"), ("task", f"documents.tasks.{task}")))
+        return samples.get(key, 0)
+
+    def reported():
+        samples = _metrics(web_a)
+        done = succeeded(samples, "render_invoice_document") >= 1 and succeeded(samples, "send_outbound_email") == 1
+        return samples if done else None
+
+    samples = wait_for(reported, timeout=60)
+    assert samples is not None, _metrics(web_a)
     assert samples[("billora_outbound_emails", (("status", "queued"),))] == 0
 
 
