@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate worker beat bench venv clean superuser chromium
+.PHONY: run test test-pgbouncer lint fmt migrate worker beat bench venv clean superuser chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The API, concurrency and multi-host tests through PgBouncer in transaction mode (needs a
+# PostgreSQL DATABASE_URL and the pgbouncer package; otherwise skipped with the reason).
+test-pgbouncer: $(STAMP)
+	PYTHON=$(BIN)/python bash .ci/test-through-pgbouncer
 
 # Browser tests drive Debian's Chromium; install it when missing (needs root; without it the
 # browser tests are skipped with the reason, or fail when BILLORA_REQUIRE_BROWSER=1).
@@ -47,6 +52,7 @@ migrate: $(STAMP)
 superuser: $(STAMP)
 	$(BIN)/python manage.py createsuperuser
 
+# Without -Q a worker consumes every queue (documents, email, scheduled): one is enough locally.
 worker: $(STAMP)
 	$(BIN)/celery -A billora worker --loglevel=INFO --concurrency=2
 

@@ -15,7 +15,9 @@ from django.conf import settings
 
 
 def _is_postgres():
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
 
 
 def pytest_collection_modifyitems(config, items):

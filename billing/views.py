@@ -42,6 +42,7 @@ from billing.forms import (
     rows_from_items,
 )
 from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
+from billora.downloads import signed_redirect
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
@@ -216,6 +217,9 @@ class BusinessLogoView(OrganizationViewMixin, View):
             raise Http404("No logo.")
         name = business.logo.name.lower()
         content_type = "image/png" if name.endswith(".png") else "image/jpeg"
+        signed = signed_redirect(business.logo, content_type=content_type)
+        if signed is not None:
+            return signed
         try:
             handle = business.logo.open("rb")
         except FileNotFoundError:

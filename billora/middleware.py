@@ -42,14 +42,15 @@ class RequestIdMiddleware:
         api_key = getattr(request, "auth", None)
         organization = getattr(request, "organization", None) or getattr(api_key, "organization", None)
         user = getattr(request, "user", None)
-        logger.info(
-            "request_id=%s method=%s path=%s status=%s duration_ms=%.1f org=%s user=%s api_key=%s",
-            request.id,
-            request.method,
-            request.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            organization.slug if organization is not None else "-",
-            user.pk if user is not None and getattr(user, "is_authenticated", False) else "-",
-            getattr(api_key, "prefix", "-"),
-        )
+        fields = {
+            "request_id": request.id,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "org": organization.slug if organization is not None else "-",
+            "user": str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else "-",
+            "api_key": getattr(api_key, "prefix", "-"),
+        }
+        # The same fields twice: in the line for people, as keys for LOG_FORMAT=json.
+        logger.info(" ".join(f"{name}=%s" for name in fields), *fields.values(), extra=fields)

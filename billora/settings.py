@@ -5,9 +5,14 @@ email). Production sets SECRET_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS and
 EMAIL_URL and passes ``manage.py check --deploy`` without warnings.
 """
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from billora import object_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -38,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_prometheus",
     "accounts",
     "organizations",
     "audit",
@@ -46,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts, latencies and response codes for /metrics.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "billora.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -58,6 +66,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.TenantScopeMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "billora.urls"
@@ -102,6 +111,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+# Behind a pooler in transaction mode a cursor must not outlive its transaction: Django then
+# reads iterator() results client-side (every iterator() in the app already runs in a transaction).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
+# The same engines, wrapped by django-prometheus to count queries, errors and query time for
+# /metrics (the connection's vendor is unchanged; code that needs it asks connection.vendor).
+PROMETHEUS_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------
@@ -154,8 +173,33 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Logos and PDFs: local files under MEDIA_ROOT (one machine), or an S3-compatible object store
+# shared by every web and worker host (STORAGE_URL or AWS_STORAGE_BUCKET_NAME; see
+# billora/object_storage.py). Media is never public: downloads go through the app's views,
+# which stream the file, or with MEDIA_REDIRECT_SECONDS > 0 (object storage only) answer with a
+# redirect to a signed URL valid that many seconds (the object store must then be reachable
+# by the users' browsers and API clients).
+STORAGE_URL = env("STORAGE_URL", default="")
+MEDIA_REDIRECT_SECONDS = env.int("MEDIA_REDIRECT_SECONDS", default=0)
+_default_storage = object_storage.default_storage_config(
+    storage_url=STORAGE_URL, environ=os.environ, signed_url_seconds=MEDIA_REDIRECT_SECONDS or 300
+)
+if _default_storage["BACKEND"] == object_storage.S3_BACKEND:
+    from botocore.config import Config as BotoConfig
+
+    # A hung object store must not hold a request or a worker for botocore's 60 s defaults. (A
+    # client_config replaces the one django-storages would build from these two options.)
+    _default_storage["OPTIONS"]["client_config"] = BotoConfig(
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": 3, "mode": "standard"},
+        signature_version=_default_storage["OPTIONS"]["signature_version"],
+        s3={"addressing_style": _default_storage["OPTIONS"].get("addressing_style")},
+    )
+elif MEDIA_REDIRECT_SECONDS:
+    raise ImproperlyConfigured("MEDIA_REDIRECT_SECONDS needs object storage (STORAGE_URL): local files have no URL.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": env(
             "STATICFILES_STORAGE",
@@ -200,8 +244,35 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
-# Longer than any task's time limit or retry countdown, so acks_late never redelivers early.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A task taken by a worker that then vanished (host lost, SIGKILL) goes back to its queue after
+# this many seconds; a live worker keeps its messages. Longer than any task's time limit and
+# retry countdown (the email's longest is 4 minutes), so acks_late never redelivers early.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often each worker looks for such messages: a quarter of the timeout, at most 10 s
+    # (one small Redis read). The look holds a Redis lock that a worker killed while holding it
+    # leaves behind until it expires: never longer than the timeout's quarter either.
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": max(1, min(300, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "socket_connect_timeout": 2,
+}
+# Queues by kind of work, so each kind has its own workers: a flood of PDF renders never
+# delays an email, and beat's housekeeping never waits behind either. A worker started without
+# -Q (`make worker`) consumes them all; production runs a worker group per queue (README,
+# Production), e.g. `celery -A billora worker -Q documents`.
+TASK_QUEUE_NAMES = ("documents", "email", "scheduled")
+CELERY_TASK_QUEUES = [Queue(name) for name in TASK_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "documents.tasks.render_invoice_document": {"queue": "documents"},
+    "documents.tasks.send_outbound_email": {"queue": "email"},
+    "documents.tasks.sweep_pending_work": {"queue": "scheduled"},
+    "organizations.tasks.purge_idempotency_keys": {"queue": "scheduled"},
+}
+# A task missing from the routes still runs (with the light periodic work) instead of waiting
+# in a queue no worker consumes; a test requires every task to be routed explicitly.
+CELERY_TASK_DEFAULT_QUEUE = "scheduled"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
@@ -218,7 +289,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # --- Security -----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers and Prometheus talk to the hosts directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -270,12 +342,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ------------------------------------------------------------------------------
+# Web, workers and beat log through this configuration (billora/celery.py hands Celery's logging
+# to it). LOG_FORMAT=json writes one JSON object per line, with the request log's fields
+# (request_id, status, duration_ms, ...) as keys, for a log shipper.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="line")
+if LOG_FORMAT not in ("line", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be line or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
@@ -283,5 +368,20 @@ LOGGING = {
         "billora.requests": {"level": "INFO", "propagate": True},
     },
 }
+
+# --- Metrics (Prometheus) -------------------------------------------------------------------
+# /metrics answers only a request that carries `Authorization: Bearer <METRICS_TOKEN>` or comes
+# from an address in METRICS_ALLOWED_IPS (addresses or networks, e.g. 10.0.0.0/8); with neither
+# set it does not exist (404). Behind a proxy, scrape the hosts directly: the allow-list checks
+# the connecting address. Under gunicorn with several workers, PROMETHEUS_MULTIPROC_DIR (an empty
+# directory per host) sums the workers' request and query metrics (billora/gunicorn_conf.py).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# What /metrics reads on each scrape, besides the request and database metrics of this process.
+METRICS_COLLECTORS = [
+    "billora.metrics.CeleryCollector",
+    "billora.metrics.OutboxCollector",
+    "billora.metrics.DocumentCollector",
+]
 
 ADMIN_SITE_HEADER = "Billora support"

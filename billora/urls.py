@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from billora import views
+from billora import metrics, views
 
 handler404 = "billora.views.page_not_found"
 handler500 = "billora.views.server_error"
@@ -17,6 +17,7 @@ organization_patterns = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),

@@ -18,6 +18,7 @@ from billing.models import Invoice, InvoiceStatus
 from billing.presenters import register_invoice_extra
 from billora.api.renderers import OrjsonRenderer
 from billora.api.viewsets import ApiViewSet
+from billora.downloads import signed_redirect
 from documents import services as document_services
 from documents.models import InvoiceDocument
 
@@ -145,6 +146,10 @@ class InvoiceDocumentViewSet(ApiViewSet):
             return self._pdf_response(invoice, content)
         document = document_services.fresh_document(organization=self.organization, invoice=invoice)
         if document is not None:
+            filename = document_services.pdf_filename(invoice)
+            signed = signed_redirect(document.file, content_type="application/pdf", filename=filename)
+            if signed is not None:
+                return signed
             with document.file.open("rb") as pdf:
                 return self._pdf_response(invoice, pdf.read())
         pending = document_services.document_request_render(organization=self.organization, invoice_id=invoice.pk)

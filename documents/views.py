@@ -8,6 +8,7 @@ from django.views import View
 
 from billing.models import Invoice
 from billing.views import InvoiceActionView
+from billora.downloads import signed_redirect
 from documents import services
 from documents.models import InvoiceDocument
 from organizations.mixins import OrganizationViewMixin
@@ -45,9 +46,15 @@ class InvoicePdfView(OrganizationViewMixin, View):
         if document is not None:
             if request.headers.get("If-None-Match") == f'"{document.sha256}"':
                 return HttpResponseNotModified()
+            filename = services.pdf_filename(invoice)
+            signed = signed_redirect(
+                document.file, content_type="application/pdf", filename=filename, as_attachment=download
+            )
+            if signed is not None:
+                return signed
             with document.file.open("rb") as fh:
                 content = fh.read()
-            return _pdf_response(content, services.pdf_filename(invoice), download=download, etag=document.sha256)
+            return _pdf_response(content, filename, download=download, etag=document.sha256)
 
         document = services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
         failed = document is not None and document.status == InvoiceDocument.Status.FAILED

@@ -57,7 +57,7 @@ def test_settings_parse_the_environment():
     ).stdout.split()
     assert out[0] == "False"
     assert "billora.example.com" in out[1]
-    assert out[2] == "django.db.backends.postgresql"
+    assert out[2] == "django_prometheus.db.backends.postgresql"  # Django's, counting queries for /metrics
     assert out[3] == "False"  # a broker is configured: tasks go to the worker
     assert out[4] == "django.core.cache.backends.redis.RedisCache"
     assert out[5] == "django.core.mail.backends.smtp.EmailBackend"
@@ -80,7 +80,7 @@ def test_defaults_give_a_local_app_without_services():
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
     ).stdout.split()
     assert out == [
-        "django.db.backends.sqlite3",
+        "django_prometheus.db.backends.sqlite3",
         "True",
         "django.core.cache.backends.locmem.LocMemCache",
         "django.core.mail.backends.console.EmailBackend",

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -140,15 +139,15 @@ class RunningWorker:
 
 @pytest.fixture
 def celery_worker(transactional_db, settings, tmp_path):
-    """``celery -A billora worker`` in a subprocess on a queue of its own, sharing this test's
-    database, media folder and Redis broker. Yields the worker's log (for failure messages)
-    and an SMTP server (aiosmtpd) the worker sends to."""
+    """``celery -A billora worker`` in a subprocess consuming the app's queues, sharing this
+    test's database, media folder and Redis broker (whose db every test starts by emptying).
+    Yields the worker's log (for failure messages) and an SMTP server (aiosmtpd) the worker
+    sends to."""
     from billora.celery import app
 
     database_url = _database_url()
     if database_url is None:
         pytest.skip("the worker process cannot share an in-memory SQLite test database; run on PostgreSQL")
-    queue = f"billora-test-{uuid.uuid4().hex[:8]}"
     from aiosmtpd.controller import Controller
 
     smtp = Recorder()
@@ -176,7 +175,7 @@ def celery_worker(transactional_db, settings, tmp_path):
                 "billora",
                 "worker",
                 "-Q",
-                queue,
+                ",".join(settings.TASK_QUEUE_NAMES),
                 "--pool=solo",
                 "--without-gossip",
                 "--without-mingle",
@@ -188,9 +187,8 @@ def celery_worker(transactional_db, settings, tmp_path):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    saved = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
     _use_broker(app, settings.REDIS_URL)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
@@ -200,8 +198,8 @@ def celery_worker(transactional_db, settings, tmp_path):
         yield RunningWorker(log=lambda: log_path.read_text(errors="replace")[-4000:], smtp=smtp)
     finally:
         smtp_server.stop()
-        app.conf.task_always_eager, app.conf.task_default_queue = saved[:2]
-        _use_broker(app, saved[2])
+        app.conf.task_always_eager = saved[0]
+        _use_broker(app, saved[1])
         worker.terminate()
         try:
             worker.wait(timeout=20)

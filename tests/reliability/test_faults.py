@@ -465,7 +465,8 @@ def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, se
     from billora.celery import app
 
     org = world["org"]
-    queue = f"reliability-{uuid.uuid4().hex[:8]}"
+    # The app's own queues: the test's Redis db is emptied before each test (the cache's clear).
+    queue = ",".join(settings.TASK_QUEUE_NAMES)
     gate = tmp_path / "render-gate"
     gate.write_text("hold")
     started = Path(f"{gate}.started")
@@ -481,9 +482,8 @@ def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, se
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "BILLORA_TEST_RENDER_GATE": str(gate),
     }
-    saved = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
     _use_broker(app, settings.REDIS_URL)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     workers, logs = [], []
@@ -531,5 +531,5 @@ def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, se
             _stop(process)
         for log in logs:
             log.close()
-        app.conf.task_always_eager, app.conf.task_default_queue = saved[:2]
-        _use_broker(app, saved[2])
+        app.conf.task_always_eager = saved[0]
+        _use_broker(app, saved[1])
