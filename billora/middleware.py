@@ -1,9 +1,13 @@
-"""Request id and the one structured log line per request."""
+"""Request id and the one structured log line per request; JSON for API bodies over the limit."""
 
 import logging
 import re
 import time
 import uuid
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 
 from audit.context import RequestContext, bound_request_context
 
@@ -51,3 +55,21 @@ class RequestIdMiddleware:
             user.pk if user is not None and getattr(user, "is_authenticated", False) else "-",
             api_key.prefix if api_key is not None else "-",
         )
+
+
+class ApiBodyTooLargeMiddleware:
+    """Django answers a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with its HTML 400 page; an API
+    client gets JSON 413 ``{"detail": ...}`` like every other API error. Nothing has run yet
+    when the body is read, so nothing was written."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, RequestDataTooBig) or not request.path.startswith("/api/"):
+            return None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse({"detail": f"The request body is larger than the {limit} bytes allowed."}, status=413)

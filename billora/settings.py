@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.TenantScopeMiddleware",
+    "billora.middleware.ApiBodyTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "billora.urls"
