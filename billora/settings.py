@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from billora.cache import redis_cache_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -173,14 +175,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10_
 # --- Redis: cache and Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="billora"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-    }
+    # allauth's rate limits live here; during a Redis outage they are skipped (with a warning)
+    # rather than failing every sign-in: see billora/cache.py.
+    CACHES = {"default": redis_cache_settings(REDIS_URL, key_prefix=env("CACHE_KEY_PREFIX", default="billora"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
