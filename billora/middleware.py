@@ -5,8 +5,9 @@ import re
 import time
 import uuid
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, RequestDataTooBig
 from django.http import JsonResponse
 
 from audit.context import RequestContext, bound_request_context
@@ -18,7 +19,14 @@ _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as allauth's rate limits see it: from ``X-Forwarded-For`` behind
+    ``ALLAUTH_TRUSTED_PROXY_COUNT`` proxies, else ``REMOTE_ADDR``."""
+    try:
+        return get_account_adapter(request).get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):
+        # No usable address, or fewer forwarded addresses than trusted proxies (a request that
+        # did not come through them): what the socket says is all there is.
+        return request.META.get("REMOTE_ADDR") or None
 
 
 class RequestIdMiddleware:

@@ -144,6 +144,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Billora] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https" if not DEBUG else "http")
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # allauth's built-in rate limits stay on (they need a shared cache, configured below).
+# Proxies in front of the app that append to X-Forwarded-For (a TLS terminator, a load
+# balancer): with 0, every client behind a proxy shares the proxy's address and its per-address
+# login limits. The security log and request log use the same client address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
