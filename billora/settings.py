@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.TenantScopeMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "billora.middleware.ApiBodyTooLargeMiddleware",
 ]
 
@@ -143,6 +145,13 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Billora] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https" if not DEBUG else "http")
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with recovery codes.
+# Recovery codes are shown once, right after they are generated (a new set replaces them).
+# Showing codes, adding or removing an authenticator asks for the password again.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Billora"
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_REAUTHENTICATION_REQUIRED = True
 # allauth's built-in rate limits stay on (they need a shared cache, configured below).
 # Proxies in front of the app that append to X-Forwarded-For (a TLS terminator, a load
 # balancer): with 0, every client behind a proxy shares the proxy's address and its per-address

@@ -85,7 +85,7 @@ class OrganizationSettingsView(OrganizationViewMixin, View):
         return OrganizationSettingsForm(
             data,
             organization=self.organization,
-            can_rename=self.has_capability(Capability.ORGANIZATION_MANAGE),
+            is_owner=self.has_capability(Capability.ORGANIZATION_MANAGE),
         )
 
     def get(self, request, *args, **kwargs):
