@@ -1,10 +1,12 @@
 """Two-factor authentication where it is required: before any page of an organization that
 requires it, and before any admin page for support staff. The API is unaffected: it
-authenticates with organization API keys, not people."""
+authenticates with organization API keys, not people. And allauth's pages that show a secret
+are never cached."""
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.two_factor import has_two_factor
@@ -44,3 +46,23 @@ class TwoFactorRequiredMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(setup)
         return HttpResponseRedirect(setup)
+
+
+# allauth's pages that show a secret: the authenticator app's key while it is set up, and the
+# recovery codes. (Billora's own such page, a new API key, sets the header itself.)
+SECRET_PAGES = frozenset({"mfa_activate_totp", "mfa_view_recovery_codes"})
+
+
+class SecretPagesNotCachedMiddleware:
+    """``Cache-Control: no-store`` (with Django's other never-cache directives) on the pages
+    that show a secret, so neither the browser nor a proxy keeps a copy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name in SECRET_PAGES:
+            add_never_cache_headers(response)
+        return response

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.TenantScopeMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
+    "accounts.middleware.SecretPagesNotCachedMiddleware",
     "billora.middleware.ApiBodyTooLargeMiddleware",
 ]
 

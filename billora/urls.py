@@ -18,9 +18,8 @@ organization_patterns = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    # Before allauth's: accounts.urls adjusts a few of allauth's pages (see there).
-    path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("api/v1/", include("billora.api.urls")),
