@@ -1,5 +1,6 @@
 from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -11,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from accounts.models import User
-from billora.admin_site import ReadOnlyTabularInline, SupportPermissionsMixin
+from billora.admin_site import ReadOnlyAdmin, ReadOnlyTabularInline, SupportPermissionsMixin
 from organizations.models import Membership
 
 
@@ -79,6 +80,7 @@ class UserAdmin(SupportPermissionsMixin, DjangoUserAdmin):
 # Django's permissions), and the changelists run a constant number of queries.
 admin.site.unregister(EmailAddress)
 admin.site.unregister(Group)
+admin.site.unregister(Authenticator)
 
 
 @admin.register(EmailAddress)
@@ -93,3 +95,17 @@ class EmailAddressAdmin(SupportPermissionsMixin, AllauthEmailAddressAdmin):
 @admin.register(Group)
 class GroupAdmin(SupportPermissionsMixin, DjangoGroupAdmin):
     pass
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(ReadOnlyAdmin):
+    """Who has two-factor authentication and since when. Never the authenticator's data: it
+    holds the TOTP key and the recovery codes' seed, which would let staff sign in as the
+    person."""
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields

@@ -1,9 +1,14 @@
-"""Request id and the one structured log line per request."""
+"""Request id and the one structured log line per request; JSON for API bodies over the limit."""
 
 import logging
 import re
 import time
 import uuid
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, RequestDataTooBig
+from django.http import JsonResponse
 
 from audit.context import RequestContext, bound_request_context
 
@@ -14,7 +19,14 @@ _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as allauth's rate limits see it: from ``X-Forwarded-For`` behind
+    ``ALLAUTH_TRUSTED_PROXY_COUNT`` proxies, else ``REMOTE_ADDR``."""
+    try:
+        return get_account_adapter(request).get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):
+        # No usable address, or fewer forwarded addresses than trusted proxies (a request that
+        # did not come through them): what the socket says is all there is.
+        return request.META.get("REMOTE_ADDR") or None
 
 
 class RequestIdMiddleware:
@@ -54,3 +66,21 @@ class RequestIdMiddleware:
         }
         # The same fields twice: in the line for people, as keys for LOG_FORMAT=json.
         logger.info(" ".join(f"{name}=%s" for name in fields), *fields.values(), extra=fields)
+
+
+class ApiBodyTooLargeMiddleware:
+    """Django answers a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with its HTML 400 page; an API
+    client gets JSON 413 ``{"detail": ...}`` like every other API error. Nothing has run yet
+    when the body is read, so nothing was written."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, RequestDataTooBig) or not request.path.startswith("/api/"):
+            return None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse({"detail": f"The request body is larger than the {limit} bytes allowed."}, status=413)

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from billora import object_storage
+from billora.cache import redis_cache_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -66,6 +68,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.TenantScopeMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    "accounts.middleware.SecretPagesNotCachedMiddleware",
+    "billora.middleware.ApiBodyTooLargeMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -159,7 +164,18 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Billora] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https" if not DEBUG else "http")
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with recovery codes.
+# Recovery codes are shown once, right after they are generated (a new set replaces them).
+# Showing codes, adding or removing an authenticator asks for the password again.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Billora"
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_REAUTHENTICATION_REQUIRED = True
 # allauth's built-in rate limits stay on (they need a shared cache, configured below).
+# Proxies in front of the app that append to X-Forwarded-For (a TLS terminator, a load
+# balancer): with 0, every client behind a proxy shares the proxy's address and its per-address
+# login limits. The security log and request log use the same client address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -219,14 +235,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_500
 # --- Redis: cache and Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="billora"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-    }
+    # allauth's rate limits live here; during a Redis outage they are skipped (with a warning)
+    # rather than failing every sign-in: see billora/cache.py.
+    CACHES = {"default": redis_cache_settings(REDIS_URL, key_prefix=env("CACHE_KEY_PREFIX", default="billora"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

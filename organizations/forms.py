@@ -110,21 +110,31 @@ class OrganizationCreateForm(forms.Form):
 
 
 class OrganizationSettingsForm(OrganizationCreateForm):
-    """Renaming is for owners only; admins see the name field disabled."""
+    """Renaming and the two-factor requirement are for owners only; admins see them disabled."""
 
-    def __init__(self, *args, organization: Organization, can_rename: bool, **kwargs):
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication for every member",
+        help_text="Members without it are asked to set up an authenticator app before they can open "
+        "anything in this organization. API keys are not affected.",
+    )
+
+    def __init__(self, *args, organization: Organization, is_owner: bool, **kwargs):
         kwargs.setdefault(
             "initial",
             {
                 "name": organization.name,
                 "time_zone": organization.time_zone,
                 "default_currency": organization.default_currency,
+                "require_two_factor": organization.require_two_factor,
             },
         )
         super().__init__(*args, **kwargs)
-        if not can_rename:
+        if not is_owner:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "Only an owner can rename the organization."
+            self.fields["require_two_factor"].disabled = True
+            self.fields["require_two_factor"].help_text = "Only an owner can change this."
 
 
 class InviteForm(forms.Form):

@@ -48,6 +48,10 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     default_currency = models.CharField(max_length=3, default="EUR", validators=currency_code_validators)
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must set up two-factor authentication before they can open any of its pages.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.two_factor import has_two_factor
 from audit.context import get_request_context
 from audit.services import record
 from organizations.models import INVITE_LIFETIME, ApiKey, Invite, Membership, Organization, hash_token
@@ -158,8 +159,10 @@ def organization_create(*, actor, name, time_zone="UTC", default_currency="EUR",
 
 
 def organization_update(*, organization, actor, **fields) -> Organization:
-    """Change name, time zone or default currency. Renaming is for owners only."""
-    allowed = {"name", "time_zone", "default_currency"}
+    """Change name, time zone, default currency or whether members need two-factor
+    authentication. Renaming and the two-factor requirement are for owners only, and an owner
+    can require two-factor authentication only once they have it themselves."""
+    allowed = {"name", "time_zone", "default_currency", "require_two_factor"}
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"organization_update() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -178,8 +181,13 @@ def organization_update(*, organization, actor, **fields) -> Organization:
                 setattr(locked, field, value)
         if not changes:
             return locked
-        if "name" in changes:
+        if "name" in changes or "require_two_factor" in changes:
             _require(organization, actor, Capability.ORGANIZATION_MANAGE)
+        turned_on = locked.require_two_factor and "require_two_factor" in changes
+        if turned_on and actor is not None and not has_two_factor(actor):
+            raise ValidationError(
+                {"require_two_factor": "Set up two-factor authentication for your own account first."}
+            )
         locked.full_clean()
         locked.save(update_fields=[*changes, "updated_at"])
         record(organization=locked, actor=actor, action="organization.updated", target=locked, changes=changes)

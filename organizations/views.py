@@ -2,10 +2,10 @@
 and API keys. Thin: they translate HTTP to the services in ``organizations.services``."""
 
 from functools import wraps
-from urllib.parse import urlencode
 
+from allauth.account.decorators import reauthentication_required as allauth_reauthentication_required
 from allauth.account.decorators import verified_email_required
-from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+from allauth.core.exceptions import ReauthenticationRequired
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -85,7 +85,7 @@ class OrganizationSettingsView(OrganizationViewMixin, View):
         return OrganizationSettingsForm(
             data,
             organization=self.organization,
-            can_rename=self.has_capability(Capability.ORGANIZATION_MANAGE),
+            is_owner=self.has_capability(Capability.ORGANIZATION_MANAGE),
         )
 
     def get(self, request, *args, **kwargs):
@@ -306,16 +306,22 @@ def invite_accept(request, token):
 
 
 def reauthentication_required(view_func):
-    """allauth's reauthentication, for org pages: ask for the password again if the last one
-    was not entered recently, then come back to this page with a GET (a suspended POST would
-    be replayed outside the organization's scope, so it is never stored)."""
+    """allauth's reauthentication decorator, for org pages: the person confirms who they are
+    (password, or an authenticator code) if they have not recently, then comes back here.
+
+    A POST that needs it is answered with a redirect to this page instead: allauth would store
+    the POST and replay it by calling the view directly after the password, outside the
+    tenancy middleware (no organization, no scope). The GET then asks for reauthentication."""
+    guarded = allauth_reauthentication_required(view_func)
 
     @wraps(view_func)
     def wrapper(request, *args, **kwargs):
-        if not did_recently_reauthenticate(request):
-            query = urlencode({"next": request.path})
-            return HttpResponseRedirect(f"{reverse('account_reauthenticate')}?{query}")
-        return view_func(request, *args, **kwargs)
+        try:
+            return guarded(request, *args, **kwargs)
+        except ReauthenticationRequired:
+            if request.method == "GET":
+                raise  # allauth's middleware sends the person to reauthenticate, then back
+            return HttpResponseRedirect(request.get_full_path())
 
     return wrapper
 

@@ -1,7 +1,7 @@
 """OpenAPI: every operation documents the errors api.md promises, in one place.
 
 Views describe their success bodies; this schema class adds the error responses every
-operation can give (401 without a valid key, 429 when throttled, 400/403/404/409/415/422 where
+operation can give (401 without a valid key, 429 when throttled, 400/403/404/409/413/415/422 where
 they apply) and the ``Idempotency-Key`` header of every POST, so no endpoint can forget them.
 """
 
@@ -41,6 +41,7 @@ ERRORS = {
     "403": _detail("The API key may not do this (a read_only key on a write)."),
     "404": _detail("No such object in the key's organization (or no such page)."),
     "409": _detail("Not allowed in the object's current state, or the same Idempotency-Key is still running."),
+    "413": _detail("The request body is larger than the server accepts (10 MiB unless configured otherwise)."),
     "415": _detail("Send JSON (Content-Type: application/json)."),
     "422": _detail("This Idempotency-Key was used with a different request body."),
     "429": _detail("Too many requests for this API key; retry after Retry-After seconds."),
@@ -89,7 +90,7 @@ class BilloraAutoSchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["403", "409"]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append("415")
+            codes += ["413", "415"]
         if has_id or is_list:
             codes.append("404")  # unknown id, or a page past the end
         if self.method == "POST":

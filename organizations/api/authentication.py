@@ -1,5 +1,6 @@
 """``Authorization: Bearer <api key>``: the key fixes the organization of the request."""
 
+import secrets
 from datetime import timedelta
 
 from django.utils import timezone
@@ -10,6 +11,11 @@ from organizations.models import ApiKey
 from organizations.tenancy import all_tenants
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Checked in place of a key when no key has the presented prefix: an unknown prefix then costs
+# the same hash and comparison as a known one, so the answer time does not tell which prefixes
+# exist. Never saved; its hash is a random value of a SHA-256's length, which no key hashes to.
+_ABSENT_KEY = ApiKey(prefix="", secret_hash=secrets.token_hex(32))
 
 
 class ApiKeyPrincipal:
@@ -60,7 +66,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         # The prefix is unique across organizations, so this lookup is deliberately unscoped.
         with all_tenants():
             api_key = ApiKey.objects.select_related("organization").filter(prefix=prefix).first()
-        if api_key is None or not api_key.is_active or not api_key.matches(raw):
+        # The secret is checked first, whatever the row (or its absence) says: same work either way.
+        secret_matches = (api_key or _ABSENT_KEY).matches(raw)
+        if api_key is None or not secret_matches or not api_key.is_active:
             return None
         return api_key
 

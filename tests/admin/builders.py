@@ -41,6 +41,11 @@ def email_addresses(organizations, count):
         UserFactory()  # with its verified primary EmailAddress
 
 
+def authenticators(organizations, count):
+    for _ in range(count):
+        UserFactory(two_factor=True)  # an authenticator app and recovery codes
+
+
 def groups(organizations, count):
     for _ in range(count):
         Group.objects.create(name=f"Support group {next(_counter)}")
@@ -168,6 +173,7 @@ ROW_BUILDERS = {
     "auth.group": groups,
     "account.emailaddress": email_addresses,
     "accounts.user": users,
+    "mfa.authenticator": authenticators,
     "organizations.organization": orgs,
     "organizations.membership": memberships,
     "organizations.invite": invites,

@@ -1,11 +1,12 @@
 """Who gets into the support admin, and how they log in."""
 
+import pyotp
 import pytest
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import reverse
 
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import TOTP_SECRET, UserFactory
 from tests.organizations.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,16 @@ def test_admin_login_form_does_not_accept_a_password_post(client):
 
 
 def test_staff_user_logging_in_at_allauth_reaches_the_admin(client):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True)  # staff have two-factor authentication (the admin requires it)
 
     response = client.post(
         "/accounts/login/?next=/admin/",
         {"login": staff.email, "password": "a long enough passphrase 42", "next": "/admin/"},
     )
 
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    response = client.post(response["Location"], {"code": pyotp.TOTP(TOTP_SECRET).now()})
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200

@@ -59,7 +59,7 @@ def test_settings_parse_the_environment():
     assert "billora.example.com" in out[1]
     assert out[2] == "django_prometheus.db.backends.postgresql"  # Django's, counting queries for /metrics
     assert out[3] == "False"  # a broker is configured: tasks go to the worker
-    assert out[4] == "django.core.cache.backends.redis.RedisCache"
+    assert out[4] == "billora.cache.DegradingRedisCache"
     assert out[5] == "django.core.mail.backends.smtp.EmailBackend"
     assert out[6] == "True"
 

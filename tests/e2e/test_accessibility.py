@@ -1,0 +1,44 @@
+"""axe-core finds no violations on the main pages: login, dashboard, invoice editor, invoice
+detail and activity (the two-factor pages are checked in test_two_factor.py)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from organizations.permissions import Role
+from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.e2e.axe import assert_accessible
+from tests.organizations.factories import MembershipFactory, OrganizationFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_main_pages_have_no_axe_violations(page, live_server):
+    organization = OrganizationFactory(name="Axe & Co")
+    owner = MembershipFactory(organization=organization, role=Role.OWNER).user
+    business = BusinessFactory(organization=organization)
+    customer = CustomerFactory(organization=organization, name="Checked Customer")
+    invoice = make_invoice(
+        organization=organization, business=business, customer=customer, actor=owner, status="partially_paid"
+    )
+    base, slug = live_server.url, organization.slug
+
+    page.goto(f"{base}/accounts/login/")
+    assert_accessible(page, "login")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    assert_accessible(page, "dashboard")
+
+    page.goto(f"{base}/o/{slug}/invoices/new/")
+    expect(page.get_by_test_id("item-row")).to_have_count(1)
+    assert_accessible(page, "invoice editor")
+
+    page.goto(f"{base}/o/{slug}/invoices/{invoice.pk}/")
+    expect(page.get_by_test_id("invoice-status")).to_contain_text("Partially paid")
+    assert_accessible(page, "invoice detail")
+
+    page.goto(f"{base}/o/{slug}/activity/")
+    expect(page.locator("main table")).to_be_visible()
+    assert_accessible(page, "activity")
