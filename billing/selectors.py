@@ -12,7 +12,7 @@ from django.db.models.functions import TruncMonth
 
 from billing.calc import quantize_money
 from billing.exceptions import NotFound
-from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceItem, InvoiceStatus, Payment
+from billing.models import INVOICED_STATUSES, OPEN_STATUSES, Customer, Invoice, InvoiceItem, Payment
 from billing.validation import object_pk
 
 INVOICE_ORDERINGS = {
@@ -153,7 +153,9 @@ def payment_list(*, organization, invoice=None) -> QuerySet:
 
 
 def dashboard_figures(*, organization) -> list[dict]:
-    """Per currency, in two SQL aggregates whatever the data size::
+    """Per currency, in two SQL aggregates over the open invoices and the last 30 days' payments
+    only (the partial indexes ``invoice_open_org_due`` and ``payment_live_org_date`` hold exactly
+    those rows), so the cost does not grow with the organization's history::
 
         [{"currency": "EUR", "outstanding": Decimal, "overdue_count": int,
           "overdue_amount": Decimal, "paid_last_30_days": Decimal}, ...]
@@ -222,7 +224,8 @@ def _month_starts(today: date, months: int) -> list[date]:
 
 def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
     """For each currency, the last ``months`` calendar months (this one included, org time
-    zone), oldest first, from two SQL aggregates::
+    zone), oldest first, from two SQL aggregates over those months only (partial indexes
+    ``invoice_invoiced_org_issue`` and ``payment_live_org_date``)::
 
         [{"currency": "EUR", "months": [{"month": date(2026, 1, 1), "invoiced": Decimal,
                                           "paid": Decimal}, ...]}, ...]
@@ -233,8 +236,9 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
     starts = _month_starts(today, months)
     first = starts[0]
     invoiced = (
-        Invoice.objects.filter(organization=organization, issue_date__gte=first, issue_date__lte=today)
-        .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+        Invoice.objects.filter(
+            organization=organization, status__in=INVOICED_STATUSES, issue_date__gte=first, issue_date__lte=today
+        )
         .annotate(month=TruncMonth("issue_date"))
         .values("currency", "month")
         .annotate(amount=Sum("total"))
