@@ -191,29 +191,29 @@ def dashboard_figures(*, organization) -> list[dict]:
         .order_by()
     )
     figures: dict[str, dict] = {}
-
-    def row(currency):
-        return figures.setdefault(
-            currency,
-            {
-                "currency": currency,
-                "outstanding": Decimal(0),
-                "overdue_count": 0,
-                "overdue_amount": Decimal(0),
-                "paid_last_30_days": Decimal(0),
-            },
-        )
-
     for item in invoice_rows:
         currency = item["currency"]
-        figures_row = row(currency)
+        figures_row = _figures_row(figures, currency)
         figures_row["outstanding"] = _money(item["outstanding"], currency)
         figures_row["overdue_count"] = item["overdue_count"]
         figures_row["overdue_amount"] = _money(item["overdue_amount"], currency)
     for item in paid_rows:
         currency = item["invoice__currency"]
-        row(currency)["paid_last_30_days"] = _money(item["paid"], currency)
+        _figures_row(figures, currency)["paid_last_30_days"] = _money(item["paid"], currency)
     return [figures[currency] for currency in sorted(figures)]
+
+
+def _figures_row(figures: dict, currency: str) -> dict:
+    return figures.setdefault(
+        currency,
+        {
+            "currency": currency,
+            "outstanding": Decimal(0),
+            "overdue_count": 0,
+            "overdue_amount": Decimal(0),
+            "paid_last_30_days": Decimal(0),
+        },
+    )
 
 
 def _money(value, currency) -> Decimal:
