@@ -272,6 +272,9 @@ class PaymentMethod(models.TextChoices):
 class Payment(TenantModel):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(**MONEY)
+    # The invoice's currency, copied when the payment is recorded (payments go to issued
+    # invoices, whose currency is fixed): sums of payments by currency read one index.
+    currency = models.CharField(max_length=3, editable=False)
     date = models.DateField()
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER)
     reference = models.CharField(max_length=200, blank=True)
@@ -300,14 +303,15 @@ class Payment(TenantModel):
             models.CheckConstraint(
                 condition=Q(voided=False) | Q(voided_at__isnull=False), name="payment_voided_has_time"
             ),
+            models.CheckConstraint(condition=~Q(currency=""), name="payment_currency_set"),
         ]
         indexes = [
             models.Index(fields=["organization", "invoice"], name="payment_org_invoice"),
             models.Index(fields=["organization", "date"], name="payment_org_date"),
             models.Index(fields=["organization", "-created_at"], name="payment_org_created"),
-            # The dashboard's "paid" figures: payments not voided, by date, amount included.
+            # The dashboard's "paid" figures: payments not voided, by date, with currency and amount.
             models.Index(
-                fields=["organization", "date", "invoice", "amount"],
+                fields=["organization", "date", "currency", "amount"],
                 condition=Q(voided=False),
                 name="payment_live_org_date",
             ),
