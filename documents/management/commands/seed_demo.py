@@ -148,12 +148,11 @@ def quiet(enabled: bool):
     if not enabled:
         yield
         return
-    previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
         yield
     finally:
-        logging.disable(previous)
+        logging.disable(logging.NOTSET)
 
 
 def _user(email, full_name) -> User:
