@@ -262,8 +262,11 @@ def _make_customers(organization, rng: random.Random, count: int) -> list[Custom
     return customers
 
 
-def _pick_status(rng: random.Random, age: int, due_date: date, today: date) -> str:
-    """Realistic mix: recent drafts, a few voids; unpaid, partly paid and overdue open ones."""
+def _pick_status(rng: random.Random, age: int, due_date: date, today: date, settled_after=None) -> str:
+    """Realistic mix: recent drafts, a few voids; unpaid, partly paid and overdue open ones.
+    Invoices older than ``settled_after`` days (when given) are settled: paid or void."""
+    if settled_after is not None and age > settled_after:
+        return InvoiceStatus.VOID if rng.random() < 0.05 else InvoiceStatus.PAID
     if age < 45 and rng.random() < 0.15:
         return InvoiceStatus.DRAFT
     if rng.random() < 0.05:
@@ -326,9 +329,12 @@ def _totals_of(currency: str, number: int, discount: str):
     return _totals[key]
 
 
-def generate_org_data(organization, user, businesses, customers, count: int, rng: random.Random):
+def generate_org_data(
+    organization, user, businesses, customers, count: int, rng: random.Random, *, age=None, settled_after=None
+):
     """Rows (dicts by attname) of the invoices, items, payments and number sequences of one
-    organization, in memory."""
+    organization, in memory. ``age(rng, n)`` picks the n-th invoice's age in days (default:
+    uniform over ``HISTORY_DAYS``); ``settled_after`` settles every invoice older than that."""
     today = organization.local_today()
     now = datetime.now(UTC)
 
@@ -341,14 +347,15 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
     snapshots_b = {b.pk: b.snapshot() for b in businesses}
     snapshots_c = {c.pk: c.snapshot() for c in customers}
     methods = list(PaymentMethod.values)
-    for _ in range(count):
+    age_of = age
+    for index in range(count):
         business = businesses[0] if rng.random() < 0.7 else businesses[1]
         customer = customers[rng.randrange(len(customers))]
         currency = customer.currency
-        age = rng.randrange(HISTORY_DAYS)
+        age = rng.randrange(HISTORY_DAYS) if age_of is None else age_of(rng, index)
         issue_date = today - timedelta(days=age)
         due_date = issue_date + timedelta(days=business.payment_terms_days)
-        status = _pick_status(rng, age, due_date, today)
+        status = _pick_status(rng, age, due_date, today, settled_after)
         line_set = rng.randrange(LINE_SETS)
         roll = rng.random()
         discount = "percent" if roll < 0.15 else ("amount" if roll < 0.2 else "none")
@@ -443,6 +450,7 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
                             "organization_id": org_id,
                             "invoice_id": invoice_id,
                             "amount": amount,
+                            "currency": currency,
                             "date": paid_on,
                             "method": rng.choice(methods),
                             "reference": f"TRX-{rng.randrange(10**8):08d}",
@@ -500,9 +508,10 @@ def _new_api_key(organization, user) -> str:
     return raw
 
 
-def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42):
+def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42, **generate):
     """Create the organization, its owner, businesses, customers and an API key (committed),
-    and generate its invoice rows in memory. Returns (BenchOrg, organization, rows)."""
+    and generate its invoice rows in memory (``generate``: ``generate_org_data``'s keyword
+    arguments). Returns (BenchOrg, organization, rows)."""
     rng = random.Random(f"{seed}-{slug}")
     user = _bench_user(slug)
     with transaction.atomic():
@@ -520,7 +529,7 @@ def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42):
             Customer.objects.bulk_create(customers)
     with organization_scope(organization):
         raw = _new_api_key(organization, user)
-        rows = generate_org_data(organization, user, businesses, customers, invoices, rng)
+        rows = generate_org_data(organization, user, businesses, customers, invoices, rng, **generate)
     return BenchOrg(slug, str(organization.pk), user.email, raw, len(rows[0])), organization, rows
 
 

@@ -1,4 +1,4 @@
-"""Invoice PDF render time (issue 6 targets: 10 items < 25 ms, 500 items < 1 s).
+"""Invoice PDF render time (targets: 10 items < 25 ms, 500 items < 1 s).
 
 Run: ``.venv/bin/python bench/pdf_render.py [--runs N]``. Renders plain print data (no
 database), once to warm up (fonts are registered once per process, as in a worker), then

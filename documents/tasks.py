@@ -76,9 +76,7 @@ def send_outbound_email(self, email_id):
         email = OutboundEmail.objects.get(pk=email_id, organization=organization)
         handler = handler_for(email.kind)
         try:
-            message = build_message(email)
-            if handler.prepare is not None:
-                handler.prepare(email, message)
+            message = _prepared_message(email, handler)
             connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
             message.connection = connection
             message.send()
@@ -88,15 +86,41 @@ def send_outbound_email(self, email_id):
             logger.exception("outbound email %s failed permanently", email_id)
             _mark(email, OutboundEmail.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
             return "failed"
-
-        with transaction.atomic():
-            OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
-                status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
-            )
-            email.refresh_from_db()
-            if handler.after_sent is not None:
-                handler.after_sent(email)
+        _record_sent(email, organization, handler)
         return "sent"
+
+
+def _prepared_message(email, handler) -> EmailMessage:
+    message = build_message(email)
+    if handler.prepare is not None:
+        handler.prepare(email, message)
+    return message
+
+
+def _record_sent(email, organization, handler) -> None:
+    """What a worker records once the SMTP server accepted the message."""
+    with transaction.atomic():
+        OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
+            status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+        )
+        email.refresh_from_db()
+        if handler.after_sent is not None:
+            handler.after_sent(email)
+
+
+def record_delivery(email: OutboundEmail, *, organization) -> bool:
+    """Leave an outbox row, and what it is about, exactly as a worker leaves them after a
+    successful send (claimed, message prepared with its attachment, marked sent, the kind's
+    after-sent step), without handing the message to an SMTP server: for demo data, whose
+    recipients do not exist. False when the row was not claimable (sent already)."""
+    with organization_scope(organization):
+        if not _claim(email.pk, organization):
+            return False
+        email.refresh_from_db()
+        handler = handler_for(email.kind)
+        _prepared_message(email, handler)
+        _record_sent(email, organization, handler)
+    return True
 
 
 def _after_transient_error(task, email, exc):

@@ -98,6 +98,7 @@ def payment_record(
         payment = Payment(
             organization=organization,
             invoice=invoice,
+            currency=invoice.currency,
             **values,
             recorded_by_user=actor_user(actor),
             recorded_by_api_key=actor_api_key(actor),

@@ -141,12 +141,13 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
     pdf_link = page.get_by_test_id("pdf-download")
     expect(pdf_link).to_be_visible()
     pdf_url = pdf_link.get_attribute("href")
+    page.wait_for_function(
+        "async url => ((await fetch(url)).headers.get('content-type') || '').startsWith('application/pdf')",
+        arg=pdf_url,
+        timeout=10_000,
+        polling=250,
+    )
     response = page.request.get(base + pdf_url)
-    for _ in range(10):
-        if response.headers.get("content-type", "").startswith("application/pdf"):
-            break
-        page.wait_for_timeout(500)
-        response = page.request.get(base + pdf_url)
     assert response.headers["content-type"].startswith("application/pdf")
     assert response.body().startswith(b"%PDF")
     with page.expect_download() as download_info:
@@ -199,15 +200,27 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
         assert Membership.objects.filter(user__email=colleague, organization=invoice.organization_id).exists()
 
 
+# Installed before the editor loads (page.add_init_script): the time of the last edit, so a
+# wait can tell whether the editor's delayed totals request (input delay:400ms) may still come.
+WATCH_EDITS = """
+window.__lastEdit = 0;
+for (const type of ["input", "change"]) {
+  document.addEventListener(type, () => { window.__lastEdit = performance.now(); }, true);
+}
+"""
+HTMX_IDLE = """
+performance.now() - window.__lastEdit > 450
+  && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')
+"""
+
+
 def wait_until_htmx_is_idle(page):
     """networkidle alone can pass between a request and htmx's swap/settle, or before a
-    delayed (input delay:400ms) totals request starts; wait for htmx itself to be idle."""
+    delayed totals request starts: wait until the input delay has passed since the last edit
+    (any request it triggered has started) and htmx has nothing in flight or settling."""
+    page.wait_for_function(HTMX_IDLE, timeout=10_000, polling=50)
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')", timeout=10_000
-    )
-    page.wait_for_timeout(450)  # longer than the editor's input delay: no totals request pending
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(HTMX_IDLE, timeout=10_000, polling=50)
 
 
 def test_invoice_pages_on_a_phone(phone_page, live_server):
@@ -245,6 +258,7 @@ def test_invoice_pages_on_a_phone(phone_page, live_server):
     assert_fits()
     page.shot("phone-invoice-detail")
 
+    page.add_init_script(WATCH_EDITS)
     page.goto(f"{base}/o/{slug}/invoices/new/")
     page.select_option("#id_customer", str(customer.pk))
     fill_line(page, 0, "Pocket work", "3", "33.33", "10")
