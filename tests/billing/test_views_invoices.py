@@ -533,6 +533,16 @@ class TestDetail:
         log_in_outsider(client)
         assert client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).status_code == 404
 
+    @pytest.mark.parametrize("is_staff", [False, True])
+    def test_the_version_is_shown_to_support_staff_only(self, client, org, parties, is_staff):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="partially_paid")
+        user = log_in(client, org, Role.OWNER)
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+        content = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert ("<dt>Version</dt>" in content) == is_staff
+        assert (f'data-testid="invoice-version">{invoice.version}<' in content) == is_staff
+
 
 class TestActions:
     @pytest.mark.parametrize("role", ROLES)
