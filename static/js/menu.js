@@ -1,0 +1,28 @@
+/* The main navigation on a phone: a menu button that shows and hides it.
+   Without JavaScript the navigation stays visible (the "js" class on <html> is what hides it). */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function setOpen(button, nav, open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("is-open", open);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector("[data-menu-button]");
+    if (!button) return;
+    var nav = document.getElementById(button.getAttribute("aria-controls"));
+    if (!nav) return;
+    button.addEventListener("click", function () {
+      setOpen(button, nav, button.getAttribute("aria-expanded") !== "true");
+    });
+    // Escape closes the open menu and gives the focus back to its button.
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        setOpen(button, nav, false);
+        button.focus();
+      }
+    });
+  });
+})();
