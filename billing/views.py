@@ -7,6 +7,7 @@ what the browser sends; a service's ``BillingValidationError`` is shown next to 
 paths name (``items.3.quantity`` on the fourth line), a ``StateConflict`` as a message.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -425,13 +426,15 @@ class InvoiceEditorMixin:
 
     template_name = "billing/invoice_form.html"
 
+    businesses = ()
+
     def choices(self, invoice=None):
         org = self.organization
-        businesses = list(Business.objects.filter(organization=org).order_by("name"))
+        self.businesses = list(Business.objects.filter(organization=org).order_by("name"))
         customers = Customer.objects.filter(organization=org).filter(
             Q(archived=False) | Q(pk=invoice.customer_id if invoice else None)
         )
-        return businesses, list(customers.order_by("name"))
+        return self.businesses, list(customers.order_by("name"))
 
     def render_page(self, *, form, rows, invoice=None, list_errors=(), status=200, focus_last=False):
         preview = preview_totals(self.organization, form, rows)
@@ -443,6 +446,9 @@ class InvoiceEditorMixin:
             "preview": preview,
             "list_errors": list_errors,
             "editor_url": _org_url("invoice_editor", self.organization),
+            "max_items": validation.MAX_ITEMS,
+            # The editor's script moves the due date along with the business and issue date.
+            "payment_terms": {str(b.pk): b.payment_terms_days for b in self.businesses},
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
 
@@ -453,8 +459,8 @@ class InvoiceEditorMixin:
         if locked:
             form.initial.update(business=str(invoice.business_id), customer=str(invoice.customer_id))
             form.initial["currency"] = invoice.currency
-        rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             # A button press in the editor is not a submission: nothing is sent to the service.
             rows = apply_editor_action(rows, action)
@@ -488,9 +494,13 @@ class InvoiceCreateView(OrganizationViewMixin, InvoiceEditorMixin, View):
         businesses, customers = self.choices()
         initial = {}
         if businesses:
+            # The defaults the service would apply, shown rather than described.
+            today = self.organization.local_today()
             initial["business"] = str(businesses[0].pk)
             initial["notes"] = businesses[0].default_notes
             initial["terms"] = businesses[0].default_terms
+            initial["issue_date"] = today
+            initial["due_date"] = _due_date(today, businesses[0].payment_terms_days)
         customer_id = request.GET.get("customer")
         if customer_id and any(str(c.pk) == customer_id for c in customers):
             initial["customer"] = customer_id
@@ -538,6 +548,13 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
         return self.submit(request, invoice)
 
 
+def _due_date(issue_date, terms_days):
+    try:
+        return issue_date + timedelta(days=terms_days)
+    except OverflowError:  # terms that reach past the calendar: left for the person to enter
+        return None
+
+
 def _plain_amount(value):
     return format(value.normalize(), "f")
 
@@ -552,8 +569,8 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         businesses, customers = self.choices()
         form = InvoiceForm(request.POST, businesses=businesses, customers=customers)
         form.is_valid()
-        rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             rows = apply_editor_action(rows, action)
         preview = preview_totals(self.organization, form, rows)
@@ -568,6 +585,7 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
                 "oob": not action,
                 "editor_url": request.path,
                 "focus_last": action == "add",
+                "max_items": validation.MAX_ITEMS,
             },
         )
 
