@@ -7,6 +7,7 @@ what the browser sends; a service's ``BillingValidationError`` is shown next to 
 paths name (``items.3.quantity`` on the fourth line), a ``StateConflict`` as a message.
 """
 
+import csv
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -380,41 +381,171 @@ STATUS_TABS = [
 ]
 
 
+# Sortable columns of the invoice list: ?sort=<key> or ?sort=-<key>, nothing else.
+SORT_COLUMNS = {
+    "number": "number",
+    "customer": "customer__name",
+    "status": "status",
+    "issued": "issue_date",
+    "due": "due_date",
+    "total": "total",
+    "balance": "balance_due",
+}
+EXPORT_LIMIT = 5000
+
+
+def _sort_choice(value):
+    """(column key, descending) of a ``?sort=`` value, or (None, False) for anything else."""
+    value = value or ""
+    key = value.removeprefix("-")
+    if key not in SORT_COLUMNS:
+        return None, False
+    return key, value.startswith("-")
+
+
+def filtered_invoices(request, organization):
+    """The invoice list's filters (status tab, search, customer, dates, sort) read from the
+    query string and applied by ``selectors.invoice_list``; invalid values are dropped.
+    The list page, its live search and its CSV export share it."""
+    customers = list(Customer.objects.filter(organization=organization).only("pk", "name").order_by("name"))
+    filters = InvoiceFilterForm(request.GET, customers=customers)
+    filters.is_valid()  # invalid filters are dropped (and shown), the list still renders
+    data = filters.cleaned_data
+    tab = request.GET.get("status", "all")
+    if tab not in dict(STATUS_TABS):
+        tab = "all"
+    sort_key, descending = _sort_choice(request.GET.get("sort"))
+    invoices = selectors.invoice_list(
+        organization=organization,
+        status=tab if tab in InvoiceStatus.values else None,
+        overdue=True if tab == "overdue" else None,
+        customer=data.get("customer") or None,
+        search=data.get("q") or None,
+        issue_date_after=data.get("issue_date_after"),
+        issue_date_before=data.get("issue_date_before"),
+        ordering=("-" if descending else "") + SORT_COLUMNS[sort_key] if sort_key else None,
+    )
+    is_filtered = tab != "all" or any(data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before"))
+    return {
+        "invoices": invoices,
+        "filters": filters,
+        "tab": tab,
+        "customers": customers,
+        "is_filtered": is_filtered,
+        "sort_key": sort_key,
+        "sort_descending": descending,
+    }
+
+
+def _sort_headers(sort_key, descending):
+    """Per sortable column: the ``?sort=`` its header link asks for (the other direction when
+    it is the current one) and its ``aria-sort``."""
+    headers = {}
+    for key in SORT_COLUMNS:
+        current = key == sort_key
+        headers[key] = {
+            "next": f"-{key}" if current and not descending else key,
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+        }
+    return headers
+
+
 class InvoiceListView(OrganizationViewMixin, TemplateView):
+    """The list; an htmx request from its live search gets only the results (and the tabs)."""
+
     template_name = "billing/invoice_list.html"
+    results_template_name = "billing/partials/invoice_results.html"
+
+    def get_template_names(self):
+        if _is_htmx(self.request) and self.request.htmx.target == "invoice-results":
+            return [self.results_template_name]
+        return [self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         org = self.organization
-        customers = list(Customer.objects.filter(organization=org).only("pk", "name").order_by("name"))
-        filters = InvoiceFilterForm(self.request.GET, customers=customers)
-        filters.is_valid()  # invalid filters are dropped (and shown), the list still renders
-        data = filters.cleaned_data
-        tab = self.request.GET.get("status", "all")
-        if tab not in dict(STATUS_TABS):
-            tab = "all"
-        invoices = selectors.invoice_list(
-            organization=org,
-            status=tab if tab in InvoiceStatus.values else None,
-            overdue=True if tab == "overdue" else None,
-            customer=data.get("customer") or None,
-            search=data.get("q") or None,
-            issue_date_after=data.get("issue_date_after"),
-            issue_date_before=data.get("issue_date_before"),
-        )
-        is_filtered = tab != "all" or any(
-            data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before")
-        )
+        found = filtered_invoices(self.request, org)
         context.update(
-            filters=filters,
-            tab=tab,
+            filters=found["filters"],
+            tab=found["tab"],
             tabs=STATUS_TABS,
-            page_obj=_paginate(self.request, invoices),
-            has_customers=bool(customers),
+            page_obj=_paginate(self.request, found["invoices"]),
+            has_customers=bool(found["customers"]),
             today=org.local_today(),
-            is_filtered=is_filtered,
+            is_filtered=found["is_filtered"],
+            sort=_sort_headers(found["sort_key"], found["sort_descending"]),
+            return_query=self.request.GET.urlencode(),
         )
         return context
+
+
+class InvoiceExportView(OrganizationViewMixin, View):
+    """The filtered list (whatever page is shown) as CSV, in the list's order; at most
+    ``EXPORT_LIMIT`` rows, beyond which the person is asked to narrow the filters."""
+
+    def get(self, request, *args, **kwargs):
+        org = self.organization
+        found = filtered_invoices(request, org)
+        rows = list(found["invoices"].values_list(*EXPORT_COLUMNS.values())[: EXPORT_LIMIT + 1])
+        if len(rows) > EXPORT_LIMIT:
+            messages.error(
+                request,
+                f"The export holds at most {EXPORT_LIMIT:,} invoices and {EXPORT_LIMIT:,}+ match: "
+                "narrow the filters (a status, a customer or dates) and export again.",
+            )
+            return redirect(_org_url("invoice_list", org) + _query_suffix(request.GET))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="invoices-{org.slug}-{org.local_today()}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow(_csv_row(dict(zip(EXPORT_COLUMNS, row, strict=True))))
+        return response
+
+
+# Column -> field of the invoice list's rows.
+EXPORT_COLUMNS = {
+    "number": "number",
+    "status": "status",
+    "customer": "customer__name",
+    "business": "business__name",
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "currency": "currency",
+    "subtotal": "subtotal",
+    "discount": "discount_total",
+    "tax": "tax_total",
+    "total": "total",
+    "amount_paid": "amount_paid",
+    "balance_due": "balance_due",
+}
+
+
+EXPORT_MONEY = ("subtotal", "discount", "tax", "total", "amount_paid", "balance_due")
+
+
+def _csv_row(row: dict) -> list:
+    """Status as people read it, money with exactly the currency's places."""
+    row["status"] = InvoiceStatus(row["status"]).label
+    for column in EXPORT_MONEY:
+        row[column] = calc.quantize_money(row[column], row["currency"])
+    return [_csv_cell(value) for value in row.values()]
+
+
+def _csv_cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) is quoted with ';
+    numbers and dates are written as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _query_suffix(query):
+    text = query.urlencode()
+    return f"?{text}" if text else ""
 
 
 class InvoiceEditorMixin:
@@ -732,6 +863,15 @@ class InvoiceVoidView(InvoiceActionView):
         invoice = services.invoice_void(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
         messages.success(self.request, f"Invoice {invoice.number} voided.")
         return self.detail(invoice)
+
+
+class InvoiceDuplicateView(InvoiceActionView):
+    def perform(self, invoice):
+        copy = services.invoice_duplicate(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk
+        )
+        messages.success(self.request, f"A new draft copied from {invoice}: check its dates and lines, then save.")
+        return redirect(_org_url("invoice_edit", self.organization, invoice_id=copy.pk))
 
 
 class InvoiceDeleteView(InvoiceActionView):

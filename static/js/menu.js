@@ -1,4 +1,4 @@
-/* The main navigation on a phone: a menu button that shows and hides it.
+/* Site-wide helpers. The main navigation on a phone: a menu button that shows and hides it.
    Without JavaScript the navigation stays visible (the "js" class on <html> is what hides it). */
 (function () {
   "use strict";
@@ -8,6 +8,17 @@
     button.setAttribute("aria-expanded", open ? "true" : "false");
     nav.classList.toggle("is-open", open);
   }
+
+  /* A "select all" checkbox ticks the checkboxes named by its data-select-all in its form
+     (hidden without JavaScript, by the stylesheet). */
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    var name = all.getAttribute && all.getAttribute("data-select-all");
+    if (!name || !all.form) return;
+    all.form.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.querySelector("[data-menu-button]");
