@@ -20,6 +20,15 @@
     });
   });
 
+  /* A button with data-confirm asks before it submits (without JavaScript it just submits). */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.querySelector("[data-menu-button]");
     if (!button) return;

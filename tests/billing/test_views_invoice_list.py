@@ -31,6 +31,16 @@ def listed(response):
     return [invoice.pk for invoice in response.context["page_obj"].object_list]
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_bulk_actions_offered_follow_the_role(client, org, parties, role):
+    make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+    log_in(client, org, role)
+    content = client.get(org_url("invoice_list", org)).content.decode()
+    assert org_url("invoice_bulk_pdf", org) in content
+    assert org_url("invoice_export", org) in content
+    assert (org_url("invoice_bulk_send", org) in content) == (role in WRITERS)
+
+
 class TestAmountSearch:
     @pytest.mark.parametrize(
         ("text", "amount"),

@@ -99,6 +99,12 @@ def test_ticked_invoices_download_as_a_zip_and_are_sent(invoice_list):
     page.get_by_role("checkbox", name="Select all invoices on this page").uncheck()
     page.get_by_role("checkbox", name=f"Select {invoices['wayne'].number}").check()
     page.get_by_role("checkbox", name="Select draft for Stark Industries").check()
+    # Sending asks first: cancelled, nothing is sent; confirmed, the email is queued.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Send to customers").click()
+    with all_tenants():
+        assert not OutboundEmail.objects.exists()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Send to customers").click()
     expect(page.locator(".messages")).to_contain_text("1 invoice is being sent.")
     expect(page.locator(".messages")).to_contain_text("A draft invoice cannot be sent.")
