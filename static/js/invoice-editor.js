@@ -10,7 +10,9 @@
    Line fields are found by their names (items-<n>-<field>), never by a list of fields, so a
    field added to the line template is carried along with no change here. A new line is a
    copy of the last one: each field starts empty, or with its data-fresh value, or keeps the
-   line above's value when it is marked data-carry. */
+   line above's value when it is a select or marked data-carry (the server's twin of these
+   rules, for what counts as an untouched line, is FRESH_LINE and CARRIED_ITEM_FIELDS in
+   billing/forms.py). */
 (function () {
   "use strict";
 
@@ -31,9 +33,14 @@
     return field ? parseInt(LINE_FIELD.exec(field.name)[1], 10) : -1;
   }
 
+  // A select always holds a choice: like a data-carry field, a new line takes the one above's.
+  function carries(field) {
+    return field.hasAttribute("data-carry") || field.tagName === "SELECT";
+  }
+
   function isFresh(row) {
     return lineFields(row).every(function (field) {
-      return field.hasAttribute("data-carry") || field.value.trim() === (field.getAttribute("data-fresh") || "");
+      return carries(field) || field.value.trim() === (field.getAttribute("data-fresh") || "");
     });
   }
 
@@ -85,7 +92,7 @@
     clearErrors(copy);
     var before = lineFields(last);
     lineFields(copy).forEach(function (field, i) {
-      var carried = field.hasAttribute("data-carry") && before[i];
+      var carried = carries(field) && before[i];
       field.value = carried ? before[i].value : field.getAttribute("data-fresh") || "";
     });
     copy.querySelectorAll("output").forEach(function (out) { out.textContent = "—"; });
