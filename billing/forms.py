@@ -220,7 +220,7 @@ class InvoiceForm(BillingForm):
 
 
 class InvoiceFilterForm(BillingForm):
-    q = forms.CharField(required=False, label="Search", max_length=200, help_text="Number or customer name")
+    q = forms.CharField(required=False, label="Search", max_length=200, help_text="Number, customer name or total")
     customer = forms.ChoiceField(required=False)
     issue_date_after = forms.DateField(required=False, label="Issued from", widget=forms.DateInput({"type": "date"}))
     issue_date_before = forms.DateField(required=False, label="Issued until", widget=forms.DateInput({"type": "date"}))
