@@ -185,8 +185,8 @@ class InvoiceForm(BillingForm):
     business = ChoiceInputField()
     customer = ChoiceInputField()
     currency = _currency(help_text="Defaults to the business's currency.")
-    issue_date = _date(help_text="Defaults to today.")
-    due_date = _date(help_text="Defaults to the business's payment terms.")
+    issue_date = _date(help_text="Today, unless you change it.")
+    due_date = _date(help_text="The issue date plus the business's payment terms, unless you change it.")
     discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label="Discount")
     discount_value = DecimalInputField(
         label="Discount value", help_text="A percent or an amount in the invoice's currency, by the discount type."
@@ -220,7 +220,7 @@ class InvoiceForm(BillingForm):
 
 
 class InvoiceFilterForm(BillingForm):
-    q = forms.CharField(required=False, label="Search", max_length=200, help_text="Number or customer name")
+    q = forms.CharField(required=False, label="Search", max_length=200, help_text="Number, customer name or total")
     customer = forms.ChoiceField(required=False)
     issue_date_after = forms.DateField(required=False, label="Issued from", widget=forms.DateInput({"type": "date"}))
     issue_date_before = forms.DateField(required=False, label="Issued until", widget=forms.DateInput({"type": "date"}))
@@ -246,6 +246,9 @@ class VoidPaymentForm(BillingForm):
 
 ITEM_FIELDS = validation.ITEM_FIELDS
 DECIMAL_ITEM_FIELDS = ("quantity", "unit_price", "tax_rate")
+# What a new line starts with, and the fields it takes over from the line above.
+FRESH_LINE = {"quantity": "1"}
+CARRIED_ITEM_FIELDS = ("tax_rate",)
 
 
 class ItemRow:
@@ -256,10 +259,17 @@ class ItemRow:
         self.values = dict.fromkeys(ITEM_FIELDS, "") | (values or {})
         self.errors = errors or {}
         self.line_net = None
+        self.field_index = index  # the <n> of its fields as sent, where blank rows were dropped
 
     @property
     def is_blank(self):
-        return not any(str(v).strip() for v in self.values.values())
+        """Nothing typed: every field empty or as a fresh line starts (quantity 1); a rate
+        carried over from the line above does not make a line."""
+        return all(
+            str(value).strip() in ("", FRESH_LINE.get(name, ""))
+            for name, value in self.values.items()
+            if name not in CARRIED_ITEM_FIELDS
+        )
 
     def as_service_item(self):
         item = {name: str(self.values[name]).strip() for name in ITEM_FIELDS}
@@ -268,8 +278,9 @@ class ItemRow:
         return item
 
 
-def parse_item_rows(data) -> list[ItemRow]:
-    """Rows ``items-<n>-<field>`` from POST data, in the order of ``n``; blank rows dropped.
+def parse_item_rows(data, *, keep_blank=False) -> list[ItemRow]:
+    """Rows ``items-<n>-<field>`` from POST data, in the order of ``n``; blank rows dropped
+    (kept with ``keep_blank``, for the editor's buttons, whose line numbers count them).
     One row more than an invoice may have is read, so the service says what is wrong."""
     indexes = set()
     for key in data:
@@ -280,7 +291,8 @@ def parse_item_rows(data) -> list[ItemRow]:
     for index in sorted(indexes)[: validation.MAX_ITEMS + 1]:
         values = {name: data.get(f"items-{index}-{name}", "") for name in ITEM_FIELDS}
         row = ItemRow(len(rows), values)
-        if not row.is_blank:
+        row.field_index = index
+        if keep_blank or not row.is_blank:
             rows.append(row)
     return rows
 
@@ -310,8 +322,9 @@ def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:
     rows = list(rows)
     name, _, arg = (action or "").partition("-")
     index = int(arg) if arg.isdigit() else -1
-    if name == "add" and len(rows) < validation.MAX_ITEMS:
-        rows.append(ItemRow(len(rows), {"quantity": "1", "tax_rate": _default_rate(rows)}))
+    # One empty line at the end is enough: "add" on it only brings the focus there.
+    if name == "add" and len(rows) < validation.MAX_ITEMS and not (rows and rows[-1].is_blank):
+        rows.append(ItemRow(len(rows), {**FRESH_LINE, "tax_rate": _default_rate(rows)}))
     elif name == "remove" and 0 <= index < len(rows):
         rows.pop(index)
     elif name == "up" and 0 < index < len(rows):

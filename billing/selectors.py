@@ -4,6 +4,7 @@ annotations lists need, so every page and endpoint runs a constant number of que
 Overdue is derived, never stored: status issued or partially paid and a due date before
 today in the organization's time zone (``Organization.local_today()``)."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,6 +34,12 @@ INVOICE_ORDERINGS = {
     "customer__name",
     "-customer__name",
 }
+# (pattern, thousands separator), tried in order; what is left of a comma is the decimal one.
+AMOUNT_PATTERNS = (
+    (re.compile(r"\d+", re.ASCII), None),
+    (re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+", re.ASCII), ","),
+    (re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d{1,2}", re.ASCII), "."),
+)
 CUSTOMER_ORDERINGS = {"name", "-name", "created_at", "-created_at"}
 PAID_WINDOW_DAYS = 30
 
@@ -83,7 +90,11 @@ def invoice_list(
         queryset = queryset.exclude(overdue_condition(today))
     if search:
         search = search.strip()
-        queryset = queryset.filter(Q(number__icontains=search) | Q(customer__name__icontains=search))
+        matches = Q(number__icontains=search) | Q(customer__name__icontains=search)
+        amount = search_amount(search)
+        if amount is not None:
+            matches |= Q(total=amount)
+        queryset = queryset.filter(matches)
     if issue_date_after:
         queryset = queryset.filter(issue_date__gte=issue_date_after)
     if issue_date_before:
@@ -91,6 +102,19 @@ def invoice_list(
     if ordering in INVOICE_ORDERINGS:
         return queryset.order_by(ordering, "-created_at", "pk")
     return queryset.order_by("-created_at", "pk")
+
+
+def search_amount(text: str) -> Decimal | None:
+    """The amount a search names, if it reads as one, else None: ``500``, ``500.00``,
+    ``1,200.50`` and ``1,200`` (comma groups thousands), ``1.200,50`` and ``500,5`` (a decimal
+    comma)."""
+    text = text.strip()
+    if len(text) > 20:
+        return None
+    for pattern, thousands in AMOUNT_PATTERNS:
+        if pattern.fullmatch(text):
+            return Decimal(text.replace(thousands, "").replace(",", ".") if thousands else text)
+    return None
 
 
 def invoice_item_rows(*, organization, invoice_ids) -> dict:

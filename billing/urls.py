@@ -21,12 +21,14 @@ urlpatterns = [
     # Invoices
     path("invoices/", views.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/new/", views.InvoiceCreateView.as_view(), name="invoice_create"),
+    path("invoices/export.csv", views.InvoiceExportView.as_view(), name="invoice_export"),
     path("invoices/editor/", views.InvoiceEditorView.as_view(), name="invoice_editor"),
     path("invoices/<uuid:invoice_id>/", views.InvoiceDetailView.as_view(), name="invoice_detail"),
     path("invoices/<uuid:invoice_id>/edit/", views.InvoiceEditView.as_view(), name="invoice_edit"),
     path("invoices/<uuid:invoice_id>/issue/", views.InvoiceIssueView.as_view(), name="invoice_issue"),
     path("invoices/<uuid:invoice_id>/void/", views.InvoiceVoidView.as_view(), name="invoice_void"),
     path("invoices/<uuid:invoice_id>/delete/", views.InvoiceDeleteView.as_view(), name="invoice_delete"),
+    path("invoices/<uuid:invoice_id>/duplicate/", views.InvoiceDuplicateView.as_view(), name="invoice_duplicate"),
     path("invoices/<uuid:invoice_id>/payments/", views.PaymentRecordView.as_view(), name="payment_record"),
     path(
         "invoices/<uuid:invoice_id>/payments/<uuid:payment_id>/void/",

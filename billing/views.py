@@ -7,13 +7,15 @@ what the browser sends; a service's ``BillingValidationError`` is shown next to 
 paths name (``items.3.quantity`` on the fourth line), a ``StateConflict`` as a message.
 """
 
+import csv
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -379,41 +381,171 @@ STATUS_TABS = [
 ]
 
 
+# Sortable columns of the invoice list: ?sort=<key> or ?sort=-<key>, nothing else.
+SORT_COLUMNS = {
+    "number": "number",
+    "customer": "customer__name",
+    "status": "status",
+    "issued": "issue_date",
+    "due": "due_date",
+    "total": "total",
+    "balance": "balance_due",
+}
+EXPORT_LIMIT = 5000
+
+
+def _sort_choice(value):
+    """(column key, descending) of a ``?sort=`` value, or (None, False) for anything else."""
+    value = value or ""
+    key = value.removeprefix("-")
+    if key not in SORT_COLUMNS:
+        return None, False
+    return key, value.startswith("-")
+
+
+def filtered_invoices(request, organization):
+    """The invoice list's filters (status tab, search, customer, dates, sort) read from the
+    query string and applied by ``selectors.invoice_list``; invalid values are dropped.
+    The list page, its live search and its CSV export share it."""
+    customers = list(Customer.objects.filter(organization=organization).only("pk", "name").order_by("name"))
+    filters = InvoiceFilterForm(request.GET, customers=customers)
+    filters.is_valid()  # invalid filters are dropped (and shown), the list still renders
+    data = filters.cleaned_data
+    tab = request.GET.get("status", "all")
+    if tab not in dict(STATUS_TABS):
+        tab = "all"
+    sort_key, descending = _sort_choice(request.GET.get("sort"))
+    invoices = selectors.invoice_list(
+        organization=organization,
+        status=tab if tab in InvoiceStatus.values else None,
+        overdue=True if tab == "overdue" else None,
+        customer=data.get("customer") or None,
+        search=data.get("q") or None,
+        issue_date_after=data.get("issue_date_after"),
+        issue_date_before=data.get("issue_date_before"),
+        ordering=("-" if descending else "") + SORT_COLUMNS[sort_key] if sort_key else None,
+    )
+    is_filtered = tab != "all" or any(data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before"))
+    return {
+        "invoices": invoices,
+        "filters": filters,
+        "tab": tab,
+        "customers": customers,
+        "is_filtered": is_filtered,
+        "sort_key": sort_key,
+        "sort_descending": descending,
+    }
+
+
+def _sort_headers(sort_key, descending):
+    """Per sortable column: the ``?sort=`` its header link asks for (the other direction when
+    it is the current one) and its ``aria-sort``."""
+    headers = {}
+    for key in SORT_COLUMNS:
+        current = key == sort_key
+        headers[key] = {
+            "next": f"-{key}" if current and not descending else key,
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+        }
+    return headers
+
+
 class InvoiceListView(OrganizationViewMixin, TemplateView):
+    """The list; an htmx request from its live search gets only the results (and the tabs)."""
+
     template_name = "billing/invoice_list.html"
+    results_template_name = "billing/partials/invoice_results.html"
+
+    def get_template_names(self):
+        if _is_htmx(self.request) and self.request.htmx.target == "invoice-results":
+            return [self.results_template_name]
+        return [self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         org = self.organization
-        customers = list(Customer.objects.filter(organization=org).only("pk", "name").order_by("name"))
-        filters = InvoiceFilterForm(self.request.GET, customers=customers)
-        filters.is_valid()  # invalid filters are dropped (and shown), the list still renders
-        data = filters.cleaned_data
-        tab = self.request.GET.get("status", "all")
-        if tab not in dict(STATUS_TABS):
-            tab = "all"
-        invoices = selectors.invoice_list(
-            organization=org,
-            status=tab if tab in InvoiceStatus.values else None,
-            overdue=True if tab == "overdue" else None,
-            customer=data.get("customer") or None,
-            search=data.get("q") or None,
-            issue_date_after=data.get("issue_date_after"),
-            issue_date_before=data.get("issue_date_before"),
-        )
-        is_filtered = tab != "all" or any(
-            data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before")
-        )
+        found = filtered_invoices(self.request, org)
         context.update(
-            filters=filters,
-            tab=tab,
+            filters=found["filters"],
+            tab=found["tab"],
             tabs=STATUS_TABS,
-            page_obj=_paginate(self.request, invoices),
-            has_customers=bool(customers),
+            page_obj=_paginate(self.request, found["invoices"]),
+            has_customers=bool(found["customers"]),
             today=org.local_today(),
-            is_filtered=is_filtered,
+            is_filtered=found["is_filtered"],
+            sort=_sort_headers(found["sort_key"], found["sort_descending"]),
+            return_query=self.request.GET.urlencode(),
         )
         return context
+
+
+class InvoiceExportView(OrganizationViewMixin, View):
+    """The filtered list (whatever page is shown) as CSV, in the list's order; at most
+    ``EXPORT_LIMIT`` rows, beyond which the person is asked to narrow the filters."""
+
+    def get(self, request, *args, **kwargs):
+        org = self.organization
+        found = filtered_invoices(request, org)
+        rows = list(found["invoices"].values_list(*EXPORT_COLUMNS.values())[: EXPORT_LIMIT + 1])
+        if len(rows) > EXPORT_LIMIT:
+            messages.error(
+                request,
+                f"The export holds at most {EXPORT_LIMIT:,} invoices and {EXPORT_LIMIT:,}+ match: "
+                "narrow the filters (a status, a customer or dates) and export again.",
+            )
+            return redirect(_org_url("invoice_list", org) + _query_suffix(request.GET))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="invoices-{org.slug}-{org.local_today()}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow(_csv_row(dict(zip(EXPORT_COLUMNS, row, strict=True))))
+        return response
+
+
+# Column -> field of the invoice list's rows.
+EXPORT_COLUMNS = {
+    "number": "number",
+    "status": "status",
+    "customer": "customer__name",
+    "business": "business__name",
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "currency": "currency",
+    "subtotal": "subtotal",
+    "discount": "discount_total",
+    "tax": "tax_total",
+    "total": "total",
+    "amount_paid": "amount_paid",
+    "balance_due": "balance_due",
+}
+
+
+EXPORT_MONEY = ("subtotal", "discount", "tax", "total", "amount_paid", "balance_due")
+
+
+def _csv_row(row: dict) -> list:
+    """Status as people read it, money with exactly the currency's places."""
+    row["status"] = InvoiceStatus(row["status"]).label
+    for column in EXPORT_MONEY:
+        row[column] = calc.quantize_money(row[column], row["currency"])
+    return [_csv_cell(value) for value in row.values()]
+
+
+def _csv_cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) is quoted with ';
+    numbers and dates are written as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _query_suffix(query):
+    text = query.urlencode()
+    return f"?{text}" if text else ""
 
 
 class InvoiceEditorMixin:
@@ -425,13 +557,15 @@ class InvoiceEditorMixin:
 
     template_name = "billing/invoice_form.html"
 
+    businesses = ()
+
     def choices(self, invoice=None):
         org = self.organization
-        businesses = list(Business.objects.filter(organization=org).order_by("name"))
+        self.businesses = list(Business.objects.filter(organization=org).order_by("name"))
         customers = Customer.objects.filter(organization=org).filter(
             Q(archived=False) | Q(pk=invoice.customer_id if invoice else None)
         )
-        return businesses, list(customers.order_by("name"))
+        return self.businesses, list(customers.order_by("name"))
 
     def render_page(self, *, form, rows, invoice=None, list_errors=(), status=200, focus_last=False):
         preview = preview_totals(self.organization, form, rows)
@@ -443,6 +577,9 @@ class InvoiceEditorMixin:
             "preview": preview,
             "list_errors": list_errors,
             "editor_url": _org_url("invoice_editor", self.organization),
+            "max_items": validation.MAX_ITEMS,
+            # The editor's script moves the due date along with the business and issue date.
+            "payment_terms": {str(b.pk): b.payment_terms_days for b in self.businesses},
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
 
@@ -453,8 +590,8 @@ class InvoiceEditorMixin:
         if locked:
             form.initial.update(business=str(invoice.business_id), customer=str(invoice.customer_id))
             form.initial["currency"] = invoice.currency
-        rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             # A button press in the editor is not a submission: nothing is sent to the service.
             rows = apply_editor_action(rows, action)
@@ -488,9 +625,13 @@ class InvoiceCreateView(OrganizationViewMixin, InvoiceEditorMixin, View):
         businesses, customers = self.choices()
         initial = {}
         if businesses:
+            # The defaults the service would apply, shown rather than described.
+            today = self.organization.local_today()
             initial["business"] = str(businesses[0].pk)
             initial["notes"] = businesses[0].default_notes
             initial["terms"] = businesses[0].default_terms
+            initial["issue_date"] = today
+            initial["due_date"] = _due_date(today, businesses[0].payment_terms_days)
         customer_id = request.GET.get("customer")
         if customer_id and any(str(c.pk) == customer_id for c in customers):
             initial["customer"] = customer_id
@@ -538,6 +679,13 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
         return self.submit(request, invoice)
 
 
+def _due_date(issue_date, terms_days):
+    try:
+        return issue_date + timedelta(days=terms_days)
+    except OverflowError:  # terms that reach past the calendar: left for the person to enter
+        return None
+
+
 def _plain_amount(value):
     return format(value.normalize(), "f")
 
@@ -552,8 +700,8 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         businesses, customers = self.choices()
         form = InvoiceForm(request.POST, businesses=businesses, customers=customers)
         form.is_valid()
-        rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             rows = apply_editor_action(rows, action)
         preview = preview_totals(self.organization, form, rows)
@@ -568,6 +716,7 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
                 "oob": not action,
                 "editor_url": request.path,
                 "focus_last": action == "add",
+                "max_items": validation.MAX_ITEMS,
             },
         )
 
@@ -714,6 +863,15 @@ class InvoiceVoidView(InvoiceActionView):
         invoice = services.invoice_void(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
         messages.success(self.request, f"Invoice {invoice.number} voided.")
         return self.detail(invoice)
+
+
+class InvoiceDuplicateView(InvoiceActionView):
+    def perform(self, invoice):
+        copy = services.invoice_duplicate(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk
+        )
+        messages.success(self.request, f"A new draft copied from {invoice}: check its dates and lines, then save.")
+        return redirect(_org_url("invoice_edit", self.organization, invoice_id=copy.pk))
 
 
 class InvoiceDeleteView(InvoiceActionView):

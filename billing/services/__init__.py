@@ -24,6 +24,7 @@ Marking an invoice sent does not: ``sent_at`` is not printed, so the PDF stays v
 from billing.services.invoices import (
     invoice_create,
     invoice_delete,
+    invoice_duplicate,
     invoice_issue,
     invoice_mark_sent,
     invoice_update,
@@ -46,6 +47,7 @@ __all__ = [
     "customer_update",
     "invoice_create",
     "invoice_delete",
+    "invoice_duplicate",
     "invoice_issue",
     "invoice_mark_sent",
     "invoice_update",

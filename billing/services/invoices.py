@@ -240,21 +240,46 @@ def invoice_create(*, organization, actor, data: dict) -> Invoice:
     Defaults: the business's currency, notes and terms; issue date today in the
     organization's time zone; due date issue date + the business's payment terms."""
     with organization_scope(organization), transaction.atomic():
-        invoice, items = _new_invoice(organization, data)
-        totals = _compute(invoice, items)
-        invoice.created_by_user = actor_user(actor)
-        invoice.created_by_api_key = actor_api_key(actor)
-        _apply_totals(invoice, totals)
-        invoice.save(force_insert=True)
-        _write_items(invoice, items, totals, replace=False)
-        record(
-            organization=organization,
-            actor=actor,
-            action="invoice.created",
-            target=invoice,
-            changes=created(_invoice_audit_values(invoice, items)),
-        )
-        hooks.schedule_document_refresh(invoice)
+        return _create_draft(organization, actor, data)
+
+
+def invoice_duplicate(*, organization, actor, invoice_id) -> Invoice:
+    """A new draft with another invoice's business, customer, currency, discount, notes,
+    terms and lines, whatever that invoice's status; dated like any new draft (today, due
+    after the business's payment terms). Checked like ``invoice_create`` (an archived customer
+    is refused); the audit entry names the invoice it copies."""
+    with organization_scope(organization), transaction.atomic():
+        source = find_target(Invoice, organization, invoice_id, label="invoice")
+        data = {
+            "business": source.business_id,
+            "customer": source.customer_id,
+            "currency": source.currency,
+            "discount_type": source.discount_type,
+            "discount_value": plain(source.discount_value),
+            "notes": source.notes,
+            "terms": source.terms,
+            "items": _item_values(_item_inputs(source)),
+        }
+        copied_from = {"duplicated_from": [None, str(source)]}  # its number, or "Draft 1a2b3c4d"
+        return _create_draft(organization, actor, data, extra_changes=copied_from)
+
+
+def _create_draft(organization, actor, data: dict, *, extra_changes=None) -> Invoice:
+    invoice, items = _new_invoice(organization, data)
+    totals = _compute(invoice, items)
+    invoice.created_by_user = actor_user(actor)
+    invoice.created_by_api_key = actor_api_key(actor)
+    _apply_totals(invoice, totals)
+    invoice.save(force_insert=True)
+    _write_items(invoice, items, totals, replace=False)
+    record(
+        organization=organization,
+        actor=actor,
+        action="invoice.created",
+        target=invoice,
+        changes={**created(_invoice_audit_values(invoice, items)), **(extra_changes or {})},
+    )
+    hooks.schedule_document_refresh(invoice)
     return invoice
 
 

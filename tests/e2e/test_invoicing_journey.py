@@ -85,6 +85,7 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
     # A new invoice with three lines; the totals are computed by the server as we type.
     page.get_by_role("link", name="New invoice").click()
     expect(page.get_by_role("heading", name="New invoice")).to_be_visible()
+    page.wait_for_load_state()  # the editor's scripts are wired up before we type
     fill_line(page, 0, "Design work", "10", "100", "20")
     expect(page.get_by_test_id("total")).to_have_text("€1,200.00")
     page.get_by_role("button", name="+ Add line").click()
@@ -273,13 +274,16 @@ def test_invoice_pages_on_a_phone(phone_page, live_server):
     assert page.evaluate("document.activeElement.id") == "items-1-quantity"
     # Keyboard only: the editor's buttons work with Enter, and saving keeps the lines.
     wait_until_htmx_is_idle(page)  # no totals request still in flight
-    page.get_by_role("button", name="+ Add line").press("Enter")
-    expect(page.get_by_test_id("item-row")).to_have_count(3)
-    wait_until_htmx_is_idle(page)  # the new rows are swapped in, settled and wired up
+    page.fill("#items-1-description", "Second pocket line")
+    expect(page.get_by_test_id("item-row")).to_have_count(3)  # a fresh line comes with typing
     page.get_by_role("button", name="Remove line 3").press("Enter")
     expect(page.get_by_test_id("item-row")).to_have_count(2)
-    page.fill("#items-1-description", "Second pocket line")
+    wait_until_htmx_is_idle(page)  # the new rows are swapped in, settled and wired up
     page.fill("#items-1-unit_price", "0.01")
+    page.get_by_role("button", name="+ Add line").press("Enter")
+    expect(page.get_by_test_id("item-row")).to_have_count(3)
+    assert page.evaluate("document.activeElement.id") == "items-2-description"
+    assert_fits()
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_test_id("invoice-status")).to_contain_text("Draft")
     expect(page.locator("main")).to_contain_text("Second pocket line")
