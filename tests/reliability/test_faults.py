@@ -223,14 +223,10 @@ def worker_retries(monkeypatch):
     app.conf.task_eager_propagates = True
 
 
-@pytest.mark.parametrize(
-    "reply",
-    ["451 4.3.0 Mailbox busy, try again later", "554 5.7.1 Relay access denied"],
-    ids=["4xx", "5xx"],
-)
-def test_smtp_refusing_means_retries_then_failed_and_no_mail(
-    world, smtp_server, worker_retries, reply, django_capture_on_commit_callbacks
+def test_smtp_refusing_for_now_means_retries_then_failed_and_no_mail(
+    world, smtp_server, worker_retries, django_capture_on_commit_callbacks
 ):
+    reply = "451 4.3.0 Mailbox busy, try again later"
     org = world["org"]
     invoice = make_invoice(organization=org, business=world["business"], customer=world["customer"], status="issued")
     smtp = smtp_server(RefusingSMTP(reply))
@@ -246,6 +242,39 @@ def test_smtp_refusing_means_retries_then_failed_and_no_mail(
     assert smtp.messages == []
     assert reload(invoice).sent_at is None
     # A failed row is not swept again on its own: no surprise mail later.
+    assert sweep_pending_work.apply(kwargs={"now": timezone.now() + timedelta(hours=1)}).get()["emails"] == 0
+
+
+class RefusingRecipients(Recorder):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such user"
+
+
+@pytest.mark.parametrize(
+    ("handler", "reply"),
+    [
+        (lambda: RefusingSMTP("554 5.7.1 Relay access denied"), "554"),
+        (lambda: RefusingSMTP("552 5.3.4 Message too big"), "552"),
+        (RefusingRecipients, "550"),
+    ],
+    ids=["554-data", "552-data", "550-recipient"],
+)
+def test_smtp_refusing_for_good_fails_at_once_without_retrying(
+    world, smtp_server, worker_retries, handler, reply, django_capture_on_commit_callbacks
+):
+    """A 5xx reply is the server's final word: retrying would only be refused again."""
+    org = world["org"]
+    invoice = make_invoice(organization=org, business=world["business"], customer=world["customer"], status="issued")
+    smtp = smtp_server(handler())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world["api"].post(f"/api/v1/invoices/{invoice.pk}/send/")
+    with organization_scope(org):
+        email = OutboundEmail.objects.get(pk=response.json()["email"])
+    assert (email.status, email.attempts) == (OutboundEmail.Status.FAILED, 1)
+    assert reply in email.last_error
+    assert worker_retries == []
+    assert smtp.messages == []
+    assert reload(invoice).sent_at is None
     assert sweep_pending_work.apply(kwargs={"now": timezone.now() + timedelta(hours=1)}).get()["emails"] == 0
 
 
