@@ -154,8 +154,11 @@ class ChangeTable:
 
     label: str
     columns: list[str]
-    rows: list[tuple[str, list[str]]]  # (Added/Removed, cells)
+    rows: list[tuple[str, list[tuple[str, str, bool]]]]  # (Added/Removed, [(column, cell, wraps)])
     unchanged: int
+
+
+LONG_CELL = 24  # a column with longer values may break them anywhere; others never break
 
 
 @dataclass
@@ -257,12 +260,13 @@ def _change_table(label, old: list[dict], new: list[dict]) -> ChangeTable:
     removed = [record for record in old if record not in new]
     added = [record for record in new if record not in old]
 
-    def cells(record):
-        return [_value_text(name, record.get(name)) for name in names]
-
+    rows = [("Added", record) for record in added] + [("Removed", record) for record in removed]
+    texts = [(status, [_value_text(name, record.get(name)) for name in names]) for status, record in rows]
+    wraps = [any(len(cells[column]) > LONG_CELL for _status, cells in texts) for column in range(len(names))]
+    columns = [FIELD_LABELS.get(name) or capfirst(name.replace("_", " ")) for name in names]
     return ChangeTable(
         label=label,
-        columns=[FIELD_LABELS.get(name) or capfirst(name.replace("_", " ")) for name in names],
-        rows=[("Added", cells(record)) for record in added] + [("Removed", cells(record)) for record in removed],
+        columns=columns,
+        rows=[(status, list(zip(columns, cells, wraps, strict=True))) for status, cells in texts],
         unchanged=len(new) - len(added),
     )
