@@ -8,6 +8,7 @@ from billing import services as billing_services
 from organizations.permissions import Role
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import PHONE
 from tests.organizations.factories import MembershipFactory, OrganizationFactory
 
@@ -73,3 +74,4 @@ def test_the_activity_page_never_scrolls_sideways(page, live_server):
     expect(page.locator("main table.activity-lines").first).to_be_visible()
     page.shot("activity on a phone")
     assert page.evaluate(SCROLLS_SIDEWAYS) is None, "scrolls sideways on a phone"
+    assert_accessible(page, "activity on a phone")  # the lines stacked, their headers hidden
