@@ -296,6 +296,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Billora <no-reply@billora.localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# How long a worker holds an outbox row while it sends (README, Invoice PDFs and email): longer
+# than a task may run (CELERY_TASK_TIME_LIMIT), so a live send never loses its row; once it
+# has passed, the worker is taken for dead and the sweeper gives the row to another.
+EMAIL_SENDING_LEASE_SECONDS = env.int("EMAIL_SENDING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
