@@ -18,8 +18,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from PIL import Image
 
+from billing.addresses import country_codes
 from billing.calc import currency_exponent
 from billing.exceptions import BillingValidationError
+from billing.models import DOCUMENT_LANGUAGES
 from billing.numbering import MAX_NUMBER_LENGTH, TOKENS, format_number
 from organizations.validation import currency_problem, normalize_line_breaks, text_problem
 
@@ -308,6 +310,32 @@ def parse_logo(value):
     return value
 
 
+# --- parties -------------------------------------------------------------------------------
+
+
+def parse_country(value) -> str:
+    """An ISO 3166-1 alpha-2 country code ("fr" is FR), or blank."""
+    text = parse_text(value, max_length=100).upper()
+    if text and text not in country_codes():
+        raise InvalidValue("Enter a two-letter ISO 3166-1 country code, like FR or DE.")
+    return text
+
+
+def parse_language(value) -> str:
+    """One of the languages documents are written in."""
+    text = parse_text(value, max_length=20).lower()
+    if text not in DOCUMENT_LANGUAGES:
+        raise InvalidValue(f"Choose a document language: one of {', '.join(DOCUMENT_LANGUAGES)}.")
+    return text
+
+
+def parse_customer_language(value) -> str:
+    """A document language, or blank for the business's."""
+    if value in (None, ""):
+        return ""
+    return parse_language(value)
+
+
 # --- what each kind of object takes ---------------------------------------------------------
 
 INVOICE_TEXT = Text(5000, multiline=True)  # notes, terms
@@ -316,12 +344,29 @@ PAYMENT_REFERENCE = Text(200)
 PAYMENT_NOTE = Text(2000, multiline=True)
 VOID_REASON = Text(500, required=True)
 
+ADDRESS_INPUT = {
+    "address_line1": Text(200),
+    # Addresses typed as free text before they were structured keep all their other lines here.
+    "address_line2": Text(1000),
+    "postcode": Text(20),
+    "city": Text(100),
+    "country": parse_country,
+}
+
 BUSINESS_INPUT = {
     "name": Text(200, required=True),
     "legal_name": Text(200),
     "phone": Text(50),
-    "address": Text(1000, multiline=True),
+    **ADDRESS_INPUT,
     "tax_id": Text(50),
+    "vat_id": Text(20),
+    "legal_registration_id": Text(100),
+    "iban": Text(34),
+    "bic": Text(11),
+    "language": parse_language,
+    "legal_mentions": Text(2000, multiline=True),
+    "contact_name": Text(200),
+    "peppol_id": Text(100),
     "default_notes": Text(5000, multiline=True),
     "default_terms": Text(5000, multiline=True),
     "payment_instructions": Text(2000, multiline=True),
@@ -339,8 +384,13 @@ BUSINESS_INPUT = {
 CUSTOMER_INPUT = {
     "name": Text(200, required=True),
     "phone": Text(50),
-    "billing_address": Text(1000, multiline=True),
+    **ADDRESS_INPUT,
     "tax_id": Text(50),
+    "vat_id": Text(20),
+    "legal_registration_id": Text(100),
+    "language": parse_customer_language,
+    "buyer_reference": Text(200),
+    "peppol_id": Text(100),
     "notes": Text(5000, multiline=True),
     "email": parse_email,
     "currency": parse_currency,

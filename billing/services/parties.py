@@ -17,6 +17,8 @@ from billing.validation import (
 )
 from organizations.tenancy import organization_scope
 
+BUSINESS_COUNTRY_MESSAGE = "Choose the business's country (an ISO 3166-1 code such as FR); every invoice shows it."
+
 # --- businesses -----------------------------------------------------------------------------
 
 
@@ -28,6 +30,8 @@ def _parse_business(data: dict, *, current: Business | None) -> dict:
     }
     if current is None and "name" not in data:
         errors.add("name", REQUIRED_MESSAGE)
+    if (current is None or "country" in data) and "country" not in errors and not values.get("country"):
+        errors.add("country", BUSINESS_COUNTRY_MESSAGE)  # BT-40: every invoice prints the seller's country
     errors.raise_if_any()
 
     def setting(field):
