@@ -29,6 +29,7 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.presenters import invoice_extras
+from billing.validation import BUSINESS_COUNTRY_MESSAGE
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 NOT_A_STRING = 'Send decimals as strings (e.g. "12.50"), not JSON numbers.'
@@ -181,7 +182,11 @@ class BusinessSerializer(StrictModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
             **PARTY_EXTRA_KWARGS,
-            "country": {"required": True, "help_text": "ISO 3166-1 alpha-2 code, e.g. FR (BT-40)."},
+            "country": {
+                "required": True,
+                "error_messages": {"required": BUSINESS_COUNTRY_MESSAGE},
+                "help_text": "ISO 3166-1 alpha-2 code, e.g. FR (BT-40).",
+            },
             "default_currency": {"required": False},
             "iban": {
                 "max_length": 50,

@@ -8,6 +8,7 @@ from billing.exceptions import StateConflict
 from billing.models import Business, Customer, Invoice
 from billing.services.shared import changed, created, find_target
 from billing.validation import (
+    BUSINESS_COUNTRY_MESSAGE,
     BUSINESS_INPUT,
     CUSTOMER_INPUT,
     REQUIRED_MESSAGE,
@@ -16,8 +17,6 @@ from billing.validation import (
     refuse_unknown_fields,
 )
 from organizations.tenancy import organization_scope
-
-BUSINESS_COUNTRY_MESSAGE = "Choose the business's country (an ISO 3166-1 code such as FR); every invoice shows it."
 
 # --- businesses -----------------------------------------------------------------------------
 
