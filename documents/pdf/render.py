@@ -34,6 +34,7 @@ from reportlab.platypus import (
 
 from .data import InvoicePrintData
 from .fonts import BOLD, REGULAR, has_foreign_glyphs, markup, register_fonts
+from .payment_qr import payment_qr_png
 
 PAGE_SIZE = A4
 MARGIN = 18 * mm
@@ -97,6 +98,7 @@ class _Formatter:
         return format_date(value, format="medium", locale=self.locale)
 
 
+QR_SIZE = 30 * mm
 LEGAL_SIZE = 7
 LEGAL_LEADING = 8.5
 MAX_LEGAL_LINES = 6
@@ -232,18 +234,29 @@ class InvoicePdfRenderer:
         ]
         if data.payments:
             story += [Spacer(1, 4 * mm), KeepTogether(self._payments(data, fmt))]
-        for heading, text in (
-            ("Notes", data.notes),
-            ("Terms", data.terms),
-            ("Payment instructions", self._payment_text(data)),
-        ):
+        for heading, text in (("Notes", data.notes), ("Terms", data.terms)):
             if text and text.strip():
                 story += [
                     Spacer(1, 3 * mm),
                     Paragraph(heading, self.styles["heading"]),
                     Paragraph(markup(text.strip()), self.styles["body"]),
                 ]
-        return story
+        return story + self._payment_block(data)
+
+    def _payment_block(self, data: InvoicePrintData) -> list:
+        """Payment instructions: the bank account, the seller's text, and the EPC QR code."""
+        text = self._payment_text(data)
+        qr_png = payment_qr_png(data)
+        if not text and qr_png is None:
+            return []
+        block = [Paragraph("Payment instructions", self.styles["heading"])]
+        if text:
+            block.append(Paragraph(markup(text), self.styles["body"]))
+        if qr_png is not None:
+            code = Image(io.BytesIO(qr_png), width=QR_SIZE, height=QR_SIZE)
+            code.hAlign = "LEFT"
+            block += [Spacer(1, 2 * mm), code, Paragraph("Scan to pay with a banking app.", self.styles["small"])]
+        return [Spacer(1, 3 * mm), KeepTogether(block)]
 
     @staticmethod
     def _payment_text(data: InvoicePrintData) -> str:

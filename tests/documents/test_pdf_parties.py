@@ -2,11 +2,17 @@
 the seller's bank account in the payment section and its legal mentions in every footer, all
 from the snapshot taken at issue."""
 
+import io
+from decimal import Decimal
+
+import zxingcpp
+from pypdf import PdfReader
+
 from billing.models import Business, Customer, Invoice
 from documents.pdf import print_data_for, render_invoice_pdf
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
-from tests.documents.helpers import pdf_text
+from tests.documents.helpers import pay, pdf_text
 
 SELLER = {
     "name": "Atelier Lumière",
@@ -118,3 +124,47 @@ def test_a_snapshot_taken_before_structured_addresses_prints_its_old_text(org, m
     assert data.buyer.address == "1 Main St\nSpringfield"
     assert (data.iban, data.bic, data.legal_mentions) == ("", "", "")
     assert "Torstraße 1" in pdf_text(render_invoice_pdf(data))
+
+
+# --- the EPC QR code (GiroCode) ------------------------------------------------------------------
+
+
+def decoded_qr_codes(pdf: bytes) -> list[str]:
+    """The text of every QR code among the PDF's images, read as a banking app would."""
+    texts = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for image in page.images:
+            texts += [result.text for result in zxingcpp.read_barcodes(image.image) if result.format.name == "QRCode"]
+    return texts
+
+
+def test_the_epc_qr_code_decodes_to_the_iban_amount_and_invoice_number(org, member):
+    invoice = issued_invoice(org, member)
+    pay(invoice, "100.00")
+    with organization_scope(org):
+        stored = load(invoice)
+        pdf = render_invoice_pdf(print_data_for(stored))
+    [text] = decoded_qr_codes(pdf)
+    fields = text.split("\n")
+    # EPC069-12 version 002: service tag, version, encoding, SCT, BIC, name, IBAN, amount, purpose,
+    # structured reference, remittance text.
+    assert fields[:4] == ["BCD", "002", fields[2], "SCT"]
+    assert fields[4:7] == ["BNPAFRPP", "Atelier Lumière SAS", "FR7630006000011234567890189"]
+    assert fields[7] == f"EUR{stored.balance_due.quantize(Decimal('0.01'))}"
+    assert stored.balance_due == stored.total - Decimal("100.00")
+    assert fields[10] == stored.number
+
+
+def test_no_qr_code_without_an_iban_in_another_currency_or_with_nothing_to_pay(org, member):
+    business = BusinessFactory(organization=org, **{**SELLER, "iban": ""})
+    customer = CustomerFactory(organization=org, **BUYER)
+    without_iban = make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
+    with_iban = BusinessFactory(organization=org, **SELLER)
+    in_dollars = make_invoice(
+        organization=org, business=with_iban, customer=customer, actor=member, status="issued", currency="USD"
+    )
+    paid = make_invoice(organization=org, business=with_iban, customer=customer, actor=member, status="paid")
+    draft = make_invoice(organization=org, business=with_iban, customer=customer, actor=member)
+    for invoice in (without_iban, in_dollars, paid, draft):
+        with organization_scope(org):
+            assert decoded_qr_codes(render_invoice_pdf(print_data_for(load(invoice)))) == [], invoice.status
