@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.services import record
@@ -30,6 +30,7 @@ from billing.models import (
     RecurringMode,
     RecurringRun,
 )
+from billing.numbering import lock_sequences
 from billing.recurrence import Frequency, Schedule, due_periods, local_today, periods
 from billing.services.invoices import ARCHIVED_CUSTOMER_MESSAGE, invoice_create, invoice_issue
 from billing.services.shared import changed, created, find_reference, find_target, plain
@@ -438,6 +439,11 @@ def recurring_invoice_run(*, organization, template_id, now) -> list[RecurringRu
             cap=template.max_catch_up,
         )
         _record_skipped(template, plan.skipped, CAPPED_NOTE)
+        if plan.create and template.mode == RecurringMode.ISSUE_AND_SEND:
+            # The services' lock order: number sequences before the audit chain (invoice_create
+            # writes an audit entry before invoice_issue draws a number).
+            business = Business.objects.get(organization=organization, pk=template.business_id)
+            lock_sequences(business, on_dates=[period.run_date for period in plan.create])
         lines = _lines(organization, template)
         runs = [_create_period_invoice(organization, template, lines, period) for period in plan.create]
         if plan.create:
@@ -492,7 +498,7 @@ def run_due_recurring_invoices(*, now=None) -> dict:
         organization = organizations[organization_id]
         try:
             runs = recurring_invoice_run(organization=organization, template_id=template_id, now=now)
-        except (BillingValidationError, StateConflict, IntegrityError) as exc:
+        except (BillingValidationError, StateConflict, DatabaseError) as exc:
             message = _failure_message(exc)
             logger.warning("recurring invoice %s failed: %s", template_id, message)
             _record_failure(organization, template_id, message)
