@@ -12,7 +12,16 @@ from django.db.models.functions import TruncMonth
 
 from billing.calc import quantize_money
 from billing.exceptions import NotFound
-from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceItem, InvoiceStatus, Payment
+from billing.models import (
+    OPEN_STATUSES,
+    Customer,
+    Invoice,
+    InvoiceItem,
+    InvoiceStatus,
+    Payment,
+    RecurringInvoiceLine,
+    RecurringRun,
+)
 from billing.validation import object_pk
 
 INVOICE_ORDERINGS = {
@@ -270,3 +279,40 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
 def _as_date(value) -> date:
     # TruncMonth of a DateField is a date; some backends hand back a datetime.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def recurring_line_rows(*, organization, template_ids) -> dict:
+    """The lines of the given recurring templates in one query: ``{template id: [(id,
+    description, quantity, unit_price, tax_rate), ...]}`` in position order."""
+    by_template: dict = {}
+    rows = (
+        RecurringInvoiceLine.objects.filter(organization=organization, template_id__in=list(template_ids))
+        .order_by("template_id", "position")
+        .values_list("template_id", "id", "description", "quantity", "unit_price", "tax_rate")
+    )
+    for template_id, *line in rows:
+        by_template.setdefault(template_id, []).append(line)
+    return by_template
+
+
+def recurring_runs(*, organization, template) -> QuerySet:
+    """A template's run history, the latest period first, with the invoice's number."""
+    return (
+        RecurringRun.objects.filter(organization=organization, template=template)
+        .select_related("invoice")
+        .only(*RECURRING_RUN_COLUMNS, "invoice__number", "invoice__status")
+        .order_by("-period")
+    )
+
+
+RECURRING_RUN_COLUMNS = (
+    "id",
+    "template_id",
+    "period",
+    "run_date",
+    "status",
+    "invoice_id",
+    "email_queued",
+    "note",
+    "created_at",
+)
