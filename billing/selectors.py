@@ -7,7 +7,7 @@ today in the organization's time zone (``Organization.local_today()``)."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from billing.calc import quantize_money
@@ -19,6 +19,7 @@ from billing.models import (
     InvoiceItem,
     InvoiceStatus,
     Payment,
+    RecurringInvoice,
     RecurringInvoiceLine,
     RecurringRun,
 )
@@ -316,3 +317,30 @@ RECURRING_RUN_COLUMNS = (
     "note",
     "created_at",
 )
+
+
+def recurring_invoice_list(*, organization) -> QuerySet:
+    """The organization's recurring templates with their customer and business, the next
+    run first (ended schedules last)."""
+    return (
+        RecurringInvoice.objects.filter(organization=organization)
+        .select_related("customer", "business")
+        .order_by(F("next_run_date").asc(nulls_last=True), "name", "pk")
+    )
+
+
+def recurring_invoice_detail(*, organization, template_id) -> RecurringInvoice:
+    """One template with its customer, business and lines; another organization's id raises
+    ``NotFound``."""
+    pk = object_pk(template_id)
+    template = None
+    if pk is not None:
+        template = (
+            RecurringInvoice.objects.filter(organization=organization, pk=pk)
+            .select_related("customer", "business")
+            .prefetch_related(Prefetch("lines", RecurringInvoiceLine.objects.filter(organization=organization)))
+            .first()
+        )
+    if template is None:
+        raise NotFound("No such recurring invoice.")
+    return template
