@@ -384,7 +384,7 @@ class RecurringInvoice(TenantModel):
         ]
 
     def __str__(self):
-        return self.name or f"{self.get_frequency_display()} for {self.customer_id}"
+        return self.name or f"{self.get_frequency_display()} recurring invoice"
 
 
 class RecurringInvoiceLine(TenantModel):

@@ -7,6 +7,10 @@ run gets a ``RecurringRun`` row, unique per (template, period). Two workers runn
 same moment queue on the template's lock; the second reads the advanced ``last_period`` and
 finds nothing to do. Should anything slip past the lock, the unique constraint fails the
 second transaction as a whole, so its invoice numbers roll back with it and stay gapless.
+
+Lock order, as in every service: the template, then the business's number sequences (taken
+up front, since ``invoice_create`` writes an audit entry before ``invoice_issue`` draws a
+number), then the audit chain.
 """
 
 import logging
@@ -440,8 +444,7 @@ def recurring_invoice_run(*, organization, template_id, now) -> list[RecurringRu
         )
         _record_skipped(template, plan.skipped, CAPPED_NOTE)
         if plan.create and template.mode == RecurringMode.ISSUE_AND_SEND:
-            # The services' lock order: number sequences before the audit chain (invoice_create
-            # writes an audit entry before invoice_issue draws a number).
+            # Number sequences before the audit chain (see the module docstring).
             business = Business.objects.get(organization=organization, pk=template.business_id)
             lock_sequences(business, on_dates=[period.run_date for period in plan.create])
         lines = _lines(organization, template)
