@@ -123,7 +123,7 @@ def test_delete_keeps_the_invoices(org, make_template):
 def test_issue_and_send_creates_issued_invoices_with_one_queued_email_each(org, make_template, customer):
     template = make_template()
     summary = run(datetime(2026, 3, 1, 12, tzinfo=UTC))
-    assert summary == {"templates": 1, "invoices": 2, "failed": 0}
+    assert summary == {"templates": 1, "invoices": 2, "failed": 0, "deferred": 0}
     created = invoices(org)
     assert [(i.issue_date, i.status, i.number) for i in created] == [
         (date(2026, 1, 31), InvoiceStatus.ISSUED, "INV-2026-0001"),
@@ -197,7 +197,7 @@ def test_count_and_end_date_end_the_schedule(org, make_template):
     assert len(runs_of(org, counted)) == 2 and len(runs_of(org, ended)) == 2
     counted.refresh_from_db()
     assert counted.next_run_date is None
-    assert run(datetime(2027, 6, 1, tzinfo=UTC)) == {"templates": 0, "invoices": 0, "failed": 0}
+    assert run(datetime(2027, 6, 1, tzinfo=UTC)) == {"templates": 0, "invoices": 0, "failed": 0, "deferred": 0}
 
 
 @pytest.mark.parametrize(
@@ -218,7 +218,7 @@ def test_a_failing_template_keeps_its_error_and_the_others_still_run(org, make_t
     healthy = make_template(customer=str(CustomerFactory(organization=org).pk))
     services.customer_update(organization=org, actor=None, customer_id=customer.pk, data={"archived": True})
     summary = run(datetime(2026, 2, 1, tzinfo=UTC))
-    assert summary == {"templates": 1, "invoices": 1, "failed": 1}
+    assert summary == {"templates": 1, "invoices": 1, "failed": 1, "deferred": 0}
     failing.refresh_from_db()
     assert "archived" in failing.last_error and failing.last_period is None
     assert len(runs_of(org, healthy)) == 1
@@ -227,7 +227,7 @@ def test_a_failing_template_keeps_its_error_and_the_others_still_run(org, make_t
 def test_the_beat_task_runs_the_due_templates(org, make_template):
     make_template(start_date="2026-01-01")
     with time_machine.travel(datetime(2026, 1, 1, 9, tzinfo=UTC), tick=False):
-        assert run_recurring_invoices.delay().get() == {"templates": 1, "invoices": 1, "failed": 0}
+        assert run_recurring_invoices.delay().get() == {"templates": 1, "invoices": 1, "failed": 0, "deferred": 0}
 
 
 # --- pause and resume -----------------------------------------------------------------------
@@ -279,3 +279,27 @@ def test_after_a_10_day_outage_exactly_the_missing_invoices_are_created_with_gap
     assert [r.period for r in runs_of(org, monthly)] == [date(2026, 6, 12)]
     numbers = [i.number for i in invoices(org)]
     assert sorted(numbers) == [f"INV-2026-{n:04d}" for n in range(1, 7)]
+
+
+def test_a_run_out_of_time_defers_the_remaining_templates_to_the_next_run(org, make_template):
+    for _ in range(3):
+        make_template()
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    # A budget of zero: the first template still runs whole, the others wait.
+    assert services.run_due_recurring_invoices(now=now, time_budget=0) == {
+        "templates": 1,
+        "invoices": 1,
+        "failed": 0,
+        "deferred": 2,
+    }
+    assert run(now) == {"templates": 2, "invoices": 2, "failed": 0, "deferred": 0}
+
+
+def test_the_beat_task_enqueues_itself_again_when_templates_were_deferred(monkeypatch):
+    calls = []
+    results = iter([{"deferred": 4}, {"deferred": 0}])
+    monkeypatch.setattr(
+        "billing.tasks.run_due_recurring_invoices", lambda **kwargs: calls.append(kwargs) or next(results)
+    )
+    run_recurring_invoices.delay()
+    assert calls == [{"time_budget": 90}, {"time_budget": 90}]
