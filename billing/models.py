@@ -390,3 +390,133 @@ class NumberSequence(TenantModel):
 
     def __str__(self):
         return f"{self.business} {self.year or 'all years'}: {self.last_value}"
+
+
+# --- recurring invoices ---------------------------------------------------------------------
+
+
+class RecurringFrequency(models.TextChoices):
+    # The values of billing.recurrence.Frequency.
+    WEEKLY = "weekly", "Weekly"
+    EVERY_2_WEEKS = "every_2_weeks", "Every 2 weeks"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    YEARLY = "yearly", "Yearly"
+
+
+class RecurringMode(models.TextChoices):
+    ISSUE_AND_SEND = "issue_and_send", "Issue and send"
+    DRAFT_ONLY = "draft_only", "Create a draft only"
+
+
+class RecurringInvoice(TenantModel):
+    """A template the scheduled run turns into one invoice per period (billing.recurrence),
+    in the organization's time zone. ``last_period`` is the nominal date of the last period
+    run (created or skipped); the run only ever looks after it."""
+
+    name = models.CharField(max_length=200, blank=True)
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="recurring_invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recurring_invoices")
+    currency = models.CharField(max_length=3, validators=currency_code_validators)
+    discount_type = models.CharField(max_length=10, choices=DiscountType.choices, default=DiscountType.NONE)
+    discount_value = models.DecimalField(max_digits=19, decimal_places=3, default=0)
+    notes = models.TextField(blank=True, max_length=5000)
+    terms = models.TextField(blank=True, max_length=5000)
+
+    frequency = models.CharField(max_length=16, choices=RecurringFrequency.choices)
+    # 1..31, or 0 for the last day of the month; null: the start date's day. Monthly,
+    # quarterly and yearly schedules only.
+    day_of_month = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(31)])
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="End after this many invoices.")
+    skip_weekends = models.BooleanField(default=False, help_text="Never on weekends: the next Monday instead.")
+    mode = models.CharField(max_length=16, choices=RecurringMode.choices, default=RecurringMode.ISSUE_AND_SEND)
+    max_catch_up = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(24)])
+    paused = models.BooleanField(default=False)
+
+    last_period = models.DateField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    # The run date of the next period (null: the schedule has ended); the run reads only
+    # templates whose next run date has come somewhere on Earth.
+    next_run_date = models.DateField(null=True, blank=True)
+    skipped_count = models.PositiveIntegerField(default=0, help_text="Periods skipped by the catch-up cap.")
+    last_error = models.TextField(blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="recurring_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_catch_up__gte=1) & Q(max_catch_up__lte=24), name="recurring_catch_up_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="recurring_org_created"),
+            models.Index(fields=["paused", "next_run_date"], name="recurring_due"),
+        ]
+
+    def __str__(self):
+        return self.name or f"{self.get_frequency_display()} recurring invoice"
+
+
+class RecurringInvoiceLine(TenantModel):
+    """A line of a template: the fields of an invoice item (amounts are computed per invoice)."""
+
+    template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    description = models.TextField(max_length=2000)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=15, decimal_places=4)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "position"], name="recurring_line_unique_position"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="recurring_line_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["organization", "template"], name="recurring_line_org_template")]
+
+    def __str__(self):
+        return self.description[:60]
+
+
+class RecurringRun(TenantModel):
+    """One period of a template, run once: the invoice it created, or skipped by the catch-up
+    cap. The unique (template, period) makes a second run of the same period impossible."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Invoice created"
+        SKIPPED = "skipped", "Skipped (catch-up cap)"
+
+    template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="runs")
+    period = models.DateField(help_text="The period's nominal date (before any weekend shift).")
+    run_date = models.DateField(help_text="The invoice's issue date.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # Null when skipped, or when the draft it created was deleted since.
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="recurring_runs"
+    )
+    email_queued = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text="Why the invoice was not sent, for instance.")
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["template", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "period"], name="recurring_run_once_per_period"),
+            models.CheckConstraint(condition=Q(status__in=["created", "skipped"]), name="recurring_run_status_valid"),
+        ]
+        indexes = [models.Index(fields=["organization", "template", "-period"], name="recurring_run_org_template")]
+
+    def __str__(self):
+        return f"{self.template_id} {self.period}: {self.status}"

@@ -282,3 +282,84 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
         "created_at": timestamp(row["created_at"], tz),
         "updated_at": timestamp(row["updated_at"], tz),
     }
+
+
+# --- recurring invoices ------------------------------------------------------------------------
+
+LAST_DAY_OF_MONTH = "last"
+
+
+def present_recurring_invoices(templates: Iterable, *, organization) -> list[dict]:
+    """Recurring templates with their items, in the order given (one query for all items)."""
+    templates = list(templates)
+    if not templates:
+        return []
+    lines = selectors.recurring_line_rows(organization=organization, template_ids=[t.pk for t in templates])
+    tz = timezone.get_current_timezone()
+    return [_recurring_dict(t, lines.get(t.pk, ()), organization.time_zone, tz) for t in templates]
+
+
+def present_recurring_invoice(template, *, organization) -> dict:
+    return present_recurring_invoices([template], organization=organization)[0]
+
+
+def _recurring_dict(template, lines, time_zone: str, tz) -> dict:
+    currency = template.currency
+    day = template.day_of_month
+    return {
+        "id": str(template.pk),
+        "name": template.name,
+        "business": str(template.business_id),
+        "customer": str(template.customer_id),
+        "currency": currency,
+        "discount_type": template.discount_type,
+        "discount_value": money(template.discount_value, currency)
+        if template.discount_type == DiscountType.AMOUNT
+        else plain_decimal(template.discount_value),
+        "notes": template.notes,
+        "terms": template.terms,
+        "items": [
+            {
+                "id": str(line_id),
+                "description": description,
+                "quantity": plain_decimal(quantity),
+                "unit_price": plain_decimal(unit_price),
+                "tax_rate": plain_decimal(tax_rate),
+            }
+            for line_id, description, quantity, unit_price, tax_rate in lines
+        ],
+        "frequency": template.frequency,
+        "day_of_month": LAST_DAY_OF_MONTH if day == 0 else day,
+        "start_date": iso_date(template.start_date),
+        "end_date": iso_date(template.end_date),
+        "count": template.count,
+        "skip_weekends": template.skip_weekends,
+        "mode": template.mode,
+        "time_zone": time_zone,
+        "max_catch_up": template.max_catch_up,
+        "paused": template.paused,
+        "next_run_date": iso_date(template.next_run_date),
+        "last_period": iso_date(template.last_period),
+        "last_run_at": timestamp(template.last_run_at, tz),
+        "skipped_count": template.skipped_count,
+        "last_error": template.last_error,
+        "created_at": timestamp(template.created_at, tz),
+        "updated_at": timestamp(template.updated_at, tz),
+    }
+
+
+def recurring_run_dict(run, tz=None) -> dict:
+    """One period of a template's history; ``invoice_number`` is null for a draft."""
+    invoice = run.invoice if run.invoice_id else None
+    return {
+        "id": str(run.pk),
+        "recurring_invoice": str(run.template_id),
+        "period": iso_date(run.period),
+        "run_date": iso_date(run.run_date),
+        "status": run.status,
+        "invoice": str(run.invoice_id) if run.invoice_id else None,
+        "invoice_number": invoice.number if invoice else None,
+        "email_queued": run.email_queued,
+        "note": run.note,
+        "created_at": timestamp(run.created_at, tz),
+    }

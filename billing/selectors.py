@@ -8,12 +8,22 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from billing.calc import quantize_money
 from billing.exceptions import NotFound
-from billing.models import INVOICED_STATUSES, OPEN_STATUSES, Customer, Invoice, InvoiceItem, Payment
+from billing.models import (
+    INVOICED_STATUSES,
+    OPEN_STATUSES,
+    Customer,
+    Invoice,
+    InvoiceItem,
+    Payment,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+    RecurringRun,
+)
 from billing.validation import object_pk
 
 INVOICE_ORDERINGS = {
@@ -305,3 +315,67 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
 def _as_date(value) -> date:
     # TruncMonth of a DateField is a date; some backends hand back a datetime.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def recurring_line_rows(*, organization, template_ids) -> dict:
+    """The lines of the given recurring templates in one query: ``{template id: [(id,
+    description, quantity, unit_price, tax_rate), ...]}`` in position order."""
+    by_template: dict = {}
+    rows = (
+        RecurringInvoiceLine.objects.filter(organization=organization, template_id__in=list(template_ids))
+        .order_by("template_id", "position")
+        .values_list("template_id", "id", "description", "quantity", "unit_price", "tax_rate")
+    )
+    for template_id, *line in rows:
+        by_template.setdefault(template_id, []).append(line)
+    return by_template
+
+
+def recurring_runs(*, organization, template) -> QuerySet:
+    """A template's run history, the latest period first, with the invoice's number."""
+    return (
+        RecurringRun.objects.filter(organization=organization, template=template)
+        .select_related("invoice")
+        .only(*RECURRING_RUN_COLUMNS, "invoice__number", "invoice__status")
+        .order_by("-period")
+    )
+
+
+RECURRING_RUN_COLUMNS = (
+    "id",
+    "template_id",
+    "period",
+    "run_date",
+    "status",
+    "invoice_id",
+    "email_queued",
+    "note",
+    "created_at",
+)
+
+
+def recurring_invoice_list(*, organization) -> QuerySet:
+    """The organization's recurring templates with their customer and business, the next
+    run first (ended schedules last)."""
+    return (
+        RecurringInvoice.objects.filter(organization=organization)
+        .select_related("customer", "business")
+        .order_by(F("next_run_date").asc(nulls_last=True), "name", "pk")
+    )
+
+
+def recurring_invoice_detail(*, organization, template_id) -> RecurringInvoice:
+    """One template with its customer, business and lines; another organization's id raises
+    ``NotFound``."""
+    pk = object_pk(template_id)
+    template = None
+    if pk is not None:
+        template = (
+            RecurringInvoice.objects.filter(organization=organization, pk=pk)
+            .select_related("customer", "business")
+            .prefetch_related(Prefetch("lines", RecurringInvoiceLine.objects.filter(organization=organization)))
+            .first()
+        )
+    if template is None:
+        raise NotFound("No such recurring invoice.")
+    return template

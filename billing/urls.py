@@ -35,4 +35,9 @@ urlpatterns = [
         views.PaymentVoidView.as_view(),
         name="payment_void",
     ),
+    # Recurring invoices
+    path("recurring/", views.RecurringInvoiceListView.as_view(), name="recurring_list"),
+    path("recurring/<uuid:template_id>/", views.RecurringInvoiceDetailView.as_view(), name="recurring_detail"),
+    path("recurring/<uuid:template_id>/pause/", views.RecurringInvoicePauseView.as_view(), name="recurring_pause"),
+    path("recurring/<uuid:template_id>/resume/", views.RecurringInvoiceResumeView.as_view(), name="recurring_resume"),
 ]

@@ -663,3 +663,20 @@ def check_invoice_amounts(*, subtotal: Decimal, total: Decimal, currency: str) -
         raise BillingValidationError(
             {"items": [f"An invoice's subtotal and total may not exceed 1,000,000,000,000 {currency}."]}
         )
+
+
+# --- recurring invoice templates ------------------------------------------------------------
+
+RECURRING_NAME = Text(200)
+RECURRING_COUNT = Integer(1, 1000)
+RECURRING_CATCH_UP = Integer(1, 24)
+LAST_DAY_OF_MONTH = "last"
+
+
+def parse_day_of_month(value) -> int:
+    """1 to 31 (a month without that day uses its last day), or "last" (stored as 0)."""
+    if value == LAST_DAY_OF_MONTH:
+        return 0
+    if isinstance(value, str) and not _INTEGER.fullmatch(value):
+        raise InvalidValue('Enter a day from 1 to 31, or "last".')
+    return parse_int(value, minimum=1, maximum=31)

@@ -1,4 +1,5 @@
-"""Web pages for team members: dashboard, customers, invoices, payments, businesses.
+"""Web pages for team members: dashboard, customers, invoices, payments, businesses, recurring
+invoices.
 
 Thin by design: views read through ``billing.selectors`` and write through
 ``billing.services``; the tenancy middleware has already resolved the organization and
@@ -43,7 +44,7 @@ from billing.forms import (
     path_label,
     rows_from_items,
 )
-from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
+from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment, RecurringInvoice
 from billora.downloads import signed_redirect
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
@@ -930,3 +931,60 @@ class PaymentVoidView(OrganizationViewMixin, View):
         view.organization, view.membership = org, self.membership
         context = view.get_context_data(void_forms={payment.pk: form})
         return TemplateResponse(request, InvoiceDetailView.template_name, context, status=400)
+
+
+# --- Recurring invoices -----------------------------------------------------------------
+
+
+class RecurringInvoiceListView(OrganizationViewMixin, TemplateView):
+    """The templates, when each runs next, and what the catch-up limit skipped. They are
+    created and edited through the API for now."""
+
+    template_name = "billing/recurring_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        templates = selectors.recurring_invoice_list(organization=self.organization)
+        context.update(page_obj=_paginate(self.request, templates), today=self.organization.local_today())
+        return context
+
+
+class RecurringInvoiceDetailView(OrganizationViewMixin, TemplateView):
+    template_name = "billing/recurring_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        template = selectors.recurring_invoice_detail(
+            organization=self.organization, template_id=self.kwargs["template_id"]
+        )
+        runs = selectors.recurring_runs(organization=self.organization, template=template)
+        context.update(template=template, lines=list(template.lines.all()), page_obj=_paginate(self.request, runs))
+        return context
+
+
+class RecurringInvoiceActionView(OrganizationViewMixin, View):
+    """POST-only: pause or resume a template."""
+
+    required_capability = Capability.BILLING_WRITE
+    service = None  # a billing.services function
+    done = ""
+
+    def post(self, request, org_slug, template_id):
+        template = get_object_or_404(RecurringInvoice, organization=self.organization, pk=template_id)
+        try:
+            self.service(organization=self.organization, actor=request.user, template_id=template.pk)
+        except StateConflict as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(request, self.done)
+        return redirect(_org_url("recurring_detail", self.organization, template_id=template.pk))
+
+
+class RecurringInvoicePauseView(RecurringInvoiceActionView):
+    service = staticmethod(services.recurring_invoice_pause)
+    done = "Paused: no invoice is created until you resume."
+
+
+class RecurringInvoiceResumeView(RecurringInvoiceActionView):
+    service = staticmethod(services.recurring_invoice_resume)
+    done = "Resumed: periods missed while paused are skipped; the next ones run as scheduled."

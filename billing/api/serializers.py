@@ -27,6 +27,11 @@ from billing.models import (
     InvoiceStatus,
     Payment,
     PaymentMethod,
+    RecurringFrequency,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+    RecurringMode,
+    RecurringRun,
 )
 from billing.presenters import invoice_extras
 from billing.validation import BUSINESS_COUNTRY_MESSAGE
@@ -396,3 +401,128 @@ class PaymentVoidSerializer(serializers.Serializer):
 @extend_schema_field(OpenApiTypes.NONE)
 class EmptyBody(serializers.Serializer):
     """Actions that take no body."""
+
+
+# --- recurring invoices ----------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer", "minimum": 1, "maximum": 31}, {"type": "string", "enum": ["last"]}],
+        "nullable": True,
+        "description": 'Day 1 to 31 (a shorter month uses its last day) or "last". '
+        "Monthly, quarterly and yearly only; default: the start date's day.",
+    }
+)
+class DayOfMonthField(serializers.Field):
+    """An integer or "last", handed to the service as it came (``billing.validation``)."""
+
+    default_error_messages = {"invalid": 'Must be an integer from 1 to 31 or "last".'}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        return data
+
+
+class RecurringItemSerializer(StrictModelSerializer):
+    quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
+    unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
+    tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
+
+    class Meta:
+        model = RecurringInvoiceLine
+        list_serializer_class = ItemListSerializer
+        fields = ["id", "description", "quantity", "unit_price", "tax_rate"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
+
+
+class RecurringInvoiceSerializer(StrictModelSerializer):
+    """POST and PATCH bodies of recurring invoice templates, and the schema of every template in
+    a response (written by ``billing.presenters.present_recurring_invoices``)."""
+
+    business = ReferenceField()
+    customer = ReferenceField()
+    currency = StrictCharField(required=False, max_length=3, help_text="Default: the business's currency.")
+    discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
+    discount_value = DecimalStringField(
+        required=False, help_text="Percent (0 to 100) or an amount in the template's currency."
+    )
+    items = RecurringItemSerializer(many=True, help_text="At least one; on PATCH, replaces the whole list.")
+    frequency = serializers.ChoiceField(choices=RecurringFrequency.choices)
+    day_of_month = DayOfMonthField()
+    start_date = serializers.DateField(required=False, help_text="Default: today in the organization's time zone.")
+    end_date = serializers.DateField(required=False, allow_null=True, help_text="No period after this date.")
+    count = StrictIntegerField(required=False, allow_null=True, help_text="End after this many periods (1 to 1000).")
+    mode = serializers.ChoiceField(choices=RecurringMode.choices, required=False, help_text="Default: issue_and_send.")
+    max_catch_up = StrictIntegerField(
+        required=False,
+        help_text="At most this many invoices (1 to 24, default 3) per run; older due periods are skipped.",
+    )
+    time_zone = serializers.CharField(read_only=True, help_text="The organization's: it decides what day it is.")
+    next_run_date = serializers.DateField(read_only=True, allow_null=True, help_text="Null: the schedule has ended.")
+    last_period = serializers.DateField(read_only=True, allow_null=True)
+    skipped_count = serializers.IntegerField(read_only=True, help_text="Periods skipped by the catch-up limit.")
+
+    class Meta:
+        model = RecurringInvoice
+        fields = [
+            "id",
+            "name",
+            "business",
+            "customer",
+            "currency",
+            "discount_type",
+            "discount_value",
+            "notes",
+            "terms",
+            "items",
+            "frequency",
+            "day_of_month",
+            "start_date",
+            "end_date",
+            "count",
+            "skip_weekends",
+            "mode",
+            "time_zone",
+            "max_catch_up",
+            "paused",
+            "next_run_date",
+            "last_period",
+            "last_run_at",
+            "skipped_count",
+            "last_error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "paused", "last_run_at", "last_error", "created_at", "updated_at"]
+        extra_kwargs = {
+            "name": {"required": False, "allow_blank": True},
+            "notes": {"required": False, "allow_blank": True, "trim_whitespace": False},
+            "terms": {"required": False, "allow_blank": True, "trim_whitespace": False},
+            "skip_weekends": {"required": False},
+        }
+
+    def get_validators(self):
+        return []
+
+
+class RecurringRunSerializer(serializers.Serializer):
+    """One period of a template's history (schema only: ``billing.presenters.recurring_run_dict``)."""
+
+    id = serializers.UUIDField()
+    recurring_invoice = serializers.UUIDField()
+    period = serializers.DateField(help_text="The period's scheduled date, before any weekend shift.")
+    run_date = serializers.DateField(help_text="The invoice's issue date.")
+    status = serializers.ChoiceField(choices=RecurringRun.Status.choices)
+    invoice = serializers.UUIDField(allow_null=True, help_text="Null when skipped (or the draft was deleted).")
+    invoice_number = serializers.CharField(allow_null=True)
+    email_queued = serializers.BooleanField()
+    note = serializers.CharField(help_text="Why the invoice was skipped or not sent.")
+    created_at = serializers.DateTimeField()

@@ -38,6 +38,15 @@ from billing.services.parties import (
     customer_update,
 )
 from billing.services.payments import payment_record, payment_void
+from billing.services.recurring import (
+    recurring_invoice_create,
+    recurring_invoice_delete,
+    recurring_invoice_pause,
+    recurring_invoice_resume,
+    recurring_invoice_run,
+    recurring_invoice_update,
+    run_due_recurring_invoices,
+)
 
 __all__ = [
     "business_create",
@@ -54,4 +63,11 @@ __all__ = [
     "invoice_void",
     "payment_record",
     "payment_void",
+    "recurring_invoice_create",
+    "recurring_invoice_delete",
+    "recurring_invoice_pause",
+    "recurring_invoice_resume",
+    "recurring_invoice_run",
+    "recurring_invoice_update",
+    "run_due_recurring_invoices",
 ]
