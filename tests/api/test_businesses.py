@@ -16,7 +16,7 @@ def test_create_business_with_defaults(api, org):
     assert set(body) == {
         "id", "name", "legal_name", "email", "phone", "address", "tax_id", "default_currency",
         "payment_terms_days", "invoice_number_format", "invoice_number_width", "invoice_number_yearly_reset",
-        "default_notes", "default_terms", "created_at", "updated_at",
+        "default_notes", "default_terms", "default_vat_category", "vat_exemption_reasons", "created_at", "updated_at",
     }  # fmt: skip
     with organization_scope(org):
         business = Business.objects.get(pk=body["id"])
