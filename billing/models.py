@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
 
-from billing import calc
+from billing import calc, vat
 from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
 
@@ -19,13 +19,13 @@ DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
 class VatCategory(models.TextChoices):
     """UNCL 5305 VAT category codes (EN 16931 BT-151, BT-118), eu-invoicing.md "VAT treatment per line"."""
 
-    STANDARD = calc.VAT_STANDARD, "Standard or reduced rate"
-    ZERO_RATED = calc.VAT_ZERO_RATED, "Zero rated"
-    EXEMPT = calc.VAT_EXEMPT, "Exempt from VAT"
-    REVERSE_CHARGE = calc.VAT_REVERSE_CHARGE, "Reverse charge"
-    INTRA_COMMUNITY = calc.VAT_INTRA_COMMUNITY, "Intra-community supply"
-    EXPORT = calc.VAT_EXPORT, "Export outside the EU"
-    OUTSIDE_SCOPE = calc.VAT_OUTSIDE_SCOPE, "Outside the scope of VAT"
+    STANDARD = calc.VAT_STANDARD, vat.CATEGORY_LABELS[calc.VAT_STANDARD]
+    ZERO_RATED = calc.VAT_ZERO_RATED, vat.CATEGORY_LABELS[calc.VAT_ZERO_RATED]
+    EXEMPT = calc.VAT_EXEMPT, vat.CATEGORY_LABELS[calc.VAT_EXEMPT]
+    REVERSE_CHARGE = calc.VAT_REVERSE_CHARGE, vat.CATEGORY_LABELS[calc.VAT_REVERSE_CHARGE]
+    INTRA_COMMUNITY = calc.VAT_INTRA_COMMUNITY, vat.CATEGORY_LABELS[calc.VAT_INTRA_COMMUNITY]
+    EXPORT = calc.VAT_EXPORT, vat.CATEGORY_LABELS[calc.VAT_EXPORT]
+    OUTSIDE_SCOPE = calc.VAT_OUTSIDE_SCOPE, vat.CATEGORY_LABELS[calc.VAT_OUTSIDE_SCOPE]
 
 
 DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"

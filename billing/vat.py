@@ -24,7 +24,17 @@ from billing.calc import (
 # BR-G-10, BR-O-10). Standard and zero-rated rows may not carry a reason (BR-S-10, BR-Z-10).
 EXEMPTION_REASON_CATEGORIES = (VAT_EXEMPT, VAT_REVERSE_CHARGE, VAT_INTRA_COMMUNITY, VAT_EXPORT, VAT_OUTSIDE_SCOPE)
 
-# What each category is called where a person reads it.
+# Each category's name as a label (the model's choices, the web, the PDF) ...
+CATEGORY_LABELS = {
+    VAT_STANDARD: "Standard or reduced rate",
+    VAT_ZERO_RATED: "Zero rated",
+    VAT_EXEMPT: "Exempt from VAT",
+    VAT_REVERSE_CHARGE: "Reverse charge",
+    VAT_INTRA_COMMUNITY: "Intra-community supply",
+    VAT_EXPORT: "Export outside the EU",
+    VAT_OUTSIDE_SCOPE: "Outside the scope of VAT",
+}
+# ... and inside a sentence ("Lines with reverse charge carry no VAT").
 CATEGORY_NAMES = {
     VAT_STANDARD: "standard rate",
     VAT_ZERO_RATED: "zero rate",
