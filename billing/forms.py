@@ -7,16 +7,20 @@ on the field its path names (``items.3.quantity``: the quantity of the fourth li
 only help typing (input modes, date pickers, the currency list) and never refuse a value.
 """
 
+from babel import Locale
 from django import forms
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from billing import validation, vat
+from billing.addresses import country_choices
 from billing.exceptions import BillingValidationError
 from billing.models import (
     DEFAULT_EMAIL_BODY,
     DEFAULT_EMAIL_SUBJECT,
     DEFAULT_NUMBER_FORMAT,
+    DOCUMENT_LANGUAGES,
     DiscountType,
     PaymentMethod,
     VatCategory,
@@ -231,13 +235,39 @@ def path_label(path: str) -> str:
     return " ".join(words).capitalize()
 
 
-class BusinessForm(BillingForm):
+def language_choices():
+    """The document languages, each named in itself ("Deutsch"), as people look for them."""
+    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in DOCUMENT_LANGUAGES]
+
+
+class PartyForm(BillingForm):
+    """The postal address and identifiers that businesses and customers share."""
+
+    address_line1 = InputField(label="Street and number", widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    address_line2 = InputField(label="Address line 2", help_text="Building, suite, PO box.")
+    postcode = InputField(label="Postcode")
+    city = InputField()
+    country = ChoiceInputField()
+    vat_id = InputField(label="VAT number", help_text="With its country prefix, e.g. FR40303265045.")
+    legal_registration_id = InputField(label="Company registration number", help_text="e.g. SIREN, HRB 12345.")
+    tax_id = InputField(label="Local tax number")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Choose a country"), *country_choices(get_language() or "en")]
+
+
+class BusinessForm(PartyForm):
     name = InputField()
     legal_name = InputField()
     email = InputField(widget=forms.EmailInput, help_text="Reply-To of invoice emails.")
     phone = InputField()
-    address = _textarea()
-    tax_id = InputField(label="Tax ID")
+    contact_name = InputField(label="Contact person", help_text="Named on e-invoices with the email and phone.")
+    peppol_id = InputField(label="Peppol ID", help_text="scheme:id, e.g. 0208:0123456789.")
+    iban = InputField(label="IBAN")
+    bic = InputField(label="BIC")
+    language = ChoiceInputField(choices=language_choices(), initial="en", label="Document language")
+    legal_mentions = _textarea(help_text="Printed in every invoice's footer: share capital, registration court, ...")
     default_currency = _currency(initial="EUR")
     payment_terms_days = _integer(initial=30, label="Payment terms (days)", help_text="Due date = issue date + this.")
     invoice_number_format = InputField(
@@ -280,12 +310,13 @@ class BusinessForm(BillingForm):
         return self.cleaned_data["default_vat_category"] or VatCategory.STANDARD
 
 
-class CustomerForm(BillingForm):
+class CustomerForm(PartyForm):
     name = InputField()
     email = InputField(widget=forms.EmailInput)
     phone = InputField()
-    billing_address = _textarea()
-    tax_id = InputField(label="Tax ID")
+    language = ChoiceInputField(choices=[("", "Same as the business"), *language_choices()], label="Document language")
+    buyer_reference = InputField(label="Buyer reference", help_text="Their order or routing reference (Leitweg-ID).")
+    peppol_id = InputField(label="Peppol ID", help_text="scheme:id, e.g. 0208:0123456789.")
     currency = _currency()
     notes = _textarea()
 

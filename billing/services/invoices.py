@@ -35,6 +35,7 @@ from billing.validation import (
     FieldErrors,
     ItemInput,
     check_invoice_amounts,
+    check_parties_for_issue,
     parse_choice,
     parse_currency,
     parse_date,
@@ -381,24 +382,40 @@ def _apply_edit(organization, invoice: Invoice, data: dict, old_items: list[Item
     return items
 
 
-def _check_vat_treatment(invoice: Invoice, items: list[ItemInput], *, seller: vat.Party, buyer: vat.Party) -> None:
-    """Every rule of the VAT table (eu-invoicing.md): checked at issue and on each later edit of
-    an issued invoice, never on a draft, which may be incomplete. Errors name the missing field."""
+def _vat_problems(invoice: Invoice, items: list[ItemInput], *, seller, buyer, errors: FieldErrors) -> None:
+    """Every rule of the VAT table (eu-invoicing.md), for the parties as they will be printed
+    (the live records at issue, the snapshots after). A path the parties' own rules already
+    flagged (a missing country) keeps their message only."""
     problems = vat.issue_problems(
         categories=[item.vat_category for item in items],
         reasons=invoice.vat_exemption_reasons or {},
-        seller=seller,
-        buyer=buyer,
+        seller=_vat_party(seller),
+        buyer=_vat_party(buyer),
     )
-    if problems:
-        raise BillingValidationError(problems, sizes={"items": len(items)})
+    for path, messages in problems.items():
+        if path not in errors:
+            for message in messages:
+                errors.add(path, message)
+    errors.sizes["items"] = len(items)
+
+
+def _check_issue_rules(invoice: Invoice, items: list[ItemInput], *, business, customer) -> None:
+    """What an invoice needs before it is issued: both parties' countries and every rule of the
+    VAT table. A draft may be incomplete; issue may not. All errors at once, by field path."""
+    errors = FieldErrors()
+    try:
+        check_parties_for_issue(business=business, customer=customer)
+    except BillingValidationError as exc:
+        errors.merge(exc)
+    _vat_problems(invoice, items, seller=business, buyer=customer, errors=errors)
+    errors.raise_if_any()
 
 
 def _vat_party(party) -> vat.Party:
     """A business or customer, or the snapshot an issued invoice keeps of it, as the VAT rules read it."""
     if isinstance(party, dict):
         return vat.Party(vat_id=party.get("vat_id") or "", country=party.get("country") or "")
-    return vat.Party(vat_id=getattr(party, "vat_id", ""), country=getattr(party, "country", ""))  # TEMP until parties
+    return vat.Party(vat_id=party.vat_id, country=party.country)
 
 
 def _check_issued_total(invoice: Invoice, totals: InvoiceTotals) -> None:
@@ -454,9 +471,12 @@ def invoice_update(*, organization, actor, invoice_id, data: dict) -> Invoice:
         items = _apply_edit(organization, invoice, data, old_items)
         totals = _compute(invoice, items)
         _check_issued_total(invoice, totals)
-        if not invoice.is_draft:
-            seller, buyer = _vat_party(invoice.business_snapshot), _vat_party(invoice.customer_snapshot)
-            _check_vat_treatment(invoice, items, seller=seller, buyer=buyer)
+        if not invoice.is_draft:  # an issued invoice stays issuable: the VAT table holds after each edit
+            errors = FieldErrors()
+            _vat_problems(
+                invoice, items, seller=invoice.business_snapshot, buyer=invoice.customer_snapshot, errors=errors
+            )
+            errors.raise_if_any()
         _apply_totals(invoice, totals)
         if invoice.status != InvoiceStatus.DRAFT:
             invoice.balance_due, invoice.status = balance_and_status(
@@ -509,7 +529,7 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
             raise StateConflict("An invoice with a total of zero cannot be issued.")
         business = Business.objects.get(organization=organization, pk=invoice.business_id)
         customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
-        _check_vat_treatment(invoice, items, seller=_vat_party(business), buyer=_vat_party(customer))
+        _check_issue_rules(invoice, items, business=business, customer=customer)
         number = next_number(business, on_date=invoice.issue_date)
         if Invoice.objects.filter(organization=organization, business=business, number=number).exists():
             # Only possible after the numbering settings were changed to overlap old numbers.

@@ -35,7 +35,7 @@ def categorize_existing_lines(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_remove_invoice_count'),
+        ('billing', '0005_structured_party_addresses'),
         ('organizations', '0003_require_two_factor'),
     ]
 
