@@ -62,6 +62,7 @@ CASES = [
             "country": "DE",
             "vat_id": "",
             "tax_id": "27/123/45678",
+            "legal_registration_id": "HRA 4711",
             "default_vat_category": "E",
             "vat_exemption_reasons": {"E": SMALL_BUSINESS_DE},
         },
@@ -130,7 +131,7 @@ CASES = [
     ),
     VatCase(
         "o-outside-the-scope-with-vat-ids-present",
-        seller={"country": "FR", "vat_id": FR_VAT},
+        seller={"country": "FR", "vat_id": FR_VAT, "legal_registration_id": "303265045"},
         buyer={"country": "FR", "vat_id": FR_VAT_2},
         items=[line("1", "5000.00", "0", "O", "Grant")],
         reasons={"O": NOT_SUBJECT},
