@@ -229,10 +229,25 @@ class BillingForm(forms.Form):
                     self.add_error(None, f"{path_label(path)}: {message}")
 
 
+# Path parts whose plain spelling would read wrong ("Vat id").
+PATH_WORDS = {"vat_id": "VAT number", "vat_category": "VAT category", "vat_exemption_reasons": "exemption reason:"}
+
+
 def path_label(path: str) -> str:
-    """``items.3.quantity`` -> ``Items 4 quantity``: a field path as a person reads it."""
-    words = [str(int(part) + 1) if part.isdigit() else part.replace("_", " ") for part in path.split(".")]
-    return " ".join(words).capitalize()
+    """``items.3.quantity`` -> ``Items 4 quantity``, ``customer.vat_id`` -> ``Customer VAT number``,
+    ``vat_exemption_reasons.AE`` -> ``Exemption reason: reverse charge``: a field path as a person reads it."""
+    words = []
+    for part in path.split("."):
+        if part.isdigit():
+            words.append(str(int(part) + 1))
+        elif part in PATH_WORDS:
+            words.append(PATH_WORDS[part])
+        elif part in VatCategory.values:
+            words.append(VatCategory(part).label.lower())
+        else:
+            words.append(part.replace("_", " "))
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def language_choices():

@@ -228,6 +228,18 @@ def present_invoice(invoice, *, organization) -> dict:
     return present_invoices([invoice], organization=organization)[0]
 
 
+def _tax_row(tax: Mapping, amount: Callable) -> dict:
+    """One VAT breakdown row (BG-23) as stored by the services, amounts in the invoice's currency."""
+    return {
+        "category": tax["category"],
+        "rate": plain_decimal(tax["rate"]),
+        "taxable_amount": amount(tax["taxable_amount"]),
+        "tax_amount": amount(tax["tax_amount"]),
+        "exemption_reason": tax["exemption_reason"],
+        "exemption_reason_code": tax["exemption_reason_code"],
+    }
+
+
 def _invoice_dict(row: Mapping, items, today, tz) -> dict:
     currency = row["currency"]
     unit = money_unit(currency)
@@ -273,17 +285,7 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
         "total": amount(row["total"]),
         "amount_paid": amount(row["amount_paid"]),
         "balance_due": amount(row["balance_due"]),
-        "tax_breakdown": [
-            {
-                "category": tax["category"],
-                "rate": plain_decimal(tax["rate"]),
-                "taxable_amount": amount(tax["taxable_amount"]),
-                "tax_amount": amount(tax["tax_amount"]),
-                "exemption_reason": tax["exemption_reason"],
-                "exemption_reason_code": tax["exemption_reason_code"],
-            }
-            for tax in row["tax_breakdown"] or ()
-        ],
+        "tax_breakdown": [_tax_row(tax, amount) for tax in row["tax_breakdown"] or ()],
         "vat_exemption_reasons": row["vat_exemption_reasons"] or {},
         "issued_at": timestamp(row["issued_at"], tz),
         "sent_at": timestamp(row["sent_at"], tz),

@@ -513,7 +513,9 @@ def invoice_delete(*, organization, actor, invoice_id) -> None:
 
 
 def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
-    """Issue a draft with at least one item and a total above zero.
+    """Issue a draft with at least one item and a total above zero, both parties' countries,
+    and what the VAT table needs for its lines' categories (reasons, VAT ids, countries:
+    ``billing.vat.issue_problems``); every missing field is named at once.
 
     The number comes from the business's locked sequence in this transaction (gapless), and
     the business and customer details are copied onto the invoice, never to change again."""

@@ -424,8 +424,8 @@ class InvoicePdfRenderer:
                 return "\n".join(lines)
         return Paragraph(markup(text), self.styles["cell"])
 
-    def _summary(self, data: InvoicePrintData, fmt: _Formatter) -> list:
-        """Per-rate tax breakdown on the left, totals on the right."""
+    def _tax_breakdown(self, data: InvoicePrintData, fmt: _Formatter) -> tuple:
+        """The VAT breakdown table, and the exemption reason of each exempt row to print below it."""
         tax_rows = [["Tax rate", "Taxable amount", "Tax"]]
         reasons = []
         for row in data.tax_rows:
@@ -449,6 +449,11 @@ class InvoicePdfRenderer:
                 ]
             )
         )
+        return tax_table, reasons
+
+    def _summary(self, data: InvoicePrintData, fmt: _Formatter) -> list:
+        """Per-rate tax breakdown on the left, totals on the right."""
+        tax_table, reasons = self._tax_breakdown(data, fmt)
 
         totals = [["Subtotal", fmt.money(data.subtotal)]]
         if data.discount_total:

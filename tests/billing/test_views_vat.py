@@ -128,7 +128,7 @@ def test_issue_refused_by_the_table_says_what_is_missing(client, org):
     invoice, _ = saved(org)
     response = client.post(org_url("invoice_issue", org, invoice_id=invoice.pk))
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages[-1] == "Customer vat id: Reverse charge needs the customer's VAT number."
+    assert messages[-1] == "Customer VAT number: Reverse charge needs the customer's VAT number."
     invoice, _ = saved(org)
     assert invoice.status == "draft"
 

@@ -27,9 +27,9 @@ def test_an_issued_reverse_charge_invoice_prints_its_category_and_reason(org, me
     services.invoice_issue(organization=org, actor=member, invoice_id=invoice.pk)
     with organization_scope(org):
         data = print_data_for(
-            Invoice.objects.select_related("business", "customer").prefetch_related("items", "payments").get(
-                pk=invoice.pk
-            )
+            Invoice.objects.select_related("business", "customer")
+            .prefetch_related("items", "payments")
+            .get(pk=invoice.pk)
         )
     assert data.tax_rows == (
         PrintTaxRow(

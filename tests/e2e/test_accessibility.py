@@ -1,5 +1,6 @@
 """axe-core finds no violations on the main pages: login, dashboard, invoice editor (also
-with an exempt line's reason fields), invoice detail, business settings and activity (the two-factor pages are checked in test_two_factor.py)."""
+with an exempt line's reason fields), invoice detail, business settings and activity (the
+two-factor pages are checked in test_two_factor.py)."""
 
 import pytest
 from playwright.sync_api import expect
