@@ -258,7 +258,7 @@ def language_choices():
 class PartyForm(BillingForm):
     """The postal address and identifiers that businesses and customers share."""
 
-    address_line1 = InputField(label="Street and number", widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    address_line1 = InputField(label="Street and number")
     address_line2 = InputField(label="Address line 2", help_text="Building, suite, PO box.")
     postcode = InputField(label="Postcode")
     city = InputField()
@@ -294,7 +294,7 @@ class BusinessForm(PartyForm):
     )
     default_notes = _textarea()
     default_terms = _textarea()
-    payment_instructions = _textarea(help_text="Printed on the invoice, e.g. bank details.")
+    payment_instructions = _textarea(help_text="Printed under the bank account, e.g. other ways to pay.")
     logo = UploadField(
         required=False,
         help_text=f"PNG or JPEG, at most {validation.LOGO_MAX_BYTES // 2**20} MB.",

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.files.storage import default_storage
 
+from billing.addresses import party_address, render_address
 from billing.vat import CATEGORY_LABELS
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ MAX_LOGO_BYTES = 2_000_000
 class PrintParty:
     name: str
     legal_name: str = ""
-    address: str = ""
-    tax_id: str = ""
+    address: str = ""  # the postal address as printed, one line per line
+    vat_id: str = ""  # BT-31 / BT-48
+    legal_registration_id: str = ""  # BT-30 / BT-47
+    tax_id: str = ""  # BT-32, the local tax number
     email: str = ""
     phone: str = ""
 
@@ -90,6 +93,9 @@ class InvoicePrintData:
     notes: str = ""
     terms: str = ""
     payment_instructions: str = ""
+    iban: str = ""  # BT-84, compact; with bic printed in the payment section
+    bic: str = ""  # BT-86
+    legal_mentions: str = ""  # the seller's, printed in every page's footer
     logo: bytes | None = None
     version: int = 1
     locale: str = "en_US"
@@ -107,9 +113,10 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _party_from_snapshot(snapshot: dict, *, address_keys=("address",)) -> PrintParty:
+def _party_from_snapshot(snapshot: dict, locale: str) -> PrintParty:
     values = {field.name: _text(snapshot.get(field.name)) for field in fields(PrintParty)}
-    values["address"] = _text(next((snapshot[key] for key in address_keys if snapshot.get(key)), ""))
+    # A snapshot from before addresses were structured holds only the old free text: printed as is.
+    values["address"] = render_address(snapshot, locale)
     return PrintParty(**values)
 
 
@@ -126,17 +133,20 @@ def _prints_snapshots(invoice) -> bool:
     return invoice.status != "draft"
 
 
-def _seller(invoice) -> PrintParty:
+def _seller(invoice, locale: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.business_snapshot:
-        return _party_from_snapshot(invoice.business_snapshot)
-    return _from_attributes(PrintParty, invoice.business)
+        return _party_from_snapshot(invoice.business_snapshot, locale)
+    business = invoice.business
+    return _from_attributes(PrintParty, business, address=render_address(party_address(business), locale))
 
 
-def _buyer(invoice) -> PrintParty:
+def _buyer(invoice, locale: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.customer_snapshot:
-        return _party_from_snapshot(invoice.customer_snapshot, address_keys=("billing_address", "address"))
+        return _party_from_snapshot(invoice.customer_snapshot, locale)
     customer = invoice.customer
-    return _from_attributes(PrintParty, customer, legal_name="", address=customer.billing_address)
+    return _from_attributes(
+        PrintParty, customer, legal_name="", address=render_address(party_address(customer), locale)
+    )
 
 
 def _payment_instructions(invoice) -> str:
@@ -146,6 +156,14 @@ def _payment_instructions(invoice) -> str:
     if instructions is None:
         instructions = invoice.business.payment_instructions
     return _text(instructions)
+
+
+def _seller_detail(invoice, field: str) -> str:
+    """A business field printed outside the party block (bank details, legal mentions): an
+    issued invoice's snapshot, which lacks it when taken before the field existed."""
+    if _prints_snapshots(invoice) and invoice.business_snapshot:
+        return _text(invoice.business_snapshot.get(field))
+    return _text(getattr(invoice.business, field))
 
 
 def _lines(invoice) -> tuple[PrintLine, ...]:
@@ -211,13 +229,16 @@ def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
     return _from_attributes(
         InvoicePrintData,
         invoice,
-        seller=_seller(invoice),
-        buyer=_buyer(invoice),
+        seller=_seller(invoice, locale),
+        buyer=_buyer(invoice, locale),
         lines=_lines(invoice),
         tax_rows=_tax_rows(invoice),
         payments=_payments(invoice),
         discount_label=_discount_label(invoice),
         payment_instructions=_payment_instructions(invoice),
+        iban=_seller_detail(invoice, "iban"),
+        bic=_seller_detail(invoice, "bic"),
+        legal_mentions=_seller_detail(invoice, "legal_mentions"),
         logo=_read_logo(invoice),
         locale=locale,
     )
