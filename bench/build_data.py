@@ -47,7 +47,7 @@ from django.db import connection, transaction
 from django.db.models import JSONField
 
 from accounts.models import User
-from billing.calc import LineInput, balance_and_status, compute_totals, currency_exponent
+from billing.calc import LineInput, balance_and_status, compute_totals, currency_exponent, vat_category_of
 from billing.models import (
     Business,
     Customer,
@@ -60,6 +60,7 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.numbering import format_number
+from billing.services.invoices import breakdown_rows
 from organizations.models import Membership, Organization
 from organizations.permissions import Role
 from organizations.services import api_key_create
@@ -394,10 +395,7 @@ def generate_org_data(
             "total": totals.total,
             "amount_paid": Decimal(0),
             "balance_due": totals.total,
-            "tax_breakdown": [
-                {"rate": str(r.rate), "taxable_amount": str(r.taxable_amount), "tax_amount": str(r.tax_amount)}
-                for r in totals.tax_breakdown
-            ],
+            "tax_breakdown": breakdown_rows(totals, {}),
             "version": 1,
             "created_by_user_id": user.pk,
             "created_at": created_at,
@@ -416,6 +414,7 @@ def generate_org_data(
                     "quantity": line.quantity,
                     "unit_price": line.unit_price,
                     "tax_rate": line.tax_rate,
+                    "vat_category": vat_category_of(line),
                     "line_net": amounts.line_net,
                     "line_discount": amounts.line_discount,
                     "created_at": created_at,

@@ -72,7 +72,16 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 class InvoiceItemInline(ReadOnlyTabularInline):
     model = InvoiceItem
-    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "line_net_money", "line_discount_money")
+    fields = (
+        "position",
+        "description",
+        "quantity",
+        "unit_price",
+        "tax_rate",
+        "vat_category",
+        "line_net_money",
+        "line_discount_money",
+    )
     readonly_fields = fields
     show_change_link = False
     line_net_money = money_field("line_net", currency_of=_invoice_currency)
@@ -159,6 +168,7 @@ class InvoiceAdmin(BigTableAdmin):
                     "amount_paid_money",
                     "balance_due_money",
                     "tax_breakdown",
+                    "vat_exemption_reasons",
                 )
             },
         ),
@@ -233,6 +243,7 @@ class InvoiceItemAdmin(BigTableAdmin):
         "quantity",
         "unit_price",
         "tax_rate",
+        "vat_category",
         "line_net_money",
     )
     line_net_money = money_field("line_net", currency_of=_invoice_currency)

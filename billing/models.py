@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
 
+from billing import calc, vat
 from billing.addresses import party_address, render_address
 from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
@@ -17,6 +18,19 @@ DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
 # The languages documents (PDF, email) are written in; ISO 639-1 codes.
 DOCUMENT_LANGUAGES = ("en", "fr", "de")
 DEFAULT_DOCUMENT_LANGUAGE = "en"
+
+
+class VatCategory(models.TextChoices):
+    """UNCL 5305 VAT category codes (EN 16931 BT-151, BT-118), eu-invoicing.md "VAT treatment per line"."""
+
+    STANDARD = calc.VAT_STANDARD, vat.CATEGORY_LABELS[calc.VAT_STANDARD]
+    ZERO_RATED = calc.VAT_ZERO_RATED, vat.CATEGORY_LABELS[calc.VAT_ZERO_RATED]
+    EXEMPT = calc.VAT_EXEMPT, vat.CATEGORY_LABELS[calc.VAT_EXEMPT]
+    REVERSE_CHARGE = calc.VAT_REVERSE_CHARGE, vat.CATEGORY_LABELS[calc.VAT_REVERSE_CHARGE]
+    INTRA_COMMUNITY = calc.VAT_INTRA_COMMUNITY, vat.CATEGORY_LABELS[calc.VAT_INTRA_COMMUNITY]
+    EXPORT = calc.VAT_EXPORT, vat.CATEGORY_LABELS[calc.VAT_EXPORT]
+    OUTSIDE_SCOPE = calc.VAT_OUTSIDE_SCOPE, vat.CATEGORY_LABELS[calc.VAT_OUTSIDE_SCOPE]
+
 
 DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"
 DEFAULT_EMAIL_BODY = (
@@ -62,6 +76,10 @@ class Business(TenantModel):
     logo = models.ImageField(upload_to="logos/%Y/", blank=True)
     email_subject_template = models.CharField(max_length=200, default=DEFAULT_EMAIL_SUBJECT)
     email_body_template = models.TextField(max_length=5000, default=DEFAULT_EMAIL_BODY)
+    # The category new lines start from (S still becomes Z on a 0 rate), and the reason printed
+    # for each exempt category: {"E": {"text": "...", "code": "VATEX-..."}, "AE": ...} (BT-120, BT-121).
+    default_vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)
+    vat_exemption_reasons = models.JSONField(default=dict, blank=True)
 
     objects = TenantManager()
 
@@ -201,8 +219,12 @@ class Invoice(TenantModel):
     total = models.DecimalField(**MONEY, default=0)
     amount_paid = models.DecimalField(**MONEY, default=0)
     balance_due = models.DecimalField(**MONEY, default=0)
-    # [{"rate": "20.000", "taxable_amount": "100.00", "tax_amount": "20.00"}, ...] by rate
+    # BG-23, one row per (category, rate), by rate then category: [{"category": "S", "rate": "20.000",
+    # "taxable_amount": "100.00", "tax_amount": "20.00", "exemption_reason": "", "exemption_reason_code": ""}]
     tax_breakdown = models.JSONField(default=list, blank=True)
+    # The reason (BT-120) and VATEX code (BT-121) of each exempt category the lines use:
+    # {"AE": {"text": "Reverse charge", "code": "VATEX-EU-AE"}}. Required for each at issue only.
+    vat_exemption_reasons = models.JSONField(default=dict, blank=True)
 
     version = models.PositiveIntegerField(default=1)
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -293,6 +315,7 @@ class InvoiceItem(TenantModel):
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     unit_price = models.DecimalField(max_digits=15, decimal_places=4)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)  # BT-151
     line_net = models.DecimalField(**MONEY)
     line_discount = models.DecimalField(**MONEY, default=0)
 
@@ -306,6 +329,12 @@ class InvoiceItem(TenantModel):
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="invoice_item_price_not_negative"),
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="invoice_item_tax_rate_range"
+            ),
+            # Standard rate above 0, every other category at 0 (BR-S-05, BR-Z-05, BR-E-05, ...).
+            models.CheckConstraint(
+                condition=Q(vat_category=VatCategory.STANDARD, tax_rate__gt=0)
+                | (Q(vat_category__in=VatCategory.values) & ~Q(vat_category=VatCategory.STANDARD) & Q(tax_rate=0)),
+                name="invoice_item_vat_category_rate",
             ),
         ]
         indexes = [models.Index(fields=["organization", "invoice"], name="invoice_item_org_invoice")]

@@ -92,6 +92,8 @@ def business_dict(business, tz=None) -> dict:
         "invoice_number_yearly_reset": business.invoice_number_yearly_reset,
         "default_notes": business.default_notes,
         "default_terms": business.default_terms,
+        "default_vat_category": business.default_vat_category,
+        "vat_exemption_reasons": business.vat_exemption_reasons or {},
         "created_at": timestamp(business.created_at, tz),
         "updated_at": timestamp(business.updated_at, tz),
     }
@@ -161,6 +163,7 @@ INVOICE_COLUMNS = (
     "amount_paid",
     "balance_due",
     "tax_breakdown",
+    "vat_exemption_reasons",
     "issued_at",
     "sent_at",
     "created_at",
@@ -225,6 +228,18 @@ def present_invoice(invoice, *, organization) -> dict:
     return present_invoices([invoice], organization=organization)[0]
 
 
+def _tax_row(tax: Mapping, amount: Callable) -> dict:
+    """One VAT breakdown row (BG-23) as stored by the services, amounts in the invoice's currency."""
+    return {
+        "category": tax["category"],
+        "rate": plain_decimal(tax["rate"]),
+        "taxable_amount": amount(tax["taxable_amount"]),
+        "tax_amount": amount(tax["tax_amount"]),
+        "exemption_reason": tax["exemption_reason"],
+        "exemption_reason_code": tax["exemption_reason_code"],
+    }
+
+
 def _invoice_dict(row: Mapping, items, today, tz) -> dict:
     currency = row["currency"]
     unit = money_unit(currency)
@@ -259,9 +274,10 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
                 "quantity": plain_decimal(quantity),
                 "unit_price": plain_decimal(unit_price),
                 "tax_rate": plain_decimal(tax_rate),
+                "vat_category": vat_category,
                 "line_total": amount(line_net),
             }
-            for item_id, description, quantity, unit_price, tax_rate, line_net in items
+            for item_id, description, quantity, unit_price, tax_rate, vat_category, line_net in items
         ],
         "subtotal": amount(row["subtotal"]),
         "discount_total": amount(row["discount_total"]),
@@ -269,14 +285,8 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
         "total": amount(row["total"]),
         "amount_paid": amount(row["amount_paid"]),
         "balance_due": amount(row["balance_due"]),
-        "tax_breakdown": [
-            {
-                "rate": plain_decimal(tax["rate"]),
-                "taxable_amount": amount(tax["taxable_amount"]),
-                "tax_amount": amount(tax["tax_amount"]),
-            }
-            for tax in row["tax_breakdown"] or ()
-        ],
+        "tax_breakdown": [_tax_row(tax, amount) for tax in row["tax_breakdown"] or ()],
+        "vat_exemption_reasons": row["vat_exemption_reasons"] or {},
         "issued_at": timestamp(row["issued_at"], tz),
         "sent_at": timestamp(row["sent_at"], tz),
         "created_at": timestamp(row["created_at"], tz),

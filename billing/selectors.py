@@ -130,12 +130,14 @@ def search_amount(text: str) -> Decimal | None:
 def invoice_item_rows(*, organization, invoice_ids) -> dict:
     """The items of the given invoices in one query, as plain rows (a page of 100 invoices can
     have thousands of items): ``{invoice id: [(id, description, quantity, unit_price, tax_rate,
-    line_net), ...]}`` in position order."""
+    vat_category, line_net), ...]}`` in position order."""
     by_invoice: dict = {}
     rows = (
         InvoiceItem.objects.filter(organization=organization, invoice_id__in=list(invoice_ids))
         .order_by("invoice_id", "position")
-        .values_list("invoice_id", "id", "description", "quantity", "unit_price", "tax_rate", "line_net")
+        .values_list(
+            "invoice_id", "id", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_net"
+        )
     )
     for invoice_id, *item in rows:
         by_invoice.setdefault(invoice_id, []).append(item)

@@ -40,11 +40,21 @@ from billing.forms import (
     apply_editor_action,
     attach_item_errors,
     decimal_from_input,
+    new_row_values,
     parse_item_rows,
     path_label,
     rows_from_items,
 )
-from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment, RecurringInvoice
+from billing.models import (
+    OPEN_STATUSES,
+    Business,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    RecurringInvoice,
+    VatCategory,
+)
 from billora.downloads import signed_redirect
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
@@ -570,7 +580,9 @@ class InvoiceEditorMixin:
 
     def render_page(self, *, form, rows, invoice=None, list_errors=(), status=200, focus_last=False):
         preview = preview_totals(self.organization, form, rows)
+        form.show_exemption_reasons(row.values["vat_category"] for row in rows)
         context = {
+            "vat_categories": VatCategory.choices,
             "focus_last": focus_last,
             "form": form,
             "rows": rows,
@@ -595,7 +607,7 @@ class InvoiceEditorMixin:
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             # A button press in the editor is not a submission: nothing is sent to the service.
-            rows = apply_editor_action(rows, action)
+            rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
             return self.render_page(form=form, rows=rows, invoice=invoice, focus_last=action == "add")
         if form.is_valid():
             data = form.service_data()
@@ -633,11 +645,12 @@ class InvoiceCreateView(OrganizationViewMixin, InvoiceEditorMixin, View):
             initial["terms"] = businesses[0].default_terms
             initial["issue_date"] = today
             initial["due_date"] = _due_date(today, businesses[0].payment_terms_days)
+            initial["vat_exemption_reasons"] = businesses[0].vat_exemption_reasons
         customer_id = request.GET.get("customer")
         if customer_id and any(str(c.pk) == customer_id for c in customers):
             initial["customer"] = customer_id
         form = InvoiceForm(initial=initial, businesses=businesses, customers=customers)
-        rows = [ItemRow(0, {"quantity": "1", "tax_rate": "0"})]
+        rows = [ItemRow(0, new_row_values(_default_category(form, businesses)))]
         return self.render_page(form=form, rows=rows)
 
     def post(self, request, *args, **kwargs):
@@ -669,6 +682,7 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
             "discount_value": _plain_amount(invoice.discount_value) if invoice.discount_type != "none" else "",
             "notes": invoice.notes,
             "terms": invoice.terms,
+            "vat_exemption_reasons": invoice.vat_exemption_reasons,
         }
         form = InvoiceForm(initial=initial, businesses=businesses, customers=customers, locked=not invoice.is_draft)
         return self.render_page(form=form, rows=rows_from_items(invoice.items.all()), invoice=invoice)
@@ -704,7 +718,7 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         action = request.POST.get("editor_action")
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
-            rows = apply_editor_action(rows, action)
+            rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
         preview = preview_totals(self.organization, form, rows)
         template = "billing/partials/item_editor.html" if action else "billing/partials/invoice_totals.html"
         return TemplateResponse(
@@ -718,8 +732,18 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
                 "editor_url": request.path,
                 "focus_last": action == "add",
                 "max_items": validation.MAX_ITEMS,
+                "vat_categories": VatCategory.choices,
             },
         )
+
+
+def _default_category(form, businesses) -> str:
+    """The default VAT category of the business the form names: new lines start from it."""
+    business_id = form.data.get("business") or form.initial.get("business")
+    for business in businesses:
+        if str(business.pk) == business_id:
+            return business.default_vat_category
+    return VatCategory.STANDARD
 
 
 def preview_totals(organization, form, rows):
@@ -742,7 +766,8 @@ def preview_totals(organization, form, rows):
                 field, texts = next(iter(typed.items()))
                 problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {texts[0]})")
             continue
-        lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate))
+        category = item["vat_category"] if item["vat_category"] in calc.VAT_CATEGORIES else None
+        lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate, vat_category=category))
         counted.append(row)
     discount_type, discount_value = _preview_discount(form, currency, problems)
     try:

@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "VatCategoryEnum": "billing.models.VatCategory",
         "DocumentStatusEnum": "documents.api.DOCUMENT_STATES",
     },
 }

@@ -32,9 +32,11 @@ from billing.models import (
     RecurringInvoiceLine,
     RecurringMode,
     RecurringRun,
+    VatCategory,
 )
 from billing.presenters import invoice_extras
 from billing.validation import BUSINESS_COUNTRY_MESSAGE
+from billing.vat import EXEMPTION_REASON_CATEGORIES
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 NOT_A_STRING = 'Send decimals as strings (e.g. "12.50"), not JSON numbers.'
@@ -77,6 +79,36 @@ class ReferenceField(serializers.Field):
         if not isinstance(data, str):
             self.fail("incorrect_type")
         return data
+
+
+EXEMPTION_REASON_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "maxLength": 500},
+        "code": {"type": "string", "maxLength": 30, "example": "VATEX-EU-AE"},
+    },
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": dict.fromkeys(EXEMPTION_REASON_CATEGORIES, EXEMPTION_REASON_SCHEMA),
+        "additionalProperties": False,
+        "example": {"AE": {"text": "Reverse charge", "code": "VATEX-EU-AE"}},
+    }
+)
+class ExemptionReasonsField(serializers.Field):
+    """The exemption reason (text, BT-120) and VATEX code (BT-121) per exempt VAT category,
+    handed to the service as it came: ``billing.validation`` checks it, by path
+    (``vat_exemption_reasons.AE.code``)."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
 
 
 # --- strict JSON types ---------------------------------------------------------------------------
@@ -154,6 +186,9 @@ PARTY_EXTRA_KWARGS = {
 class BusinessSerializer(StrictModelSerializer):
     address = serializers.CharField(read_only=True, help_text=ADDRESS_HELP)
     language = serializers.ChoiceField(choices=DOCUMENT_LANGUAGES, required=False, help_text="Document language.")
+    vat_exemption_reasons = ExemptionReasonsField(
+        required=False, help_text="The reason new invoices print for each exempt category they use (E, AE, K, G, O)."
+    )
 
     class Meta:
         model = Business
@@ -181,6 +216,8 @@ class BusinessSerializer(StrictModelSerializer):
             "invoice_number_yearly_reset",
             "default_notes",
             "default_terms",
+            "default_vat_category",
+            "vat_exemption_reasons",
             "created_at",
             "updated_at",
         ]
@@ -193,6 +230,7 @@ class BusinessSerializer(StrictModelSerializer):
                 "help_text": "ISO 3166-1 alpha-2 code, e.g. FR (BT-40).",
             },
             "default_currency": {"required": False},
+            "default_vat_category": {"required": False},
             "iban": {
                 "max_length": 50,
                 "help_text": "IBAN of the account customers pay to, e.g. DE89370400440532013000.",
@@ -267,21 +305,33 @@ def _json_number_errors(item) -> dict:
 class InvoiceItemSerializer(StrictModelSerializer):
     quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
     unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
-    tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
+    tax_rate = DecimalStringField(
+        required=False, help_text="Percent, 0 to 100, at most 3 decimal places; above 0 for S, 0 for the others."
+    )
+    vat_category = serializers.ChoiceField(
+        choices=VatCategory.choices,
+        required=False,
+        help_text="UNCL 5305 (BT-151). Default: S above a 0 rate; at 0, the business's default category, else Z.",
+    )
     line_total = MoneyField(help_text="quantity x unit_price")
 
     class Meta:
         model = InvoiceItem
         list_serializer_class = ItemListSerializer
-        fields = ["id", "description", "quantity", "unit_price", "tax_rate", "line_total"]
+        fields = ["id", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_total"]
         read_only_fields = ["id"]
         extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
 
 
 class TaxRowSerializer(serializers.Serializer):
+    """One row of the VAT breakdown (BG-23) per (category, rate)."""
+
+    category = serializers.ChoiceField(choices=VatCategory.choices, help_text="UNCL 5305 (BT-118).")
     rate = serializers.CharField(help_text="Percent.")
     taxable_amount = serializers.CharField()
     tax_amount = serializers.CharField()
+    exemption_reason = serializers.CharField(help_text="BT-120; empty for S and Z.")
+    exemption_reason_code = serializers.CharField(help_text="VATEX code (BT-121), or empty.")
 
 
 class InvoiceSerializer(StrictModelSerializer):
@@ -307,6 +357,11 @@ class InvoiceSerializer(StrictModelSerializer):
     amount_paid = MoneyField()
     balance_due = MoneyField()
     tax_breakdown = TaxRowSerializer(many=True, read_only=True)
+    vat_exemption_reasons = ExemptionReasonsField(
+        required=False,
+        help_text="Per exempt category the lines use. Default: the business's, when a category first appears; "
+        "kept only for categories the lines use. Required for each of them at issue.",
+    )
 
     class Meta:
         model = Invoice
@@ -333,6 +388,7 @@ class InvoiceSerializer(StrictModelSerializer):
             "amount_paid",
             "balance_due",
             "tax_breakdown",
+            "vat_exemption_reasons",
             "issued_at",
             "sent_at",
             "created_at",

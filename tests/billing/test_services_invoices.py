@@ -69,8 +69,22 @@ def test_create_makes_a_draft_with_items_and_stored_totals(org, user, business, 
     assert invoice.subtotal == Decimal("1059.97")
     assert invoice.discount_total == Decimal("106.00")
     assert invoice.tax_breakdown == [
-        {"rate": "7.000", "taxable_amount": "53.97", "tax_amount": "3.78"},
-        {"rate": "20.000", "taxable_amount": "900.00", "tax_amount": "180.00"},
+        {
+            "category": "S",
+            "rate": "7.000",
+            "taxable_amount": "53.97",
+            "tax_amount": "3.78",
+            "exemption_reason": "",
+            "exemption_reason_code": "",
+        },
+        {
+            "category": "S",
+            "rate": "20.000",
+            "taxable_amount": "900.00",
+            "tax_amount": "180.00",
+            "exemption_reason": "",
+            "exemption_reason_code": "",
+        },
     ]
     assert invoice.total == Decimal("1137.75")
     assert invoice.balance_due == invoice.total
