@@ -16,6 +16,9 @@ from billing.exceptions import NotFound
 from billing.models import (
     INVOICED_STATUSES,
     OPEN_STATUSES,
+    CreditNote,
+    CreditNoteItem,
+    CreditNoteStatus,
     Customer,
     Invoice,
     InvoiceItem,
@@ -142,6 +145,44 @@ def invoice_item_rows(*, organization, invoice_ids) -> dict:
     for invoice_id, *item in rows:
         by_invoice.setdefault(invoice_id, []).append(item)
     return by_invoice
+
+
+def invoice_corrections(*, organization, invoice_ids) -> tuple[dict, dict]:
+    """For the given invoices, in two queries: ``{invoice id: [issued credit note id, ...]}``
+    (oldest first) and ``{invoice id: id of the draft or invoice that replaces it}``."""
+    ids = list(invoice_ids)
+    credit_notes: dict = {}
+    rows = (
+        CreditNote.objects.filter(organization=organization, invoice_id__in=ids, status=CreditNoteStatus.ISSUED)
+        .order_by("invoice_id", "issued_at", "id")
+        .values_list("invoice_id", "id")
+    )
+    for invoice_id, note_id in rows:
+        credit_notes.setdefault(invoice_id, []).append(note_id)
+    replaced_by = dict(
+        Invoice.objects.filter(organization=organization, replaces_id__in=ids).values_list("replaces_id", "id")
+    )
+    return credit_notes, replaced_by
+
+
+def credit_note_item_rows(*, organization, credit_note_ids) -> dict:
+    """The lines of the given credit notes in one query, shaped like ``invoice_item_rows``."""
+    by_note: dict = {}
+    rows = (
+        CreditNoteItem.objects.filter(organization=organization, credit_note_id__in=list(credit_note_ids))
+        .order_by("credit_note_id", "position")
+        .values_list(
+            "credit_note_id", "id", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_net"
+        )
+    )
+    for note_id, *item in rows:
+        by_note.setdefault(note_id, []).append(item)
+    return by_note
+
+
+def credit_notes(*, organization) -> QuerySet:
+    """The organization's credit notes, newest first."""
+    return CreditNote.objects.filter(organization=organization).order_by("-created_at")
 
 
 def invoice_detail(*, organization, invoice_id) -> Invoice:

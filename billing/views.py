@@ -883,7 +883,7 @@ class InvoiceIssueView(InvoiceActionView):
 
 
 class InvoiceVoidView(InvoiceActionView):
-    required_capability = Capability.INVOICES_VOID
+    required_capability = Capability.INVOICES_CANCEL
 
     def perform(self, invoice):
         invoice = services.invoice_void(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)

@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 from audit.api import AuditEventViewSet
 from billing.api.viewsets import (
     BusinessViewSet,
+    CreditNoteViewSet,
     CustomerViewSet,
     InvoiceViewSet,
     PaymentViewSet,
@@ -27,6 +28,7 @@ router.register("businesses", BusinessViewSet, basename="business")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("invoices", InvoiceDocumentViewSet, basename="invoice-document")
+router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("recurring-invoices", RecurringInvoiceViewSet, basename="recurring-invoice")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
