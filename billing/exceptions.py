@@ -9,6 +9,12 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 
+# Issued invoices are final (eu-invoicing.md): every path that would change one says so.
+FINAL_MESSAGE = (
+    "An issued invoice is final and cannot be edited: correct it with a credit note "
+    "(cancel it, or correct it to get a new draft)."
+)
+
 
 class BillingValidationError(Exception):
     """Bad input. ``messages`` maps field paths to their messages: ``"amount"``, ``"items"`` (the

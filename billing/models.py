@@ -205,6 +205,8 @@ class InvoiceQuerySet(models.QuerySet):
 
 
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+# Invoices a credit note (or cancel, or correct) can still credit.
+CREDITABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 # Invoices that count as invoiced (the dashboard's monthly chart): issued, not draft or void.
 INVOICED_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 

@@ -26,16 +26,18 @@ from django.views.generic import TemplateView
 from audit import selectors as audit_selectors
 from audit.models import AuditEntry
 from billing import calc, selectors, services, validation
-from billing.exceptions import BillingValidationError, StateConflict
+from billing.exceptions import FINAL_MESSAGE, BillingValidationError, StateConflict
 from billing.forms import (
     NON_FIELD_KEYS,
     BusinessForm,
+    CorrectionForm,
     CustomerFilterForm,
     CustomerForm,
     InvoiceFilterForm,
     InvoiceForm,
     ItemRow,
     PaymentForm,
+    RefundForm,
     VoidPaymentForm,
     apply_editor_action,
     attach_item_errors,
@@ -46,12 +48,14 @@ from billing.forms import (
     rows_from_items,
 )
 from billing.models import (
+    CREDITABLE_STATUSES,
     OPEN_STATUSES,
     Business,
     Customer,
     Invoice,
     InvoiceStatus,
     Payment,
+    PaymentKind,
     RecurringInvoice,
     VatCategory,
 )
@@ -662,8 +666,8 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
 
     def get_invoice(self):
         invoice = selectors.invoice_detail(organization=self.organization, invoice_id=self.kwargs["invoice_id"])
-        if invoice.status not in (InvoiceStatus.DRAFT, *OPEN_STATUSES):
-            messages.error(self.request, f"A {invoice.get_status_display().lower()} invoice cannot be edited.")
+        if not invoice.is_draft:
+            messages.error(self.request, FINAL_MESSAGE)
             return None, redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
         return invoice, None
 
@@ -822,9 +826,14 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
         invoice = selectors.invoice_detail(organization=org, invoice_id=self.kwargs["invoice_id"])
         today = org.local_today()
         payments = list(invoice.payments.all())
+        refund_due = -invoice.balance_due if invoice.balance_due < 0 else None
         if payment_form is None:
-            payment_form = PaymentForm(
-                initial={"amount": _plain_amount(invoice.balance_due) if invoice.balance_due else "", "date": today},
+            form_class = RefundForm if refund_due else PaymentForm
+            payment_form = form_class(
+                initial={
+                    "amount": _plain_amount(abs(invoice.balance_due)) if invoice.balance_due else "",
+                    "date": today,
+                },
                 auto_id="id_payment_%s",
             )
         # The invoice's own entries and its payments' (payment.recorded/voided), newest first.
@@ -843,10 +852,16 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
             payments=payments,
             payment_form=payment_form,
             is_overdue=invoice.is_overdue_on(today),
-            can_record_payment=invoice.status in OPEN_STATUSES,
-            can_edit=invoice.status in (InvoiceStatus.DRAFT, *OPEN_STATUSES),
-            can_void=invoice.status == InvoiceStatus.ISSUED and invoice.amount_paid == 0,
-            can_send=invoice.status in (*OPEN_STATUSES, InvoiceStatus.PAID),
+            can_record_payment=invoice.status in OPEN_STATUSES or refund_due is not None,
+            refund_due=refund_due,
+            can_edit=invoice.is_draft,
+            can_cancel=invoice.status in CREDITABLE_STATUSES,
+            correction_form=CorrectionForm(auto_id="id_correction_%s"),
+            credit_notes=list(invoice.credit_notes.order_by("created_at")),
+            replaced_by=Invoice.objects.filter(organization=org, replaces=invoice).first()
+            if invoice.status == InvoiceStatus.CREDITED
+            else None,
+            can_send=invoice.status in (*OPEN_STATUSES, InvoiceStatus.PAID, InvoiceStatus.CREDITED),
             emails=list(invoice.emails.all()[:10]),
             documents=list(invoice.documents.all()[:1]),
             history=history[:HISTORY_LIMIT],
@@ -891,6 +906,39 @@ class InvoiceVoidView(InvoiceActionView):
         return self.detail(invoice)
 
 
+class InvoiceCancelView(InvoiceActionView):
+    """Cancel: a credit note for everything not yet credited, issued at once."""
+
+    required_capability = Capability.INVOICES_CANCEL
+
+    def perform(self, invoice):
+        form = CorrectionForm(self.request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        note = services.invoice_cancel(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, reason=reason
+        )
+        messages.success(self.request, f"Invoice {invoice.number} cancelled by credit note {note.number}.")
+        return self.detail(invoice)
+
+
+class InvoiceCorrectView(InvoiceActionView):
+    """Correct: cancel, then open the new linked draft in the editor."""
+
+    required_capability = Capability.INVOICES_CANCEL
+
+    def perform(self, invoice):
+        form = CorrectionForm(self.request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        note, draft = services.invoice_correct(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, reason=reason
+        )
+        messages.success(
+            self.request,
+            f"Invoice {invoice.number} cancelled by credit note {note.number}. Fix this new draft, then issue it.",
+        )
+        return redirect(_org_url("invoice_edit", self.organization, invoice_id=draft.pk))
+
+
 class InvoiceDuplicateView(InvoiceActionView):
     def perform(self, invoice):
         copy = services.invoice_duplicate(
@@ -913,18 +961,20 @@ class PaymentRecordView(OrganizationViewMixin, View):
     def post(self, request, org_slug, invoice_id):
         org = self.organization
         invoice = get_object_or_404(Invoice, organization=org, pk=invoice_id)
-        form = PaymentForm(request.POST, auto_id="id_payment_%s")
+        kind = PaymentKind.REFUND if request.POST.get("kind") == PaymentKind.REFUND else PaymentKind.PAYMENT
+        form = (RefundForm if kind == PaymentKind.REFUND else PaymentForm)(request.POST, auto_id="id_payment_%s")
         if form.is_valid():
             try:
                 payment = services.payment_record(
-                    organization=org, actor=request.user, invoice_id=invoice.pk, **form.cleaned_data
+                    organization=org, actor=request.user, invoice_id=invoice.pk, kind=kind, **form.cleaned_data
                 )
             except BillingValidationError as exc:
                 form.add_service_errors(exc)
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
             else:
-                messages.success(request, f"Payment of {payment.amount.normalize():f} {invoice.currency} recorded.")
+                what = "Refund" if kind == PaymentKind.REFUND else "Payment"
+                messages.success(request, f"{what} of {payment.amount.normalize():f} {invoice.currency} recorded.")
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice.pk) + "#payments")
         view = InvoiceDetailView(request=request, kwargs={"invoice_id": invoice_id}, args=())
         view.organization, view.membership = org, self.membership

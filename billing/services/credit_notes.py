@@ -58,7 +58,6 @@ from billing.validation import (
 )
 from organizations.tenancy import organization_scope
 
-CREDITABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 DRAFT_ONLY_MESSAGE = "An issued credit note is final: it cannot be changed or deleted."
 
 

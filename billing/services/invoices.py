@@ -16,7 +16,7 @@ from billing.calc import (
     balance_and_status,
     compute_totals,
 )
-from billing.exceptions import BillingValidationError, StateConflict
+from billing.exceptions import FINAL_MESSAGE, BillingValidationError, StateConflict
 from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, InvoiceStatus
 from billing.numbering import next_number
 from billing.services.shared import (
@@ -48,10 +48,7 @@ from billing.validation import (
 from organizations.tenancy import organization_scope
 
 SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID, InvoiceStatus.CREDITED)
-FINAL_MESSAGE = (
-    "An issued invoice is final and cannot be edited: correct it with a credit note "
-    "(cancel it, or correct it to get a new draft)."
-)
+
 INVOICE_FIELDS = (
     "business",
     "customer",
