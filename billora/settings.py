@@ -169,6 +169,9 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # Showing codes, adding or removing an authenticator asks for the password again.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Billora"
+# One 30-second step either side: a phone whose clock is a few seconds off, or a code typed
+# in the last moment of its step, still signs in (RFC 6238 section 5.2 allows this).
+MFA_TOTP_TOLERANCE = 1
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_REAUTHENTICATION_REQUIRED = True
 # allauth's built-in rate limits stay on (they need a shared cache, configured below).
