@@ -50,11 +50,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql" or not settings.BILLORA_RLS:
         yield
         return
+    owner = connection.settings_dict["USER"]
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         # Roles belong to the whole server, so another test database may have made it already.
         cursor.execute(f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        # NOINHERIT: a member of the owner's role without its rights (the policies bind it), yet
+        # able to SET LOCAL ROLE to the owner where a test does what only the owner may.
+        cursor.execute(f"ALTER ROLE {APP_ROLE} LOGIN NOINHERIT")
+        cursor.execute(f"GRANT {connection.ops.quote_name(owner)} TO {APP_ROLE}")
         call_command("grant_app_role", APP_ROLE, truncate=True, stdout=io.StringIO())
-    owner = connection.settings_dict["USER"]
     connection.close()
     connection.settings_dict["USER"] = APP_ROLE
     yield

@@ -74,14 +74,16 @@ class TenantSettings:
 
     def __call__(self, execute, sql, params, many, context):
         connection = context["connection"]
-        if sql.lstrip().upper().startswith(_PASS_THROUGH):
-            if sql.lstrip().upper().startswith("ROLLBACK TO"):
+        in_transaction = not connection.get_autocommit()
+        if in_transaction and connection.connection.info.transaction_status == TransactionStatus.IDLE:
+            self.applied = None  # this statement starts a transaction: its local settings are empty
+        statement = sql.lstrip()[:24].upper()
+        if statement.startswith(_PASS_THROUGH):
+            if statement.startswith("ROLLBACK TO"):
                 self.applied = _UNKNOWN  # the rollback may have undone a set_config
             return execute(sql, params, many, context)
         wanted = database_scope()
-        if not connection.get_autocommit():
-            if connection.connection.info.transaction_status == TransactionStatus.IDLE:
-                self.applied = None  # a new transaction: the local settings start empty
+        if in_transaction:
             if wanted != self.applied:
                 self._run(connection, _settings_sql(wanted))
                 self.applied = wanted

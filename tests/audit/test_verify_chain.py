@@ -7,6 +7,7 @@ owner could: the chain must catch what gets past the trigger.
 """
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 
@@ -39,17 +40,41 @@ def raw(sql, params):
         cursor.execute(sql, params)
 
 
+def raw_rows(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@contextmanager
+def as_table_owner():
+    """On PostgreSQL, the statements run as the tables' owner (the suite's role, bound by the
+    row-level security policies, may switch to it: conftest.py)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    [(owner, role)] = raw_rows(
+        "SELECT tableowner, current_user FROM pg_tables WHERE tablename = 'audit_auditentry'", []
+    )
+    raw(f"SET LOCAL ROLE {connection.ops.quote_name(owner)}", [])
+    try:
+        yield
+    finally:
+        raw(f"SET LOCAL ROLE {connection.ops.quote_name(role)}", [])
+
+
 def tamper(sql, params):
     """Raw UPDATE/DELETE behind the application's back, past the PostgreSQL trigger too."""
     if connection.vendor != "postgresql":
         raw(sql, params)
         return
-    raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # ALTER TABLE refuses while FK checks are pending
-    raw("ALTER TABLE audit_auditentry DISABLE TRIGGER USER", [])
-    try:
-        raw(sql, params)
-    finally:
-        raw("ALTER TABLE audit_auditentry ENABLE TRIGGER USER", [])
+    with as_table_owner():
+        raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # ALTER TABLE refuses while FK checks are pending
+        raw("ALTER TABLE audit_auditentry DISABLE TRIGGER USER", [])
+        try:
+            raw(sql, params)
+        finally:
+            raw("ALTER TABLE audit_auditentry ENABLE TRIGGER USER", [])
 
 
 def db_id(entry):
@@ -60,8 +85,9 @@ def insert_behind_the_services_back(entry):
     """Insert a row exactly as Django would, without record() (and without the model's guard)."""
     query = InsertQuery(AuditEntry)
     query.insert_values(AuditEntry._meta.concrete_fields, [entry])
-    for sql, params in query.get_compiler(connection=connection).as_sql():
-        raw(sql, params)
+    with as_table_owner():
+        for sql, params in query.get_compiler(connection=connection).as_sql():
+            raw(sql, params)
 
 
 @pytest.fixture
@@ -171,7 +197,8 @@ class TestTamperingIsDetected:
         )
         forged.hash = entry_hash(forged)
         insert_behind_the_services_back(forged)
-        AuditChainHead.objects.filter(organization=org_with_chain).update(length=6, last_hash=forged.hash)
+        with as_table_owner():
+            AuditChainHead.objects.filter(organization=org_with_chain).update(length=6, last_hash=forged.hash)
         assert_broken(org_with_chain, forged.pk, 6, "out of order")
 
     def test_row_inserted_into_a_gap_left_by_a_skipped_sequence(self, org_with_chain):
@@ -187,11 +214,13 @@ class TestTamperingIsDetected:
         )
         forged.hash = entry_hash(forged)
         insert_behind_the_services_back(forged)
-        AuditChainHead.objects.filter(organization=org_with_chain).update(length=8, last_hash=forged.hash)
+        with as_table_owner():
+            AuditChainHead.objects.filter(organization=org_with_chain).update(length=8, last_hash=forged.hash)
         assert_broken(org_with_chain, forged.pk, 8, "missing sequence")
 
     def test_head_moved_to_a_foreign_hash(self, org_with_chain):
-        AuditChainHead.objects.filter(organization=org_with_chain).update(last_hash="b" * 64)
+        with as_table_owner():
+            AuditChainHead.objects.filter(organization=org_with_chain).update(last_hash="b" * 64)
         assert_broken(org_with_chain, None, 5, "head mismatch")
 
     def test_only_the_broken_organization_is_reported(self, org_with_chain):
@@ -220,14 +249,20 @@ class TestPostgresTrigger:
     )
     def test_raw_update_and_delete_are_rejected(self, org_with_chain, sql):
         victim = chain(org_with_chain)[0]
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        # In the organization's scope: the row-level security policies let the statement see the row.
+        with (
+            organization_scope(org_with_chain),
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+        ):
             raw(sql, [victim.pk])
         assert chain(org_with_chain)[0].action == victim.action
         out, _ = run(org_with_chain.slug)
         assert "chain intact" in out
 
     def test_deleting_an_organization_with_entries_is_rejected(self, org_with_chain):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        scope = organization_scope(org_with_chain)
+        with scope, pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             raw("DELETE FROM audit_auditentry WHERE organization_id = %s", [org_with_chain.pk])
         assert len(chain(org_with_chain)) == 5
 

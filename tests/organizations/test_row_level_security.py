@@ -120,3 +120,14 @@ def test_autocommit_statements_carry_the_scope_and_leave_no_session_state():
     assert organizations_in("billing_customer") == set()
     with all_tenants():
         assert organizations_in("billing_customer") == {org_a.pk, org_b.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_new_transaction_gets_the_settings_again():
+    org_a, org_b = OrganizationFactory(), OrganizationFactory()
+    ROW_BUILDERS["billing.customer"]([org_a, org_b], 2)
+    with organization_scope(org_a):
+        for isolation in ("READ COMMITTED", "REPEATABLE READ"):  # the first statement of each
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+                assert organizations_in("billing_customer") == {org_a.pk}
