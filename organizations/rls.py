@@ -40,9 +40,12 @@ _UNKNOWN = object()
 
 def policy_sql(table):
     """Turn on row-level security for ``table`` (it has an ``organization_id`` column)."""
+    # Each setting in a scalar subquery: PostgreSQL reads it once per statement (an InitPlan)
+    # instead of once per row; organization_id = <one value> keeps the row estimates of the
+    # statement's own organization filter.
     visible = (
-        f"current_setting('{ALL_TENANTS_SETTING}', true) = 'on' OR organization_id = "
-        f"nullif(current_setting('{ORGANIZATION_SETTING}', true), '')::uuid"
+        f"organization_id = (SELECT nullif(current_setting('{ORGANIZATION_SETTING}', true), '')::uuid) "
+        f"OR (SELECT current_setting('{ALL_TENANTS_SETTING}', true) = 'on')"
     )
     return (
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; "
