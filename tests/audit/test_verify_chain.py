@@ -7,7 +7,6 @@ owner could: the chain must catch what gets past the trigger.
 """
 
 import threading
-from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 
@@ -21,6 +20,7 @@ from audit.models import AuditChainHead, AuditEntry
 from audit.services import entry_hash, record
 from audit.verification import verify_chain
 from organizations.tenancy import organization_scope
+from tests.database_roles import as_table_owner
 from tests.organizations.factories import OrganizationFactory
 
 
@@ -38,29 +38,6 @@ def chain(org):
 def raw(sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def raw_rows(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-@contextmanager
-def as_table_owner():
-    """On PostgreSQL, the statements run as the tables' owner (the suite's role, bound by the
-    row-level security policies, may switch to it: conftest.py)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    [(owner, role)] = raw_rows(
-        "SELECT tableowner, current_user FROM pg_tables WHERE tablename = 'audit_auditentry'", []
-    )
-    raw(f"SET LOCAL ROLE {connection.ops.quote_name(owner)}", [])
-    try:
-        yield
-    finally:
-        raw(f"SET LOCAL ROLE {connection.ops.quote_name(role)}", [])
 
 
 def tamper(sql, params):
