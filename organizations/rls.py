@@ -20,10 +20,10 @@ settings only say which tenant the code works for: they are a wall against queri
 the scope, not against SQL an attacker could write (that could set them too).
 """
 
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 
 from django.conf import settings
-from django.db import Error
+from django.db import Error, transaction
 from django.db.backends.signals import connection_created
 from psycopg.pq import TransactionStatus
 
@@ -109,6 +109,22 @@ class TenantSettings:
         # prepared, and not counted as one of the application's queries.
         with connection.wrap_database_errors, connection.connection.cursor() as cursor:
             cursor.execute(sql, prepare=False)
+
+
+def read_request_transaction(request):
+    """With the settings in force, a read request (GET, HEAD) runs in one transaction: they are
+    then set once or twice per request, not around each statement. Write requests keep their own
+    transactions (what a service commits, an idempotency claim, must be visible at once). Inside
+    a transaction already (tests), the request simply runs in it."""
+    connection = transaction.get_connection()
+    if (
+        request.method in ("GET", "HEAD")
+        and connection.vendor == "postgresql"
+        and settings.BILLORA_RLS
+        and not connection.in_atomic_block
+    ):
+        return transaction.atomic()
+    return nullcontext()
 
 
 def install(sender, connection, **kwargs):

@@ -5,12 +5,13 @@ all-tenants scope; and every table with an organization column carries the polic
 import pytest
 from django.apps import apps
 from django.db import ProgrammingError, connection, transaction
+from rest_framework.test import APIClient
 
 from organizations.models import Organization
-from organizations.rls import POLICY_NAME
+from organizations.rls import POLICY_NAME, TenantSettings
 from organizations.tenancy import all_tenants, organization_scope
 from tests.admin.builders import ROW_BUILDERS
-from tests.organizations.factories import OrganizationFactory
+from tests.organizations.factories import OrganizationFactory, make_api_key
 
 pytestmark = pytest.mark.postgres
 
@@ -131,3 +132,28 @@ def test_each_new_transaction_gets_the_settings_again():
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
                 assert organizations_in("billing_customer") == {org_a.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_request_sets_the_scope_once_per_change_and_a_write_keeps_its_own_transactions(monkeypatch):
+    org = OrganizationFactory()
+    ROW_BUILDERS["billing.customer"]([org], 3)
+    _api_key, raw_key = make_api_key(org)
+    settings_statements = []
+    run = TenantSettings._run
+    monkeypatch.setattr(
+        TenantSettings, "_run", staticmethod(lambda conn, sql: (settings_statements.append(sql), run(conn, sql)))
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+
+    assert client.get("/api/v1/customers/").json()["count"] == 3
+    # One transaction: all tenants for the key lookup, then the key's organization.
+    assert [("'on'" in sql, str(org.pk) in sql) for sql in settings_statements] == [(True, False), (False, True)]
+
+    settings_statements.clear()
+    response = client.post("/api/v1/customers/", {"name": "New", "email": "new@example.com"}, format="json")
+    assert response.status_code == 201, response.content
+    # Autocommit statements (the key lookup) each begin and commit their own transaction.
+    assert settings_statements[0].startswith("BEGIN;") and "COMMIT" in settings_statements
+    assert not connection.in_atomic_block
