@@ -14,6 +14,7 @@ runs it makes the transaction's settings match ``database_scope()`` (the scope o
   only when the scope changes;
 * in autocommit mode, the statement runs in a transaction of its own that starts by setting
   them (``BEGIN; set_config...`` in one round trip, then the statement, then ``COMMIT``).
+  Read requests avoid that cost by running in one transaction (``read_request_transaction``).
 
 Nothing is ever set for the session, so it is safe behind PgBouncer in transaction mode. The
 settings only say which tenant the code works for: they are a wall against queries that forget
