@@ -127,6 +127,11 @@ PROMETHEUS_ENGINES = {
 }
 DATABASES["default"]["ENGINE"] = PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL row-level security, the second tenancy wall (organizations/rls.py): on, every
+# transaction tells PostgreSQL the open tenant scope, and the policies hide other tenants' rows
+# from the role the app connects as. Off: nothing is set, and the app must connect as the role
+# that owns the tables (the policies do not bind it). No effect on SQLite.
+BILLORA_RLS = env.bool("BILLORA_RLS", default=True)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
