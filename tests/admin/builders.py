@@ -230,10 +230,14 @@ ROW_BUILDERS = {
     "billing.payment": payments,
     "billing.numbersequence": number_sequences,
     "billing.recurringinvoice": recurring_invoices,
-    "billing.recurringinvoiceline": recurring_invoices,
     "billing.recurringrun": recurring_runs,
     "billing.creditnote": credit_notes,
-    "billing.creditnoteitem": credit_notes,
     "documents.invoicedocument": documents,
     "documents.outboundemail": emails,
+}
+
+# Tenant tables shown only inline in the admin: their rows come with their parents'.
+INLINE_ROW_BUILDERS = {
+    "billing.creditnoteitem": credit_notes,
+    "billing.recurringinvoiceline": recurring_invoices,
 }
