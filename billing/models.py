@@ -207,7 +207,8 @@ class InvoiceQuerySet(models.QuerySet):
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 # Invoices a credit note (or cancel, or correct) can still credit.
 CREDITABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
-# Invoices that count as invoiced (the dashboard's monthly chart): issued, not draft or void.
+# Invoices that count as invoiced (the dashboard's monthly chart): issued, not draft or void,
+# less what credit notes took back (a fully credited invoice counts nothing).
 INVOICED_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 
 
@@ -316,7 +317,7 @@ class Invoice(TenantModel):
                 name="invoice_open_org_due",
             ),
             models.Index(
-                fields=["organization", "issue_date", "currency", "total"],
+                fields=["organization", "issue_date", "currency", "total", "credited_total"],
                 condition=Q(status__in=INVOICED_STATUSES),
                 name="invoice_invoiced_org_issue",
             ),
@@ -427,7 +428,7 @@ class Payment(TenantModel):
             models.Index(fields=["organization", "-created_at"], name="payment_org_created"),
             # The dashboard's "paid" figures: payments not voided, by date, with currency and amount.
             models.Index(
-                fields=["organization", "date", "currency", "amount"],
+                fields=["organization", "date", "currency", "amount", "kind"],
                 condition=Q(voided=False),
                 name="payment_live_org_date",
             ),

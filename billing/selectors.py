@@ -23,6 +23,7 @@ from billing.models import (
     Invoice,
     InvoiceItem,
     Payment,
+    PaymentKind,
     RecurringInvoice,
     RecurringInvoiceLine,
     RecurringRun,
@@ -256,7 +257,7 @@ def dashboard_figures(*, organization) -> list[dict]:
     paid_rows = (
         _live_payments(organization, date__gt=today - timedelta(days=PAID_WINDOW_DAYS), date__lte=today)
         .values("currency")
-        .annotate(paid=Sum("amount"))
+        .annotate(paid=NET_PAID)
         .order_by()
     )
     figures: dict[str, dict] = {}
@@ -270,6 +271,10 @@ def dashboard_figures(*, organization) -> list[dict]:
         currency = item["currency"]
         _figures_row(figures, currency)["paid_last_30_days"] = _money(item["paid"], currency)
     return [figures[currency] for currency in sorted(figures)]
+
+
+# Money received less money paid back: a refund counts against the payments of its period.
+NET_PAID = Sum(Case(When(kind=PaymentKind.REFUND, then=-F("amount")), default=F("amount")))
 
 
 def _live_payments(organization, **dates) -> QuerySet:
@@ -325,14 +330,14 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
         )
         .annotate(month=TruncMonth("issue_date"))
         .values("currency", "month")
-        .annotate(amount=Sum("total"))
+        .annotate(amount=Sum(F("total") - F("credited_total")))
         .order_by()
     )
     paid = (
         _live_payments(organization, date__gte=first, date__lte=today)
         .annotate(month=TruncMonth("date"))
         .values("currency", "month")
-        .annotate(amount=Sum("amount"))
+        .annotate(amount=NET_PAID)
         .order_by()
     )
     series: dict[str, dict[date, dict]] = {}

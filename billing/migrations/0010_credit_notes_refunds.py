@@ -3,7 +3,8 @@ amounts on invoices, the ``credited`` status, corrections linked by ``replaces``
 separate credit note sequence per business. Existing rows need no data change: credits and
 refunds start at 0 (the balance formula holds as before), every sequence is an invoice
 sequence, every payment a payment, and invoices voided before keep ``void`` as history.
-The two new tenant tables get the row-level security policy every tenant table has."""
+The two new tenant tables get the row-level security policy every tenant table has, and the
+dashboard's partial indexes the columns it now reads (credited totals, payment kinds)."""
 
 import django.core.validators
 import django.db.models.deletion
@@ -405,6 +406,31 @@ class Migration(migrations.Migration):
             model_name="creditnoteitem",
             constraint=models.CheckConstraint(
                 condition=models.Q(("unit_price__gte", 0)), name="credit_note_item_price_not_negative"
+            ),
+        ),
+        # The dashboard's partial indexes carry the new columns its sums read.
+        migrations.RemoveIndex(
+            model_name="invoice",
+            name="invoice_invoiced_org_issue",
+        ),
+        migrations.RemoveIndex(
+            model_name="payment",
+            name="payment_live_org_date",
+        ),
+        migrations.AddIndex(
+            model_name="invoice",
+            index=models.Index(
+                condition=models.Q(("status__in", ("issued", "partially_paid", "paid"))),
+                fields=["organization", "issue_date", "currency", "total", "credited_total"],
+                name="invoice_invoiced_org_issue",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="payment",
+            index=models.Index(
+                condition=models.Q(("voided", False)),
+                fields=["organization", "date", "currency", "amount", "kind"],
+                name="payment_live_org_date",
             ),
         ),
         migrations.RunPython(_on_postgresql(policy_sql), _on_postgresql(drop_policy_sql)),
