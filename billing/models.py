@@ -543,6 +543,11 @@ class CreditNote(TenantModel):
     def is_draft(self):
         return self.status == CreditNoteStatus.DRAFT
 
+    @property
+    def customer(self):
+        """The customer of its invoice (a draft prints the live record, as a draft invoice does)."""
+        return self.invoice.customer
+
 
 class CreditNoteItem(TenantModel):
     """A line of a credit note: the shape and calc of an invoice item."""

@@ -14,7 +14,7 @@ from rest_framework import renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing.models import Invoice, InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus
 from billing.presenters import register_invoice_extra
 from billora.api.renderers import OrjsonRenderer
 from billora.api.viewsets import ApiViewSet
@@ -180,4 +180,34 @@ class InvoiceDocumentViewSet(ApiViewSet):
     def _pdf_response(invoice, content):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(invoice)}"'
+        return response
+
+
+class CreditNoteDocumentViewSet(ApiViewSet):
+    """``/credit-notes/{id}/pdf/``: the credit note's PDF (billing's viewset serves the rest)."""
+
+    model = CreditNote
+    http_method_names = ["get"]
+
+    def allowed_query_params(self):
+        return super().allowed_query_params() | {"format"}
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = OrjsonRenderer()
+        self.request.accepted_media_type = "application/json"
+        return response
+
+    @extend_schema(
+        summary="Download the credit note PDF",
+        description='200 with the PDF ("CREDIT NOTE", the invoice it corrects, the reason, the totals); '
+        "rendered deterministically, a draft's watermarked DRAFT.",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[OrjsonRenderer, PDFRenderer])
+    def pdf(self, request, pk=None):
+        note = self.get_object()
+        note, content = document_services.credit_note_pdf(organization=self.organization, credit_note_id=note.pk)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(note)}"'
         return response

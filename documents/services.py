@@ -29,11 +29,11 @@ from django.utils.text import get_valid_filename
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Invoice, InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus
 from documents import jobs
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
-from documents.pdf import print_data_for, render_invoice_pdf
+from documents.pdf import print_data_for, print_data_for_credit_note, render_invoice_pdf
 from organizations.models import ApiKey
 from organizations.tenancy import organization_scope
 
@@ -96,6 +96,25 @@ def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
         if invoice is None:
             raise NotFound("No such invoice.")
         return invoice, render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+
+
+def credit_note_pdf(*, organization, credit_note_id) -> tuple[CreditNote, bytes]:
+    """The PDF of a credit note, rendered from what it prints: deterministic bytes, so an issued
+    credit note (final, its parties snapshotted) always gives the same file; a draft is
+    watermarked DRAFT. Another organization's id raises NotFound."""
+    with organization_scope(organization):
+        pk = _valid_pk(credit_note_id)
+        note = (
+            CreditNote.objects.filter(organization=organization, pk=pk)
+            .select_related("business", "invoice__customer")
+            .prefetch_related("items")
+            .first()
+            if pk
+            else None
+        )
+        if note is None:
+            raise NotFound("No such credit note.")
+        return note, render_invoice_pdf(print_data_for_credit_note(note, locale=PDF_LOCALE))
 
 
 def pdf_filename(invoice) -> str:

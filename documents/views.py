@@ -93,6 +93,16 @@ class InvoicePdfPreviewView(OrganizationViewMixin, View):
         return _pdf_response(content, services.pdf_filename(invoice), download=False)
 
 
+class CreditNotePdfView(OrganizationViewMixin, View):
+    """A credit note's PDF, rendered from what it prints (deterministic; a draft's watermarked)."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, credit_note_id):
+        note, content = services.credit_note_pdf(organization=self.organization, credit_note_id=credit_note_id)
+        return _pdf_response(content, services.pdf_filename(note), download=request.GET.get("download") == "1")
+
+
 class InvoiceSendView(InvoiceActionView):
     """Queues the invoice email (documents sits above billing, so the action lives here)."""
 

@@ -19,7 +19,7 @@ from billing.api.viewsets import (
     RecurringInvoiceViewSet,
 )
 from billora.api.views import PingView
-from documents.api import InvoiceDocumentViewSet
+from documents.api import CreditNoteDocumentViewSet, InvoiceDocumentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -29,6 +29,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("invoices", InvoiceDocumentViewSet, basename="invoice-document")
 router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
+router.register("credit-notes", CreditNoteDocumentViewSet, basename="credit-note-document")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("recurring-invoices", RecurringInvoiceViewSet, basename="recurring-invoice")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")

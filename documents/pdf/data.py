@@ -22,6 +22,7 @@ STATUS_LABELS = {
     "issued": "Issued",
     "partially_paid": "Partially paid",
     "paid": "Paid",
+    "credited": "Credited",
     "void": "Void",
 }
 MAX_LOGO_BYTES = 2_000_000
@@ -99,6 +100,15 @@ class InvoicePrintData:
     logo: bytes | None = None
     version: int = 1
     locale: str = "en_US"
+    # A credit note (document type 381) prints the invoice it corrects (BT-25, BT-26) and why.
+    kind: str = "invoice"  # invoice | credit_note
+    invoice_number: str = ""
+    invoice_issue_date: datetime.date | None = None
+    reason: str = ""
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit_note"
 
     @property
     def status_label(self) -> str:
@@ -106,6 +116,8 @@ class InvoicePrintData:
 
     @property
     def title(self) -> str:
+        if self.is_credit_note:
+            return f"Credit note {self.number}" if self.number else "Draft credit note"
         return f"Invoice {self.number}" if self.number else "Draft invoice"
 
 
@@ -241,4 +253,39 @@ def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
         legal_mentions=_seller_detail(invoice, "legal_mentions"),
         logo=_read_logo(invoice),
         locale=locale,
+        kind="invoice",
+        invoice_number="",
+        invoice_issue_date=None,
+        reason="",
+    )
+
+
+def print_data_for_credit_note(note, *, locale: str = "en_US") -> InvoicePrintData:
+    """Everything printed for credit note ``note``: its lines and totals, both parties as
+    snapshotted at issue (a draft: the live records), and the invoice it corrects. Nothing is
+    due on it: no payments, no bank details. Caller opens the organization scope."""
+    invoice = note.invoice
+    return InvoicePrintData(
+        kind="credit_note",
+        status=note.status,
+        number=note.number,
+        currency=note.currency,
+        issue_date=note.issue_date,
+        due_date=note.issue_date,
+        seller=_seller(note, locale),
+        buyer=_buyer(note, locale),
+        lines=_lines(note),
+        tax_rows=_tax_rows(note),
+        subtotal=note.subtotal,
+        discount_total=note.discount_total,
+        tax_total=note.tax_total,
+        total=note.total,
+        discount_label=_discount_label(note),
+        legal_mentions=_seller_detail(note, "legal_mentions"),
+        logo=_read_logo(note),
+        version=note.version,
+        locale=locale,
+        invoice_number=note.invoice_number or _text(invoice.number),
+        invoice_issue_date=note.invoice_issue_date or invoice.issue_date,
+        reason=note.reason,
     )

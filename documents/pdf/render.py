@@ -234,7 +234,7 @@ class InvoicePdfRenderer:
         ]
         if data.payments:
             story += [Spacer(1, 4 * mm), KeepTogether(self._payments(data, fmt))]
-        for heading, text in (("Notes", data.notes), ("Terms", data.terms)):
+        for heading, text in (("Reason", data.reason), ("Notes", data.notes), ("Terms", data.terms)):
             if text and text.strip():
                 story += [
                     Spacer(1, 3 * mm),
@@ -353,7 +353,7 @@ class InvoicePdfRenderer:
             ("No.", data.number or "Draft (no number yet)"),
             ("Status", data.status_label),
             ("Issue date", fmt.date(data.issue_date)),
-            ("Due date", fmt.date(data.due_date)),
+            *self._reference_facts(data, fmt),
             ("Currency", data.currency),
         ]
         meta = self.styles["meta"]
@@ -376,7 +376,7 @@ class InvoicePdfRenderer:
                 ]
             )
         )
-        right = [Paragraph("INVOICE", self.styles["title"]), facts_table]
+        right = [Paragraph("CREDIT NOTE" if data.is_credit_note else "INVOICE", self.styles["title"]), facts_table]
         table = Table([[left, right]], colWidths=[left_width, right_width])
         table.setStyle(
             TableStyle(
@@ -390,6 +390,13 @@ class InvoicePdfRenderer:
         )
         return table
 
+    @staticmethod
+    def _reference_facts(data: InvoicePrintData, fmt: _Formatter) -> list[tuple[str, str]]:
+        """An invoice's due date; a credit note's invoice number and date (BT-25, BT-26)."""
+        if not data.is_credit_note:
+            return [("Due date", fmt.date(data.due_date))]
+        return [("Invoice", data.invoice_number), ("Invoice date", fmt.date(data.invoice_issue_date))]
+
     def _parties(self, data: InvoicePrintData, fmt: _Formatter):
         left = [
             Paragraph("BILL TO", self.styles["label"]),
@@ -400,13 +407,17 @@ class InvoicePdfRenderer:
         due_label, due_amount = (
             ("Total (void)", data.total) if data.status == "void" else ("Balance due", data.balance_due)
         )
+        due_line = f"Due {fmt.date(data.due_date)}"
+        if data.is_credit_note:
+            due_label, due_amount = "Total credited", data.total
+            due_line = markup(f"Credits invoice {data.invoice_number} of {fmt.date(data.invoice_issue_date)}")
         right = [
             Paragraph(due_label.upper(), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)),
             Paragraph(
                 markup(fmt.money(due_amount)),
                 ParagraphStyle("due", fontName=BOLD, fontSize=16, leading=20, textColor=INK, alignment=TA_RIGHT),
             ),
-            Paragraph(f"Due {fmt.date(data.due_date)}", ParagraphStyle("dued", parent=self.styles["meta"])),
+            Paragraph(due_line, ParagraphStyle("dued", parent=self.styles["meta"])),
         ]
         table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.6, FRAME_WIDTH * 0.4])
         table.setStyle(
@@ -517,7 +528,10 @@ class InvoicePdfRenderer:
         total_row = len(totals) - 1
         if data.amount_paid:
             totals.append(["Payments received", fmt.money(-data.amount_paid)])
-        totals.append(["Balance due", fmt.money(data.balance_due)])
+        if data.is_credit_note:
+            totals.append(["Total credited", fmt.money(data.total)])
+        else:
+            totals.append(["Balance due", fmt.money(data.balance_due)])
         totals_table = Table(totals, hAlign="RIGHT")
         totals_table.setStyle(
             TableStyle(
