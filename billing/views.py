@@ -855,7 +855,7 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
             can_record_payment=invoice.status in OPEN_STATUSES or refund_due is not None,
             refund_due=refund_due,
             can_edit=invoice.is_draft,
-            can_cancel=invoice.status in CREDITABLE_STATUSES,
+            creditable=invoice.status in CREDITABLE_STATUSES,
             correction_form=CorrectionForm(auto_id="id_correction_%s"),
             credit_notes=list(invoice.credit_notes.order_by("created_at")),
             replaced_by=Invoice.objects.filter(organization=org, replaces=invoice).first()
@@ -937,6 +937,84 @@ class InvoiceCorrectView(InvoiceActionView):
             f"Invoice {invoice.number} cancelled by credit note {note.number}. Fix this new draft, then issue it.",
         )
         return redirect(_org_url("invoice_edit", self.organization, invoice_id=draft.pk))
+
+
+class CreditNoteCreateView(OrganizationViewMixin, View):
+    """A credit note for an issued invoice, prefilled with its lines (each editable or
+    removable in the invoice's line editor); saved as a draft, issued from the invoice page."""
+
+    required_capability = Capability.BILLING_WRITE
+    template_name = "billing/credit_note_form.html"
+
+    def get(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        rows = rows_from_items(invoice.items.order_by("position"))
+        return self.render_page(invoice, rows=rows, reason="")
+
+    def post(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
+        reason = request.POST.get("reason", "")
+        if action:
+            rows = apply_editor_action(rows, action, default_category=VatCategory.STANDARD)
+            return self.render_page(invoice, rows=rows, reason=reason)
+        data = {"invoice": invoice.pk, "reason": reason, "items": [row.as_service_item() for row in rows]}
+        try:
+            note = services.credit_note_create(organization=self.organization, actor=request.user, data=data)
+        except BillingValidationError as exc:
+            errors = attach_item_errors(rows, exc)
+            errors += [
+                message for path, texts in exc.messages.items() if not path.startswith("items") for message in texts
+            ]
+            return self.render_page(invoice, rows=rows, reason=reason, list_errors=errors, status=400)
+        except StateConflict as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(request, f"Draft credit note of {note.total.normalize():f} {note.currency} saved.")
+        return HttpResponseRedirect(
+            _org_url("invoice_detail", self.organization, invoice_id=invoice.pk) + "#credit-notes"
+        )
+
+    def render_page(self, invoice, *, rows, reason, list_errors=(), status=200):
+        # The editor's buttons and preview post the invoice's parties and currency, as on an invoice.
+        form = InvoiceForm(
+            {"business": str(invoice.business_id), "customer": str(invoice.customer_id), "currency": invoice.currency},
+            businesses=[invoice.business],
+            customers=[invoice.customer],
+        )
+        context = {
+            "invoice": invoice,
+            "form": form,
+            "rows": rows,
+            "reason": reason,
+            "preview": preview_totals(self.organization, form, rows),
+            "list_errors": list_errors,
+            "vat_categories": VatCategory.choices,
+            "editor_url": _org_url("invoice_editor", self.organization),
+            "max_items": validation.MAX_ITEMS,
+        }
+        return TemplateResponse(self.request, self.template_name, context, status=status)
+
+
+class CreditNoteActionView(OrganizationViewMixin, View):
+    """Issue or delete a draft credit note from its invoice's page."""
+
+    required_capability = Capability.BILLING_WRITE
+    action = ""
+
+    def post(self, request, org_slug, invoice_id, credit_note_id):
+        org = self.organization
+        try:
+            if self.action == "issue":
+                note = services.credit_note_issue(organization=org, actor=request.user, credit_note_id=credit_note_id)
+                messages.success(request, f"Credit note {note.number} issued.")
+            else:
+                services.credit_note_delete(organization=org, actor=request.user, credit_note_id=credit_note_id)
+                messages.success(request, "Draft credit note deleted.")
+        except (StateConflict, BillingValidationError) as exc:
+            messages.error(request, _message(exc))
+        return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#credit-notes")
 
 
 class InvoiceDuplicateView(InvoiceActionView):

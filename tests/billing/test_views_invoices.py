@@ -882,3 +882,31 @@ class TestValidation:
         assert response.context["rows"][0].errors == {"quantity": ["Ensure this value is less than or equal to 10."]}
         preview = client.post(org_url("invoice_editor", org), invoice_post(business, customer, ("A", "11", "1", "0")))
         assert "less than or equal to 10" in preview.content.decode()
+
+
+class TestCreditNotes:
+    def test_a_credit_note_from_the_invoice_page_prefilled_edited_issued(self, client, org, parties, audit_entries):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, Role.MEMBER)
+        url = org_url("credit_note_create", org, invoice_id=invoice.pk)
+        page = client.get(url)
+        assert page.status_code == 200
+        assert [row.values["description"] for row in page.context["rows"]] == ["Design work", "Hosting"]
+        too_much = client.post(url, invoice_post(parties[0], parties[1], ("Design work", "14", "80", "20"), reason="x"))
+        assert too_much.status_code == 400 and b"what is left to credit" in too_much.content
+        saved = client.post(url, invoice_post(parties[0], parties[1], ("Design work", "1", "80", "20"), reason="1 h"))
+        assert saved.status_code == 302
+        with organization_scope(org):
+            note = invoice.credit_notes.get()
+        assert (note.status, note.total, note.reason) == ("draft", Decimal("96.00"), "1 h")
+        detail = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert "credit-note-row" in detail and "New credit note" in detail
+        issue = org_url("credit_note_issue", org, invoice_id=invoice.pk, credit_note_id=note.pk)
+        assert client.post(issue).status_code == 302
+        assert reload(invoice).credited_total == Decimal("96.00")
+        assert audit_entries(action="credit_note.issued")
+
+    def test_viewers_cannot_create_or_issue_credit_notes(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, Role.VIEWER)
+        assert client.get(org_url("credit_note_create", org, invoice_id=invoice.pk)).status_code == 403
