@@ -39,6 +39,10 @@ def _invoice_text(label: str) -> str:
     return "draft invoice" if label.startswith("Draft") or not label else f"invoice {label}"
 
 
+def _credit_note_text(label: str) -> str:
+    return "a draft credit note" if label.startswith("Draft") or not label else f"credit note {label}"
+
+
 def _payment_recorded(entry, links) -> dict:
     amount, _currency, number = payment_parts(entry.target_label)
     invoice_id = (entry.changes.get("invoice") or [None, None])[1]
@@ -62,6 +66,7 @@ def register() -> None:
             "customer": TargetKind("customer", "customer_detail", "customer_id"),
             "business": TargetKind("business", "business_edit", "business_id"),
             "payment": TargetKind("payment"),
+            "creditnote": TargetKind("credit note", text=_credit_note_text),
         }
     )
     describe_actions(
@@ -78,6 +83,17 @@ def register() -> None:
             "payment.voided": Wording(
                 "{actor} voided the {amount} payment on {invoice}", "Payment voided", values=_payment_voided
             ),
+            "refund.recorded": Wording(
+                "{actor} recorded a {amount} refund on {invoice}", "Refund recorded", values=_payment_recorded
+            ),
+            "invoice.cancelled": Wording("{actor} cancelled {target} by a credit note", "Invoice cancelled"),
+            "invoice.corrected": Wording(
+                "{actor} corrected {target}: credit note and a new draft", "Invoice corrected"
+            ),
+            "credit_note.created": Wording("{actor} drafted {target}", "Credit note drafted"),
+            "credit_note.updated": Wording("{actor} changed {target}", "Credit note changed"),
+            "credit_note.issued": Wording("{actor} issued {target}", "Credit note issued"),
+            "credit_note.deleted": Wording("{actor} deleted {target}", "Credit note deleted", links_target=False),
             "business.created": Wording("{actor} added the business {target}", "Business added"),
             "business.updated": Wording("{actor} changed the business {target}", "Business changed"),
             "customer.created": Wording("{actor} added the customer {target}", "Customer added"),
@@ -128,7 +144,15 @@ def _describe_fields() -> None:
             "voided": "Voided",
             "void_reason": "Reason",
             "invoice_amount_paid": "Paid on the invoice",
+            "invoice_amount_refunded": "Refunded on the invoice",
+            "invoice_credited_total": "Credited on the invoice",
+            "invoice_balance_due": "Balance of the invoice",
             "invoice_status": "Invoice status",
+            "reason": "Reason",
+            "credit_note": None,
+            "replaced_by": None,
+            "replaces": None,
+            "invoice_number": "Invoice",
             **_model_labels(Business, [name for name in BUSINESS_INPUT if name != "logo"]),
             **_model_labels(Customer, CUSTOMER_INPUT),
         },
