@@ -181,9 +181,15 @@ def credit_note_item_rows(*, organization, credit_note_ids) -> dict:
     return by_note
 
 
-def credit_notes(*, organization) -> QuerySet:
-    """The organization's credit notes, newest first."""
-    return CreditNote.objects.filter(organization=organization).order_by("-created_at")
+def credit_notes(*, organization, status: str = "", search: str = "") -> QuerySet:
+    """The organization's credit notes, newest first, with their invoice (and its customer);
+    ``status`` filters (draft, issued), ``search`` matches its or its invoice's number."""
+    queryset = CreditNote.objects.filter(organization=organization).select_related("invoice__customer")
+    if status in CreditNoteStatus.values:
+        queryset = queryset.filter(status=status)
+    if search:
+        queryset = queryset.filter(Q(number__icontains=search) | Q(invoice__number__icontains=search))
+    return queryset.order_by("-created_at", "-id")
 
 
 def invoice_detail(*, organization, invoice_id) -> Invoice:

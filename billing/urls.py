@@ -50,6 +50,7 @@ urlpatterns = [
         views.PaymentVoidView.as_view(),
         name="payment_void",
     ),
+    path("credit-notes/", views.CreditNoteListView.as_view(), name="credit_note_list"),
     # Recurring invoices
     path("recurring/", views.RecurringInvoiceListView.as_view(), name="recurring_list"),
     path("recurring/<uuid:template_id>/", views.RecurringInvoiceDetailView.as_view(), name="recurring_detail"),

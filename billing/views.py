@@ -1089,6 +1089,20 @@ class PaymentVoidView(OrganizationViewMixin, View):
 # --- Recurring invoices -----------------------------------------------------------------
 
 
+class CreditNoteListView(OrganizationViewMixin, TemplateView):
+    """Every credit note, filtered by status and searched by its or its invoice's number."""
+
+    template_name = "billing/credit_note_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        status = self.request.GET.get("status", "")
+        search = self.request.GET.get("q", "").strip()[:64]
+        notes = selectors.credit_notes(organization=self.organization, status=status, search=search)
+        context.update(page_obj=_paginate(self.request, notes), status=status, q=search)
+        return context
+
+
 class RecurringInvoiceListView(OrganizationViewMixin, TemplateView):
     """The templates, when each runs next, and what the catch-up limit skipped. They are
     created and edited through the API for now."""

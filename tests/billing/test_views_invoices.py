@@ -8,12 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing import validation
+from billing import services, validation
 from billing.models import Invoice, InvoiceStatus
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory, assert_stored_totals, make_invoice
 from tests.billing.webclient import MANAGERS, ROLES, WRITERS, count_queries, log_in, log_in_outsider, org_url
+from tests.organizations.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -910,3 +911,20 @@ class TestCreditNotes:
         invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
         log_in(client, org, Role.VIEWER)
         assert client.get(org_url("credit_note_create", org, invoice_id=invoice.pk)).status_code == 403
+
+
+class TestCreditNoteList:
+    def test_filters_by_status_and_number_and_shows_nothing_of_another_organization(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        other = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        issued = services.invoice_cancel(organization=org, actor=None, invoice_id=invoice.pk)
+        draft = services.credit_note_create(organization=org, actor=None, data={"invoice": other.pk, "full": True})
+        outsider = make_invoice(organization=OrganizationFactory(), status="issued")
+        services.invoice_cancel(organization=outsider.organization, actor=None, invoice_id=outsider.pk)
+        log_in(client, org, Role.VIEWER)
+        url = org_url("credit_note_list", org)
+        everything = client.get(url)
+        assert [note.pk for note in everything.context["page_obj"]] == [draft.pk, issued.pk]
+        assert [n.pk for n in client.get(url, {"status": "issued"}).context["page_obj"]] == [issued.pk]
+        assert [n.pk for n in client.get(url, {"q": other.number}).context["page_obj"]] == [draft.pk]
+        assert client.get(url, {"status": "bogus", "q": "x" * 500}).status_code == 200
