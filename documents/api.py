@@ -184,10 +184,11 @@ class InvoiceDocumentViewSet(ApiViewSet):
 
 
 class CreditNoteDocumentViewSet(ApiViewSet):
-    """``/credit-notes/{id}/pdf/``: the credit note's PDF (billing's viewset serves the rest)."""
+    """``/credit-notes/{id}/send/`` and ``/credit-notes/{id}/pdf/``, as for invoices (billing's
+    viewset serves the rest under the prefix)."""
 
     model = CreditNote
-    http_method_names = ["get"]
+    http_method_names = ["get", "post"]
 
     def allowed_query_params(self):
         return super().allowed_query_params() | {"format"}
@@ -197,6 +198,22 @@ class CreditNoteDocumentViewSet(ApiViewSet):
         self.request.accepted_renderer = OrjsonRenderer()
         self.request.accepted_media_type = "application/json"
         return response
+
+    @extend_schema(
+        summary="Email the credit note to its customer",
+        description="Queues the email (to the customer's address as issued, the PDF attached). 409 on a draft; "
+        "400 on `to` when the customer has no email address.",
+        request=None,
+        responses={202: SendResultSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        note = self.get_object()
+        email = document_services.credit_note_send(
+            organization=self.organization, actor=request.auth, credit_note_id=note.pk
+        )
+        body = {"detail": "The credit note email is queued.", "invoice": note.invoice_id, "email": email.pk}
+        return Response({**body, "to": email.to}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Download the credit note PDF",

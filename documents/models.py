@@ -54,6 +54,7 @@ class OutboundEmail(TenantModel):
     class Kind(models.TextChoices):
         INVOICE = "invoice", "Invoice"
         INVITE = "invite", "Invite"
+        CREDIT_NOTE = "credit_note", "Credit note"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -61,12 +62,15 @@ class OutboundEmail(TenantModel):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INVOICE)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVOICE)
     invoice = models.ForeignKey(
         "billing.Invoice", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
     invite = models.ForeignKey(
         "organizations.Invite", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    credit_note = models.ForeignKey(
+        "billing.CreditNote", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)

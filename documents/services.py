@@ -394,6 +394,58 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
     return email
 
 
+def credit_note_send(*, organization, actor, credit_note_id, to=None) -> OutboundEmail:
+    """Queue an issued credit note's email to the customer (its PDF attached by the outbox
+    task when it runs). Drafts cannot be sent."""
+    with organization_scope(organization), transaction.atomic():
+        pk = _valid_pk(credit_note_id)
+        note = (
+            CreditNote.objects.select_related("business", "invoice__customer")
+            .filter(organization=organization, pk=pk)
+            .first()
+            if pk
+            else None
+        )
+        if note is None:
+            raise NotFound("No such credit note.")
+        if note.is_draft:
+            raise StateConflict("A draft credit note cannot be sent; issue it first.")
+        errors: dict[str, list[str]] = {}
+        recipients = _recipients(to, "to", errors)
+        if not recipients and "to" not in errors:
+            default = (note.customer_snapshot or {}).get("email")
+            if default:
+                recipients = [default]
+            else:
+                errors["to"] = ["The customer has no email address; enter the recipient."]
+        if errors:
+            raise BillingValidationError(errors)
+        seller = (note.business_snapshot or {}).get("name") or note.business.name
+        reply_to = (note.business_snapshot or {}).get("email") or note.business.email
+        email = queue_email(
+            organization=organization,
+            kind=OutboundEmail.Kind.CREDIT_NOTE,
+            to=recipients,
+            reply_to=[reply_to] if reply_to else [],
+            subject=f"Credit note {note.number} from {seller}",
+            body=(
+                f"Hello,\n\nPlease find attached credit note {note.number}, which credits "
+                f"{format_currency(note.total, note.currency, locale=PDF_LOCALE)} on invoice {note.invoice_number}."
+                f"\n\n{seller}"
+            ),
+            credit_note=note,
+            requested_by_label=_actor_label(actor),
+        )
+        record(
+            organization=organization,
+            actor=actor,
+            action="credit_note.email_queued",
+            target=note,
+            changes={"to": [None, recipients]},
+        )
+    return email
+
+
 # --- several invoices at once (the invoice list's bulk actions) --------------------------------
 
 # Bulk actions do their work in the request: this bounds it (PDFs may have to be rendered).

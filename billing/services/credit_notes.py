@@ -334,6 +334,25 @@ def _issue(organization, actor, note: CreditNote, invoice: Invoice, *, action_ch
     return note
 
 
+def credit_note_mark_sent(*, organization, actor, credit_note_id, sent_at=None) -> CreditNote:
+    """Record that an issued credit note went out (the email job calls this); not printed."""
+    with organization_scope(organization), transaction.atomic():
+        note = find_target(CreditNote, organization, credit_note_id, for_update=True, label="credit note")
+        if note.is_draft:
+            raise StateConflict("A draft credit note cannot be sent; issue it first.")
+        old = note.sent_at
+        note.sent_at = sent_at or timezone.now()
+        note.save(update_fields=["sent_at", "updated_at"])
+        record(
+            organization=organization,
+            actor=actor,
+            action="credit_note.sent",
+            target=note,
+            changes={"sent_at": [old.isoformat() if old else None, note.sent_at.isoformat()]},
+        )
+    return note
+
+
 # --- cancel and correct ---------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from audit.models import AuditEntry
+from billing import services as billing_services
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice
 from documents import services
@@ -310,3 +311,26 @@ def test_send_from_the_invoice_page(client, issued, member, smtp, commit):
     assert response.status_code == 302
     assert len(smtp.messages) == 1
     assert reload(issued).sent_at is not None
+
+
+def test_a_credit_note_email_arrives_with_its_pdf_and_marks_it_sent(issued, member, smtp, commit):
+    invoice = reload(issued)
+    note = billing_services.invoice_cancel(organization=invoice.organization, actor=member, invoice_id=invoice.pk)
+    with pytest.raises(StateConflict):
+        draft_invoice = make_invoice(organization=invoice.organization, status="issued")
+        draft = billing_services.credit_note_create(
+            organization=invoice.organization, actor=member, data={"invoice": draft_invoice.pk, "full": True}
+        )
+        services.credit_note_send(organization=invoice.organization, actor=member, credit_note_id=draft.pk)
+    with commit():
+        queued = services.credit_note_send(organization=invoice.organization, actor=member, credit_note_id=note.pk)
+    assert len(smtp.messages) == 1
+    message = smtp.parsed()
+    assert message["Subject"] == f"Credit note {note.number} from Acme Studio"
+    assert message["To"] == "ap@customer.example"
+    [attachment] = list(message.iter_attachments())
+    text = pdf_text(attachment.get_content())
+    assert "CREDIT NOTE" in text and note.number in text and invoice.number in text
+    assert row(queued.pk, invoice.organization).status == OutboundEmail.Status.SENT
+    with organization_scope(invoice.organization):
+        assert note.__class__.objects.get(pk=note.pk).sent_at is not None
