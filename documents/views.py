@@ -8,7 +8,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views import View
 
-from billing.exceptions import BillingValidationError, NotFound
+from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice
 from billing.views import InvoiceActionView
 from billora.downloads import signed_redirect
@@ -101,6 +101,29 @@ class CreditNotePdfView(OrganizationViewMixin, View):
     def get(self, request, org_slug, credit_note_id):
         note, content = services.credit_note_pdf(organization=self.organization, credit_note_id=credit_note_id)
         return _pdf_response(content, services.pdf_filename(note), download=request.GET.get("download") == "1")
+
+
+class CreditNoteSendView(OrganizationViewMixin, View):
+    """Queues an issued credit note's email to the customer, from its invoice's page."""
+
+    required_capability = Capability.BILLING_WRITE
+
+    def post(self, request, org_slug, credit_note_id):
+        try:
+            email = services.credit_note_send(
+                organization=self.organization, actor=request.user, credit_note_id=credit_note_id
+            )
+        except BillingValidationError as exc:
+            messages.error(request, " ".join(m for texts in exc.messages.values() for m in texts))
+            return redirect(reverse("credit_note_list", kwargs={"org_slug": self.organization.slug}))
+        except StateConflict as exc:
+            messages.error(request, exc.conflict_message)
+            return redirect(reverse("credit_note_list", kwargs={"org_slug": self.organization.slug}))
+        messages.success(request, f"The credit note is being sent to {', '.join(email.to)}.")
+        detail = reverse(
+            "invoice_detail", kwargs={"org_slug": self.organization.slug, "invoice_id": email.credit_note.invoice_id}
+        )
+        return redirect(detail + "#credit-notes")
 
 
 class InvoiceSendView(InvoiceActionView):

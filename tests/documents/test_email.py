@@ -334,3 +334,16 @@ def test_a_credit_note_email_arrives_with_its_pdf_and_marks_it_sent(issued, memb
     assert row(queued.pk, invoice.organization).status == OutboundEmail.Status.SENT
     with organization_scope(invoice.organization):
         assert note.__class__.objects.get(pk=note.pk).sent_at is not None
+
+
+def test_send_a_credit_note_from_the_invoice_page(client, issued, member, smtp, commit):
+    invoice = reload(issued)
+    note = billing_services.invoice_cancel(organization=invoice.organization, actor=member, invoice_id=invoice.pk)
+    client.force_login(member)
+    url = f"/o/{invoice.organization.slug}/credit-notes/{note.pk}/send/"
+    with commit():
+        response = client.post(url)
+    assert response.status_code == 302 and response.url.endswith("#credit-notes")
+    assert len(smtp.messages) == 1
+    page = client.get(f"/o/{invoice.organization.slug}/invoices/{invoice.pk}/").content.decode()
+    assert "Send again" in page
