@@ -51,6 +51,7 @@ from billing.models import (
     CREDITABLE_STATUSES,
     OPEN_STATUSES,
     Business,
+    CreditNote,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -1005,6 +1006,8 @@ class CreditNoteActionView(OrganizationViewMixin, View):
 
     def post(self, request, org_slug, invoice_id, credit_note_id):
         org = self.organization
+        # Both ids must name this organization's credit note of this invoice (else 404).
+        get_object_or_404(CreditNote, organization=org, invoice_id=invoice_id, pk=credit_note_id)
         try:
             if self.action == "issue":
                 note = services.credit_note_issue(organization=org, actor=request.user, credit_note_id=credit_note_id)
