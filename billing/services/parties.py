@@ -7,6 +7,7 @@ from audit.services import record
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceStatus
 from billing.services.shared import changed, created, find_target
+from billing.vat import EU_COUNTRIES
 from billing.validation import (
     BUSINESS_COUNTRY_MESSAGE,
     BUSINESS_INPUT,
@@ -59,6 +60,8 @@ def business_create(*, organization, actor, data: dict) -> Business:
     with organization_scope(organization), transaction.atomic():
         values = _parse_business(data, current=None)
         values.setdefault("default_currency", organization.default_currency)
+        # Factur-X is the invoice PDF by default where EN 16931 e-invoicing is (becoming) the law.
+        values.setdefault("facturx", values["country"] in EU_COUNTRIES)
         business = Business(organization=organization, **values)
         business.save(force_insert=True)
         record(
