@@ -117,6 +117,7 @@ class Business(TenantModel):
             "legal_mentions": self.legal_mentions,
             "contact_name": self.contact_name,
             "peppol_id": self.peppol_id,
+            "facturx": self.facturx,
             "payment_instructions": self.payment_instructions,
             "logo": self.logo.name if self.logo else "",
         }

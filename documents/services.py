@@ -30,7 +30,8 @@ from django.utils.text import get_valid_filename
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice, InvoiceStatus
-from documents import jobs
+from documents import einvoices, jobs
+from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, render_invoice_pdf
@@ -204,10 +205,11 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
         # Render outside any transaction: it takes a while and must not hold locks.
         try:
             pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+            pdf, is_facturx = einvoices.facturx_for_pipeline(invoice, pdf)
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
             return _store_failure(organization, invoice, version, exc)
-        return _store(organization, invoice, version, pdf)
+        return _store(organization, invoice, version, pdf, facturx=is_facturx)
 
 
 def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
@@ -222,7 +224,7 @@ def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
     return document
 
 
-def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None:
+def _store(organization, invoice, version, pdf: bytes, *, facturx: bool = False) -> InvoiceDocument | None:
     """Store the rendered ``pdf`` as ``version``'s document, unless the invoice has left that
     version meanwhile (then the result is discarded: None)."""
     with transaction.atomic():
@@ -246,6 +248,7 @@ def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None
         document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
         document.sha256 = hashlib.sha256(pdf).hexdigest()
         document.size = len(pdf)
+        document.facturx = facturx
         document.status = InvoiceDocument.Status.READY
         document.error = ""
         document.rendered_at = timezone.now()
@@ -264,6 +267,37 @@ def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
             raise RuntimeError(f"The PDF could not be rendered: {document.error}")
         return document
     raise RuntimeError("The invoice kept changing while its PDF was rendered.")
+
+
+# --- e-invoices -----------------------------------------------------------------------------
+
+
+def einvoice_download(*, organization, invoice_id, format_key) -> einvoices.EInvoiceFile | None:
+    """The issued invoice's current version as the e-invoice ``format_key``; None while its
+    Factur-X PDF is being rendered (retry). A draft: StateConflict; a format the invoice
+    cannot satisfy: EInvoiceRefused (its verdict names the missing fields), before any file."""
+    if not isinstance(format_key, str) or format_key not in FORMATS:
+        raise BillingValidationError({"format": [einvoices.UNKNOWN_FORMAT]})
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id, for_print=True)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        if invoice.is_draft:
+            raise StateConflict("A draft has no e-invoice; issue it first.")
+        verdict = einvoices.verdict(invoice, format_key)
+        if not verdict.ok:
+            raise EInvoiceRefused(verdict)
+        if format_key != einvoices.FACTURX:
+            return einvoices.xml_file(invoice, format_key)
+        document = fresh_document(organization=organization, invoice=invoice)
+        if document is None:
+            document_request_render(organization=organization, invoice_id=invoice.pk)
+            return None
+        with document.file.open("rb") as handle:
+            content = handle.read()
+        if not document.facturx:  # the business's PDF is the plain one: attach the XML to it
+            content = einvoices.facturx_from_pdf(invoice, content)
+    return einvoices.EInvoiceFile(content, einvoices.PDF, einvoices.filename(invoice, einvoices.FACTURX))
 
 
 # --- email ----------------------------------------------------------------------------------

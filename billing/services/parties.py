@@ -7,7 +7,6 @@ from audit.services import record
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceStatus
 from billing.services.shared import changed, created, find_target
-from billing.vat import EU_COUNTRIES
 from billing.validation import (
     BUSINESS_COUNTRY_MESSAGE,
     BUSINESS_INPUT,
@@ -18,6 +17,7 @@ from billing.validation import (
     number_format_messages,
     refuse_unknown_fields,
 )
+from billing.vat import EU_COUNTRIES
 from organizations.tenancy import organization_scope
 
 # --- businesses -----------------------------------------------------------------------------
