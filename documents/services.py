@@ -354,6 +354,17 @@ def fill_template(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template or "")
 
 
+def _check_customer_einvoice_format(invoice) -> None:
+    """The customer takes its invoices as an e-invoice the invoice cannot be written in: the
+    email is refused now, saying what is missing, rather than failing in the worker."""
+    wanted = einvoices.EMAIL_FORMATS.get(invoice.customer.einvoice_format)
+    if wanted is None:
+        return
+    verdict = einvoices.verdict(invoice, wanted)
+    if not verdict.ok:
+        raise StateConflict(f"{invoice.customer.name} receives e-invoices. {verdict.detail}")
+
+
 def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=None, body=None) -> OutboundEmail:
     """Queue the invoice email (sent after commit by the outbox task, with the PDF of the
     version current when it runs). Drafts and void invoices cannot be sent."""
@@ -367,6 +378,7 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             raise NotFound("No such invoice.")
         if invoice.status not in SENDABLE_STATUSES:
             raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+        _check_customer_einvoice_format(invoice)
         errors: dict[str, list[str]] = {}
         recipients = _recipients(to, "to", errors)
         copies = _recipients(cc, "cc", errors)
