@@ -22,6 +22,7 @@ from billing.models import (
     DEFAULT_NUMBER_FORMAT,
     DOCUMENT_LANGUAGES,
     DiscountType,
+    EInvoiceFormat,
     PaymentMethod,
     VatCategory,
 )
@@ -279,6 +280,13 @@ class BusinessForm(PartyForm):
     phone = InputField()
     contact_name = InputField(label="Contact person", help_text="Named on e-invoices with the email and phone.")
     peppol_id = InputField(label="Peppol ID", help_text="scheme:id, e.g. 0208:0123456789.")
+    facturx = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Send Factur-X PDFs",
+        help_text="The invoice PDF (download and email) carries the e-invoice (CII XML) inside, as PDF/A-3. "
+        "Recommended in the EU.",
+    )
     iban = InputField(label="IBAN")
     bic = InputField(label="BIC")
     language = ChoiceInputField(choices=language_choices(), initial="en", label="Document language")
@@ -332,8 +340,18 @@ class CustomerForm(PartyForm):
     language = ChoiceInputField(choices=[("", "Same as the business"), *language_choices()], label="Document language")
     buyer_reference = InputField(label="Buyer reference", help_text="Their order or routing reference (Leitweg-ID).")
     peppol_id = InputField(label="Peppol ID", help_text="scheme:id, e.g. 0208:0123456789.")
+    einvoice_format = ChoiceInputField(
+        choices=EInvoiceFormat.choices,
+        initial=EInvoiceFormat.PDF,
+        label="Invoice emails attach",
+        help_text="XRechnung and Peppol send the XML with the PDF; the invoice must have what the format needs.",
+    )
     currency = _currency()
     notes = _textarea()
+
+    def clean_einvoice_format(self):
+        # A select always sends a value; a post without one keeps the PDF.
+        return self.cleaned_data["einvoice_format"] or EInvoiceFormat.PDF
 
 
 class CustomerFilterForm(BillingForm):
