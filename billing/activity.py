@@ -5,7 +5,7 @@ knows nothing of billing)."""
 from django.utils.text import capfirst
 
 from audit.presenters import TargetKind, Wording, describe_actions, describe_fields, describe_targets
-from billing.models import Business, Customer, DiscountType, Invoice, InvoiceStatus, PaymentMethod
+from billing.models import Business, Customer, DiscountType, Invoice, InvoiceStatus, PaymentMethod, VatCategory
 from billing.templatetags.money import money
 from billing.validation import BUSINESS_INPUT, CUSTOMER_INPUT
 
@@ -109,6 +109,8 @@ def _describe_fields() -> None:
             "quantity": "Quantity",
             "unit_price": "Unit price",
             "tax_rate": "Tax rate",
+            "vat_category": "VAT category",
+            "vat_exemption_reasons": "VAT exemption reasons",
             **_model_labels(Invoice, ["subtotal"]),
             "discount_total": "Discount total",
             "tax_total": "Tax",
@@ -136,5 +138,6 @@ def _describe_fields() -> None:
             "method": dict(PaymentMethod.choices),
             "discount_type": dict(DiscountType.choices),
             "tax_rate": lambda rate: f"{rate}%",
+            "vat_category": dict(VatCategory.choices),
         },
     )

@@ -153,6 +153,27 @@
     if (rows.length && rows[rows.length - 1].contains(field)) addLine(editor);
   });
 
+  /* An untouched line keeps following the carried fields of the line above it (a rate typed
+     after typing the description made the fresh line appear still reaches that line), until
+     something is typed in it. Run after the page's other handlers, since the VAT category
+     follows the rate. */
+  function followAbove(event) {
+    var field = event.target;
+    if (!LINE_FIELD.test(field.name || "") || !carries(field)) return;
+    var row = field.closest(".item-row");
+    if (!row) return;
+    window.setTimeout(function () {
+      var below = row.nextElementSibling;
+      if (!below || !below.classList.contains("item-row") || !isFresh(below)) return;
+      var above = lineFields(row);
+      lineFields(below).forEach(function (target, i) {
+        if (carries(target) && above[i]) target.value = above[i].value;
+      });
+    }, 0);
+  }
+  document.addEventListener("input", followAbove);
+  document.addEventListener("change", followAbove);
+
   /* The due date follows the issue date and the business's payment terms while it still
      holds the date they give; once changed by hand it stays as typed. */
   function addDays(iso, days) {

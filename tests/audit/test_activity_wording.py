@@ -113,11 +113,11 @@ def test_item_changes_are_a_small_table(client, org, owner, invoice):
     assert tables, "no item table"
     update = tables[0]  # newest first: the update
     headers = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<th[^>]*>.*?</th>", update, re.S)]
-    assert headers[:5] == ["Change", "Description", "Quantity", "Unit price", "Tax rate"]
+    assert headers[:6] == ["Change", "Description", "Quantity", "Unit price", "Tax rate", "VAT category"]
     rows = [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.findall(r"<tr>.*?</tr>", update, re.S)
     ]
-    assert "Added Support 3 50 20%" in rows
+    assert "Added Support 3 50 20% Standard or reduced rate" in rows
     assert any(row.startswith("Removed") for row in rows)
     assert "{&#x27;description" not in html and "{'description" not in html
 

@@ -6,6 +6,7 @@ payments are made through the services, so their stored totals are always right.
     assert_stored_totals(invoice)
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -84,6 +85,27 @@ def make_invoice(
             invoice = Invoice.objects.get(pk=invoice.pk)
     assert invoice.status == status, f"wanted {status}, got {invoice.status}"
     return invoice
+
+
+def make_recurring_invoice(*, organization, business, customer, actor=None):
+    """A monthly template that started a few days ago, run once: it has a line, a run and
+    the invoice that run created (the beat job runs every due template of every organization)."""
+    start = organization.local_today() - timedelta(days=3)
+    template = services.recurring_invoice_create(
+        organization=organization,
+        actor=actor,
+        data={
+            "business": str(business.pk),
+            "customer": str(customer.pk),
+            "frequency": "monthly",
+            "start_date": start.isoformat(),
+            "items": [{"description": "Retainer", "quantity": "1", "unit_price": "100.00", "tax_rate": "10"}],
+        },
+    )
+    services.run_due_recurring_invoices()
+    with organization_scope(organization):
+        assert template.runs.count() == 1
+    return template
 
 
 def recomputed_totals(invoice: Invoice):

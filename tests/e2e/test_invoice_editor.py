@@ -50,7 +50,10 @@ def test_enter_moves_through_the_lines_and_never_submits(editor):
         page.keyboard.press("Control+A")
         page.keyboard.type(value)
         page.keyboard.press("Enter")
-    # From the last field of the line, Enter goes on to the next line, without a submit.
+    # The VAT category (a select) is the line's last field: from it, Enter goes on to the next
+    # line, without a submit.
+    assert focused(page) == "items-0-vat_category"
+    page.keyboard.press("Enter")
     assert focused(page) == "items-1-description"
     expect(page.get_by_role("heading", name="New invoice")).to_be_visible()
     expect(page.locator(".form-error-summary")).to_have_count(0)
@@ -66,14 +69,14 @@ def test_enter_moves_through_the_lines_and_never_submits(editor):
     expect(page.locator("#items-1-description")).to_have_value("Second line\ncontinued")
 
     # The fresh line at the end: Enter from its last field stays on it (no second empty line)...
-    page.focus("#items-2-tax_rate")
+    page.focus("#items-2-vat_category")
     page.keyboard.press("Enter")
     assert focused(page) == "items-2-description"
     expect(rows).to_have_count(3)
     # ...but once something is typed in it, Enter from its last field adds the next line.
     page.fill("#items-1-unit_price", "10")
     page.fill("#items-2-unit_price", "5")
-    page.focus("#items-2-tax_rate")
+    page.focus("#items-2-vat_category")
     page.keyboard.press("Enter")
     expect(rows).to_have_count(4)
     assert focused(page) == "items-3-description"

@@ -44,7 +44,7 @@ def _populate(organization):
     from documents.services import document_render, invoice_send
     from organizations.models import IdempotencyKey
     from organizations.services import invite_create
-    from tests.billing.factories import make_invoice
+    from tests.billing.factories import make_invoice, make_recurring_invoice
 
     with organization_scope(organization):
         owner = MembershipFactory(organization=organization, role=Role.OWNER).user
@@ -54,6 +54,7 @@ def _populate(organization):
         invoice = make_invoice(organization=organization, actor=owner, status="partially_paid")
         invoice_send(organization=organization, actor=owner, invoice_id=invoice.pk, to=["ap@example.com"])
         document_render(organization=organization, invoice_id=invoice.pk)
+        make_recurring_invoice(organization=organization, business=invoice.business, customer=invoice.customer)
         assert Invoice.objects.filter(organization=organization).exists()
 
 

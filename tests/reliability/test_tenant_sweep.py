@@ -23,7 +23,7 @@ from organizations.api.throttling import ApiKeyRateThrottle
 from organizations.models import Invite
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
-from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice, make_recurring_invoice
 from tests.organizations.conftest import logged_in_client
 from tests.organizations.factories import MembershipFactory, OrganizationFactory, make_api_key
 from tests.reliability.helpers import changed_tables, table_checksums
@@ -73,6 +73,7 @@ def _seed(name):
     billing_services.payment_void(organization=org, actor=owner, payment_id=voided.pk, reason="bounced")
     document = document_services.document_render(organization=org, invoice_id=invoices["issued"].pk)
     email = document_services.invoice_send(organization=org, actor=owner, invoice_id=invoices["issued"].pk)
+    recurring = make_recurring_invoice(organization=org, business=business, customer=customer, actor=owner)
     api_key, raw_key = make_api_key(org, name=f"{name} key")
     invite, _token = organization_services.invite_create(
         organization=org, actor=owner, email=f"new@{name.lower()}.example"
@@ -97,6 +98,7 @@ def _seed(name):
         "invoice": invoices["partially_paid"],
         "payment": payment,
         "voided_payment": voided,
+        "recurring": recurring,
         "document": document,
         "email": email,
         "api_key": api_key,
@@ -158,6 +160,7 @@ WEB_KWARG_TARGETS = {
     "membership_id": ["membership"],
     "invite_id": ["invite"],
     "api_key_id": ["api_key"],
+    "template_id": ["recurring"],
 }
 
 
@@ -267,6 +270,7 @@ API_DETAIL_TARGETS = {
     "invoices": [f"invoices.{status}" for status in STATUSES],
     "payments": ["payment", "voided_payment"],
     "audit-events": ["audit_entry"],
+    "recurring-invoices": ["recurring"],
 }
 API_BODY = {"name": "Changed", "notes": "changed", "reason": "changed", "archived": True}
 
