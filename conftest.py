@@ -4,8 +4,11 @@
 * ``postgres``-marked tests need PostgreSQL; on SQLite they are skipped with the reason shown,
   unless ``BILLORA_REQUIRE_POSTGRES=1`` (CI), where running them on SQLite is an error.
 * ``redis``-marked tests need ``REDIS_URL``; ``BILLORA_REQUIRE_REDIS=1`` makes that mandatory.
+* On PostgreSQL with ``BILLORA_RLS`` on (the default), the suite connects as ``APP_ROLE``, a
+  role the row-level security policies bind, as production does; migrations ran as the owner.
 """
 
+import io
 import os
 
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
@@ -34,6 +37,33 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(skip_redis)
+
+
+APP_ROLE = "billora_app_test"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not settings.BILLORA_RLS:
+        yield
+        return
+    owner = connection.settings_dict["USER"]
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Roles belong to the whole server, so another test database may have made it already.
+        cursor.execute(f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        # NOINHERIT: a member of the owner's role without its rights (the policies bind it), yet
+        # able to SET LOCAL ROLE to the owner where a test does what only the owner may.
+        cursor.execute(f"ALTER ROLE {APP_ROLE} LOGIN NOINHERIT")
+        cursor.execute(f"GRANT {connection.ops.quote_name(owner)} TO {APP_ROLE}")
+        call_command("grant_app_role", APP_ROLE, truncate=True, stdout=io.StringIO())
+    connection.close()
+    connection.settings_dict["USER"] = APP_ROLE
+    yield
+    connection.close()
+    connection.settings_dict["USER"] = owner
 
 
 @pytest.fixture(autouse=True)

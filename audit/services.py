@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.context import get_request_context
 from audit.models import ActorType, AuditChainHead, AuditEntry
 from organizations.models import ApiKey
+from organizations.tenancy import organization_scope
 
 GENESIS_HASH = "0" * 64
 
@@ -127,8 +128,9 @@ def record(
     entry.organization = organization  # avoid a lazy load when the caller reads it
     using = router.db_for_write(AuditEntry)
     # savepoint=False: inside the caller's transaction a savepoint would only add two
-    # queries; a failure here must abort the caller's transaction anyway.
-    with transaction.atomic(using=using, savepoint=False):
+    # queries; a failure here must abort the caller's transaction anyway. The entry belongs to
+    # the organization, whichever scope the caller is in (the admin's is all tenants).
+    with organization_scope(organization), transaction.atomic(using=using, savepoint=False):
         connection = connections[using]
         with connection.cursor() as cursor:
             length, last_hash, now = _lock_head(cursor, organization.pk)

@@ -1,5 +1,6 @@
-"""Scale-out: the API invoice list and a 10-item invoice POST through 1 and through 2 web
-processes, side by side in one run, on PostgreSQL.
+"""Scale-out and row-level security: the API invoice list and a 10-item invoice POST through
+1 and through 2 web processes, each with PostgreSQL row-level security on and off, side by
+side in one run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/billora_bench REDIS_URL=redis://127.0.0.1:6379/9 \\
         .venv/bin/python bench/scaleout.py [--invoices 10000] [--rounds 4] [--seconds 4] [--clients 4]
@@ -11,6 +12,12 @@ take turns in short rounds (configuration, then scenario), so the drift of a sha
 speed weighs on all of them alike. On one machine the processes share its cores and the
 database with the load generator: the ratio shows how far the app scales out when the CPU
 allows it, not what separate machines would give.
+
+Row-level security off: ``BILLORA_RLS=0``, connecting as ``DATABASE_URL``'s role (the tables'
+owner, which the policies do not bind). On: ``BILLORA_RLS=1``, connecting as ``APP_ROLE``, a
+role the policies bind, made and granted here (``manage.py grant_app_role``) like production's.
+The difference is the whole cost of the second wall: the per-transaction settings and the
+policies' row checks.
 
 Data and helpers come from ``bench/api_throughput.py`` (two organizations of ``--invoices``
 invoices: the list reads one, the POSTs write to the other and are removed afterwards).
@@ -29,6 +36,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,26 +44,53 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billora.settings")
 
 from bench.api_throughput import ITEMS, client_loop, free_port, prepare, remove_posted_drafts, summary  # noqa: E402
 
+APP_ROLE = "billora_app_bench"
+
 
 @dataclass
 class Configuration:
-    """Web processes started with the same environment. Row-level security on and off will be
-    two more configurations here, ``env`` carrying its switch; the table compares them all."""
+    """Web processes started with the same environment (``rls`` picks the switch and role)."""
 
-    label: str
     processes: int
-    env: dict = field(default_factory=dict)
+    rls: bool
     servers: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        processes = "1 web process" if self.processes == 1 else f"{self.processes} web processes"
+        return f"{processes}, RLS {'on' if self.rls else 'off'}"
 
     @property
     def ports(self) -> list[int]:
         return [port for port, _process in self.servers]
 
+    def env(self, app_database_url: str) -> dict:
+        if self.rls:
+            return {"BILLORA_RLS": "1", "DATABASE_URL": app_database_url}
+        return {"BILLORA_RLS": "0"}
+
 
 CONFIGURATIONS = [
-    Configuration("1 web process", 1),
-    Configuration("2 web processes", 2),
+    Configuration(1, rls=False),
+    Configuration(1, rls=True),
+    Configuration(2, rls=False),
+    Configuration(2, rls=True),
 ]
+
+
+def app_database_url() -> str:
+    """DATABASE_URL with APP_ROLE as the user: the role is made if missing (no password: the
+    benchmark's server trusts local connections) and granted its rights by the owner."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    call_command("grant_app_role", APP_ROLE)
+    connection.close()
+    url = urlsplit(os.environ["DATABASE_URL"])
+    host = url.netloc.rpartition("@")[2]
+    return urlunsplit(url._replace(netloc=f"{APP_ROLE}@{host}"))
 
 
 def start_web_process(port: int, *, workers: int, env: dict) -> subprocess.Popen:
@@ -120,12 +155,13 @@ def main():
         ("list", "GET", "/api/v1/invoices/?page_size=50", None, read_key),
         ("create", "POST", "/api/v1/invoices/", invoice_body, write_key),
     ]
+    app_url = app_database_url()
     latencies = {(c.label, name): [] for c in CONFIGURATIONS for name, *_ in scenarios}
     try:
         for configuration in CONFIGURATIONS:
             for _ in range(configuration.processes):
                 port = free_port()
-                process = start_web_process(port, workers=options.workers, env=configuration.env)
+                process = start_web_process(port, workers=options.workers, env=configuration.env(app_url))
                 configuration.servers.append((port, process))
                 wait_for_port(port, process)
         for configuration in CONFIGURATIONS:  # warm-up: imports, caches, connections
@@ -147,24 +183,31 @@ def main():
         remove_posted_drafts(write_organization)
 
     seconds = options.rounds * options.seconds
-    results = {key: summary(values, seconds) for key, values in latencies.items()}
+    print_table(options, scenarios, {key: summary(values, seconds) for key, values in latencies.items()})
+    return 0
+
+
+def print_table(options, scenarios, results) -> None:
+    """One row per configuration and scenario; each compared with 1 web process (same RLS
+    setting) and, for RLS on, with RLS off (same number of processes)."""
     print(
         f"\nScale-out: {options.clients} keep-alive clients, gunicorn {options.workers} worker(s) per web process, "
         f"{options.rounds} rounds of {options.seconds:g} s per configuration and scenario, "
         f"{os.cpu_count()} CPUs shared by everything\n"
     )
-    print("| configuration | scenario | requests | req/s | p50 ms | p95 ms | vs 1 web process |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    baseline = CONFIGURATIONS[0].label
+    print("| configuration | scenario | requests | req/s | p50 ms | p95 ms | vs 1 web process | RLS on vs off |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    by_shape = {(c.processes, c.rls): c.label for c in CONFIGURATIONS}
     for name, method, path, *_ in scenarios:
         for configuration in CONFIGURATIONS:
             r = results[(configuration.label, name)]
-            ratio = r["rps"] / results[(baseline, name)]["rps"]
+            scale = r["rps"] / results[(by_shape[(1, configuration.rls)], name)]["rps"]
+            off = results[(by_shape[(configuration.processes, False)], name)]["rps"]
+            cost = f"{(r['rps'] / off - 1) * 100:+.1f}%" if configuration.rls else ""
             print(
                 f"| {configuration.label} | {name} ({method} {path}) | {r['requests']} | {r['rps']:.0f} | "
-                f"{r['p50']:.1f} | {r['p95']:.1f} | {ratio:.2f}x |"
+                f"{r['p50']:.1f} | {r['p95']:.1f} | {scale:.2f}x | {cost} |"
             )
-    return 0
 
 
 if __name__ == "__main__":

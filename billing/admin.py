@@ -369,7 +369,7 @@ class NumberSequenceAdmin(ReadOnlyAdmin):
 
 class RecurringInvoiceLineInline(ReadOnlyTabularInline):
     model = RecurringInvoiceLine
-    fields = ("position", "description", "quantity", "unit_price", "tax_rate")
+    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "vat_category")
     readonly_fields = fields
     show_change_link = False
 

@@ -465,6 +465,9 @@ class RecurringInvoice(TenantModel):
     discount_value = models.DecimalField(max_digits=19, decimal_places=3, default=0)
     notes = models.TextField(blank=True, max_length=5000)
     terms = models.TextField(blank=True, max_length=5000)
+    # The reasons sent for the template, per exempt category its lines use; each invoice takes
+    # the business's reason for a category not here (as ``invoice_create`` defaults them).
+    vat_exemption_reasons = models.JSONField(default=dict, blank=True)
 
     frequency = models.CharField(max_length=16, choices=RecurringFrequency.choices)
     # 1..31, or 0 for the last day of the month; null: the start date's day. Monthly,
@@ -517,6 +520,7 @@ class RecurringInvoiceLine(TenantModel):
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     unit_price = models.DecimalField(max_digits=15, decimal_places=4)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)
 
     objects = TenantManager()
 
@@ -525,6 +529,12 @@ class RecurringInvoiceLine(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["template", "position"], name="recurring_line_unique_position"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="recurring_line_quantity_positive"),
+            # As on invoice items: standard rate above 0, every other category at 0.
+            models.CheckConstraint(
+                condition=Q(vat_category=VatCategory.STANDARD, tax_rate__gt=0)
+                | (Q(vat_category__in=VatCategory.values) & ~Q(vat_category=VatCategory.STANDARD) & Q(tax_rate=0)),
+                name="recurring_line_vat_category_rate",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "template"], name="recurring_line_org_template")]
 

@@ -337,9 +337,11 @@ def _recurring_dict(template, lines, time_zone: str, tz) -> dict:
                 "quantity": plain_decimal(quantity),
                 "unit_price": plain_decimal(unit_price),
                 "tax_rate": plain_decimal(tax_rate),
+                "vat_category": vat_category,
             }
-            for line_id, description, quantity, unit_price, tax_rate in lines
+            for line_id, description, quantity, unit_price, tax_rate, vat_category in lines
         ],
+        "vat_exemption_reasons": template.vat_exemption_reasons,
         "frequency": template.frequency,
         "day_of_month": LAST_DAY_OF_MONTH if day == 0 else day,
         "start_date": iso_date(template.start_date),

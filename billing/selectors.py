@@ -321,12 +321,12 @@ def _as_date(value) -> date:
 
 def recurring_line_rows(*, organization, template_ids) -> dict:
     """The lines of the given recurring templates in one query: ``{template id: [(id,
-    description, quantity, unit_price, tax_rate), ...]}`` in position order."""
+    description, quantity, unit_price, tax_rate, vat_category), ...]}`` in position order."""
     by_template: dict = {}
     rows = (
         RecurringInvoiceLine.objects.filter(organization=organization, template_id__in=list(template_ids))
         .order_by("template_id", "position")
-        .values_list("template_id", "id", "description", "quantity", "unit_price", "tax_rate")
+        .values_list("template_id", "id", "description", "quantity", "unit_price", "tax_rate", "vat_category")
     )
     for template_id, *line in rows:
         by_template.setdefault(template_id, []).append(line)

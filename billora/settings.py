@@ -127,6 +127,11 @@ PROMETHEUS_ENGINES = {
 }
 DATABASES["default"]["ENGINE"] = PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL row-level security, the second tenancy wall (organizations/rls.py): on, every
+# transaction tells PostgreSQL the open tenant scope, and the policies hide other tenants' rows
+# from the role the app connects as. Off: nothing is set, and the app must connect as the role
+# that owns the tables (the policies do not bind it). No effect on SQLite.
+BILLORA_RLS = env.bool("BILLORA_RLS", default=True)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -169,6 +174,9 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # Showing codes, adding or removing an authenticator asks for the password again.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Billora"
+# One 30-second step either side: a phone whose clock is a few seconds off, or a code typed
+# in the last moment of its step, still signs in (RFC 6238 section 5.2 allows this).
+MFA_TOTP_TOLERANCE = 1
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_REAUTHENTICATION_REQUIRED = True
 # allauth's built-in rate limits stay on (they need a shared cache, configured below).

@@ -157,10 +157,22 @@ class InvoiceDocumentViewSet(ApiViewSet):
     @extend_schema(
         summary="Download the invoice PDF",
         description="200 with the PDF of the invoice's current version (a draft's is rendered on the fly, "
-        "with a DRAFT watermark); 202 with Retry-After while it is being rendered. A stale PDF is never served.",
+        "with a DRAFT watermark); 202 with Retry-After while it is being rendered. A stale PDF is never served. "
+        "Where the installation keeps PDFs in object storage and hands out signed URLs, a ready PDF answers "
+        "302 instead: follow `Location` (it expires within minutes; request this endpoint again for a new one).",
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[302],
+                description="A short-lived signed URL of the PDF in the object store.",
+            )
+        ],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
             (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL of the PDF (object storage)."),
         },
     )
     @action(detail=True, methods=["get"], renderer_classes=[OrjsonRenderer, PDFRenderer])

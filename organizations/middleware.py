@@ -5,6 +5,7 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 
 from audit.context import bound_request_context
+from organizations.rls import read_request_transaction
 from organizations.selectors import membership_for
 from organizations.tenancy import all_tenants, organization_scope
 
@@ -31,7 +32,7 @@ class TenantScopeMiddleware:
         if match.app_name == "admin" or match.namespace == "admin":
             if request.user.is_authenticated and request.user.is_staff:
                 # Whatever staff change through the admin is audited as support access.
-                with all_tenants(), bound_request_context(support_access=True):
+                with read_request_transaction(request), all_tenants(), bound_request_context(support_access=True):
                     return self._render_inside(self.get_response(request))
             return self.get_response(request)
 
@@ -40,6 +41,10 @@ class TenantScopeMiddleware:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        with read_request_transaction(request):
+            return self._organization_response(request, org_slug)
+
+    def _organization_response(self, request, org_slug):
         membership = membership_for(user=request.user, organization_slug=org_slug)
         if membership is None:
             raise Http404("No such organization.")

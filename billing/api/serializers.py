@@ -317,17 +317,26 @@ def _json_number_errors(item) -> dict:
     }
 
 
-class InvoiceItemSerializer(StrictModelSerializer):
-    quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
-    unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
-    tax_rate = DecimalStringField(
+def tax_rate_field():
+    return DecimalStringField(
         required=False, help_text="Percent, 0 to 100, at most 3 decimal places; above 0 for S, 0 for the others."
     )
-    vat_category = serializers.ChoiceField(
+
+
+def vat_category_field():
+    """A line's VAT category, on invoice items and recurring template lines alike."""
+    return serializers.ChoiceField(
         choices=VatCategory.choices,
         required=False,
         help_text="UNCL 5305 (BT-151). Default: S above a 0 rate; at 0, the business's default category, else Z.",
     )
+
+
+class InvoiceItemSerializer(StrictModelSerializer):
+    quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
+    unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
+    tax_rate = tax_rate_field()
+    vat_category = vat_category_field()
     line_total = MoneyField(help_text="quantity x unit_price")
 
     class Meta:
@@ -504,12 +513,13 @@ class DayOfMonthField(serializers.Field):
 class RecurringItemSerializer(StrictModelSerializer):
     quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
     unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
-    tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
+    tax_rate = tax_rate_field()
+    vat_category = vat_category_field()
 
     class Meta:
         model = RecurringInvoiceLine
         list_serializer_class = ItemListSerializer
-        fields = ["id", "description", "quantity", "unit_price", "tax_rate"]
+        fields = ["id", "description", "quantity", "unit_price", "tax_rate", "vat_category"]
         read_only_fields = ["id"]
         extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
 
@@ -526,6 +536,11 @@ class RecurringInvoiceSerializer(StrictModelSerializer):
         required=False, help_text="Percent (0 to 100) or an amount in the template's currency."
     )
     items = RecurringItemSerializer(many=True, help_text="At least one; on PATCH, replaces the whole list.")
+    vat_exemption_reasons = ExemptionReasonsField(
+        required=False,
+        help_text="Per exempt category the lines use, kept only for those. Each invoice takes the business's "
+        "reason for a category not given here; issuing needs one for each category.",
+    )
     frequency = serializers.ChoiceField(choices=RecurringFrequency.choices)
     day_of_month = DayOfMonthField()
     start_date = serializers.DateField(required=False, help_text="Default: today in the organization's time zone.")
@@ -554,6 +569,7 @@ class RecurringInvoiceSerializer(StrictModelSerializer):
             "notes",
             "terms",
             "items",
+            "vat_exemption_reasons",
             "frequency",
             "day_of_month",
             "start_date",

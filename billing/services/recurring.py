@@ -22,8 +22,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.services import record
-from billing import hooks
-from billing.calc import DiscountExceedsSubtotal, LineInput, compute_totals
+from billing import hooks, vat
+from billing.calc import VAT_STANDARD, DiscountExceedsSubtotal, LineInput, compute_totals
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import (
     Business,
@@ -52,6 +52,7 @@ from billing.validation import (
     parse_currency,
     parse_date,
     parse_day_of_month,
+    parse_exemption_reasons,
     parse_items,
     parse_money,
     parse_percent,
@@ -72,6 +73,7 @@ TEMPLATE_FIELDS = (
     "notes",
     "terms",
     "items",
+    "vat_exemption_reasons",
     "frequency",
     "day_of_month",
     "start_date",
@@ -109,7 +111,7 @@ def _next_run_date(template: RecurringInvoice):
 
 def _lines(organization, template) -> list[ItemInput]:
     rows = RecurringInvoiceLine.objects.filter(organization=organization, template=template).order_by("position")
-    return [ItemInput(row.description, row.quantity, row.unit_price, row.tax_rate) for row in rows]
+    return [ItemInput(row.description, row.quantity, row.unit_price, row.tax_rate, row.vat_category) for row in rows]
 
 
 def _parse_parties(organization, template, data: dict, errors: FieldErrors, creating: bool) -> None:
@@ -167,17 +169,36 @@ def _parse_schedule(organization, template, data: dict, errors: FieldErrors, cre
         errors.add("end_date", "The end date cannot be before the start date.")
 
 
-def _parse_items(data: dict, errors: FieldErrors, old_items):
+def _parse_items(template, data: dict, errors: FieldErrors, old_items):
+    """The lines, by the invoice items' rules: a line without a VAT category gets the one an
+    invoice line would (its rate and the business's default)."""
     if "items" not in data and old_items is not None:
         return old_items
+    default_category = template.business.default_vat_category if template.business_id else VAT_STANDARD
     try:
-        items = parse_items(data.get("items") if data.get("items") is not None else [])
+        items = parse_items(
+            data.get("items") if data.get("items") is not None else [], default_category=default_category
+        )
     except BillingValidationError as exc:
         errors.merge(exc)
         return []
     if not items:
         errors.add("items", "A recurring invoice needs at least one item.")
     return items
+
+
+def _parse_exemption_reasons(template, data: dict, items: list[ItemInput], errors: FieldErrors) -> None:
+    """The reasons sent (else the template's), kept for the exempt categories its lines use.
+    A category without one here takes the business's reason on each invoice (``invoice_create``)."""
+    reasons = template.vat_exemption_reasons or {}
+    if "vat_exemption_reasons" in data:
+        reasons = errors.parse("vat_exemption_reasons", parse_exemption_reasons, data["vat_exemption_reasons"]) or {}
+    used = {item.vat_category for item in items}
+    template.vat_exemption_reasons = {
+        category: reasons[category]
+        for category in vat.EXEMPTION_REASON_CATEGORIES
+        if category in reasons and category in used
+    }
 
 
 def _check_totals(template, items: list[ItemInput], errors: FieldErrors) -> None:
@@ -187,7 +208,7 @@ def _check_totals(template, items: list[ItemInput], errors: FieldErrors) -> None
     try:
         totals = compute_totals(
             currency=template.currency,
-            lines=[LineInput(item.quantity, item.unit_price, item.tax_rate) for item in items],
+            lines=[LineInput(item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items],
             discount_type=template.discount_type,
             discount_value=template.discount_value,
         )
@@ -210,7 +231,8 @@ def _apply(organization, template, data: dict, *, old_items=None) -> list[ItemIn
     _parse_parties(organization, template, data, errors, creating)
     _parse_discount(template, data, errors)
     _parse_schedule(organization, template, data, errors, creating)
-    items = _parse_items(data, errors, old_items)
+    items = _parse_items(template, data, errors, old_items)
+    _parse_exemption_reasons(template, data, items, errors)
     _check_totals(template, items, errors)
     errors.raise_if_any()
     return items
@@ -227,6 +249,7 @@ def _write_lines(template, items: list[ItemInput]) -> None:
             quantity=item.quantity,
             unit_price=item.unit_price,
             tax_rate=item.tax_rate,
+            vat_category=item.vat_category,
         )
         for position, item in enumerate(items, start=1)
     )
@@ -244,7 +267,7 @@ def _audit_values(template, items) -> dict:
         end_date=template.end_date.isoformat() if template.end_date else None,
         items=[
             {"description": i.description, "quantity": plain(i.quantity), "unit_price": plain(i.unit_price)}
-            | {"tax_rate": plain(i.tax_rate)}
+            | {"tax_rate": plain(i.tax_rate), "vat_category": i.vat_category}
             for i in items
         ],
     )
@@ -385,9 +408,11 @@ def _invoice_data(template, lines: list[ItemInput], issue_date) -> dict:
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "tax_rate": line.tax_rate,
+                "vat_category": line.vat_category,
             }
             for line in lines
         ],
+        "vat_exemption_reasons": template.vat_exemption_reasons,
     }
 
 

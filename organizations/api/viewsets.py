@@ -4,6 +4,7 @@ from contextlib import ExitStack
 
 from rest_framework import viewsets
 
+from organizations.rls import read_request_transaction
 from organizations.tenancy import organization_scope
 
 
@@ -15,6 +16,7 @@ class TenantScopedAPIMixin:
 
     def dispatch(self, request, *args, **kwargs):
         with ExitStack() as stack:
+            stack.enter_context(read_request_transaction(request))  # from authentication on
             self._scope_stack = stack
             return super().dispatch(request, *args, **kwargs)
 

@@ -18,7 +18,7 @@ from billing.models import NumberSequence
 from documents.models import InvoiceDocument, OutboundEmail
 from organizations.models import IdempotencyKey, Invite
 from organizations.permissions import Role
-from organizations.tenancy import all_tenants
+from organizations.tenancy import all_tenants, organization_scope
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
 from tests.organizations.factories import MembershipFactory, OrganizationFactory, make_api_key
@@ -68,14 +68,15 @@ def invites(organizations, count):
     for org in _spread(organizations, count):
         inviter = MembershipFactory(organization=org, role=Role.ADMIN).user
         _raw, token_hash = Invite.new_token()
-        Invite.objects.create(
-            organization=org,
-            email=f"invitee{next(_counter)}@example.com",
-            role=Role.MEMBER,
-            token_hash=token_hash,
-            invited_by=inviter,
-            expires_at=timezone.now() + timedelta(days=7),
-        )
+        with organization_scope(org):
+            Invite.objects.create(
+                organization=org,
+                email=f"invitee{next(_counter)}@example.com",
+                role=Role.MEMBER,
+                token_hash=token_hash,
+                invited_by=inviter,
+                expires_at=timezone.now() + timedelta(days=7),
+            )
 
 
 def api_keys(organizations, count):
@@ -86,19 +87,24 @@ def api_keys(organizations, count):
 def idempotency_keys(organizations, count):
     for org in _spread(organizations, count):
         api_key, _raw = make_api_key(org)
-        IdempotencyKey.objects.create(
-            organization=org, api_key=api_key, key=f"idem-{next(_counter)}", fingerprint="0" * 64
-        )
+        with organization_scope(org):
+            IdempotencyKey.objects.create(
+                organization=org, api_key=api_key, key=f"idem-{next(_counter)}", fingerprint="0" * 64
+            )
 
 
 def audit_entries(organizations, count):
     for org in _spread(organizations, count):
-        record(organization=org, actor=UserFactory(), action="customer.updated", target=org)
+        actor = UserFactory()
+        with organization_scope(org):
+            record(organization=org, actor=actor, action="customer.updated", target=org)
 
 
 def audit_chain_heads(organizations, count):
     for _ in range(count):
-        record(organization=OrganizationFactory(), actor=None, action="organization.created")
+        org = OrganizationFactory()
+        with organization_scope(org):
+            record(organization=org, actor=None, action="organization.created")
 
 
 def security_events(organizations, count):
@@ -147,7 +153,9 @@ def payments(organizations, count):
 
 def number_sequences(organizations, count):
     for org in _spread(organizations, count):
-        NumberSequence.objects.create(organization=org, business=BusinessFactory(organization=org), year=2026)
+        business = BusinessFactory(organization=org)
+        with organization_scope(org):
+            NumberSequence.objects.create(organization=org, business=business, year=2026)
 
 
 def documents(organizations, count):
@@ -161,13 +169,14 @@ def documents(organizations, count):
 
 def emails(organizations, count):
     for invoice in invoices(organizations, count, status="issued"):
-        OutboundEmail.objects.create(
-            organization=invoice.organization,
-            invoice=invoice,
-            to=["customer@example.com"],
-            subject=f"Invoice {invoice.number}",
-            body="Hello",
-        )
+        with organization_scope(invoice.organization):
+            OutboundEmail.objects.create(
+                organization=invoice.organization,
+                invoice=invoice,
+                to=["customer@example.com"],
+                subject=f"Invoice {invoice.number}",
+                body="Hello",
+            )
 
 
 def recurring_invoices(organizations, count):

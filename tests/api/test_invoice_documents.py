@@ -67,8 +67,8 @@ def test_send_queues_the_email(api, org):
     response = api.post(f"{URL}{invoice.pk}/send/")
     assert response.status_code == 202, response.content
     data = response.json()
-    assert data["invoice"] == str(invoice.pk) and data["to"] == [invoice.customer.email]
     with organization_scope(org):
+        assert data["invoice"] == str(invoice.pk) and data["to"] == [invoice.customer.email]
         assert OutboundEmail.objects.filter(pk=data["email"], invoice=invoice).exists()
 
 

@@ -9,14 +9,16 @@ from audit.models import AuditEntry
 from billing import services
 from billing.models import RecurringInvoice
 from organizations.tenancy import organization_scope
+from tests.billing.factories import BusinessFactory, CustomerFactory
+from tests.billing.vat_cases import AT_VAT, DE_VAT, REVERSE_CHARGE, line
 
 URL = "/api/v1/recurring-invoices/"
 ITEM = {"description": "Retainer", "quantity": "1", "unit_price": "500.00", "tax_rate": "19"}
 FIELDS = {
     "id", "name", "business", "customer", "currency", "discount_type", "discount_value", "notes", "terms", "items",
-    "frequency", "day_of_month", "start_date", "end_date", "count", "skip_weekends", "mode", "time_zone",
-    "max_catch_up", "paused", "next_run_date", "last_period", "last_run_at", "skipped_count", "last_error",
-    "created_at", "updated_at",
+    "vat_exemption_reasons", "frequency", "day_of_month", "start_date", "end_date", "count", "skip_weekends", "mode",
+    "time_zone", "max_catch_up", "paused", "next_run_date", "last_period", "last_run_at", "skipped_count",
+    "last_error", "created_at", "updated_at",
 }  # fmt: skip
 
 
@@ -43,7 +45,8 @@ def template(api, body):
 def test_create_and_read(api, template, org):
     assert set(template) == FIELDS
     assert template["day_of_month"] == "last" and template["next_run_date"] == "2026-01-31"
-    assert template["items"][0] | {"id": None} == {**ITEM, "unit_price": "500", "id": None}
+    assert template["items"][0] | {"id": None} == {**ITEM, "unit_price": "500", "vat_category": "S", "id": None}
+    assert template["vat_exemption_reasons"] == {}
     assert template["mode"] == "issue_and_send" and template["max_catch_up"] == 3
     assert template["time_zone"] == org.time_zone and template["paused"] is False
     assert api.get(f"{URL}{template['id']}/").json() == template
@@ -140,3 +143,61 @@ def test_list_queries_do_not_grow_with_templates(api, body, org, django_assert_n
         api.post(URL, body, format="json")
     with django_assert_num_queries(4):
         assert api.get(URL).json()["count"] == 8
+
+
+def test_a_line_whose_rate_does_not_suit_its_category_is_a_field_error(api, body):
+    items = [line("1", "10", "20"), line("1", "10", "19", "AE"), line("1", "10", "0", "S"), line("1", "1", "0", "Q")]
+    response = api.post(URL, {**body, "items": items}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "items": [
+            {},
+            {"tax_rate": ["Lines with reverse charge carry no VAT: set the tax rate to 0."]},
+            {
+                "tax_rate": [
+                    "A line with the standard or a reduced rate needs a tax rate above 0; for 0% choose “Zero rated”."
+                ]
+            },
+            {"vat_category": ["Choose a VAT category: one of S, Z, E, AE, K, G, O."]},
+        ]
+    }
+    reasons = {"AE": {"code": "VATEX-EU-G", "text": "Export"}}
+    response = api.post(URL, {**body, "vat_exemption_reasons": reasons}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "vat_exemption_reasons": {"AE": {"code": ["VATEX-EU-G explains export outside the EU, not reverse charge."]}}
+    }
+
+
+def test_a_reverse_charge_template_creates_reverse_charge_invoices(api, body, org):
+    business = BusinessFactory(organization=org, country="AT", vat_id=AT_VAT)
+    customer = CustomerFactory(organization=org, country="DE", vat_id=DE_VAT)
+    created = api.post(
+        URL,
+        {
+            **body,
+            "business": str(business.pk),
+            "customer": str(customer.pk),
+            "items": [line("10", "150.00", "0", "AE")],
+            "vat_exemption_reasons": {"AE": REVERSE_CHARGE},
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["items"][0]["vat_category"] == "AE"
+    assert created.json()["vat_exemption_reasons"] == {"AE": REVERSE_CHARGE}
+    services.run_due_recurring_invoices(now=datetime(2026, 1, 31, 12, tzinfo=UTC))
+    (run,) = api.get(f"{URL}{created.json()['id']}/runs/").json()["results"]
+    invoice = api.get(f"/api/v1/invoices/{run['invoice']}/").json()
+    assert invoice["status"] == "issued" and invoice["items"][0]["vat_category"] == "AE"
+    assert (invoice["total"], invoice["tax_total"]) == ("1500.00", "0.00")
+    assert invoice["tax_breakdown"] == [
+        {
+            "category": "AE",
+            "rate": "0",
+            "taxable_amount": "1500.00",
+            "tax_amount": "0.00",
+            "exemption_reason": REVERSE_CHARGE["text"],
+            "exemption_reason_code": REVERSE_CHARGE["code"],
+        }
+    ]

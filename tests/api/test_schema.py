@@ -46,6 +46,9 @@ def test_pdf_and_send_responses(schema):
     pdf = schema["paths"]["/api/v1/invoices/{id}/pdf/"]["get"]["responses"]
     assert "application/pdf" in pdf["200"]["content"]
     assert "application/json" in pdf["202"]["content"]
+    # With signed URLs (MEDIA_REDIRECT_SECONDS), a ready PDF is a redirect to the object store.
+    assert "content" not in pdf["302"]
+    assert pdf["302"]["headers"]["Location"]["schema"] == {"type": "string", "format": "uri"}
     assert "202" in schema["paths"]["/api/v1/invoices/{id}/send/"]["post"]["responses"]
 
 

@@ -66,13 +66,14 @@ def keep_test_connection():
 
 @pytest.fixture
 def api_key(org):
-    return ApiKey.objects.create(
-        organization=org,
-        name="schemathesis",
-        prefix=ApiKey.prefix_of(RAW_KEY),
-        secret_hash=hash_token(RAW_KEY),
-        scope=ApiKeyScope.READ_WRITE,
-    )
+    with organization_scope(org):
+        return ApiKey.objects.create(
+            organization=org,
+            name="schemathesis",
+            prefix=ApiKey.prefix_of(RAW_KEY),
+            secret_hash=hash_token(RAW_KEY),
+            scope=ApiKeyScope.READ_WRITE,
+        )
 
 
 @pytest.fixture

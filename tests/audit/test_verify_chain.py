@@ -20,6 +20,7 @@ from audit.models import AuditChainHead, AuditEntry
 from audit.services import entry_hash, record
 from audit.verification import verify_chain
 from organizations.tenancy import organization_scope
+from tests.database_roles import as_table_owner
 from tests.organizations.factories import OrganizationFactory
 
 
@@ -44,12 +45,13 @@ def tamper(sql, params):
     if connection.vendor != "postgresql":
         raw(sql, params)
         return
-    raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # ALTER TABLE refuses while FK checks are pending
-    raw("ALTER TABLE audit_auditentry DISABLE TRIGGER USER", [])
-    try:
-        raw(sql, params)
-    finally:
-        raw("ALTER TABLE audit_auditentry ENABLE TRIGGER USER", [])
+    with as_table_owner():
+        raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # ALTER TABLE refuses while FK checks are pending
+        raw("ALTER TABLE audit_auditentry DISABLE TRIGGER USER", [])
+        try:
+            raw(sql, params)
+        finally:
+            raw("ALTER TABLE audit_auditentry ENABLE TRIGGER USER", [])
 
 
 def db_id(entry):
@@ -60,8 +62,9 @@ def insert_behind_the_services_back(entry):
     """Insert a row exactly as Django would, without record() (and without the model's guard)."""
     query = InsertQuery(AuditEntry)
     query.insert_values(AuditEntry._meta.concrete_fields, [entry])
-    for sql, params in query.get_compiler(connection=connection).as_sql():
-        raw(sql, params)
+    with as_table_owner():
+        for sql, params in query.get_compiler(connection=connection).as_sql():
+            raw(sql, params)
 
 
 @pytest.fixture
@@ -171,7 +174,8 @@ class TestTamperingIsDetected:
         )
         forged.hash = entry_hash(forged)
         insert_behind_the_services_back(forged)
-        AuditChainHead.objects.filter(organization=org_with_chain).update(length=6, last_hash=forged.hash)
+        with as_table_owner():
+            AuditChainHead.objects.filter(organization=org_with_chain).update(length=6, last_hash=forged.hash)
         assert_broken(org_with_chain, forged.pk, 6, "out of order")
 
     def test_row_inserted_into_a_gap_left_by_a_skipped_sequence(self, org_with_chain):
@@ -187,11 +191,13 @@ class TestTamperingIsDetected:
         )
         forged.hash = entry_hash(forged)
         insert_behind_the_services_back(forged)
-        AuditChainHead.objects.filter(organization=org_with_chain).update(length=8, last_hash=forged.hash)
+        with as_table_owner():
+            AuditChainHead.objects.filter(organization=org_with_chain).update(length=8, last_hash=forged.hash)
         assert_broken(org_with_chain, forged.pk, 8, "missing sequence")
 
     def test_head_moved_to_a_foreign_hash(self, org_with_chain):
-        AuditChainHead.objects.filter(organization=org_with_chain).update(last_hash="b" * 64)
+        with as_table_owner():
+            AuditChainHead.objects.filter(organization=org_with_chain).update(last_hash="b" * 64)
         assert_broken(org_with_chain, None, 5, "head mismatch")
 
     def test_only_the_broken_organization_is_reported(self, org_with_chain):
@@ -220,14 +226,20 @@ class TestPostgresTrigger:
     )
     def test_raw_update_and_delete_are_rejected(self, org_with_chain, sql):
         victim = chain(org_with_chain)[0]
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        # In the organization's scope: the row-level security policies let the statement see the row.
+        with (
+            organization_scope(org_with_chain),
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+        ):
             raw(sql, [victim.pk])
         assert chain(org_with_chain)[0].action == victim.action
         out, _ = run(org_with_chain.slug)
         assert "chain intact" in out
 
     def test_deleting_an_organization_with_entries_is_rejected(self, org_with_chain):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        scope = organization_scope(org_with_chain)
+        with scope, pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             raw("DELETE FROM audit_auditentry WHERE organization_id = %s", [org_with_chain.pk])
         assert len(chain(org_with_chain)) == 5
 

@@ -15,7 +15,7 @@ from billing import services
 from billing.calc import LineInput, balance_and_status, compute_totals, quantize_money
 from billing.models import Business, Customer, Invoice, InvoiceStatus, Payment
 from organizations.tenancy import organization_scope
-from tests.organizations.factories import OrganizationFactory
+from tests.organizations.factories import OrganizationFactory, TenantFactory
 
 DEFAULT_ITEMS = (
     {"description": "Design work", "quantity": "12.5", "unit_price": "80.00", "tax_rate": "20"},
@@ -23,7 +23,7 @@ DEFAULT_ITEMS = (
 )
 
 
-class BusinessFactory(factory.django.DjangoModelFactory):
+class BusinessFactory(TenantFactory):
     class Meta:
         model = Business
 
@@ -40,7 +40,7 @@ class BusinessFactory(factory.django.DjangoModelFactory):
     payment_terms_days = 30
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(TenantFactory):
     class Meta:
         model = Customer
 

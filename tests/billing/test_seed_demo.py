@@ -67,6 +67,23 @@ def test_seed_demo_builds_a_realistic_organization(seeded):
     assert DEMO_PASSWORD in output
 
 
+def test_the_eu_business_customer_is_invoiced_under_reverse_charge(seeded):
+    """Its invoices carry no VAT, one AE row with the reason the business set once, and issue
+    (the seller's and buyer's VAT numbers are there)."""
+    org, _, _ = seeded
+    with organization_scope(org):
+        reverse_charge = list(Invoice.objects.filter(customer__vat_id="NL004495445B01").select_related("business"))
+        others = Invoice.objects.exclude(customer__vat_id="NL004495445B01")
+        assert not any(row["category"] == "AE" for invoice in others for row in invoice.tax_breakdown)
+        reason = Business.objects.get(organization=org, name="Northwind Studio").vat_exemption_reasons["AE"]
+    assert reverse_charge and any(invoice.status != "draft" for invoice in reverse_charge)
+    for invoice in reverse_charge:
+        assert invoice.business.name == "Northwind Studio" and invoice.tax_total == 0
+        assert [row["category"] for row in invoice.tax_breakdown] == ["AE"]
+        assert invoice.vat_exemption_reasons == {"AE": reason} and reason["code"] == "VATEX-EU-AE"
+        assert invoice.tax_breakdown[0]["exemption_reason"] == reason["text"]
+
+
 def test_sent_invoices_were_emailed_through_the_outbox(seeded):
     """What the services would have produced: an invoice shows as sent because its email went
     out (an outbox row marked sent, with the PDF version it carried); an issued invoice never

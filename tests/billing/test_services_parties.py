@@ -205,14 +205,15 @@ def test_customer_without_invoices_can_be_deleted(org, user, customer, audit_ent
 
 
 def test_customer_with_invoices_cannot_be_deleted_only_archived(org, user, business, customer, audit_entries):
-    Invoice.objects.create(
-        organization=org,
-        business=business,
-        customer=customer,
-        currency="EUR",
-        issue_date=date(2026, 1, 1),
-        due_date=date(2026, 1, 31),
-    )
+    with organization_scope(org):
+        Invoice.objects.create(
+            organization=org,
+            business=business,
+            customer=customer,
+            currency="EUR",
+            issue_date=date(2026, 1, 1),
+            due_date=date(2026, 1, 31),
+        )
     with pytest.raises(StateConflict) as excinfo:
         services.customer_delete(organization=org, actor=user, customer_id=customer.pk)
     assert "archive" in excinfo.value.conflict_message

@@ -8,11 +8,12 @@ import time_machine
 
 from billing import services
 from billing.exceptions import BillingValidationError, StateConflict
-from billing.models import Invoice, InvoiceStatus, RecurringInvoice, RecurringRun
+from billing.models import Business, Invoice, InvoiceStatus, RecurringInvoice, RecurringRun
 from billing.tasks import run_recurring_invoices
 from documents.models import OutboundEmail
 from organizations.tenancy import organization_scope
-from tests.billing.factories import CustomerFactory
+from tests.billing.factories import BusinessFactory, CustomerFactory
+from tests.billing.vat_cases import AT_VAT, DE_VAT, REVERSE_CHARGE, SMALL_BUSINESS_DE
 
 ITEM = {"description": "Retainer", "quantity": "1", "unit_price": "500.00", "tax_rate": "19"}
 
@@ -78,6 +79,15 @@ def test_create_defaults_and_audit(org, business, make_template, audit_entries):
         ({"discount_type": "amount", "discount_value": "600.00"}, "discount_value", "larger than the subtotal"),
         ({"discount_type": "percent", "discount_value": "100"}, "items", "total above zero"),
         ({"color": "red"}, "color", "Unknown field"),
+        ({"items": [{**ITEM, "vat_category": "AE"}]}, "items.0.tax_rate", "reverse charge carry no VAT"),
+        ({"items": [{**ITEM, "tax_rate": "0", "vat_category": "S"}]}, "items.0.tax_rate", "rate above 0"),
+        ({"items": [{**ITEM, "vat_category": "X"}]}, "items.0.vat_category", "Choose a VAT category"),
+        (
+            {"vat_exemption_reasons": {"E": {"text": "Exempt", "code": "VATEX-EU-AE"}}},
+            "vat_exemption_reasons.E.code",
+            "explains reverse charge",
+        ),
+        ({"vat_exemption_reasons": {"S": {"text": "No"}}}, "vat_exemption_reasons.S", "carry no exemption reason"),
     ],
 )
 def test_invalid_templates_are_refused_with_field_errors(make_template, data, path, message):
@@ -303,3 +313,95 @@ def test_the_beat_task_enqueues_itself_again_when_templates_were_deferred(monkey
     )
     run_recurring_invoices.delay()
     assert calls == [{"time_budget": 90}, {"time_budget": 90}]
+
+
+# --- VAT categories -------------------------------------------------------------------------
+
+AE_LINES = [
+    {"description": "Consulting", "quantity": "12.5", "unit_price": "140.00", "tax_rate": "0", "vat_category": "AE"},
+    {"description": "Workshop", "quantity": "1", "unit_price": "350.00", "tax_rate": "0", "vat_category": "AE"},
+]
+AE_ROW = {
+    "category": "AE",
+    "rate": "0.000",
+    "taxable_amount": "2100.00",
+    "tax_amount": "0.00",
+    "exemption_reason": REVERSE_CHARGE["text"],
+    "exemption_reason_code": REVERSE_CHARGE["code"],
+}
+
+
+@pytest.fixture
+def reverse_charge_parties(org):
+    business = BusinessFactory(organization=org, country="AT", vat_id=AT_VAT)
+    customer = CustomerFactory(organization=org, country="DE", vat_id=DE_VAT)
+    return {"business": str(business.pk), "customer": str(customer.pk)}
+
+
+def test_a_reverse_charge_template_creates_issued_reverse_charge_invoices(
+    org, make_template, reverse_charge_parties, audit_entries
+):
+    template = make_template(
+        **reverse_charge_parties, items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE, "E": SMALL_BUSINESS_DE}
+    )
+    assert template.vat_exemption_reasons == {"AE": REVERSE_CHARGE}  # only the categories its lines use
+    (entry,) = audit_entries(action="recurring_invoice.created")
+    assert [item["vat_category"] for item in entry.changes["items"][1]] == ["AE", "AE"]
+    assert run(datetime(2026, 2, 1, 12, tzinfo=UTC)) == {"templates": 1, "invoices": 1, "failed": 0, "deferred": 0}
+    (invoice,) = invoices(org)
+    assert invoice.status == InvoiceStatus.ISSUED and invoice.number == "INV-2026-0001"
+    assert (invoice.subtotal, invoice.tax_total, invoice.total) == (2100, 0, 2100)
+    assert invoice.tax_breakdown == [AE_ROW]
+    assert invoice.vat_exemption_reasons == {"AE": REVERSE_CHARGE}
+    with organization_scope(org):
+        assert [item.vat_category for item in invoice.items.all()] == ["AE", "AE"]
+
+
+def test_a_template_without_reasons_gives_its_invoices_the_business_reasons(org, make_template, reverse_charge_parties):
+    with organization_scope(org):
+        business = Business.objects.get(pk=reverse_charge_parties["business"])
+    business.vat_exemption_reasons = {"AE": REVERSE_CHARGE}
+    business.save()
+    template = make_template(**reverse_charge_parties, items=AE_LINES)
+    assert template.vat_exemption_reasons == {}
+    run(datetime(2026, 2, 1, 12, tzinfo=UTC))
+    (invoice,) = invoices(org)
+    assert invoice.status == InvoiceStatus.ISSUED and invoice.tax_breakdown == [AE_ROW]
+
+
+def test_a_reverse_charge_template_for_a_customer_without_a_vat_id_fails_with_the_reason(org, make_template, business):
+    customer = CustomerFactory(organization=org, country="DE", vat_id="")
+    template = make_template(customer=str(customer.pk), items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE})
+    assert run(datetime(2026, 2, 1, 12, tzinfo=UTC))["failed"] == 1
+    template.refresh_from_db()
+    assert "customer.vat_id: Reverse charge needs the customer's VAT number." in template.last_error
+    assert invoices(org) == [] and template.last_period is None
+
+
+@pytest.mark.parametrize(("business_default", "category"), [("S", "Z"), ("E", "E")])
+def test_a_line_without_a_category_gets_the_one_an_invoice_line_would(
+    org, make_template, business, business_default, category
+):
+    business.default_vat_category = business_default
+    business.save()
+    template = make_template(items=[ITEM, {**ITEM, "tax_rate": "0"}])
+    with organization_scope(org):
+        assert [line.vat_category for line in template.lines.order_by("position")] == ["S", category]
+
+
+def test_update_keeps_the_categories_and_reasons_until_they_are_sent(
+    org, make_template, reverse_charge_parties, audit_entries
+):
+    template = make_template(**reverse_charge_parties, items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE})
+    update = {"organization": org, "actor": None, "template_id": template.pk}
+    template = services.recurring_invoice_update(**update, data={"name": "Retainer"})
+    assert template.vat_exemption_reasons == {"AE": REVERSE_CHARGE}
+    with organization_scope(org):
+        assert [line.vat_category for line in template.lines.all()] == ["AE", "AE"]
+    template = services.recurring_invoice_update(**update, data={"items": [ITEM]})
+    assert template.vat_exemption_reasons == {}  # no AE line left
+    entry = audit_entries(action="recurring_invoice.updated")[-1]
+    assert entry.changes["vat_exemption_reasons"] == [{"AE": REVERSE_CHARGE}, {}]
+    assert entry.changes["items"][1] == [
+        {"description": "Retainer", "quantity": "1", "unit_price": "500", "tax_rate": "19", "vat_category": "S"}
+    ]

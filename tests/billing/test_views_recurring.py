@@ -94,3 +94,23 @@ def test_detail_query_count_does_not_grow_with_the_history(client, org, template
     with count_queries() as after:
         assert "INV-2025-0004" in client.get(url).content.decode()
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_detail_shows_the_vat_category_of_exempt_lines_and_the_reasons(client, org, business, customer):
+    reason = {"text": "Reverse charge, art. 196 Directive 2006/112/EC", "code": "VATEX-EU-AE"}
+    made = services.recurring_invoice_create(
+        organization=org,
+        actor=None,
+        data={
+            "business": str(business.pk),
+            "customer": str(customer.pk),
+            "frequency": "monthly",
+            "items": [ITEM, {**ITEM, "tax_rate": "0", "vat_category": "AE"}],
+            "vat_exemption_reasons": {"AE": reason},
+        },
+    )
+    log_in(client, org)
+    detail = client.get(org_url("recurring_detail", org, template_id=made.pk)).content.decode()
+    assert detail.count('<abbr title="Reverse charge">AE</abbr>') == 2  # the line and its reason
+    assert "Reverse charge, art. 196 Directive 2006/112/EC (VATEX-EU-AE)" in detail
+    assert 'title="Standard or reduced rate"' not in detail

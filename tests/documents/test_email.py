@@ -109,7 +109,8 @@ def test_subject_and_body_templates_fill_placeholders_and_keep_other_braces(
 ):
     business.email_subject_template = "{business_name}: {number} ({total}) {unknown}"
     business.email_body_template = "Dear {customer_name}, {total} due {due_date}. {number} {"
-    business.save()
+    with organization_scope(org):
+        business.save()
     with commit():
         invoice = make_invoice(
             organization=org,

@@ -65,7 +65,8 @@ def test_payment_makes_the_old_document_stale_and_renders_the_new_balance(issued
         pay(before, "100.00", actor=member)
     after = reload(issued)
     assert after.version == before.version + 1
-    old.refresh_from_db()
+    with organization_scope(after.organization):
+        old.refresh_from_db()
     assert not old.is_fresh_for(after)  # stale by version, bytes kept for the record
     fresh = services.fresh_document(organization=after.organization, invoice=after)
     assert fresh is not None and fresh.invoice_version == after.version
@@ -138,13 +139,15 @@ def test_a_failed_render_is_recorded_and_retried_on_request(issued, member, comm
     monkeypatch.undo()
     with commit():  # asked again at once: not retried yet (a broken render is not hammered)
         services.document_request_render(organization=invoice.organization, invoice_id=invoice.pk)
-    failed.refresh_from_db()
+    with organization_scope(invoice.organization):
+        failed.refresh_from_db()
     assert failed.status == InvoiceDocument.Status.FAILED
     with organization_scope(invoice.organization):
         InvoiceDocument.objects.filter(pk=failed.pk).update(updated_at=timezone.now() - timedelta(minutes=1))
     with commit():
         services.document_request_render(organization=invoice.organization, invoice_id=invoice.pk)
-    failed.refresh_from_db()
+    with organization_scope(invoice.organization):
+        failed.refresh_from_db()
     assert failed.status == InvoiceDocument.Status.READY and failed.error == ""
 
 

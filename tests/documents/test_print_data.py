@@ -32,9 +32,10 @@ def test_issued_invoice_prints_the_snapshot_not_later_changes(org, business, cus
     business.address_line1 = "Elsewhere 9"
     business.iban = "DE89370400440532013000"
     business.payment_instructions = "New bank"
-    business.save()
     customer.name = "Renamed Customer"
-    customer.save()
+    with organization_scope(org):
+        business.save()
+        customer.save()
     with organization_scope(org):
         data = print_data_for(load(invoice))
     assert data.seller.name == "Acme Studio" and "Hauptstraße 1" in data.seller.address
@@ -47,7 +48,8 @@ def test_issued_invoice_prints_the_snapshot_not_later_changes(org, business, cus
 def test_draft_prints_the_live_business_and_customer(org, business, customer, member):
     draft = make_invoice(organization=org, business=business, customer=customer, actor=member)
     customer.name = "Renamed Customer"
-    customer.save()
+    with organization_scope(org):
+        customer.save()
     with organization_scope(org):
         data = print_data_for(load(draft))
     assert data.status == "draft" and data.number is None
@@ -96,10 +98,12 @@ def test_voided_payments_are_not_printed(org, business, customer, member):
 
 
 def test_issued_invoice_keeps_the_logo_it_was_issued_with(org, business, customer, member):
-    business.logo.save("first.png", ContentFile(png((255, 0, 0))), save=True)
+    with organization_scope(org):
+        business.logo.save("first.png", ContentFile(png((255, 0, 0))), save=True)
     first = png((255, 0, 0))
     invoice = make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
-    business.logo.save("second.png", ContentFile(png((0, 0, 255))), save=True)
+    with organization_scope(org):
+        business.logo.save("second.png", ContentFile(png((0, 0, 255))), save=True)
     draft = make_invoice(organization=org, business=business, customer=customer, actor=member)
     with organization_scope(org):
         assert print_data_for(load(invoice)).logo == first

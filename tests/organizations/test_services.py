@@ -261,7 +261,8 @@ def test_invite_email_is_not_sent_when_the_transaction_rolls_back(org, admin, dj
 def test_reinviting_a_pending_address_replaces_the_old_invite(org, admin):
     first, first_raw = services.invite_create(organization=org, actor=admin, email="pat@example.com")
     second, _ = services.invite_create(organization=org, actor=admin, email="PAT@example.com", role=Role.VIEWER)
-    first.refresh_from_db()
+    with organization_scope(org):
+        first.refresh_from_db()
     assert first.status == Invite.Status.REVOKED
     assert second.status == Invite.Status.PENDING and second.role == Role.VIEWER
     last = entries(org)[-1]

@@ -2,9 +2,11 @@
 
 Two businesses, 15 customers, 60 invoices in every status and several currencies, partial
 and full payments, a voided payment and overdue invoices, all with correct totals and audit
-entries. Invoices shown as sent were emailed through the outbox (``invoice_send``), and their
-rows are left as a worker leaves them after the SMTP server accepted the message
-(``record_delivery``; nothing is handed to an SMTP server: the recipients do not exist).
+entries. The one customer with a VAT number in another EU country than its seller's is
+invoiced under reverse charge, with the reason the business set once. Invoices shown as sent
+were emailed through the outbox (``invoice_send``), and their rows are left as a worker
+leaves them after the SMTP server accepted the message (``record_delivery``; nothing is
+handed to an SMTP server: the recipients do not exist).
 
 Quiet: the task logs of the seeding are held back (``-v 2`` shows them), and how to log in is
 the last thing printed. ``--if-empty`` does nothing when any organization exists (for
@@ -25,6 +27,7 @@ from accounts.models import User, normalize_email_address
 from billing import services
 from billing.calc import quantize_money
 from billing.models import Invoice, InvoiceStatus
+from billing.vat import EU_COUNTRIES
 from documents.services import invoice_send
 from documents.tasks import record_delivery
 from organizations.models import Membership, Organization
@@ -59,6 +62,13 @@ BUSINESSES = [
         "default_notes": "Thank you for your business!",
         "default_terms": "Payable within 30 days by bank transfer.",
         "payment_instructions": "IBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX",
+        "vat_exemption_reasons": {
+            "AE": {
+                "text": "Steuerschuldnerschaft des Leistungsempfängers / Reverse charge: VAT to be accounted for "
+                "by the recipient, art. 196 Directive 2006/112/EC",
+                "code": "VATEX-EU-AE",
+            }
+        },
     },
     {
         "name": "Bluebird Consulting",
@@ -94,6 +104,8 @@ CUSTOMERS = [
     ("Oceanic Airlines", "EUR", "AT"),
     ("Cyberdyne Research", "USD", "US"),
 ]
+# A business customer in another EU country than Northwind Studio: its invoices are reverse charge.
+CUSTOMER_VAT_IDS = {"Umbrella Logistics": "NL004495445B01"}
 
 CATALOG = [
     ("Website design", "850.00", "20"),
@@ -194,6 +206,7 @@ def _parties(organization, owner, member):
             "city": "Springfield",
             "country": country,
             "tax_id": f"TX-{1000 + index}",
+            "vat_id": CUSTOMER_VAT_IDS.get(name, ""),
             "currency": currency,
         }
         customers.append(
@@ -215,6 +228,9 @@ def _invoice_data(rng, position, business, customer, issue_date) -> dict:
     if customer.currency == "JPY":
         for item in items:
             item["unit_price"] = str(int(Decimal(item["unit_price"]) * 150))
+    if _reverse_charge(business, customer):
+        for item in items:
+            item.update(tax_rate="0", vat_category="AE")
     data = {
         "business": business.pk,
         "customer": customer.pk,
@@ -228,6 +244,13 @@ def _invoice_data(rng, position, business, customer, issue_date) -> dict:
     elif position % 11 == 5:
         data.update(discount_type="amount", discount_value="50" if customer.currency != "JPY" else "5000")
     return data
+
+
+def _reverse_charge(business, customer) -> bool:
+    """A service between two VAT-registered businesses in different EU countries: the customer
+    accounts for the VAT (art. 196 of the VAT Directive)."""
+    countries = (business.country, customer.country)
+    return bool(business.vat_id and customer.vat_id) and set(countries) <= EU_COUNTRIES and len(set(countries)) == 2
 
 
 class _Demo:
