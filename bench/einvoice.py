@@ -42,7 +42,9 @@ def document(lines: int):
         city="Musterstadt",
         postcode="12345",
     )
-    items = [item("1.5", "120.00", "19" if i % 3 else "7", description=f"Consulting, week {i + 1}") for i in range(lines)]
+    items = [
+        item("1.5", "120.00", "19" if i % 3 else "7", description=f"Consulting, week {i + 1}") for i in range(lines)
+    ]
     return build(
         seller=DE_SELLER,
         buyer=buyer,
@@ -94,7 +96,9 @@ def facturx_table(runs: int) -> None:
         plain = cpu_ms(lambda data=data: render_invoice_pdf(data), times)
         combined = cpu_ms(factur_x, times)
         ratio = combined / plain
-        print(f"| {lines} | {plain:.1f} | {combined:.1f} | {ratio:.2f}x | < 1.5x: {'ok' if ratio < 1.5 else 'MISSED'} |")
+        print(
+            f"| {lines} | {plain:.1f} | {combined:.1f} | {ratio:.2f}x | < 1.5x: {'ok' if ratio < 1.5 else 'MISSED'} |"
+        )
 
 
 def main():

@@ -14,7 +14,7 @@ def factur_x_only_in_the_eu(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0008_vat_categories"),
+        ("billing", "0009_recurring_vat_categories"),
     ]
 
     operations = [
