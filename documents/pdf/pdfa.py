@@ -49,7 +49,7 @@ def facturx_pdf(pdf: bytes, cii_xml: bytes, *, dated: datetime.datetime, title: 
 
 
 def _pdf_date(when: datetime.datetime) -> pikepdf.String:
-    return pikepdf.String(when.astimezone(datetime.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
+    return pikepdf.String(when.astimezone(datetime.UTC).strftime("D:%Y%m%d%H%M%SZ"))
 
 
 def _finish_pdfa(pdf_bytes: bytes, when: datetime.datetime) -> bytes:
@@ -72,6 +72,9 @@ def _finish_pdfa(pdf_bytes: bytes, when: datetime.datetime) -> bytes:
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
             meta["xmp:CreateDate"] = stamp
             meta["xmp:ModifyDate"] = stamp
+            # PDF/A: the document information and the XMP metadata say the same.
+            meta["pdf:Producer"] = str(pdf.docinfo.get("/Producer", ""))
+            meta["pdf:Keywords"] = str(pdf.docinfo.get("/Keywords", ""))
         out = io.BytesIO()
         pdf.save(out, min_version="1.7", deterministic_id=True)
     return out.getvalue()
