@@ -4,6 +4,8 @@
 * ``postgres``-marked tests need PostgreSQL; on SQLite they are skipped with the reason shown,
   unless ``BILLORA_REQUIRE_POSTGRES=1`` (CI), where running them on SQLite is an error.
 * ``redis``-marked tests need ``REDIS_URL``; ``BILLORA_REQUIRE_REDIS=1`` makes that mandatory.
+* The translation catalogs are compiled (as ``make compilemessages`` does) when a ``.po`` is
+  newer than its ``.mo``, so a bare ``pytest`` tests the translations in the tree.
 """
 
 import os
@@ -34,6 +36,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(skip_redis)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs():
+    from billora.catalogs import compile_catalogs
+
+    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

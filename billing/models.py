@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_noop
 
 from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
@@ -14,8 +15,10 @@ from organizations.tenancy import TenantManager, TenantModel
 MONEY = {"max_digits": 19, "decimal_places": MAX_CURRENCY_PLACES}
 DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
 
-DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"
-DEFAULT_EMAIL_BODY = (
+# Marked for translation: a business that keeps these defaults sends them in each document's
+# language (documents.services.email_template).
+DEFAULT_EMAIL_SUBJECT = gettext_noop("Invoice {number} from {business_name}")
+DEFAULT_EMAIL_BODY = gettext_noop(
     "Hello {customer_name},\n\n"
     "Please find attached invoice {number} for {total}, due on {due_date}.\n\n"
     "Thank you for your business.\n{business_name}"

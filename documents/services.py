@@ -16,19 +16,20 @@ import re
 import uuid
 from datetime import timedelta
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext, override
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Invoice, InvoiceStatus
+from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, Invoice, InvoiceStatus
+from billora.formatting import formats_for
 from documents import jobs
+from documents.language import document_language
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, render_invoice_pdf
@@ -41,7 +42,6 @@ SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, Invoice
 # A pending document asked for again after this long gets its job enqueued again.
 RENDER_REQUEST_AGAIN_AFTER = timedelta(seconds=30)
 PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
-PDF_LOCALE = "en_US"
 MAX_RECIPIENTS = 20
 
 
@@ -93,7 +93,7 @@ def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
         invoice = _invoice(organization, invoice_id, for_print=True)
         if invoice is None:
             raise NotFound("No such invoice.")
-        return invoice, render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+        return invoice, render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
 
 
 def pdf_filename(invoice) -> str:
@@ -201,7 +201,7 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
 
         # Render outside any transaction: it takes a while and must not hold locks.
         try:
-            pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+            pdf = render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
             return _store_failure(organization, invoice, version, exc)
@@ -300,16 +300,26 @@ def _recipients(value, field: str, errors: dict) -> list[str]:
     return addresses
 
 
-def email_placeholders(invoice) -> dict[str, str]:
+def email_placeholders(invoice, language: str) -> dict[str, str]:
     business = invoice.business_snapshot or {}
     customer = invoice.customer_snapshot or {}
+    formats = formats_for(language)
     return {
         "number": invoice.number or "",
-        "total": format_currency(invoice.total, invoice.currency, locale=PDF_LOCALE),
-        "due_date": format_date(invoice.due_date, format="medium", locale=PDF_LOCALE),
+        "total": formats.money(invoice.total, invoice.currency),
+        "due_date": formats.date(invoice.due_date),
         "customer_name": customer.get("name") or invoice.customer.name,
         "business_name": business.get("name") or invoice.business.name,
     }
+
+
+def email_template(template: str, default: str, language: str) -> str:
+    """The business's subject or body template; the built-in default in the document's
+    language when the business kept it (a template the business wrote is used as written)."""
+    if template == default:
+        with override(language):
+            return gettext(default)
+    return template
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:
@@ -349,8 +359,11 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
         if errors:
             raise BillingValidationError(errors)
 
-        values = email_placeholders(invoice)
+        language = document_language(invoice)
+        values = email_placeholders(invoice, language)
         business = invoice.business
+        subject_template = email_template(business.email_subject_template, DEFAULT_EMAIL_SUBJECT, language)
+        body_template = email_template(business.email_body_template, DEFAULT_EMAIL_BODY, language)
         reply_to = (invoice.business_snapshot or {}).get("email") or business.email
         email = queue_email(
             organization=organization,
@@ -358,8 +371,8 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             to=recipients,
             cc=copies,
             reply_to=[reply_to] if reply_to else [],
-            subject=fill_template(subject if subject is not None else business.email_subject_template, values),
-            body=fill_template(body if body is not None else business.email_body_template, values),
+            subject=fill_template(subject if subject is not None else subject_template, values),
+            body=fill_template(body if body is not None else body_template, values),
             invoice=invoice,
             requested_by_label=_actor_label(actor),
         )

@@ -1,69 +1,72 @@
-"""``{% load money %}`` then ``{{ amount|money:invoice.currency }}``.
+"""``{% load money %}``: amounts, rates, quantities and dates in the active language.
 
-Amounts are rounded half-up to the currency's minor unit by ``billing.calc`` (Babel alone
-would round half-even) and formatted by Babel for the active language.
+``{{ amount|money:invoice.currency }}``, ``{{ item.unit_price|price:invoice.currency }}``,
+``{{ item.quantity|quantity }}``, ``{{ row.rate|rate }}`` (with its percent sign),
+``{{ invoice.issue_date|day }}``, ``{{ invoice.sent_at|moment }}``. Every filter is a thin
+wrapper over ``billora.formatting``, which the PDF and the email use too, so the web and the
+documents write the same value the same way.
 """
 
-from decimal import Decimal, InvalidOperation
-
-from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils.translation import get_language, to_locale
 
-from billing.calc import currency_exponent, quantize_money
+from billora.formatting import as_decimal, formats_for
 
 register = template.Library()
 
 
-def _locale():
-    return to_locale(get_language() or "en-us")
-
-
-def _to_decimal(value):
-    if value is None or value == "":
-        return None
-    if isinstance(value, float):  # never money; refuse rather than print a rounded float
-        raise TypeError("money values must be Decimal, not float")
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
+def _amount(value):
+    return as_decimal(value)
 
 
 @register.filter
 def money(value, currency):
-    """``€1,234.50`` / ``¥1,235`` / ``KWD 1.250``: exactly the currency's places."""
-    amount = _to_decimal(value)
-    if amount is None:
-        return ""
-    try:
-        amount = quantize_money(amount, currency)
-    except ValueError:  # unknown currency: still show the number, with its code
-        return f"{amount} {currency}"
-    return format_currency(amount, currency, locale=_locale(), currency_digits=True)
+    """``€1,234.50`` / ``1.234,50 €``: exactly the currency's places."""
+    amount = _amount(value)
+    return "" if amount is None else formats_for().money(amount, currency)
 
 
 @register.filter
 def money_number(value, currency):
     """The amount without its symbol (for table cells under a currency heading)."""
-    amount = _to_decimal(value)
-    if amount is None:
-        return ""
-    try:
-        places = currency_exponent(currency)
-        amount = quantize_money(amount, currency)
-    except ValueError:
-        return str(amount)
-    pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(amount, format=pattern, locale=_locale())
+    amount = _amount(value)
+    return "" if amount is None else formats_for().money_number(amount, currency)
+
+
+@register.filter
+def price(value, currency):
+    """A unit price: the currency's places, more (up to 4) when it has them."""
+    amount = _amount(value)
+    return "" if amount is None else formats_for().price(amount, currency)
+
+
+@register.filter
+def quantity(value):
+    """``1.5`` / ``1,5``: the places it has, no trailing zeros."""
+    amount = _amount(value)
+    return "" if amount is None else formats_for().number(amount)
+
+
+@register.filter
+def rate(value):
+    """A rate in percent with its sign: ``7.5%`` / ``7,5 %``."""
+    amount = _amount(value)
+    return "" if amount is None else formats_for().percent(amount)
 
 
 @register.filter
 def percent(value):
-    """A tax or discount rate without trailing zeros: ``20.000`` -> ``20``, ``7.500`` -> ``7.5``."""
-    amount = _to_decimal(value)
-    if amount is None:
-        return ""
-    text = format(amount.normalize(), "f")
-    return text
+    """A rate's number without its sign: ``20.000`` -> ``20``, ``7.500`` -> ``7.5`` (``7,5``)."""
+    amount = _amount(value)
+    return "" if amount is None else formats_for().rate_number(amount)
+
+
+@register.filter
+def day(value):
+    """A date: ``Dec 1, 2026`` / ``1 déc. 2026`` / ``01.12.2026``."""
+    return "" if not value else formats_for().date(value)
+
+
+@register.filter
+def moment(value):
+    """A date and time to the minute, in the server's time zone."""
+    return "" if not value else formats_for().datetime(value)

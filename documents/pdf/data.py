@@ -11,15 +11,20 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
+
+from billora.formatting import formats_for
 
 logger = logging.getLogger(__name__)
 
+# Lazy: the renderer writes them in the document's language.
 STATUS_LABELS = {
-    "draft": "Draft",
-    "issued": "Issued",
-    "partially_paid": "Partially paid",
-    "paid": "Paid",
-    "void": "Void",
+    "draft": _("Draft"),
+    "issued": _("Issued"),
+    "partially_paid": _("Partially paid"),
+    "paid": _("Paid"),
+    "void": _("Void"),
 }
 MAX_LOGO_BYTES = 2_000_000
 
@@ -82,7 +87,7 @@ class InvoicePrintData:
     payment_instructions: str = ""
     logo: bytes | None = None
     version: int = 1
-    locale: str = "en_US"
+    language: str = "en"  # of labels, dates and numbers (customer data is never translated)
 
     @property
     def status_label(self) -> str:
@@ -90,7 +95,8 @@ class InvoicePrintData:
 
     @property
     def title(self) -> str:
-        return f"Invoice {self.number}" if self.number else "Draft invoice"
+        with override(self.language):
+            return str(_("Invoice %(number)s") % {"number": self.number} if self.number else _("Draft invoice"))
 
 
 def _text(value) -> str:
@@ -176,19 +182,20 @@ def _read_logo(invoice) -> bytes | None:
         return None
 
 
-def _discount_label(invoice) -> str:
-    if invoice.discount_type == "percent" and invoice.discount_value:
-        value = Decimal(invoice.discount_value).normalize()
-        # normalize() may give 1E+1; format with plain notation.
-        return f"Discount ({value:f}%)"
-    return "Discount"
+def _discount_label(invoice, language: str) -> str:
+    with override(language):
+        if invoice.discount_type == "percent" and invoice.discount_value:
+            rate = formats_for(language).percent(Decimal(invoice.discount_value))
+            return str(_("Discount (%(rate)s)") % {"rate": rate})
+        return str(_("Discount"))
 
 
-def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
+def print_data_for(invoice, *, language: str = "en") -> InvoicePrintData:
     """Everything printed for ``invoice`` as it is now. Caller opens the organization scope.
 
     Issued invoices print the seller and buyer snapshots taken at issue; drafts print the
     live business and customer. Every other field is the invoice's attribute of that name.
+    ``language`` is the document's (``documents.language.document_language``).
     """
     return _from_attributes(
         InvoicePrintData,
@@ -198,8 +205,8 @@ def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
         lines=_lines(invoice),
         tax_rows=_tax_rows(invoice),
         payments=_payments(invoice),
-        discount_label=_discount_label(invoice),
+        discount_label=_discount_label(invoice, language),
         payment_instructions=_payment_instructions(invoice),
         logo=_read_logo(invoice),
-        locale=locale,
+        language=language,
     )

@@ -157,7 +157,7 @@ def test_money_follows_the_currency_minor_unit_and_the_locale():
     _, text = pdf_text(render_invoice_pdf(kwd))
     assert "KWD" in text and "4,950.125" in text
 
-    german = make_data(locale="de_DE")
+    german = make_data(language="de")
     _, text = pdf_text(render_invoice_pdf(german))
     assert "1.128,14 €" in text
 
