@@ -1,20 +1,21 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class ActivityFilterForm(forms.Form):
     """The activity page's filters. Choices are what occurs in the organization's log, so an
     unknown value is a clear field error rather than a silently empty page."""
 
-    action = forms.ChoiceField(required=False)
-    actor = forms.ChoiceField(required=False, label="Who")
-    target_type = forms.ChoiceField(required=False, label="Object type")
-    target_id = forms.CharField(required=False, max_length=64, label="Object id")
+    action = forms.ChoiceField(required=False, label=_("Action"))
+    actor = forms.ChoiceField(required=False, label=_("Who"))
+    target_type = forms.ChoiceField(required=False, label=_("Object type"))
+    target_id = forms.CharField(required=False, max_length=64, label=_("Object id"))
 
     def __init__(self, data, *, options):
         super().__init__(data)
-        everything = [("", "All")]
+        everything = [("", _("All"))]
         self.fields["action"].choices = everything + [(a, a) for a in options["actions"]]
-        self.fields["actor"].choices = [("", "Anyone"), *options["actors"]]
+        self.fields["actor"].choices = [("", _("Anyone")), *options["actors"]]
         self.fields["target_type"].choices = everything + [(t, t.replace("_", " ")) for t in options["target_types"]]
 
     def filters(self) -> dict:

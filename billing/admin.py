@@ -14,8 +14,8 @@ from audit.models import AuditEntry
 from billing import services
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence, Payment
-from billing.templatetags.money import money as format_money
 from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
+from billora.templatetags.formatting import money as format_money
 from organizations.admin import OrganizationAdmin, count_per_organization
 from organizations.models import Organization
 

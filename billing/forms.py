@@ -8,6 +8,9 @@ only help typing (input modes, date pickers, the currency list) and never refuse
 """
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from billing import validation
 from billing.exceptions import BillingValidationError
@@ -23,13 +26,26 @@ from billing.models import (
 NON_FIELD_KEYS = {"non_field_errors", "detail", "__all__"}
 
 
+# Digit group separators people type: spaces (plain, no-break, narrow no-break) and apostrophes.
+GROUP_SEPARATORS = str.maketrans("", "", " \u00a0\u202f'’")
+
+
 def decimal_from_input(text) -> str:
-    """A decimal as the services take it: a person's decimal comma ("1,5") becomes a point;
-    anything else stays as typed, for the service to accept or explain."""
+    """A decimal as the services take it, from what a person typed in their language: a
+    decimal comma ("1,5") becomes a point; with both marks ("1.234,56", "1,234.56") the last
+    one is the decimal mark and the other groups digits; group spaces go. Anything else
+    stays as typed, for the service to accept or explain."""
     text = str(text or "").strip()
-    if text.count(",") == 1 and "." not in text:
-        return text.replace(",", ".")
-    return text
+    compact = text.translate(GROUP_SEPARATORS)
+    if not compact or not any(ch.isdigit() for ch in compact):
+        return text
+    if "," in compact and "." in compact:
+        decimal_mark = "," if compact.rfind(",") > compact.rfind(".") else "."
+        group_mark = "." if decimal_mark == "," else ","
+        return compact.replace(group_mark, "").replace(decimal_mark, ".")
+    if compact.count(",") == 1:
+        return compact.replace(",", ".")
+    return compact
 
 
 class InputField(forms.Field):
@@ -90,7 +106,8 @@ def _integer(**kwargs):
 
 
 def _currency(**kwargs):
-    kwargs.setdefault("help_text", "ISO 4217 code, e.g. EUR, USD, JPY.")
+    kwargs.setdefault("label", _("Currency"))
+    kwargs.setdefault("help_text", _("ISO 4217 code, e.g. EUR, USD, JPY."))
     return InputField(
         widget=forms.TextInput(attrs={"list": "currency-codes", "autocapitalize": "characters", "size": 4}), **kwargs
     )
@@ -125,80 +142,95 @@ def path_label(path: str) -> str:
     return " ".join(words).capitalize()
 
 
+def _logo_help():
+    return gettext("PNG or JPEG, at most %(megabytes)s MB.") % {"megabytes": validation.LOGO_MAX_BYTES // 2**20}
+
+
 class BusinessForm(BillingForm):
-    name = InputField()
-    legal_name = InputField()
-    email = InputField(widget=forms.EmailInput, help_text="Reply-To of invoice emails.")
-    phone = InputField()
-    address = _textarea()
-    tax_id = InputField(label="Tax ID")
-    default_currency = _currency(initial="EUR")
-    payment_terms_days = _integer(initial=30, label="Payment terms (days)", help_text="Due date = issue date + this.")
+    name = InputField(label=_("Name"))
+    legal_name = InputField(label=_("Legal name"))
+    email = InputField(widget=forms.EmailInput, label=_("Email"), help_text=_("Reply-To of invoice emails."))
+    phone = InputField(label=_("Phone"))
+    address = _textarea(label=_("Address"))
+    tax_id = InputField(label=_("Tax ID"))
+    default_currency = _currency(initial="EUR", label=_("Default currency"))
+    payment_terms_days = _integer(
+        initial=30, label=_("Payment terms (days)"), help_text=_("Due date = issue date + this.")
+    )
     invoice_number_format = InputField(
-        initial=DEFAULT_NUMBER_FORMAT, label="Number format", help_text="Tokens: {YYYY}, {YY}, {MM}, {SEQ}."
+        initial=DEFAULT_NUMBER_FORMAT, label=_("Number format"), help_text=_("Tokens: {YYYY}, {YY}, {MM}, {SEQ}.")
     )
-    invoice_number_width = _integer(initial=4, label="Sequence width", help_text="{SEQ} is zero-padded to this width.")
+    invoice_number_width = _integer(
+        initial=4, label=_("Sequence width"), help_text=_("{SEQ} is zero-padded to this width.")
+    )
     invoice_number_yearly_reset = forms.BooleanField(
-        required=False, initial=True, label="Restart the sequence every year"
+        required=False, initial=True, label=_("Restart the sequence every year")
     )
-    default_notes = _textarea()
-    default_terms = _textarea()
-    payment_instructions = _textarea(help_text="Printed on the invoice, e.g. bank details.")
+    default_notes = _textarea(label=_("Default notes"))
+    default_terms = _textarea(label=_("Default terms"))
+    payment_instructions = _textarea(
+        label=_("Payment instructions"), help_text=_("Printed on the invoice, e.g. bank details.")
+    )
     logo = UploadField(
         required=False,
-        help_text=f"PNG or JPEG, at most {validation.LOGO_MAX_BYTES // 2**20} MB.",
+        label=_("Logo"),
+        help_text=lazy(_logo_help, str)(),
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
     email_subject_template = InputField(
-        initial=DEFAULT_EMAIL_SUBJECT, label="Email subject", help_text="Placeholders: {number}, {business_name}."
+        initial=DEFAULT_EMAIL_SUBJECT,
+        label=_("Email subject"),
+        help_text=_("Placeholders: {number}, {business_name}. The built-in text is sent in the customer's language."),
     )
     email_body_template = _textarea(
         rows=6,
         initial=DEFAULT_EMAIL_BODY,
-        label="Email body",
-        help_text="Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}.",
+        label=_("Email body"),
+        help_text=_("Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}."),
     )
 
 
 class CustomerForm(BillingForm):
-    name = InputField()
-    email = InputField(widget=forms.EmailInput)
-    phone = InputField()
-    billing_address = _textarea()
-    tax_id = InputField(label="Tax ID")
+    name = InputField(label=_("Name"))
+    email = InputField(widget=forms.EmailInput, label=_("Email"))
+    phone = InputField(label=_("Phone"))
+    billing_address = _textarea(label=_("Billing address"))
+    tax_id = InputField(label=_("Tax ID"))
     currency = _currency()
-    notes = _textarea()
+    notes = _textarea(label=_("Notes"))
 
 
 class CustomerFilterForm(BillingForm):
-    q = forms.CharField(required=False, label="Search", max_length=200)
+    q = forms.CharField(required=False, label=_("Search"), max_length=200)
     archived = forms.ChoiceField(
         required=False,
-        label="Show",
-        choices=[("", "Active customers"), ("true", "Archived customers"), ("all", "All customers")],
+        label=_("Show"),
+        choices=[("", _("Active customers")), ("true", _("Archived customers")), ("all", _("All customers"))],
     )
 
 
 class InvoiceForm(BillingForm):
     """The invoice header. Items come from the line-item editor (``parse_item_rows``)."""
 
-    business = ChoiceInputField()
-    customer = ChoiceInputField()
-    currency = _currency(help_text="Defaults to the business's currency.")
-    issue_date = _date(help_text="Defaults to today.")
-    due_date = _date(help_text="Defaults to the business's payment terms.")
-    discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label="Discount")
+    business = ChoiceInputField(label=_("Business"))
+    customer = ChoiceInputField(label=_("Customer"))
+    currency = _currency(help_text=_("Defaults to the business's currency."))
+    issue_date = _date(label=_("Issue date"), help_text=_("Defaults to today."))
+    due_date = _date(label=_("Due date"), help_text=_("Defaults to the business's payment terms."))
+    discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label=_("Discount"))
     discount_value = DecimalInputField(
-        label="Discount value", help_text="A percent or an amount in the invoice's currency, by the discount type."
+        label=_("Discount value"),
+        help_text=_("A percent or an amount in the invoice's currency, by the discount type."),
     )
-    notes = _textarea()
-    terms = _textarea()
+    notes = _textarea(label=_("Notes"))
+    terms = _textarea(label=_("Terms"))
 
     def __init__(self, *args, businesses=(), customers=(), locked=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["business"].choices = [(str(b.pk), b.name) for b in businesses]
-        self.fields["customer"].choices = [("", "Choose a customer")] + [
-            (str(c.pk), c.name + (" (archived)" if c.archived else "")) for c in customers
+        archived = _("%(name)s (archived)")
+        self.fields["customer"].choices = [("", _("Choose a customer"))] + [
+            (str(c.pk), archived % {"name": c.name} if c.archived else c.name) for c in customers
         ]
         if locked:
             # After issue, seller, buyer and currency are fixed (billing-rules.md).
@@ -220,26 +252,28 @@ class InvoiceForm(BillingForm):
 
 
 class InvoiceFilterForm(BillingForm):
-    q = forms.CharField(required=False, label="Search", max_length=200, help_text="Number or customer name")
-    customer = forms.ChoiceField(required=False)
-    issue_date_after = forms.DateField(required=False, label="Issued from", widget=forms.DateInput({"type": "date"}))
-    issue_date_before = forms.DateField(required=False, label="Issued until", widget=forms.DateInput({"type": "date"}))
+    q = forms.CharField(required=False, label=_("Search"), max_length=200, help_text=_("Number or customer name"))
+    customer = forms.ChoiceField(required=False, label=_("Customer"))
+    issue_date_after = forms.DateField(required=False, label=_("Issued from"), widget=forms.DateInput({"type": "date"}))
+    issue_date_before = forms.DateField(
+        required=False, label=_("Issued until"), widget=forms.DateInput({"type": "date"})
+    )
 
     def __init__(self, *args, customers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].choices = [("", "All customers")] + [(str(c.pk), c.name) for c in customers]
+        self.fields["customer"].choices = [("", _("All customers"))] + [(str(c.pk), c.name) for c in customers]
 
 
 class PaymentForm(BillingForm):
-    amount = DecimalInputField(label="Amount")
-    date = _date()
-    method = ChoiceInputField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
-    reference = InputField()
-    note = _textarea(rows=2)
+    amount = DecimalInputField(label=_("Amount"))
+    date = _date(label=_("Date"))
+    method = ChoiceInputField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER, label=_("Method"))
+    reference = InputField(label=_("Reference"))
+    note = _textarea(rows=2, label=_("Note"))
 
 
 class VoidPaymentForm(BillingForm):
-    reason = InputField(help_text="Why this payment is voided; kept in the history.")
+    reason = InputField(label=_("Reason"), help_text=_("Why this payment is voided; kept in the history."))
 
 
 # --- Line-item editor -----------------------------------------------------------------
@@ -308,7 +342,7 @@ def _plain(value):
 def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:
     """add / remove-<i> / up-<i> / down-<i>: the editor's buttons, handled on the server."""
     rows = list(rows)
-    name, _, arg = (action or "").partition("-")
+    name, _sep, arg = (action or "").partition("-")
     index = int(arg) if arg.isdigit() else -1
     if name == "add" and len(rows) < validation.MAX_ITEMS:
         rows.append(ItemRow(len(rows), {"quantity": "1", "tax_rate": _default_rate(rows)}))
@@ -333,10 +367,10 @@ def attach_item_errors(rows: list[ItemRow], exc: BillingValidationError) -> list
     list as a whole (``items``), shown above the rows."""
     list_messages = []
     for path, messages in exc.messages.items():
-        head, _, rest = path.partition(".")
+        head, _sep, rest = path.partition(".")
         if head != "items":
             continue
-        index, _, name = rest.partition(".")
+        index, _sep, name = rest.partition(".")
         if index.isdigit() and int(index) < len(rows):
             rows[int(index)].errors.setdefault(name or "non_field_errors", []).extend(messages)
         else:

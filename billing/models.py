@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
@@ -106,17 +107,17 @@ class Customer(TenantModel):
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ISSUED = "issued", "Issued"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    VOID = "void", "Void"
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
 
 
 class DiscountType(models.TextChoices):
-    NONE = "none", "No discount"
-    PERCENT = "percent", "Percent"
-    AMOUNT = "amount", "Amount"
+    NONE = "none", _("No discount")
+    PERCENT = "percent", _("Percent")
+    AMOUNT = "amount", _("Amount")
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -250,11 +251,11 @@ class InvoiceItem(TenantModel):
 
 
 class PaymentMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CARD = "card", "Card"
-    CASH = "cash", "Cash"
-    CHECK = "check", "Check"
-    OTHER = "other", "Other"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    CHECK = "check", _("Check")
+    OTHER = "other", _("Other")
 
 
 class Payment(TenantModel):

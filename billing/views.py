@@ -17,6 +17,8 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -43,6 +45,7 @@ from billing.forms import (
 )
 from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
 from billora.downloads import signed_redirect
+from billora.formatting import formats_for
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
@@ -193,12 +196,12 @@ class BusinessFormView(OrganizationViewMixin, View):
             try:
                 if business is None:
                     business = services.business_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, f"Business “{business.name}” added.")
+                    messages.success(request, _("Business “%(name)s” added.") % {"name": business.name})
                 else:
                     business = services.business_update(
                         organization=self.organization, actor=request.user, business_id=business.pk, data=data
                     )
-                    messages.success(request, f"Business “{business.name}” saved.")
+                    messages.success(request, _("Business “%(name)s” saved.") % {"name": business.name})
                 return redirect(_org_url("business_list", self.organization))
             except BillingValidationError as exc:
                 form.add_service_errors(exc)
@@ -278,12 +281,12 @@ class CustomerFormView(OrganizationViewMixin, View):
             try:
                 if customer is None:
                     customer = services.customer_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, f"Customer “{customer.name}” added.")
+                    messages.success(request, _("Customer “%(name)s” added.") % {"name": customer.name})
                 else:
                     customer = services.customer_update(
                         organization=self.organization, actor=request.user, customer_id=customer.pk, data=data
                     )
-                    messages.success(request, f"Customer “{customer.name}” saved.")
+                    messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
                 next_url = request.POST.get("next")
                 if next_url == "invoice_create":
                     return redirect(_org_url("invoice_create", self.organization) + f"?customer={customer.pk}")
@@ -336,7 +339,9 @@ class CustomerArchiveView(OrganizationViewMixin, View):
         except (BillingValidationError, StateConflict) as exc:
             messages.error(request, _message(exc))
         else:
-            messages.success(request, f"“{customer.name}” {'archived' if archive else 'restored'}.")
+            messages.success(
+                request, (_("“%(name)s” archived.") if archive else _("“%(name)s” restored.")) % {"name": customer.name}
+            )
         return redirect(_org_url("customer_detail", self.organization, customer_id=customer.pk))
 
 
@@ -350,7 +355,7 @@ class CustomerDeleteView(OrganizationViewMixin, View):
         except StateConflict as exc:
             messages.error(request, _message(exc))
             return redirect(_org_url("customer_detail", self.organization, customer_id=customer.pk))
-        messages.success(request, f"Customer “{customer.name}” deleted.")
+        messages.success(request, _("Customer “%(name)s” deleted.") % {"name": customer.name})
         return redirect(_org_url("customer_list", self.organization))
 
 
@@ -369,13 +374,13 @@ def _message(exc):
 # --- Invoices ---------------------------------------------------------------------------
 
 STATUS_TABS = [
-    ("all", "All"),
-    ("draft", "Draft"),
-    ("issued", "Issued"),
-    ("partially_paid", "Partially paid"),
-    ("paid", "Paid"),
-    ("overdue", "Overdue"),
-    ("void", "Void"),
+    ("all", gettext_lazy("All")),
+    ("draft", gettext_lazy("Draft")),
+    ("issued", gettext_lazy("Issued")),
+    ("partially_paid", gettext_lazy("Partially paid")),
+    ("paid", gettext_lazy("Paid")),
+    ("overdue", gettext_lazy("Overdue")),
+    ("void", gettext_lazy("Void")),
 ]
 
 
@@ -465,12 +470,12 @@ class InvoiceEditorMixin:
             try:
                 if invoice is None:
                     invoice = services.invoice_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, "Draft invoice created.")
+                    messages.success(request, _("Draft invoice created."))
                 else:
                     invoice = services.invoice_update(
                         organization=self.organization, actor=request.user, invoice_id=invoice.pk, data=data
                     )
-                    messages.success(request, f"Invoice {invoice} saved.")
+                    messages.success(request, _("Invoice %(invoice)s saved.") % {"invoice": invoice})
                 return redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
             except BillingValidationError as exc:
                 form.add_service_errors(exc, skip={"items"})
@@ -508,7 +513,10 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
     def get_invoice(self):
         invoice = selectors.invoice_detail(organization=self.organization, invoice_id=self.kwargs["invoice_id"])
         if invoice.status not in (InvoiceStatus.DRAFT, *OPEN_STATUSES):
-            messages.error(self.request, f"A {invoice.get_status_display().lower()} invoice cannot be edited.")
+            messages.error(
+                self.request,
+                _("A %(status)s invoice cannot be edited.") % {"status": invoice.get_status_display().lower()},
+            )
             return None, redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
         return invoice, None
 
@@ -703,7 +711,7 @@ class InvoiceActionView(OrganizationViewMixin, View):
 class InvoiceIssueView(InvoiceActionView):
     def perform(self, invoice):
         invoice = services.invoice_issue(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
-        messages.success(self.request, f"Invoice {invoice.number} issued.")
+        messages.success(self.request, _("Invoice %(number)s issued.") % {"number": invoice.number})
         return self.detail(invoice)
 
 
@@ -712,14 +720,14 @@ class InvoiceVoidView(InvoiceActionView):
 
     def perform(self, invoice):
         invoice = services.invoice_void(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
-        messages.success(self.request, f"Invoice {invoice.number} voided.")
+        messages.success(self.request, _("Invoice %(number)s voided.") % {"number": invoice.number})
         return self.detail(invoice)
 
 
 class InvoiceDeleteView(InvoiceActionView):
     def perform(self, invoice):
         services.invoice_delete(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
-        messages.success(self.request, "Draft invoice deleted.")
+        messages.success(self.request, _("Draft invoice deleted."))
         return redirect(_org_url("invoice_list", self.organization))
 
 
@@ -740,7 +748,11 @@ class PaymentRecordView(OrganizationViewMixin, View):
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
             else:
-                messages.success(request, f"Payment of {payment.amount.normalize():f} {invoice.currency} recorded.")
+                messages.success(
+                    request,
+                    _("Payment of %(amount)s recorded.")
+                    % {"amount": formats_for().money(payment.amount, invoice.currency)},
+                )
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice.pk) + "#payments")
         view = InvoiceDetailView(request=request, kwargs={"invoice_id": invoice_id}, args=())
         view.organization, view.membership = org, self.membership
@@ -766,7 +778,7 @@ class PaymentVoidView(OrganizationViewMixin, View):
                 messages.error(request, exc.conflict_message)
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#payments")
             else:
-                messages.success(request, "Payment voided.")
+                messages.success(request, _("Payment voided."))
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#payments")
         view = InvoiceDetailView(request=request, kwargs={"invoice_id": invoice_id}, args=())
         view.organization, view.membership = org, self.membership

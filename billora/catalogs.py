@@ -24,7 +24,11 @@ def translated_languages() -> list[str]:
 
 
 def catalog_paths() -> list[Path]:
-    return [Path(base) / code / "LC_MESSAGES" / f"{DOMAIN}.po" for base in settings.LOCALE_PATHS for code in translated_languages()]
+    return [
+        Path(base) / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+        for base in settings.LOCALE_PATHS
+        for code in translated_languages()
+    ]
 
 
 def compile_catalogs(*, force: bool = False) -> list[Path]:

@@ -4,6 +4,7 @@ answers 404 to everybody else); only the current version's PDF is ever served.""
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from billing.models import Invoice
@@ -96,5 +97,5 @@ class InvoiceSendView(InvoiceActionView):
     def perform(self, invoice):
         to = self.request.POST.get("to", "").strip() or None  # None: the customer's address
         services.invoice_send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
-        messages.success(self.request, f"Invoice {invoice} is being sent to the customer.")
+        messages.success(self.request, _("Invoice %(invoice)s is being sent to the customer.") % {"invoice": invoice})
         return self.detail(invoice)

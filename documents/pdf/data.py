@@ -158,7 +158,7 @@ def _tax_rows(invoice) -> tuple[PrintTaxRow, ...]:
 
 def _payments(invoice) -> tuple[PrintPayment, ...]:
     live = sorted((p for p in invoice.payments.all() if not p.voided), key=lambda p: (p.date, p.created_at))
-    return tuple(_from_attributes(PrintPayment, payment, method=payment.get_method_display()) for payment in live)
+    return tuple(_from_attributes(PrintPayment, payment, method=str(payment.get_method_display())) for payment in live)
 
 
 def _read_logo(invoice) -> bytes | None:
@@ -183,11 +183,10 @@ def _read_logo(invoice) -> bytes | None:
 
 
 def _discount_label(invoice, language: str) -> str:
-    with override(language):
-        if invoice.discount_type == "percent" and invoice.discount_value:
-            rate = formats_for(language).percent(Decimal(invoice.discount_value))
-            return str(_("Discount (%(rate)s)") % {"rate": rate})
-        return str(_("Discount"))
+    if invoice.discount_type == "percent" and invoice.discount_value:
+        rate = formats_for(language).percent(Decimal(invoice.discount_value))
+        return str(_("Discount (%(rate)s)") % {"rate": rate})
+    return str(_("Discount"))
 
 
 def print_data_for(invoice, *, language: str = "en") -> InvoicePrintData:
@@ -197,6 +196,11 @@ def print_data_for(invoice, *, language: str = "en") -> InvoicePrintData:
     live business and customer. Every other field is the invoice's attribute of that name.
     ``language`` is the document's (``documents.language.document_language``).
     """
+    with override(language):  # the labels it holds (payment methods, discount) in that language
+        return _print_data(invoice, language)
+
+
+def _print_data(invoice, language: str) -> InvoicePrintData:
     return _from_attributes(
         InvoicePrintData,
         invoice,

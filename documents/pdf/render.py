@@ -341,7 +341,9 @@ class InvoicePdfRenderer:
             (_("Total (void)"), data.total) if data.status == "void" else (_("Balance due"), data.balance_due)
         )
         right = [
-            Paragraph(markup(due_label.upper()), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)),
+            Paragraph(
+                markup(due_label.upper()), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)
+            ),
             Paragraph(
                 markup(fmt.money(due_amount)),
                 ParagraphStyle("due", fontName=BOLD, fontSize=16, leading=20, textColor=INK, alignment=TA_RIGHT),
