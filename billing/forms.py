@@ -21,31 +21,20 @@ from billing.models import (
     DiscountType,
     PaymentMethod,
 )
+from billora.formatting import formats_for
 
 # Service error keys that are not form fields end up above the form.
 NON_FIELD_KEYS = {"non_field_errors", "detail", "__all__"}
 
 
-# Digit group separators people type: spaces (plain, no-break, narrow no-break) and apostrophes.
-GROUP_SEPARATORS = str.maketrans("", "", " \u00a0\u202f'’")
-
-
 def decimal_from_input(text) -> str:
-    """A decimal as the services take it, from what a person typed in their language: a
-    decimal comma ("1,5") becomes a point; with both marks ("1.234,56", "1,234.56") the last
-    one is the decimal mark and the other groups digits; group spaces go. Anything else
-    stays as typed, for the service to accept or explain."""
+    """A decimal as the services take it: a person's decimal comma ("1,5", as French and
+    German write it) becomes a point; anything else stays as typed, for the service to accept
+    or explain (digit grouping such as "1.000,5" is refused there: "1.000" is ambiguous)."""
     text = str(text or "").strip()
-    compact = text.translate(GROUP_SEPARATORS)
-    if not compact or not any(ch.isdigit() for ch in compact):
-        return text
-    if "," in compact and "." in compact:
-        decimal_mark = "," if compact.rfind(",") > compact.rfind(".") else "."
-        group_mark = "." if decimal_mark == "," else ","
-        return compact.replace(group_mark, "").replace(decimal_mark, ".")
-    if compact.count(",") == 1:
-        return compact.replace(",", ".")
-    return compact
+    if text.count(",") == 1 and "." not in text:
+        return text.replace(",", ".")
+    return text
 
 
 class InputField(forms.Field):
@@ -325,18 +314,19 @@ def rows_from_items(items) -> list[ItemRow]:
             i,
             {
                 "description": item.description,
-                "quantity": _plain(item.quantity),
-                "unit_price": _plain(item.unit_price),
-                "tax_rate": _plain(item.tax_rate),
+                "quantity": typed_decimal(item.quantity),
+                "unit_price": typed_decimal(item.unit_price),
+                "tax_rate": typed_decimal(item.tax_rate),
             },
         )
         for i, item in enumerate(items)
     ]
 
 
-def _plain(value):
-    """``12.5000`` -> ``12.5``, ``80.0000`` -> ``80``: what a person would have typed."""
-    return format(value.normalize(), "f")
+def typed_decimal(value) -> str:
+    """``12.5000`` -> ``12.5`` (``12,5`` in French), ``80.0000`` -> ``80``: what a person
+    would have typed, in the page's language."""
+    return formats_for().input_number(value)
 
 
 def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:

@@ -42,6 +42,7 @@ from billing.forms import (
     parse_item_rows,
     path_label,
     rows_from_items,
+    typed_decimal,
 )
 from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
 from billora.downloads import signed_redirect
@@ -532,7 +533,7 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
             "issue_date": invoice.issue_date,
             "due_date": invoice.due_date,
             "discount_type": invoice.discount_type,
-            "discount_value": _plain_amount(invoice.discount_value) if invoice.discount_type != "none" else "",
+            "discount_value": typed_decimal(invoice.discount_value) if invoice.discount_type != "none" else "",
             "notes": invoice.notes,
             "terms": invoice.terms,
         }
@@ -544,10 +545,6 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
         if refusal:
             return refusal
         return self.submit(request, invoice)
-
-
-def _plain_amount(value):
-    return format(value.normalize(), "f")
 
 
 class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
@@ -657,7 +654,7 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
         payments = list(invoice.payments.all())
         if payment_form is None:
             payment_form = PaymentForm(
-                initial={"amount": _plain_amount(invoice.balance_due) if invoice.balance_due else "", "date": today},
+                initial={"amount": typed_decimal(invoice.balance_due) if invoice.balance_due else "", "date": today},
                 auto_id="id_payment_%s",
             )
         # The invoice's own entries and its payments' (payment.recorded/voided), newest first.

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_decimal_symbol
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language, to_locale
@@ -99,6 +99,11 @@ class Formats:
     def rate_number(self, rate: Decimal) -> str:
         """A rate without its percent sign (``20.000`` -> ``20``, ``7.500`` -> ``7,5`` in French)."""
         return format_decimal(rate.normalize(), format="0.###", locale=self.locale)
+
+    def input_number(self, value: Decimal) -> str:
+        """A number as a person types it into a form: no grouping, no trailing zeros, the
+        language's decimal mark (``12,5`` in French and German; the forms read either mark)."""
+        return format(value.normalize(), "f").replace(".", get_decimal_symbol(self.locale))
 
     def date(self, value: datetime.date) -> str:
         """``Dec 1, 2026`` / ``1 déc. 2026`` / ``01.12.2026``."""

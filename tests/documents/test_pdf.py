@@ -268,6 +268,7 @@ def test_bytes_are_identical_across_processes():
     paths = [str(ROOT), str(Path(__file__).parent)]
     script = (
         f"import sys, hashlib; sys.path[:0] = {paths!r};"
+        "import django; django.setup();"
         "from test_pdf import make_data; from documents.pdf import render_invoice_pdf;"
         "print(hashlib.sha256(render_invoice_pdf(make_data())).hexdigest())"
     )
