@@ -42,20 +42,20 @@ def _invoice_currency(obj):
 
 @admin.register(Business)
 class BusinessAdmin(ReadOnlyAdmin):
-    list_display = ("name", "organization", "legal_name", "email", "default_currency", "invoice_number_format")
-    list_filter = ("default_currency", "organization")
+    list_display = ("name", "organization", "legal_name", "vat_id", "country", "default_currency")
+    list_filter = ("default_currency", "country", "organization")
     list_select_related = ("organization",)
-    search_fields = ("name", "legal_name", "email", "tax_id", "organization__name", "organization__slug")
+    search_fields = ("name", "legal_name", "email", "tax_id", "vat_id", "organization__name", "organization__slug")
     date_hierarchy = "created_at"
     readonly_fields = TENANT_TIMES
 
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ("name", "email", "organization", "currency", "archived", "created_at")
-    list_filter = ("archived", "currency", "organization")
+    list_display = ("name", "email", "organization", "vat_id", "country", "currency", "archived", "created_at")
+    list_filter = ("archived", "currency", "country", "organization")
     list_select_related = ("organization",)
-    search_fields = ("name", "email", "tax_id", "organization__name", "organization__slug")
+    search_fields = ("name", "email", "tax_id", "vat_id", "organization__name", "organization__slug")
     date_hierarchy = "created_at"
     readonly_fields = TENANT_TIMES
 

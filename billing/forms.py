@@ -7,17 +7,20 @@ on the field its path names (``items.3.quantity``: the quantity of the fourth li
 only help typing (input modes, date pickers, the currency list) and never refuse a value.
 """
 
+from babel import Locale
 from django import forms
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing import validation
+from billing.addresses import country_choices
 from billing.exceptions import BillingValidationError
 from billing.models import (
     DEFAULT_EMAIL_BODY,
     DEFAULT_EMAIL_SUBJECT,
     DEFAULT_NUMBER_FORMAT,
+    DOCUMENT_LANGUAGES,
     DiscountType,
     PaymentMethod,
 )
@@ -135,13 +138,42 @@ def _logo_help():
     return gettext("PNG or JPEG, at most %(megabytes)s MB.") % {"megabytes": validation.LOGO_MAX_BYTES // 2**20}
 
 
-class BusinessForm(BillingForm):
+def language_choices():
+    """The document languages, each named in itself ("Deutsch"), as people look for them."""
+    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in DOCUMENT_LANGUAGES]
+
+
+class PartyForm(BillingForm):
+    """The postal address and identifiers that businesses and customers share."""
+
+    address_line1 = InputField(label=_("Street and number"), widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    address_line2 = InputField(label=_("Address line 2"), help_text=_("Building, suite, PO box."))
+    postcode = InputField(label=_("Postcode"))
+    city = InputField(label=_("City"))
+    country = ChoiceInputField(label=_("Country"))
+    vat_id = InputField(label=_("VAT number"), help_text=_("With its country prefix, e.g. FR40303265045."))
+    legal_registration_id = InputField(label=_("Company registration number"), help_text=_("e.g. SIREN, HRB 12345."))
+    tax_id = InputField(label=_("Local tax number"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("Choose a country")), *country_choices(get_language() or "en")]
+
+
+class BusinessForm(PartyForm):
     name = InputField(label=_("Name"))
     legal_name = InputField(label=_("Legal name"))
     email = InputField(widget=forms.EmailInput, label=_("Email"), help_text=_("Reply-To of invoice emails."))
     phone = InputField(label=_("Phone"))
-    address = _textarea(label=_("Address"))
-    tax_id = InputField(label=_("Tax ID"))
+    contact_name = InputField(label=_("Contact person"), help_text=_("Named on e-invoices with the email and phone."))
+    peppol_id = InputField(label=_("Peppol ID"), help_text=_("scheme:id, e.g. 0208:0123456789."))
+    iban = InputField(label=_("IBAN"))
+    bic = InputField(label=_("BIC"))
+    language = ChoiceInputField(choices=language_choices(), initial="en", label=_("Document language"))
+    legal_mentions = _textarea(
+        label=_("Legal mentions"),
+        help_text=_("Printed in every invoice's footer: share capital, registration court, ..."),
+    )
     default_currency = _currency(initial="EUR", label=_("Default currency"))
     payment_terms_days = _integer(
         initial=30, label=_("Payment terms (days)"), help_text=_("Due date = issue date + this.")
@@ -179,12 +211,17 @@ class BusinessForm(BillingForm):
     )
 
 
-class CustomerForm(BillingForm):
+class CustomerForm(PartyForm):
     name = InputField(label=_("Name"))
     email = InputField(widget=forms.EmailInput, label=_("Email"))
     phone = InputField(label=_("Phone"))
-    billing_address = _textarea(label=_("Billing address"))
-    tax_id = InputField(label=_("Tax ID"))
+    language = ChoiceInputField(
+        choices=[("", _("Same as the business")), *language_choices()], label=_("Document language")
+    )
+    buyer_reference = InputField(
+        label=_("Buyer reference"), help_text=_("Their order or routing reference (Leitweg-ID).")
+    )
+    peppol_id = InputField(label=_("Peppol ID"), help_text=_("scheme:id, e.g. 0208:0123456789."))
     currency = _currency()
     notes = _textarea(label=_("Notes"))
 

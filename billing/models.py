@@ -8,6 +8,7 @@ from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from billing.addresses import party_address, render_address
 from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
 
@@ -15,6 +16,9 @@ from organizations.tenancy import TenantManager, TenantModel
 # API and templates format each amount with exactly its currency's places.
 MONEY = {"max_digits": 19, "decimal_places": MAX_CURRENCY_PLACES}
 DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
+# The languages documents (PDF, email) are written in; ISO 639-1 codes.
+DOCUMENT_LANGUAGES = ("en", "fr", "de")
+DEFAULT_DOCUMENT_LANGUAGE = "en"
 
 # Marked for translation: a business that keeps these defaults sends them in each document's
 # language (documents.services.email_template).
@@ -33,8 +37,22 @@ class Business(TenantModel):
     legal_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True, help_text="Reply-To of invoice emails.")
     phone = models.CharField(max_length=50, blank=True)
-    address = models.TextField(blank=True, max_length=1000)
-    tax_id = models.CharField(max_length=50, blank=True)
+    # Postal address (BG-5). ``address`` renders it; addresses typed as free text before they
+    # were structured kept their first line in line 1 and the rest, joined, in line 2.
+    address_line1 = models.CharField(max_length=200, blank=True)  # BT-35
+    address_line2 = models.CharField(max_length=1000, blank=True)  # BT-36
+    postcode = models.CharField(max_length=20, blank=True)  # BT-38
+    city = models.CharField(max_length=100, blank=True)  # BT-37
+    country = models.CharField(max_length=2, blank=True)  # BT-40, ISO 3166-1 alpha-2; required to issue
+    tax_id = models.CharField(max_length=50, blank=True)  # BT-32, the local tax number
+    vat_id = models.CharField(max_length=20, blank=True)  # BT-31, compact, with its country prefix
+    legal_registration_id = models.CharField(max_length=100, blank=True)  # BT-30 (SIREN, HRB, ...)
+    iban = models.CharField(max_length=34, blank=True)  # BT-84, compact
+    bic = models.CharField(max_length=11, blank=True)  # BT-86
+    language = models.CharField(max_length=8, default=DEFAULT_DOCUMENT_LANGUAGE)  # of its documents
+    legal_mentions = models.TextField(blank=True, max_length=2000)  # printed in every document's footer
+    contact_name = models.CharField(max_length=200, blank=True)  # BT-41 (seller contact, BG-6)
+    peppol_id = models.CharField(max_length=100, blank=True)  # BT-34, "scheme:id"
     default_currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     payment_terms_days = models.PositiveSmallIntegerField(default=30, validators=[MaxValueValidator(365)])
     invoice_number_format = models.CharField(max_length=50, default=DEFAULT_NUMBER_FORMAT)
@@ -59,15 +77,29 @@ class Business(TenantModel):
     def __str__(self):
         return self.name
 
+    @property
+    def address(self) -> str:
+        """The postal address as multi-line text (read-only; edit the structured fields)."""
+        return render_address(party_address(self))
+
     def snapshot(self) -> dict:
-        """The seller details an invoice keeps from the moment it is issued."""
+        """The seller details an invoice keeps from the moment it is issued, as printed."""
         return {
             "name": self.name,
             "legal_name": self.legal_name,
             "email": self.email,
             "phone": self.phone,
             "address": self.address,
+            **party_address(self),
             "tax_id": self.tax_id,
+            "vat_id": self.vat_id,
+            "legal_registration_id": self.legal_registration_id,
+            "iban": self.iban,
+            "bic": self.bic,
+            "language": self.language,
+            "legal_mentions": self.legal_mentions,
+            "contact_name": self.contact_name,
+            "peppol_id": self.peppol_id,
             "payment_instructions": self.payment_instructions,
             "logo": self.logo.name if self.logo else "",
         }
@@ -77,8 +109,18 @@ class Customer(TenantModel):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=50, blank=True)
-    billing_address = models.TextField(blank=True, max_length=1000)
+    # Postal address (BG-8), rendered by ``billing_address``; see Business.
+    address_line1 = models.CharField(max_length=200, blank=True)  # BT-50
+    address_line2 = models.CharField(max_length=1000, blank=True)  # BT-51
+    postcode = models.CharField(max_length=20, blank=True)  # BT-53
+    city = models.CharField(max_length=100, blank=True)  # BT-52
+    country = models.CharField(max_length=2, blank=True)  # BT-55; required once an invoice to it is issued
     tax_id = models.CharField(max_length=50, blank=True)
+    vat_id = models.CharField(max_length=20, blank=True)  # BT-48, compact, with its country prefix
+    legal_registration_id = models.CharField(max_length=100, blank=True)  # BT-47
+    language = models.CharField(max_length=8, blank=True)  # of its documents; blank: the business's
+    buyer_reference = models.CharField(max_length=200, blank=True)  # BT-10 (e.g. a Leitweg-ID)
+    peppol_id = models.CharField(max_length=100, blank=True)  # BT-49, "scheme:id"
     currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     notes = models.TextField(blank=True, max_length=5000)
     archived = models.BooleanField(default=False)
@@ -95,14 +137,25 @@ class Customer(TenantModel):
     def __str__(self):
         return self.name
 
+    @property
+    def billing_address(self) -> str:
+        """The postal address as multi-line text (read-only; edit the structured fields)."""
+        return render_address(party_address(self))
+
     def snapshot(self) -> dict:
-        """The buyer details an invoice keeps from the moment it is issued."""
+        """The buyer details an invoice keeps from the moment it is issued, as printed."""
         return {
             "name": self.name,
             "email": self.email,
             "phone": self.phone,
             "billing_address": self.billing_address,
+            **party_address(self),
             "tax_id": self.tax_id,
+            "vat_id": self.vat_id,
+            "legal_registration_id": self.legal_registration_id,
+            "language": self.language,
+            "buyer_reference": self.buyer_reference,
+            "peppol_id": self.peppol_id,
         }
 
 

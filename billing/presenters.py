@@ -17,6 +17,7 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from billing import selectors
+from billing.addresses import party_address
 from billing.calc import currency_exponent
 from billing.models import OPEN_STATUSES, DiscountType
 from billora.api.formats import timestamp
@@ -74,7 +75,16 @@ def business_dict(business, tz=None) -> dict:
         "email": business.email,
         "phone": business.phone,
         "address": business.address,
+        **party_address(business),
         "tax_id": business.tax_id,
+        "vat_id": business.vat_id,
+        "legal_registration_id": business.legal_registration_id,
+        "iban": business.iban,
+        "bic": business.bic,
+        "language": business.language,
+        "legal_mentions": business.legal_mentions,
+        "contact_name": business.contact_name,
+        "peppol_id": business.peppol_id,
         "default_currency": business.default_currency,
         "payment_terms_days": business.payment_terms_days,
         "invoice_number_format": business.invoice_number_format,
@@ -94,7 +104,13 @@ def customer_dict(customer, tz=None) -> dict:
         "email": customer.email,
         "phone": customer.phone,
         "billing_address": customer.billing_address,
+        **party_address(customer),
         "tax_id": customer.tax_id,
+        "vat_id": customer.vat_id,
+        "legal_registration_id": customer.legal_registration_id,
+        "language": customer.language,
+        "buyer_reference": customer.buyer_reference,
+        "peppol_id": customer.peppol_id,
         "currency": customer.currency,
         "notes": customer.notes,
         "archived": customer.archived,

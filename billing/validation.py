@@ -17,9 +17,24 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from PIL import Image
+from schwifty import BIC, IBAN
+from schwifty.exceptions import (
+    InvalidChecksumDigits,
+    InvalidCountryCode,
+    InvalidLength,
+    InvalidStructure,
+    SchwiftyException,
+)
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.ch import vat as stdnum_ch_vat
+from stdnum.eu import vat as stdnum_eu_vat
+from stdnum.gb import vat as stdnum_gb_vat
+from stdnum.no import mva as stdnum_no_mva
 
+from billing.addresses import country_codes
 from billing.calc import currency_exponent
 from billing.exceptions import BillingValidationError
+from billing.models import DOCUMENT_LANGUAGES
 from billing.numbering import MAX_NUMBER_LENGTH, TOKENS, format_number
 from organizations.validation import currency_problem, normalize_line_breaks, text_problem
 
@@ -308,6 +323,166 @@ def parse_logo(value):
     return value
 
 
+# --- parties -------------------------------------------------------------------------------
+
+
+def parse_country(value) -> str:
+    """An ISO 3166-1 alpha-2 country code ("fr" is FR), or blank."""
+    text = parse_text(value, max_length=100).upper()
+    if text and text not in country_codes():
+        raise InvalidValue("Enter a two-letter ISO 3166-1 country code, like FR or DE.")
+    return text
+
+
+def parse_language(value) -> str:
+    """One of the languages documents are written in."""
+    text = parse_text(value, max_length=20).lower()
+    if text not in DOCUMENT_LANGUAGES:
+        raise InvalidValue(f"Choose a document language: one of {', '.join(DOCUMENT_LANGUAGES)}.")
+    return text
+
+
+def parse_customer_language(value) -> str:
+    """A document language, or blank for the business's."""
+    if value in (None, ""):
+        return ""
+    return parse_language(value)
+
+
+# VAT numbers (BT-31, BT-48) python-stdnum can check offline, by prefix: how a message names
+# the country, and a valid number to show as the example. Greece's prefix is EL (GR is taken).
+VAT_ID_COUNTRIES = {
+    "AT": ("Austrian", "ATU13585627"),
+    "BE": ("Belgian", "BE0428759497"),
+    "BG": ("Bulgarian", "BG175074752"),
+    "CY": ("Cypriot", "CY10259033P"),
+    "CZ": ("Czech", "CZ25123891"),
+    "DE": ("German", "DE136695976"),
+    "DK": ("Danish", "DK13585628"),
+    "EE": ("Estonian", "EE100594102"),
+    "EL": ("Greek", "EL094259216"),
+    "ES": ("Spanish", "ESB64717838"),
+    "FI": ("Finnish", "FI20774740"),
+    "FR": ("French", "FR40303265045"),
+    "HR": ("Croatian", "HR33392005961"),
+    "HU": ("Hungarian", "HU12892312"),
+    "IE": ("Irish", "IE6433435F"),
+    "IT": ("Italian", "IT00743110157"),
+    "LT": ("Lithuanian", "LT119511515"),
+    "LU": ("Luxembourg", "LU15027442"),
+    "LV": ("Latvian", "LV40003521600"),
+    "MT": ("Maltese", "MT11679112"),
+    "NL": ("Dutch", "NL004495445B01"),
+    "PL": ("Polish", "PL8567346215"),
+    "PT": ("Portuguese", "PT501964843"),
+    "RO": ("Romanian", "RO18547290"),
+    "SE": ("Swedish", "SE123456789701"),
+    "SI": ("Slovenian", "SI50223054"),
+    "SK": ("Slovak", "SK2022749619"),
+    "XI": ("Northern Irish", "XI980780684"),
+    "GB": ("British", "GB980780684"),
+    "CH": ("Swiss", "CHE107787577IVA"),
+    "NO": ("Norwegian", "NO995525828MVA"),
+}
+_NON_EU_VAT = {"GB": stdnum_gb_vat, "CH": stdnum_ch_vat, "NO": stdnum_no_mva}
+_VAT_PROBLEMS = {
+    stdnum_exceptions.InvalidChecksum: "its check digits do not match: look for a typo",
+    stdnum_exceptions.InvalidLength: "it has too few or too many characters",
+    stdnum_exceptions.InvalidFormat: "it has characters such a number never has",
+    stdnum_exceptions.InvalidComponent: "part of it cannot be right",
+}
+_IBAN_PROBLEMS = {
+    InvalidChecksumDigits: "its check digits do not match: look for a typo",
+    InvalidCountryCode: "it starts with the code of its country, such as DE",
+    InvalidLength: "it has too few or too many characters for its country",
+    InvalidStructure: "it has characters an IBAN of its country never has",
+}
+_PEPPOL_ID = re.compile(r"([0-9]{4}):([^\s:]{1,96})")
+
+
+def parse_vat_id(value) -> str:
+    """A VAT number with its country prefix, checked offline (format and check digits, never
+    a network call) and stored compact and upper case: "fr 40 303 265 045" is FR40303265045."""
+    text = parse_text(value, max_length=40)
+    if not text:
+        return ""
+    compact = re.sub(r"[\s.\-/]", "", text).upper()
+    if compact.startswith("GR"):
+        compact = "EL" + compact[2:]
+    prefix = compact[:2]
+    if prefix not in VAT_ID_COUNTRIES:
+        if not prefix.isalpha():
+            raise InvalidValue("Enter the VAT number with its country prefix, like FR40303265045.")
+        raise InvalidValue(
+            "Billora checks VAT numbers of the EU, GB, CH and NO; enter other tax numbers as the local tax number."
+        )
+    adjective, example = VAT_ID_COUNTRIES[prefix]
+    try:
+        number = _validated_vat_number(prefix, compact)
+    except stdnum_exceptions.ValidationError as exc:
+        problem = next((text for kind, text in _VAT_PROBLEMS.items() if isinstance(exc, kind)), "")
+        because = f" ({problem})" if problem else ""
+        article = "an" if adjective[0] in "AEIOU" else "a"
+        raise InvalidValue(f"Enter {article} {adjective} VAT number like {example}{because}.") from None
+    return number
+
+
+def _validated_vat_number(prefix: str, compact: str) -> str:
+    module = _NON_EU_VAT.get(prefix)
+    if module is None:  # EU member states and XI (Northern Ireland)
+        return stdnum_eu_vat.validate(compact)
+    if prefix == "CH":
+        return module.validate(compact)  # CHE123456789MWST: the prefix is part of the number
+    return prefix + module.validate(compact)
+
+
+def parse_iban(value) -> str:
+    """An IBAN (checked by schwifty: country, length, structure, check digits), stored compact."""
+    text = parse_text(value, max_length=50)
+    if not text:
+        return ""
+    try:
+        return IBAN(text).compact
+    except SchwiftyException as exc:
+        problem = next((text for kind, text in _IBAN_PROBLEMS.items() if isinstance(exc, kind)), "")
+        because = f" ({problem})" if problem else ""
+        raise InvalidValue(f"Enter an IBAN like DE89 3704 0044 0532 0130 00{because}.") from None
+
+
+def parse_bic(value) -> str:
+    """A BIC (SWIFT code) of 8 or 11 characters, checked by schwifty, stored compact."""
+    text = parse_text(value, max_length=20)
+    if not text:
+        return ""
+    try:
+        return BIC(text).compact
+    except SchwiftyException:
+        raise InvalidValue("Enter a BIC of 8 or 11 letters and digits, like COBADEFFXXX.") from None
+
+
+def parse_peppol_id(value) -> str:
+    """A Peppol participant id as ``scheme:id``: the 4-digit ICD/EAS scheme code, then the id."""
+    text = parse_text(value, max_length=100)
+    if text and not _PEPPOL_ID.fullmatch(text):
+        raise InvalidValue("Enter a Peppol ID as scheme:id, like 0208:0123456789 (a 4-digit scheme, a colon, the id).")
+    return text
+
+
+BUSINESS_COUNTRY_MESSAGE = "Choose the business's country (an ISO 3166-1 code such as FR); every invoice shows it."
+CUSTOMER_COUNTRY_MESSAGE = "Add the customer's country before issuing: an invoice shows the buyer's full address."
+
+
+def check_parties_for_issue(*, business, customer) -> None:
+    """What an invoice needs of its parties before it is issued: both countries (BT-40, BT-55).
+    A business made before addresses were structured, or a customer, may still lack one."""
+    errors = FieldErrors()
+    if not business.country:
+        errors.add("business.country", BUSINESS_COUNTRY_MESSAGE)
+    if not customer.country:
+        errors.add("customer.country", CUSTOMER_COUNTRY_MESSAGE)
+    errors.raise_if_any()
+
+
 # --- what each kind of object takes ---------------------------------------------------------
 
 INVOICE_TEXT = Text(5000, multiline=True)  # notes, terms
@@ -316,12 +491,29 @@ PAYMENT_REFERENCE = Text(200)
 PAYMENT_NOTE = Text(2000, multiline=True)
 VOID_REASON = Text(500, required=True)
 
+ADDRESS_INPUT = {
+    "address_line1": Text(200),
+    # Addresses typed as free text before they were structured keep all their other lines here.
+    "address_line2": Text(1000),
+    "postcode": Text(20),
+    "city": Text(100),
+    "country": parse_country,
+}
+
 BUSINESS_INPUT = {
     "name": Text(200, required=True),
     "legal_name": Text(200),
     "phone": Text(50),
-    "address": Text(1000, multiline=True),
+    **ADDRESS_INPUT,
     "tax_id": Text(50),
+    "vat_id": parse_vat_id,
+    "legal_registration_id": Text(100),
+    "iban": parse_iban,
+    "bic": parse_bic,
+    "language": parse_language,
+    "legal_mentions": Text(2000, multiline=True),
+    "contact_name": Text(200),
+    "peppol_id": parse_peppol_id,
     "default_notes": Text(5000, multiline=True),
     "default_terms": Text(5000, multiline=True),
     "payment_instructions": Text(2000, multiline=True),
@@ -339,8 +531,13 @@ BUSINESS_INPUT = {
 CUSTOMER_INPUT = {
     "name": Text(200, required=True),
     "phone": Text(50),
-    "billing_address": Text(1000, multiline=True),
+    **ADDRESS_INPUT,
     "tax_id": Text(50),
+    "vat_id": parse_vat_id,
+    "legal_registration_id": Text(100),
+    "language": parse_customer_language,
+    "buyer_reference": Text(200),
+    "peppol_id": parse_peppol_id,
     "notes": Text(5000, multiline=True),
     "email": parse_email,
     "currency": parse_currency,

@@ -1,22 +1,24 @@
-"""The language a document (PDF, email) is written in: the customer's.
+"""The language an invoice's documents (PDF, email) are written in: the customer's.
 
-A customer's blank language means its business's; a business's blank language means the
-site's default. An issued invoice keeps the language it was issued in (its snapshots), so a
-later change of the customer's language never rewrites a document already sent.
+A customer's blank language means its business's (eu-invoicing.md, "Parties"). An issued
+invoice keeps the languages of its snapshots, taken at issue, so a later change of the
+customer's or business's language never rewrites a document already sent; an invoice issued
+before parties had a language (snapshots without one) stays in the site's default, as it was
+printed. Drafts follow the live customer and business.
 """
 
 from django.conf import settings
 
 
 def _supported(code) -> str | None:
-    codes = {code for code, _name in settings.LANGUAGES}
-    return code if code in codes else None
+    return code if code in {code for code, _name in settings.LANGUAGES} else None
 
 
 def document_language(invoice) -> str:
-    """``fr``, ``de`` or ``en``: the language ``invoice``'s PDF and email are written in."""
-    if invoice.status != "draft" and invoice.customer_snapshot:
-        chosen = (invoice.customer_snapshot or {}).get("language") or (invoice.business_snapshot or {}).get("language")
+    """``en``, ``fr`` or ``de``: the language of ``invoice``'s PDF and email."""
+    if invoice.status != "draft" and (invoice.customer_snapshot or invoice.business_snapshot):
+        customer, business = invoice.customer_snapshot or {}, invoice.business_snapshot or {}
+        chosen = customer.get("language") or business.get("language")
     else:
-        chosen = None
+        chosen = invoice.customer.language or invoice.business.language
     return _supported(chosen) or settings.LANGUAGE_CODE

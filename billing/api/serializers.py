@@ -17,8 +17,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, InvoiceStatus, Payment, PaymentMethod
+from billing.models import (
+    DOCUMENT_LANGUAGES,
+    Business,
+    Customer,
+    DiscountType,
+    Invoice,
+    InvoiceItem,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+)
 from billing.presenters import invoice_extras
+from billing.validation import BUSINESS_COUNTRY_MESSAGE
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 NOT_A_STRING = 'Send decimals as strings (e.g. "12.50"), not JSON numbers.'
@@ -125,7 +136,20 @@ class StrictModelSerializer(serializers.ModelSerializer):
 # --- businesses and customers ------------------------------------------------------------------
 
 
+ADDRESS_HELP = "The postal address as printed, one line per line (read-only: set the structured fields)."
+PARTY_ADDRESS_FIELDS = ["address_line1", "address_line2", "postcode", "city", "country"]
+# Typed identifiers may carry spaces, dots and dashes; the service stores them compact.
+PARTY_EXTRA_KWARGS = {
+    "country": {"help_text": "ISO 3166-1 alpha-2 code, e.g. FR."},
+    "vat_id": {"max_length": 40, "help_text": "VAT number with its country prefix, e.g. FR40303265045."},
+    "peppol_id": {"help_text": "Peppol participant id as scheme:id, e.g. 0208:0123456789."},
+}
+
+
 class BusinessSerializer(StrictModelSerializer):
+    address = serializers.CharField(read_only=True, help_text=ADDRESS_HELP)
+    language = serializers.ChoiceField(choices=DOCUMENT_LANGUAGES, required=False, help_text="Document language.")
+
     class Meta:
         model = Business
         fields = [
@@ -135,7 +159,16 @@ class BusinessSerializer(StrictModelSerializer):
             "email",
             "phone",
             "address",
+            *PARTY_ADDRESS_FIELDS,
             "tax_id",
+            "vat_id",
+            "legal_registration_id",
+            "iban",
+            "bic",
+            "language",
+            "legal_mentions",
+            "contact_name",
+            "peppol_id",
             "default_currency",
             "payment_terms_days",
             "invoice_number_format",
@@ -147,10 +180,31 @@ class BusinessSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"default_currency": {"required": False}}
+        extra_kwargs = {
+            **PARTY_EXTRA_KWARGS,
+            "country": {
+                "required": True,
+                "error_messages": {"required": BUSINESS_COUNTRY_MESSAGE},
+                "help_text": "ISO 3166-1 alpha-2 code, e.g. FR (BT-40).",
+            },
+            "default_currency": {"required": False},
+            "iban": {
+                "max_length": 50,
+                "help_text": "IBAN of the account customers pay to, e.g. DE89370400440532013000.",
+            },
+            "bic": {"help_text": "BIC (SWIFT code) of that account, e.g. COBADEFFXXX."},
+        }
 
 
 class CustomerSerializer(StrictModelSerializer):
+    billing_address = serializers.CharField(read_only=True, help_text=ADDRESS_HELP)
+    language = serializers.ChoiceField(
+        choices=("", *DOCUMENT_LANGUAGES),
+        required=False,
+        allow_blank=True,
+        help_text="Document language; blank: the business's.",
+    )
+
     class Meta:
         model = Customer
         fields = [
@@ -159,7 +213,13 @@ class CustomerSerializer(StrictModelSerializer):
             "email",
             "phone",
             "billing_address",
+            *PARTY_ADDRESS_FIELDS,
             "tax_id",
+            "vat_id",
+            "legal_registration_id",
+            "language",
+            "buyer_reference",
+            "peppol_id",
             "currency",
             "notes",
             "archived",
@@ -167,7 +227,7 @@ class CustomerSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"currency": {"required": False}}
+        extra_kwargs = {**PARTY_EXTRA_KWARGS, "currency": {"required": False}}
 
 
 # --- invoices ------------------------------------------------------------------------------------

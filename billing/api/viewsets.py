@@ -169,7 +169,10 @@ class InvoiceViewSet(
 
     @extend_schema(
         summary="Issue a draft invoice",
-        description="Gives the draft its number. 409 unless it is a draft with at least one item and a total > 0.",
+        description=(
+            "Gives the draft its number. 409 unless it is a draft with at least one item and a total > 0; "
+            '400 naming what a party still lacks, e.g. {"customer": {"country": ["..."]}}.'
+        ),
         request=None,
         responses={200: InvoiceSerializer},
     )

@@ -28,6 +28,7 @@ from billing.validation import (
     FieldErrors,
     ItemInput,
     check_invoice_amounts,
+    check_parties_for_issue,
     parse_choice,
     parse_currency,
     parse_date,
@@ -426,6 +427,7 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
             raise StateConflict("An invoice with a total of zero cannot be issued.")
         business = Business.objects.get(organization=organization, pk=invoice.business_id)
         customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
+        check_parties_for_issue(business=business, customer=customer)
         number = next_number(business, on_date=invoice.issue_date)
         if Invoice.objects.filter(organization=organization, business=business, number=number).exists():
             # Only possible after the numbering settings were changed to overlap old numbers.

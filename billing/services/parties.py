@@ -8,6 +8,7 @@ from billing.exceptions import StateConflict
 from billing.models import Business, Customer, Invoice
 from billing.services.shared import changed, created, find_target
 from billing.validation import (
+    BUSINESS_COUNTRY_MESSAGE,
     BUSINESS_INPUT,
     CUSTOMER_INPUT,
     REQUIRED_MESSAGE,
@@ -28,6 +29,8 @@ def _parse_business(data: dict, *, current: Business | None) -> dict:
     }
     if current is None and "name" not in data:
         errors.add("name", REQUIRED_MESSAGE)
+    if (current is None or "country" in data) and "country" not in errors and not values.get("country"):
+        errors.add("country", BUSINESS_COUNTRY_MESSAGE)  # BT-40: every invoice prints the seller's country
     errors.raise_if_any()
 
     def setting(field):

@@ -7,7 +7,7 @@ URL = "/api/v1/businesses/"
 
 
 def test_create_business_with_defaults(api, org):
-    response = api.post(URL, {"name": "Acme Design", "email": "hello@acme.example"}, format="json")
+    response = api.post(URL, {"name": "Acme Design", "email": "hello@acme.example", "country": "FR"}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["name"] == "Acme Design"
@@ -15,6 +15,8 @@ def test_create_business_with_defaults(api, org):
     assert body["invoice_number_format"] == "INV-{YYYY}-{SEQ}"
     assert set(body) == {
         "id", "name", "legal_name", "email", "phone", "address", "tax_id", "default_currency",
+        "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
+        "iban", "bic", "language", "legal_mentions", "contact_name", "peppol_id",
         "payment_terms_days", "invoice_number_format", "invoice_number_width", "invoice_number_yearly_reset",
         "default_notes", "default_terms", "created_at", "updated_at",
     }  # fmt: skip
@@ -34,7 +36,7 @@ def test_create_business_validation_errors(api):
 
 
 def test_invalid_number_format_is_a_field_error(api):
-    response = api.post(URL, {"name": "X", "invoice_number_format": "INV-{YYYY}"}, format="json")
+    response = api.post(URL, {"name": "X", "country": "FR", "invoice_number_format": "INV-{YYYY}"}, format="json")
     assert response.status_code == 400
     assert "invoice_number_format" in response.json()
 

@@ -165,7 +165,7 @@ def _businesses(world, client, method, before):
         assert str(world["business"].pk) not in response.content.decode()
         assert _snapshot() == before
     else:  # nothing in the body refers to another object: it creates in B only
-        response = client.post(url, {"name": "Mine"}, format="json")
+        response = client.post(url, {"name": "Mine", "country": "FR"}, format="json")
         assert response.status_code == 201
         _assert_org_a_unchanged(world, before)
 

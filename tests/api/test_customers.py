@@ -13,6 +13,8 @@ def test_create_customer(api, org):
     assert body["currency"] == "JPY" and body["archived"] is False
     assert set(body) == {
         "id", "name", "email", "phone", "billing_address", "tax_id", "currency", "notes", "archived",
+        "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
+        "language", "buyer_reference", "peppol_id",
         "created_at", "updated_at",
     }  # fmt: skip
     with organization_scope(org):

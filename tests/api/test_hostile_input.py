@@ -33,7 +33,7 @@ def test_a_lone_surrogate_in_an_item_description_is_a_400_on_that_item(api, busi
 @pytest.mark.parametrize("name", ["Acme\r\nBcc: all@example.com", "Acme\nCorp", "Acme\x0bCorp"])
 def test_names_with_line_breaks_are_a_400_on_name(api, business, customer, name, scoped):
     single_line = {"name": ["Use a single line: line breaks are not allowed here."]}
-    response = post_json(api, "/api/v1/businesses/", {"name": name, "default_currency": "EUR"})
+    response = post_json(api, "/api/v1/businesses/", {"name": name, "default_currency": "EUR", "country": "FR"})
     assert (response.status_code, response.json()) == (400, single_line)
     response = post_json(api, "/api/v1/customers/", {"name": name})
     assert (response.status_code, response.json()) == (400, single_line)

@@ -30,7 +30,10 @@ class BusinessFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Business {n}")
     legal_name = factory.LazyAttribute(lambda o: f"{o.name} GmbH")
     email = factory.Sequence(lambda n: f"billing{n}@business.example")
-    address = "Hauptstraße 1\n10115 Berlin"
+    address_line1 = "Hauptstraße 1"
+    postcode = "10115"
+    city = "Berlin"
+    country = "DE"
     tax_id = "DE123456789"
     default_currency = "EUR"
     payment_terms_days = 30
@@ -43,7 +46,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Customer {n}")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
-    billing_address = "1 Main Street\nSpringfield"
+    address_line1 = "1 Main Street"
+    city = "Springfield"
+    country = "DE"
     currency = "EUR"
 
 

@@ -433,7 +433,7 @@ def test_issue_numbers_snapshots_and_bumps_version(org, user, business, customer
     assert entry.changes["number"] == [None, "INV-2026-0001"]
     # Later changes to the business and customer do not touch the snapshot.
     services.business_update(organization=org, actor=user, business_id=business.pk, data={"name": "Renamed"})
-    services.customer_update(organization=org, actor=user, customer_id=customer.pk, data={"billing_address": "New"})
+    services.customer_update(organization=org, actor=user, customer_id=customer.pk, data={"address_line1": "New"})
     services.invoice_update(organization=org, actor=user, invoice_id=invoice.pk, data={"notes": "edited"})
     again = reload(org, invoice)
     assert again.business_snapshot["name"] == business.name

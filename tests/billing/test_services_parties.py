@@ -25,12 +25,15 @@ def errors_of(call, **kwargs):
 
 
 def test_business_create_defaults_and_audit(org, user, audit_entries):
-    business = services.business_create(organization=org, actor=user, data={"name": "  Acme  ", "tax_id": "DE1"})
+    business = services.business_create(
+        organization=org, actor=user, data={"name": "  Acme  ", "tax_id": "DE1", "country": "de"}
+    )
     assert business.name == "Acme"
     assert business.default_currency == org.default_currency
     assert business.invoice_number_format == "INV-{YYYY}-{SEQ}"
     assert business.invoice_number_width == 4
     assert business.invoice_number_yearly_reset is True
+    assert business.country == "DE"
     [entry] = audit_entries()
     assert entry.action == "business.created"
     assert entry.target_id == str(business.pk)
@@ -52,13 +55,13 @@ def test_business_create_validation_errors_are_field_tied(org, user):
             "invoice_number_width": 0,
         },
     )
-    assert set(errors) == {"name", "email", "default_currency", "payment_terms_days", "invoice_number_width"}
-    assert errors_of(services.business_create, organization=org, actor=user, data={"tax_id": "x"}) == {
+    assert set(errors) == {"name", "email", "default_currency", "payment_terms_days", "invoice_number_width", "country"}
+    assert errors_of(services.business_create, organization=org, actor=user, data={"tax_id": "x", "country": "FR"}) == {
         "name": ["This field is required."]
     }
-    assert errors_of(services.business_create, organization=org, actor=user, data={"name": "A", "colour": "red"}) == {
-        "colour": ["Unknown field."]
-    }
+    assert errors_of(
+        services.business_create, organization=org, actor=user, data={"name": "A", "country": "FR", "colour": "red"}
+    ) == {"colour": ["Unknown field."]}
 
 
 @pytest.mark.parametrize(
@@ -76,7 +79,12 @@ def test_business_numbering_format_must_yield_unique_numbers(org, user, number_f
         services.business_create,
         organization=org,
         actor=user,
-        data={"name": "A", "invoice_number_format": number_format, "invoice_number_yearly_reset": yearly_reset},
+        data={
+            "name": "A",
+            "country": "FR",
+            "invoice_number_format": number_format,
+            "invoice_number_yearly_reset": yearly_reset,
+        },
     )
     assert fragment in errors["invoice_number_format"][0]
 
@@ -85,7 +93,7 @@ def test_business_without_yearly_reset_may_omit_the_year(org, user):
     business = services.business_create(
         organization=org,
         actor=user,
-        data={"name": "A", "invoice_number_format": "{SEQ}", "invoice_number_yearly_reset": False},
+        data={"name": "A", "country": "FR", "invoice_number_format": "{SEQ}", "invoice_number_yearly_reset": False},
     )
     assert business.invoice_number_format == "{SEQ}"
 
@@ -246,7 +254,7 @@ def test_api_key_and_system_actors(org, user):
 def test_business_and_customer_names_are_single_line(org, user, business, customer, name):
     """A line break in a name ends up in the headers of every email of that business."""
     single_line = ["Use a single line: line breaks are not allowed here."]
-    assert errors_of(services.business_create, organization=org, actor=user, data={"name": name}) == {
+    assert errors_of(services.business_create, organization=org, actor=user, data={"name": name, "country": "FR"}) == {
         "name": single_line
     }
     assert errors_of(services.customer_create, organization=org, actor=user, data={"name": name}) == {
@@ -268,7 +276,7 @@ def test_business_and_customer_names_are_single_line(org, user, business, custom
 
 @pytest.mark.parametrize("text", ["Acme\ud800", "Acme\x07", "Acme\x00"])
 def test_surrogates_and_control_characters_are_refused_in_every_text_field(org, user, business, text):
-    for field in ("name", "phone", "tax_id", "address", "default_notes", "payment_instructions"):
+    for field in ("name", "phone", "tax_id", "address_line1", "city", "legal_mentions", "payment_instructions"):
         errors = errors_of(
             services.business_update, organization=org, actor=user, business_id=business.pk, data={field: text}
         )
@@ -279,7 +287,7 @@ def test_addresses_and_notes_keep_their_lines(org, user):
     customer = services.customer_create(
         organization=org,
         actor=user,
-        data={"name": "Jane", "billing_address": "1 Main St\r\nSpringfield", "notes": "a\tb\nc"},
+        data={"name": "Jane", "address_line1": "1 Main St", "city": "Springfield", "notes": "a\tb\r\nc"},
     )
     assert (customer.billing_address, customer.notes) == ("1 Main St\nSpringfield", "a\tb\nc")
 
@@ -287,7 +295,10 @@ def test_addresses_and_notes_keep_their_lines(org, user):
 @pytest.mark.parametrize("code", ["XXX", "XAU", "XAG", "XPT", "XPD", "XDR", "XTS", "XBD", "XSU", "XUA"])
 def test_business_and_customer_currencies_must_be_money(org, user, business, customer, code):
     errors = errors_of(
-        services.business_create, organization=org, actor=user, data={"name": "A", "default_currency": code}
+        services.business_create,
+        organization=org,
+        actor=user,
+        data={"name": "A", "country": "FR", "default_currency": code},
     )
     assert "is not a currency a business can invoice in" in errors["default_currency"][0]
     errors = errors_of(

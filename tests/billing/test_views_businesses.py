@@ -22,7 +22,11 @@ def business_post(**overrides):
         "legal_name": "Acme Studio GmbH",
         "email": "billing@acme.example",
         "phone": "+49 30 1234",
-        "address": "Hauptstraße 1\n10115 Berlin",
+        "address_line1": "Hauptstraße 1",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "language": "en",
         "tax_id": "DE123",
         "default_currency": "eur",
         "payment_terms_days": "14",
@@ -190,12 +194,13 @@ def test_logo_too_large_is_refused(client, org):
 
 
 def test_create_form_is_prefilled_with_working_defaults(client, org):
-    """Submitting the new-business form with only a name must work."""
+    """Submitting the new-business form with only a name and a country must work."""
     log_in(client, org)
     form = client.get(org_url("business_create", org)).context["form"]
     data = {name: form[name].value() for name in form.fields if name != "logo"}
     data = {k: v for k, v in data.items() if v not in (None, False)}
     data["name"] = "Only a name"
+    data["country"] = "FR"
     response = client.post(org_url("business_create", org), data)
     assert response.status_code == 302
     with organization_scope(org):
@@ -258,11 +263,11 @@ def test_a_name_on_two_lines_is_refused_on_the_field(client, org):
         assert not Business.objects.exists()
 
 
-def test_the_address_keeps_its_lines(client, org):
+def test_the_address_is_rendered_from_its_fields(client, org):
     log_in(client, org)
-    client.post(org_url("business_create", org), business_post(address="Hauptstraße 1\r\n10115 Berlin"))
+    client.post(org_url("business_create", org), business_post(address_line2="Hinterhaus", country="de"))
     with organization_scope(org):
-        assert Business.objects.get().address == "Hauptstraße 1\n10115 Berlin"
+        assert Business.objects.get().address == "Hauptstraße 1\nHinterhaus\n10115 Berlin\nGermany"
 
 
 @pytest.mark.parametrize("code", ["XXX", "XAU", "XDR"])

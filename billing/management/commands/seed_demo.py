@@ -31,8 +31,18 @@ BUSINESSES = [
         "legal_name": "Northwind Studio GmbH",
         "email": "billing@northwind.example",
         "phone": "+49 30 1234567",
-        "address": "Torstraße 101\n10119 Berlin\nGermany",
-        "tax_id": "DE298765432",
+        "address_line1": "Torstraße 101",
+        "postcode": "10119",
+        "city": "Berlin",
+        "country": "DE",
+        "tax_id": "27/123/45678",
+        "vat_id": "DE136695976",
+        "legal_registration_id": "HRB 123456 B",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+        "language": "de",
+        "contact_name": "Anna Schmidt",
+        "legal_mentions": "Northwind Studio GmbH · Amtsgericht Berlin-Charlottenburg HRB 123456 B",
         "default_currency": "EUR",
         "payment_terms_days": 30,
         "default_notes": "Thank you for your business!",
@@ -43,8 +53,11 @@ BUSINESSES = [
         "name": "Bluebird Consulting",
         "legal_name": "Bluebird Consulting Ltd",
         "email": "accounts@bluebird.example",
-        "address": "21 King Street\nLondon EC2V 8EH\nUnited Kingdom",
-        "tax_id": "GB123456789",
+        "address_line1": "21 King Street",
+        "postcode": "EC2V 8EH",
+        "city": "London",
+        "country": "GB",
+        "vat_id": "GB980780684",
         "default_currency": "GBP",
         "payment_terms_days": 14,
         "invoice_number_format": "BB{YY}{MM}-{SEQ}",
@@ -54,21 +67,21 @@ BUSINESSES = [
 ]
 
 CUSTOMERS = [
-    ("Acme Corporation", "USD"),
-    ("Globex GmbH", "EUR"),
-    ("Initech Ltd", "GBP"),
-    ("Umbrella Logistics", "EUR"),
-    ("Sakura Trading KK", "JPY"),
-    ("Hooli Inc.", "USD"),
-    ("Stark Industries", "USD"),
-    ("Wayne Enterprises", "USD"),
-    ("Tyrell Systems", "GBP"),
-    ("Soylent Foods", "EUR"),
-    ("Nakatomi Holdings", "JPY"),
-    ("Vandelay Imports", "EUR"),
-    ("Helvetia Uhren AG", "CHF"),
-    ("Oceanic Airlines", "EUR"),
-    ("Cyberdyne Research", "USD"),
+    ("Acme Corporation", "USD", "US"),
+    ("Globex GmbH", "EUR", "DE"),
+    ("Initech Ltd", "GBP", "GB"),
+    ("Umbrella Logistics", "EUR", "NL"),
+    ("Sakura Trading KK", "JPY", "JP"),
+    ("Hooli Inc.", "USD", "US"),
+    ("Stark Industries", "USD", "US"),
+    ("Wayne Enterprises", "USD", "US"),
+    ("Tyrell Systems", "GBP", "GB"),
+    ("Soylent Foods", "EUR", "FR"),
+    ("Nakatomi Holdings", "JPY", "JP"),
+    ("Vandelay Imports", "EUR", "IE"),
+    ("Helvetia Uhren AG", "CHF", "CH"),
+    ("Oceanic Airlines", "EUR", "AT"),
+    ("Cyberdyne Research", "USD", "US"),
 ]
 
 CATALOG = [
@@ -138,7 +151,7 @@ def _seed(organization, owner, member, rng: random.Random) -> dict:
     today = organization.local_today()
     businesses = [services.business_create(organization=organization, actor=owner, data=data) for data in BUSINESSES]
     customers = []
-    for index, (name, currency) in enumerate(CUSTOMERS):
+    for index, (name, currency, country) in enumerate(CUSTOMERS):
         slug = name.lower().split()[0].strip(".,")
         customers.append(
             services.customer_create(
@@ -148,7 +161,10 @@ def _seed(organization, owner, member, rng: random.Random) -> dict:
                     "name": name,
                     "email": f"accounts@{slug}.example",
                     "phone": f"+1 555 01{index:02d}",
-                    "billing_address": f"{100 + index} Market Street\nSuite {index + 1}\nSpringfield",
+                    "address_line1": f"{100 + index} Market Street",
+                    "address_line2": f"Suite {index + 1}",
+                    "city": "Springfield",
+                    "country": country,
                     "tax_id": f"TX-{1000 + index}",
                     "currency": currency,
                 },
