@@ -12,6 +12,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.commands import makemessages
 
 DOMAIN = "django"
 # What makemessages reads: the apps and templates, not tests, tooling or installed packages.
@@ -51,10 +52,17 @@ def compile_catalogs(*, force: bool = False) -> list[Path]:
     return written
 
 
+class _MakeMessages(makemessages.Command):
+    # A new string starts untranslated: msgmerge's guesses from similar strings ("Country" ->
+    # "Montant") are wrong more often than not, and would only be marked fuzzy.
+    msgmerge_options = [*makemessages.Command.msgmerge_options, "--no-fuzzy-matching"]
+
+
 def update_catalogs(**options) -> None:
-    """Add the code's new strings to every catalog and drop the ones it no longer has."""
+    """Add the code's new strings to every catalog (untranslated) and drop the ones it no
+    longer has."""
     call_command(
-        "makemessages",
+        _MakeMessages(),
         locale=translated_languages(),
         ignore_patterns=IGNORED,
         no_location=True,
