@@ -35,7 +35,7 @@ def test_each_service_writes_exactly_one_audit_entry_with_its_action(org, user):
 
     business = run("business.created", services.business_create, data={"name": "B", "country": "FR"})
     run("business.updated", services.business_update, business_id=business.pk, data={"name": "B2"})
-    customer = run("customer.created", services.customer_create, data={"name": "C"})
+    customer = run("customer.created", services.customer_create, data={"name": "C", "country": "DE"})
     run("customer.updated", services.customer_update, customer_id=customer.pk, data={"name": "C2"})
     spare = run("customer.created", services.customer_create, data={"name": "Spare"})
     run("customer.deleted", services.customer_delete, customer_id=spare.pk)

@@ -42,3 +42,13 @@ def test_the_main_pages_have_no_axe_violations(page, live_server):
     page.goto(f"{base}/o/{slug}/activity/")
     expect(page.locator("main table")).to_be_visible()
     assert_accessible(page, "activity")
+
+    # The party forms: grouped fields, the country picker, and field errors shown in place.
+    page.goto(f"{base}/o/{slug}/settings/businesses/{business.pk}/")
+    expect(page.get_by_role("group", name="Tax identifiers")).to_be_visible()
+    assert_accessible(page, "business form")
+    page.goto(f"{base}/o/{slug}/customers/{customer.pk}/edit/")
+    page.fill("#id_vat_id", "DE136695978")
+    page.get_by_role("button", name="Save customer").click()
+    expect(page.locator("main")).to_contain_text("Enter a German VAT number like DE136695976")
+    assert_accessible(page, "customer form with errors")
