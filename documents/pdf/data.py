@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
+from billing.addresses import party_address, render_address
 from billora.formatting import formats_for
 
 logger = logging.getLogger(__name__)
@@ -103,9 +104,10 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _party_from_snapshot(snapshot: dict, *, address_keys=("address",)) -> PrintParty:
+def _party_from_snapshot(snapshot: dict, language: str) -> PrintParty:
     values = {field.name: _text(snapshot.get(field.name)) for field in fields(PrintParty)}
-    values["address"] = _text(next((snapshot[key] for key in address_keys if snapshot.get(key)), ""))
+    # The country is named in the document's language; an old snapshot's free text as it was.
+    values["address"] = render_address(snapshot, language)
     return PrintParty(**values)
 
 
@@ -122,17 +124,19 @@ def _prints_snapshots(invoice) -> bool:
     return invoice.status != "draft"
 
 
-def _seller(invoice) -> PrintParty:
+def _seller(invoice, language: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.business_snapshot:
-        return _party_from_snapshot(invoice.business_snapshot)
-    return _from_attributes(PrintParty, invoice.business)
+        return _party_from_snapshot(invoice.business_snapshot, language)
+    business = invoice.business
+    return _from_attributes(PrintParty, business, address=render_address(party_address(business), language))
 
 
-def _buyer(invoice) -> PrintParty:
+def _buyer(invoice, language: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.customer_snapshot:
-        return _party_from_snapshot(invoice.customer_snapshot, address_keys=("billing_address", "address"))
+        return _party_from_snapshot(invoice.customer_snapshot, language)
     customer = invoice.customer
-    return _from_attributes(PrintParty, customer, legal_name="", address=customer.billing_address)
+    address = render_address(party_address(customer), language)
+    return _from_attributes(PrintParty, customer, legal_name="", address=address)
 
 
 def _payment_instructions(invoice) -> str:
@@ -204,8 +208,8 @@ def _print_data(invoice, language: str) -> InvoicePrintData:
     return _from_attributes(
         InvoicePrintData,
         invoice,
-        seller=_seller(invoice),
-        buyer=_buyer(invoice),
+        seller=_seller(invoice, language),
+        buyer=_buyer(invoice, language),
         lines=_lines(invoice),
         tax_rows=_tax_rows(invoice),
         payments=_payments(invoice),

@@ -10,19 +10,20 @@ from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoi
 from tests.documents.helpers import pdf_text, reload
 
 DATES = {"issue_date": "2026-03-09", "due_date": "2026-04-08"}
-# DEFAULT_ITEMS: 12.5 x 80.00 at 20 % and 1 x 49.99 at 0 %: total 1,249.99, tax 200.00.
+# DEFAULT_ITEMS: 12.5 x 80.00 at 20 % and 1 x 49.99 at 0 %: total 1,249.99, tax 200.00. Both
+# parties are in Germany (the factories'), named in the document's language.
 EXPECTED = {
     "en": {
         "labels": ["INVOICE", "BILL TO", "Issue date", "Balance due", "Tax breakdown", "Unit price", "Subtotal"],
-        "values": ["€1,249.99", "€200.00", "Mar 9, 2026", "Apr 8, 2026", "20%", "12.5"],
+        "values": ["€1,249.99", "€200.00", "Mar 9, 2026", "Apr 8, 2026", "20%", "12.5", "Germany"],
     },
     "fr": {
         "labels": ["FACTURE", "FACTURÉ À", "Date d’émission", "Montant dû", "Détail de la TVA", "Prix unitaire"],
-        "values": ["1 249,99 €", "200,00 €", "9 mars 2026", "8 avr. 2026", "20 %", "12,5"],
+        "values": ["1 249,99 €", "200,00 €", "9 mars 2026", "8 avr. 2026", "20 %", "12,5", "Allemagne"],
     },
     "de": {
         "labels": ["RECHNUNG", "RECHNUNGSEMPFÄNGER", "Rechnungsdatum", "Offener Betrag", "Aufschlüsselung der USt."],
-        "values": ["1.249,99 €", "200,00 €", "09.03.2026", "08.04.2026", "20 %", "12,5"],
+        "values": ["1.249,99 €", "200,00 €", "09.03.2026", "08.04.2026", "20 %", "12,5", "Deutschland"],
     },
 }
 

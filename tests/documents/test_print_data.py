@@ -29,7 +29,7 @@ def png(color) -> bytes:
 def test_issued_invoice_prints_the_snapshot_not_later_changes(org, business, customer, member):
     invoice = make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
     business.name = "Renamed Business"
-    business.address = "Elsewhere 9"
+    business.address_line1 = "Elsewhere 9"
     business.payment_instructions = "New bank"
     business.save()
     customer.name = "Renamed Customer"
