@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal, format_percent, get_decimal_symbol
 from django.conf import settings
 from django.utils import timezone
@@ -110,6 +110,14 @@ class Formats:
         if isinstance(value, datetime.datetime):
             value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
         return format_date(value, format="medium", locale=self.locale)
+
+    def month(self, value: datetime.date, style: str = "medium") -> str:
+        """A month: ``Mar 2026`` / ``mars 2026`` / ``März 2026`` (``long``: ``March 2026``;
+        ``short``: the month alone, ``Mar``)."""
+        if style == "short":
+            return format_date(value, format="LLL", locale=self.locale)
+        skeleton = "yMMMM" if style == "long" else "yMMM"
+        return format_skeleton(skeleton, value, locale=self.locale)
 
     def datetime(self, value: datetime.datetime) -> str:
         """A moment in the server's time zone, to the minute: ``Dec 1, 2026, 1:05 PM``."""

@@ -3,7 +3,7 @@ quantities and dates in the active language.
 
 ``{{ amount|money:invoice.currency }}``, ``{{ item.unit_price|price:invoice.currency }}``,
 ``{{ item.quantity|quantity }}``, ``{{ row.rate|rate }}`` (with its percent sign),
-``{{ invoice.issue_date|day }}``, ``{{ invoice.sent_at|moment }}``. Every filter is a thin
+``{{ invoice.issue_date|day }}``, ``{{ bar.month|month }}``, ``{{ invoice.sent_at|moment }}``. Every filter is a thin
 wrapper over ``billora.formatting``, which the PDF and the email use too, so the web and the
 documents write the same value the same way.
 """
@@ -65,6 +65,12 @@ def percent(value):
 def day(value):
     """A date: ``Dec 1, 2026`` / ``1 déc. 2026`` / ``01.12.2026``."""
     return "" if not value else formats_for().date(value)
+
+
+@register.filter
+def month(value, style="medium"):
+    """A month: ``Mar 2026``; ``|month:"long"``: ``March 2026``; ``|month:"short"``: ``Mar``."""
+    return "" if not value else formats_for().month(value, style)
 
 
 @register.filter

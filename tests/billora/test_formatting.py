@@ -74,3 +74,17 @@ def test_numbers_for_inputs_use_the_language_decimal_mark_and_read_back(language
 @pytest.mark.parametrize(("typed", "read"), [("1,5", "1.5"), (" 1.5 ", "1.5"), ("80", "80"), ("1.000,5", "1.000,5")])
 def test_a_decimal_comma_is_read_as_a_point_and_anything_else_left_for_the_service(typed, read):
     assert decimal_from_input(typed) == read
+
+
+@pytest.mark.parametrize(
+    ("language", "medium", "long", "short"),
+    [
+        ("en", "Mar 2026", "March 2026", "Mar"),
+        ("fr", "mars 2026", "mars 2026", "mars"),
+        ("de", "März 2026", "März 2026", "Mär"),
+    ],
+)
+def test_months_of_the_dashboard_chart(language, medium, long, short):
+    formats = formats_for(language)
+    month = datetime.date(2026, 3, 1)
+    assert (formats.month(month), formats.month(month, "long"), formats.month(month, "short")) == (medium, long, short)
