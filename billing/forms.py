@@ -190,7 +190,7 @@ class BusinessForm(PartyForm):
     default_notes = _textarea(label=_("Default notes"))
     default_terms = _textarea(label=_("Default terms"))
     payment_instructions = _textarea(
-        label=_("Payment instructions"), help_text=_("Printed on the invoice, e.g. bank details.")
+        label=_("Payment instructions"), help_text=_("Printed under the bank account, e.g. other ways to pay.")
     )
     logo = UploadField(
         required=False,

@@ -470,6 +470,7 @@ def parse_peppol_id(value) -> str:
 
 BUSINESS_COUNTRY_MESSAGE = "Choose the business's country (an ISO 3166-1 code such as FR); every invoice shows it."
 CUSTOMER_COUNTRY_MESSAGE = "Add the customer's country before issuing: an invoice shows the buyer's full address."
+CUSTOMER_COUNTRY_KEPT_MESSAGE = "This customer has issued invoices, which need its country: choose one."
 
 
 def check_parties_for_issue(*, business, customer) -> None:

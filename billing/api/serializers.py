@@ -192,7 +192,7 @@ class BusinessSerializer(StrictModelSerializer):
                 "max_length": 50,
                 "help_text": "IBAN of the account customers pay to, e.g. DE89370400440532013000.",
             },
-            "bic": {"help_text": "BIC (SWIFT code) of that account, e.g. COBADEFFXXX."},
+            "bic": {"max_length": 20, "help_text": "BIC (SWIFT code) of that account, e.g. COBADEFFXXX."},
         }
 
 

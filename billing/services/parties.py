@@ -4,12 +4,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from billing.exceptions import StateConflict
-from billing.models import Business, Customer, Invoice
+from billing.exceptions import BillingValidationError, StateConflict
+from billing.models import Business, Customer, Invoice, InvoiceStatus
 from billing.services.shared import changed, created, find_target
 from billing.validation import (
     BUSINESS_COUNTRY_MESSAGE,
     BUSINESS_INPUT,
+    CUSTOMER_COUNTRY_KEPT_MESSAGE,
     CUSTOMER_INPUT,
     REQUIRED_MESSAGE,
     FieldErrors,
@@ -129,7 +130,10 @@ def customer_update(*, organization, actor, customer_id, data: dict) -> Customer
     with organization_scope(organization), transaction.atomic():
         customer = find_target(Customer, organization, customer_id, for_update=True, label="customer")
         before = _customer_audit_values(customer)
-        for field, value in _parse_customer(data, creating=False).items():
+        values = _parse_customer(data, creating=False)
+        if values.get("country") == "" and customer.country and _has_issued_invoices(organization, customer):
+            raise BillingValidationError({"country": [CUSTOMER_COUNTRY_KEPT_MESSAGE]})
+        for field, value in values.items():
             setattr(customer, field, value)
         customer.save()
         archived_now = customer.archived and not before["archived"]
@@ -141,6 +145,14 @@ def customer_update(*, organization, actor, customer_id, data: dict) -> Customer
             changes=changed(before, _customer_audit_values(customer)),
         )
     return customer
+
+
+def _has_issued_invoices(organization, customer) -> bool:
+    return (
+        Invoice.objects.filter(organization=organization, customer=customer)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .exists()
+    )
 
 
 def customer_delete(*, organization, actor, customer_id) -> None:

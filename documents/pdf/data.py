@@ -34,8 +34,10 @@ MAX_LOGO_BYTES = 2_000_000
 class PrintParty:
     name: str
     legal_name: str = ""
-    address: str = ""
-    tax_id: str = ""
+    address: str = ""  # the postal address as printed, one line per line
+    vat_id: str = ""  # BT-31 / BT-48
+    legal_registration_id: str = ""  # BT-30 / BT-47
+    tax_id: str = ""  # BT-32, the local tax number
     email: str = ""
     phone: str = ""
 
@@ -86,6 +88,9 @@ class InvoicePrintData:
     notes: str = ""
     terms: str = ""
     payment_instructions: str = ""
+    iban: str = ""  # BT-84, compact; with bic printed in the payment section
+    bic: str = ""  # BT-86
+    legal_mentions: str = ""  # the seller's, printed in every page's footer
     logo: bytes | None = None
     version: int = 1
     language: str = "en"  # of labels, dates and numbers (customer data is never translated)
@@ -146,6 +151,14 @@ def _payment_instructions(invoice) -> str:
     if instructions is None:
         instructions = invoice.business.payment_instructions
     return _text(instructions)
+
+
+def _seller_detail(invoice, field: str) -> str:
+    """A business field printed outside the party block (bank details, legal mentions): an
+    issued invoice's snapshot, which lacks it when taken before the field existed."""
+    if _prints_snapshots(invoice) and invoice.business_snapshot:
+        return _text(invoice.business_snapshot.get(field))
+    return _text(getattr(invoice.business, field))
 
 
 def _lines(invoice) -> tuple[PrintLine, ...]:
@@ -215,6 +228,9 @@ def _print_data(invoice, language: str) -> InvoicePrintData:
         payments=_payments(invoice),
         discount_label=_discount_label(invoice, language),
         payment_instructions=_payment_instructions(invoice),
+        iban=_seller_detail(invoice, "iban"),
+        bic=_seller_detail(invoice, "bic"),
+        legal_mentions=_seller_detail(invoice, "legal_mentions"),
         logo=_read_logo(invoice),
         language=language,
     )

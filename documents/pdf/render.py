@@ -35,6 +35,7 @@ from billora.formatting import formats_for
 
 from .data import InvoicePrintData
 from .fonts import BOLD, REGULAR, has_foreign_glyphs, markup, register_fonts
+from .payment_qr import payment_qr_png
 
 PAGE_SIZE = A4
 MARGIN = 18 * mm
@@ -84,10 +85,31 @@ class _Formatter:
         return self.formats.date(value)
 
 
+QR_SIZE = 30 * mm
+LEGAL_SIZE = 7
+LEGAL_LEADING = 8.5
+MAX_LEGAL_LINES = 6
+
+
+def legal_lines(text: str) -> list[str]:
+    """The seller's legal mentions wrapped to the page width, at most ``MAX_LEGAL_LINES``."""
+    lines: list[str] = []
+    for part in text.strip().splitlines():
+        lines += simpleSplit(part, REGULAR, LEGAL_SIZE, FRAME_WIDTH) or [""]
+    return lines[:MAX_LEGAL_LINES]
+
+
+def grouped_iban(iban: str) -> str:
+    """``DE89370400440532013000`` as printed: ``DE89 3704 0044 0532 0130 00``."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
 class _NumberedCanvas(Canvas):
-    """Holds every page until save() so each footer can say "Page N of M"."""
+    """Holds every page until save() so each footer can say "Page N of M"; the footer also
+    carries the seller's legal mentions, above its rule."""
 
     footer_label = ""
+    legal_lines: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,6 +137,9 @@ class _NumberedCanvas(Canvas):
         self.line(MARGIN, y + 4 * mm, PAGE_SIZE[0] - MARGIN, y + 4 * mm)
         if self.footer_label:
             self.drawString(MARGIN, y, self.footer_label)
+        self.setFont(REGULAR, LEGAL_SIZE)
+        for index, line in enumerate(reversed(self.legal_lines)):
+            self.drawString(MARGIN, y + 6 * mm + index * LEGAL_LEADING, line)
         page = _("Page %(page)s of %(pages)s") % {"page": self._pageNumber, "pages": total}
         self.drawRightString(PAGE_SIZE[0] - MARGIN, y, page)
         self.restoreState()
@@ -168,13 +193,15 @@ class InvoicePdfRenderer:
         story = self._story(data, fmt)
 
         footer_label = f"{data.seller.name} · {data.number or _('Draft')}"
-        canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label})
+        legal = tuple(legal_lines(data.legal_mentions))
+        canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label, "legal_lines": legal})
+        legal_height = len(legal) * LEGAL_LEADING  # the body ends above the legal mentions
 
         frame = Frame(
             MARGIN,
-            MARGIN,
+            MARGIN + legal_height,
             FRAME_WIDTH,
-            PAGE_SIZE[1] - 2 * MARGIN,
+            PAGE_SIZE[1] - 2 * MARGIN - legal_height,
             leftPadding=0,
             rightPadding=0,
             topPadding=0,
@@ -201,18 +228,44 @@ class InvoicePdfRenderer:
         ]
         if data.payments:
             story += [Spacer(1, 4 * mm), KeepTogether(self._payments(data, fmt))]
-        for heading, text in (
-            (_("Notes"), data.notes),
-            (_("Terms"), data.terms),
-            (_("Payment instructions"), data.payment_instructions),
-        ):
+        for heading, text in ((_("Notes"), data.notes), (_("Terms"), data.terms)):
             if text and text.strip():
                 story += [
                     Spacer(1, 3 * mm),
                     Paragraph(heading, self.styles["heading"]),
                     Paragraph(markup(text.strip()), self.styles["body"]),
                 ]
-        return story
+        return story + self._payment_block(data)
+
+    def _payment_block(self, data: InvoicePrintData) -> list:
+        """Payment instructions: the bank account, the seller's text, and the EPC QR code."""
+        text = self._payment_text(data)
+        qr_png = payment_qr_png(data)
+        if not text and qr_png is None:
+            return []
+        block = [Paragraph(markup(_("Payment instructions")), self.styles["heading"])]
+        if text:
+            block.append(Paragraph(markup(text), self.styles["body"]))
+        if qr_png is not None:
+            code = Image(io.BytesIO(qr_png), width=QR_SIZE, height=QR_SIZE)
+            code.hAlign = "LEFT"
+            block += [
+                Spacer(1, 2 * mm),
+                code,
+                Paragraph(markup(_("Scan to pay with a banking app.")), self.styles["small"]),
+            ]
+        return [Spacer(1, 3 * mm), KeepTogether(block)]
+
+    @staticmethod
+    def _payment_text(data: InvoicePrintData) -> str:
+        """The seller's bank account (SEPA credit transfer, BG-16), then its instructions."""
+        account = []
+        if data.iban:
+            account.append(f"IBAN: {grouped_iban(data.iban)}")
+        if data.bic:
+            account.append(f"BIC: {data.bic}")
+        bank = " · ".join(account)
+        return "\n".join(text for text in (bank, data.payment_instructions.strip()) if text)
 
     # -- blocks -----------------------------------------------------------------------------
     def _p(self, text: str, style: str = "body") -> Paragraph:
@@ -259,8 +312,13 @@ class InvoicePdfRenderer:
             rows.append((party.legal_name, "body"))
         if party.address:
             rows.append((party.address.strip(), "body"))
-        if party.tax_id:
-            rows.append((_("Tax ID: %(tax_id)s") % {"tax_id": party.tax_id}, "body"))
+        for text, value in (
+            (_("VAT: %(value)s"), party.vat_id),
+            (_("Registration: %(value)s"), party.legal_registration_id),
+            (_("Tax ID: %(value)s"), party.tax_id),
+        ):
+            if value:
+                rows.append((text % {"value": value}, "body"))
         contact = " · ".join(v for v in (party.email, party.phone) if v)
         if contact:
             rows.append((contact, "small"))

@@ -11,7 +11,7 @@ from billing.models import Invoice
 from organizations.models import Invite
 from organizations.tenancy import all_tenants
 from tests.admin.builders import ROW_BUILDERS, invoice_in
-from tests.billing.factories import CustomerFactory
+from tests.billing.factories import BusinessFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +216,17 @@ def test_big_tables_never_count_the_whole_table(staff_client, orgs, label):
         q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper() and "WHERE" not in q["sql"].upper()
     ]
     assert not [sql for sql in unfiltered_counts if table in sql]
+
+
+def test_the_business_and_customer_lists_show_and_search_vat_ids(staff_client, orgs):
+    business = BusinessFactory(organization=orgs[1], vat_id="FR40303265045")
+    customer = CustomerFactory(organization=orgs[0], vat_id="DE136695976")
+    BusinessFactory(organization=orgs[0], vat_id="")
+    for url_name, query, target in (
+        ("admin:billing_business_changelist", "FR40303265045", business),
+        ("admin:billing_customer_changelist", "DE136695976", customer),
+    ):
+        response = staff_client.get(reverse(url_name), {"q": query})
+        assert response.status_code == 200
+        assert [row.pk for row in response.context["cl"].result_list] == [target.pk]
+        assert query in response.content.decode()

@@ -256,3 +256,18 @@ def test_issue_needs_the_business_country_too(org, user, customer):
     assert set(errors_of(services.invoice_issue, organization=org, actor=user, invoice_id=draft.pk)) == {
         "business.country"
     }
+
+
+def test_a_customer_with_issued_invoices_keeps_a_country(org, user, business):
+    customer = CustomerFactory(organization=org, country="FR")
+    make_invoice(organization=org, business=business, customer=customer)
+    # With only drafts it may still be cleared (drafts may be incomplete)...
+    services.customer_update(organization=org, actor=user, customer_id=customer.pk, data={"country": ""})
+    services.customer_update(organization=org, actor=user, customer_id=customer.pk, data={"country": "FR"})
+    make_invoice(organization=org, business=business, customer=customer, status="issued")
+    # ...but once one is issued, it must keep one.
+    assert errors_of(
+        services.customer_update, organization=org, actor=user, customer_id=customer.pk, data={"country": ""}
+    ) == {"country": ["This customer has issued invoices, which need its country: choose one."]}
+    updated = services.customer_update(organization=org, actor=user, customer_id=customer.pk, data={"country": "BE"})
+    assert updated.country == "BE"

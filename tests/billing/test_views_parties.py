@@ -104,3 +104,11 @@ def test_invoice_page_shows_the_issued_parties_from_the_snapshot(client, org, bu
     page = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
     assert "1 Main Street<br>1010 Wien<br>Austria" in page and "VAT ATU13585627" in page
     assert "Graz" not in page
+
+
+def test_issuing_from_the_web_names_the_missing_country(client, org, business):
+    customer = CustomerFactory(organization=org, country="")
+    draft = make_invoice(organization=org, business=business, customer=customer)
+    log_in(client, org)
+    response = client.post(org_url("invoice_issue", org, invoice_id=draft.pk), follow=True)
+    assert "Customer country: Add the customer&#x27;s country before issuing" in response.content.decode()

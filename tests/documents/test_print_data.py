@@ -30,6 +30,7 @@ def test_issued_invoice_prints_the_snapshot_not_later_changes(org, business, cus
     invoice = make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
     business.name = "Renamed Business"
     business.address_line1 = "Elsewhere 9"
+    business.iban = "DE89370400440532013000"
     business.payment_instructions = "New bank"
     business.save()
     customer.name = "Renamed Customer"

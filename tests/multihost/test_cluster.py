@@ -35,9 +35,11 @@ def _api(host, method, path, key, body=None):
 
 
 def _create_and_issue(web, key) -> dict:
-    business = _api(web, "POST", "/businesses/", key, {"name": "Acme Studio", "email": "billing@acme.example"})
+    business = _api(
+        web, "POST", "/businesses/", key, {"name": "Acme Studio", "email": "billing@acme.example", "country": "DE"}
+    )
     assert business.status == 201, business.body
-    customer = _api(web, "POST", "/customers/", key, {"name": "Globex", "email": "ap@globex.example"})
+    customer = _api(web, "POST", "/customers/", key, {"name": "Globex", "email": "ap@globex.example", "country": "FR"})
     assert customer.status == 201, customer.body
     body = {"business": business.json()["id"], "customer": customer.json()["id"], "items": ITEMS}
     created = _api(web, "POST", "/invoices/", key, body)
