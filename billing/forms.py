@@ -146,7 +146,7 @@ def language_choices():
 class PartyForm(BillingForm):
     """The postal address and identifiers that businesses and customers share."""
 
-    address_line1 = InputField(label=_("Street and number"), widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    address_line1 = InputField(label=_("Street and number"))
     address_line2 = InputField(label=_("Address line 2"), help_text=_("Building, suite, PO box."))
     postcode = InputField(label=_("Postcode"))
     city = InputField(label=_("City"))

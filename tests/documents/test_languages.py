@@ -14,15 +14,48 @@ DATES = {"issue_date": "2026-03-09", "due_date": "2026-04-08"}
 # parties are in Germany (the factories'), named in the document's language.
 EXPECTED = {
     "en": {
-        "labels": ["INVOICE", "BILL TO", "Issue date", "Balance due", "Tax breakdown", "Unit price", "Subtotal"],
+        "labels": [
+            "INVOICE",
+            "BILL TO",
+            "Issue date",
+            "Balance due",
+            "Tax breakdown",
+            "Unit price",
+            "Subtotal",
+            "VAT: DE136695976",
+            "Payment instructions",
+            "Scan to pay with a banking app.",
+            "Page 1 of 1",
+        ],
         "values": ["€1,249.99", "€200.00", "Mar 9, 2026", "Apr 8, 2026", "20%", "12.5", "Germany"],
     },
     "fr": {
-        "labels": ["FACTURE", "FACTURÉ À", "Date d’émission", "Montant dû", "Détail de la TVA", "Prix unitaire"],
+        "labels": [
+            "FACTURE",
+            "FACTURÉ À",
+            "Date d’émission",
+            "Montant dû",
+            "Détail de la TVA",
+            "Prix unitaire",
+            "N° TVA : DE136695976",
+            "Instructions de paiement",
+            "Scannez pour payer",
+            "Page 1 sur 1",
+        ],
         "values": ["1 249,99 €", "200,00 €", "9 mars 2026", "8 avr. 2026", "20 %", "12,5", "Allemagne"],
     },
     "de": {
-        "labels": ["RECHNUNG", "RECHNUNGSEMPFÄNGER", "Rechnungsdatum", "Offener Betrag", "Aufschlüsselung der USt."],
+        "labels": [
+            "RECHNUNG",
+            "RECHNUNGSEMPFÄNGER",
+            "Rechnungsdatum",
+            "Offener Betrag",
+            "Aufschlüsselung der USt.",
+            "USt-IdNr.: DE136695976",
+            "Zahlungshinweise",
+            "Zum Bezahlen mit einer Banking-App",
+            "Seite 1 von 1",
+        ],
         "values": ["1.249,99 €", "200,00 €", "09.03.2026", "08.04.2026", "20 %", "12,5", "Deutschland"],
     },
 }
@@ -33,7 +66,13 @@ def plain(text):
 
 
 def issue(org, member, *, customer_language="", business_language="en", **data):
-    business = BusinessFactory(organization=org, name="Atelier Lumière", language=business_language)
+    business = BusinessFactory(
+        organization=org,
+        name="Atelier Lumière",
+        language=business_language,
+        vat_id="DE136695976",
+        iban="DE89370400440532013000",
+    )
     customer = CustomerFactory(
         organization=org, name="Müller GmbH", language=customer_language, email="ap@mueller.example"
     )
