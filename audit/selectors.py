@@ -7,12 +7,15 @@ from audit.models import ActorType, AuditEntry, SecurityEvent
 SYSTEM_ACTOR = "system"
 
 
-def entry_list(*, organization, action="", actor="", target_type="", target_id=""):
+def entry_list(*, organization, action="", actor="", target_type="", target_id="", q=""):
     """The organization's entries, newest first, optionally filtered.
 
     ``actor`` is an ``actor_key()`` value: ``user:<id>``, ``api_key:<id>`` or ``system``.
+    ``q`` finds objects by the label the entries carry (an invoice number, a customer name).
     """
     entries = AuditEntry.objects.filter(organization=organization)
+    if q:
+        entries = entries.filter(target_label__icontains=q)
     if action:
         entries = entries.filter(action=action)
     if actor:

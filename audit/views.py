@@ -3,6 +3,7 @@ from django.views.generic import TemplateView
 
 from audit import selectors
 from audit.forms import ActivityFilterForm
+from audit.presenters import target_text
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
@@ -22,7 +23,11 @@ class ActivityView(OrganizationViewMixin, TemplateView):
         filters = form.filters()
         entries = selectors.entry_list(organization=self.organization, **filters)
         # One COUNT and one page query whatever the page; a bad ?page= shows page 1 or the last.
-        context["page_obj"] = Paginator(entries, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = Paginator(entries, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context["page_obj"] = page
+        if filters.get("target_id") and page.object_list:
+            newest = page[0]  # the page keeps its entries as a list: no second query
+            context["object_text"] = target_text(newest.target_type, newest.target_label)
         context["filters"] = form
         context["is_filtered"] = bool(filters)
         return context

@@ -1,4 +1,4 @@
-"""Audit entry write cost (issue 4 target: at most 2 queries per entry on PostgreSQL).
+"""Audit entry write cost (target: at most 2 queries per entry on PostgreSQL).
 
 Run against PostgreSQL:
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/billora .venv/bin/python bench/audit_write.py [-n 2000]``

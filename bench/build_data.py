@@ -47,7 +47,7 @@ from django.db import connection, transaction
 from django.db.models import JSONField
 
 from accounts.models import User
-from billing.calc import LineInput, balance_and_status, compute_totals, currency_exponent
+from billing.calc import LineInput, balance_and_status, compute_totals, currency_exponent, vat_category_of
 from billing.models import (
     Business,
     Customer,
@@ -60,6 +60,7 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.numbering import format_number
+from billing.services.invoices import breakdown_rows
 from organizations.models import Membership, Organization
 from organizations.permissions import Role
 from organizations.services import api_key_create
@@ -270,8 +271,11 @@ def _make_customers(organization, rng: random.Random, count: int) -> list[Custom
     return customers
 
 
-def _pick_status(rng: random.Random, age: int, due_date: date, today: date) -> str:
-    """Realistic mix: recent drafts, a few voids; unpaid, partly paid and overdue open ones."""
+def _pick_status(rng: random.Random, age: int, due_date: date, today: date, settled_after=None) -> str:
+    """Realistic mix: recent drafts, a few voids; unpaid, partly paid and overdue open ones.
+    Invoices older than ``settled_after`` days (when given) are settled: paid or void."""
+    if settled_after is not None and age > settled_after:
+        return InvoiceStatus.VOID if rng.random() < 0.05 else InvoiceStatus.PAID
     if age < 45 and rng.random() < 0.15:
         return InvoiceStatus.DRAFT
     if rng.random() < 0.05:
@@ -334,9 +338,12 @@ def _totals_of(currency: str, number: int, discount: str):
     return _totals[key]
 
 
-def generate_org_data(organization, user, businesses, customers, count: int, rng: random.Random):
+def generate_org_data(
+    organization, user, businesses, customers, count: int, rng: random.Random, *, age=None, settled_after=None
+):
     """Rows (dicts by attname) of the invoices, items, payments and number sequences of one
-    organization, in memory."""
+    organization, in memory. ``age(rng, n)`` picks the n-th invoice's age in days (default:
+    uniform over ``HISTORY_DAYS``); ``settled_after`` settles every invoice older than that."""
     today = organization.local_today()
     now = datetime.now(UTC)
 
@@ -349,14 +356,15 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
     snapshots_b = {b.pk: b.snapshot() for b in businesses}
     snapshots_c = {c.pk: c.snapshot() for c in customers}
     methods = list(PaymentMethod.values)
-    for _ in range(count):
+    age_of = age
+    for index in range(count):
         business = businesses[0] if rng.random() < 0.7 else businesses[1]
         customer = customers[rng.randrange(len(customers))]
         currency = customer.currency
-        age = rng.randrange(HISTORY_DAYS)
+        age = rng.randrange(HISTORY_DAYS) if age_of is None else age_of(rng, index)
         issue_date = today - timedelta(days=age)
         due_date = issue_date + timedelta(days=business.payment_terms_days)
-        status = _pick_status(rng, age, due_date, today)
+        status = _pick_status(rng, age, due_date, today, settled_after)
         line_set = rng.randrange(LINE_SETS)
         roll = rng.random()
         discount = "percent" if roll < 0.15 else ("amount" if roll < 0.2 else "none")
@@ -387,10 +395,7 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
             "total": totals.total,
             "amount_paid": Decimal(0),
             "balance_due": totals.total,
-            "tax_breakdown": [
-                {"rate": str(r.rate), "taxable_amount": str(r.taxable_amount), "tax_amount": str(r.tax_amount)}
-                for r in totals.tax_breakdown
-            ],
+            "tax_breakdown": breakdown_rows(totals, {}),
             "version": 1,
             "created_by_user_id": user.pk,
             "created_at": created_at,
@@ -409,6 +414,7 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
                     "quantity": line.quantity,
                     "unit_price": line.unit_price,
                     "tax_rate": line.tax_rate,
+                    "vat_category": vat_category_of(line),
                     "line_net": amounts.line_net,
                     "line_discount": amounts.line_discount,
                     "created_at": created_at,
@@ -451,6 +457,7 @@ def generate_org_data(organization, user, businesses, customers, count: int, rng
                             "organization_id": org_id,
                             "invoice_id": invoice_id,
                             "amount": amount,
+                            "currency": currency,
                             "date": paid_on,
                             "method": rng.choice(methods),
                             "reference": f"TRX-{rng.randrange(10**8):08d}",
@@ -508,9 +515,10 @@ def _new_api_key(organization, user) -> str:
     return raw
 
 
-def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42):
+def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42, **generate):
     """Create the organization, its owner, businesses, customers and an API key (committed),
-    and generate its invoice rows in memory. Returns (BenchOrg, organization, rows)."""
+    and generate its invoice rows in memory (``generate``: ``generate_org_data``'s keyword
+    arguments). Returns (BenchOrg, organization, rows)."""
     rng = random.Random(f"{seed}-{slug}")
     user = _bench_user(slug)
     with transaction.atomic():
@@ -528,7 +536,7 @@ def prepare_org(slug: str, index: int, invoices: int, *, seed: int = 42):
             Customer.objects.bulk_create(customers)
     with organization_scope(organization):
         raw = _new_api_key(organization, user)
-        rows = generate_org_data(organization, user, businesses, customers, invoices, rng)
+        rows = generate_org_data(organization, user, businesses, customers, invoices, rng, **generate)
     return BenchOrg(slug, str(organization.pk), user.email, raw, len(rows[0])), organization, rows
 
 

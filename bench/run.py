@@ -67,7 +67,7 @@ SCALE = [
     ("API invoice detail", "ApiInvoiceDetailUser", "/api/v1/invoices/{invoice}/"),
     ("Dashboard page (web)", "DashboardPageUser", "/o/{slug}/"),
 ]
-# Issue 7's targets, as a share of the ping's requests per second.
+# The throughput targets, as a share of the ping's requests per second.
 RPS_TARGETS = {"API invoice list (page_size=50)": 0.40, "API invoice create (10 items)": 0.25}
 
 
@@ -769,7 +769,7 @@ def report(meta, data, counts, plans, http, render_rows, throughput) -> str:
         "",
         "## PDF",
         "",
-        "| invoice | renders | size | median wall ms | median CPU ms | target (issue 6) |",
+        "| invoice | renders | size | median wall ms | median CPU ms | target |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     targets = {"1 page (10 items)": 25, "500 items": 1000}

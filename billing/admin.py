@@ -13,7 +13,17 @@ from django.utils.html import format_html, format_html_join
 from audit.models import AuditEntry
 from billing import services
 from billing.exceptions import BillingValidationError, StateConflict
-from billing.models import Business, Customer, Invoice, InvoiceItem, NumberSequence, Payment
+from billing.models import (
+    Business,
+    Customer,
+    Invoice,
+    InvoiceItem,
+    NumberSequence,
+    Payment,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+    RecurringRun,
+)
 from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
 from billora.templatetags.formatting import money as format_money
 from organizations.admin import OrganizationAdmin, count_per_organization
@@ -62,7 +72,16 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 class InvoiceItemInline(ReadOnlyTabularInline):
     model = InvoiceItem
-    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "line_net_money", "line_discount_money")
+    fields = (
+        "position",
+        "description",
+        "quantity",
+        "unit_price",
+        "tax_rate",
+        "vat_category",
+        "line_net_money",
+        "line_discount_money",
+    )
     readonly_fields = fields
     show_change_link = False
     line_net_money = money_field("line_net", currency_of=_invoice_currency)
@@ -149,6 +168,7 @@ class InvoiceAdmin(BigTableAdmin):
                     "amount_paid_money",
                     "balance_due_money",
                     "tax_breakdown",
+                    "vat_exemption_reasons",
                 )
             },
         ),
@@ -223,6 +243,7 @@ class InvoiceItemAdmin(BigTableAdmin):
         "quantity",
         "unit_price",
         "tax_rate",
+        "vat_category",
         "line_net_money",
     )
     line_net_money = money_field("line_net", currency_of=_invoice_currency)
@@ -343,6 +364,82 @@ class NumberSequenceAdmin(ReadOnlyAdmin):
     list_select_related = ("business", "organization")
     list_filter = ("organization",)
     search_fields = ("business__name", "organization__slug")
+    readonly_fields = TENANT_TIMES
+
+
+class RecurringInvoiceLineInline(ReadOnlyTabularInline):
+    model = RecurringInvoiceLine
+    fields = ("position", "description", "quantity", "unit_price", "tax_rate")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class RecurringRunInline(ReadOnlyTabularInline):
+    model = RecurringRun
+    fields = ("period", "run_date", "status", "invoice", "email_queued", "note", "created_at")
+    readonly_fields = fields
+    ordering = ("-period",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")
+
+
+@admin.register(RecurringInvoice)
+class RecurringInvoiceAdmin(ReadOnlyAdmin):
+    """Templates and their run history, view-only; support can pause and resume (services)."""
+
+    list_display = (
+        "__str__",
+        "organization",
+        "customer",
+        "frequency",
+        "mode",
+        "paused",
+        "next_run_date",
+        "last_period",
+        "skipped_count",
+    )
+    list_filter = ("paused", "frequency", "mode", "organization")
+    list_select_related = ("organization", "customer")
+    search_fields = ("name", "customer__name", "organization__name", "organization__slug")
+    readonly_fields = TENANT_TIMES
+    inlines = (RecurringInvoiceLineInline, RecurringRunInline)
+    actions = ("pause", "resume")
+    service_refusals = BILLING_REFUSALS
+
+    @admin.action(description="Pause selected recurring invoices", permissions=["support"])
+    def pause(self, request, queryset):
+        run_service_for_each(
+            self,
+            request,
+            queryset.select_related("organization"),
+            lambda template: services.recurring_invoice_pause(
+                organization=template.organization, actor=request.user, template_id=template.pk
+            ),
+            verb="paused",
+        )
+
+    @admin.action(description="Resume selected recurring invoices", permissions=["support"])
+    def resume(self, request, queryset):
+        run_service_for_each(
+            self,
+            request,
+            queryset.select_related("organization"),
+            lambda template: services.recurring_invoice_resume(
+                organization=template.organization, actor=request.user, template_id=template.pk
+            ),
+            verb="resumed",
+        )
+
+
+@admin.register(RecurringRun)
+class RecurringRunAdmin(BigTableAdmin):
+    list_display = ("__str__", "organization", "template", "period", "run_date", "status", "invoice", "email_queued")
+    list_filter = ("status", "organization")
+    list_select_related = ("organization", "template", "invoice")
+    search_fields = ("template__name", "invoice__number", "organization__slug")
+    date_hierarchy = "period"
+    raw_id_fields = ("template", "invoice")
     readonly_fields = TENANT_TIMES
 
 

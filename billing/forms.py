@@ -10,10 +10,12 @@ only help typing (input modes, date pickers, the currency list) and never refuse
 from babel import Locale
 from django import forms
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from billing import validation
+from billing import validation, vat
 from billing.addresses import country_choices
 from billing.exceptions import BillingValidationError
 from billing.models import (
@@ -23,6 +25,7 @@ from billing.models import (
     DOCUMENT_LANGUAGES,
     DiscountType,
     PaymentMethod,
+    VatCategory,
 )
 from billora.formatting import formats_for
 
@@ -78,6 +81,110 @@ class ChoiceInputField(InputField):
         self.widget.choices = list(value)
 
 
+class ExemptionReasonsWidget(forms.MultiWidget):
+    """A reason text and a VATEX code for each exempt category, each input with its own label.
+    Groups of categories not in ``shown`` start hidden (``static/js/vat-reasons.js`` shows the
+    ones the lines use); ``shown=None`` shows them all."""
+
+    def __init__(self, attrs=None):
+        widgets = {}
+        for category in vat.EXEMPTION_REASON_CATEGORIES:
+            widgets[f"{category}_text"] = forms.TextInput()
+            widgets[f"{category}_code"] = forms.TextInput(
+                attrs={"list": "vatex-codes", "autocapitalize": "characters", "size": 18}
+            )
+        super().__init__(widgets, attrs)
+        self.shown = None
+
+    def decompress(self, value):
+        value = value or {}
+        return [
+            (value.get(category) or {}).get(part, "")
+            for category in vat.EXEMPTION_REASON_CATEGORIES
+            for part in validation.EXEMPTION_REASON_FIELDS
+        ]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = value if isinstance(value, list) else self.decompress(value)
+        base_id = (attrs or {}).get("id") or f"id_{name}"
+        inputs = []
+        for index, (suffix, widget) in enumerate(zip(self.widgets_names, self.widgets, strict=True)):
+            input_id = f"{base_id}{suffix}"
+            value = values[index] if index < len(values) else ""
+            inputs.append((input_id, widget.render(name + suffix, value, {"id": input_id}, renderer)))
+        groups = []
+        for index, category in enumerate(vat.EXEMPTION_REASON_CATEGORIES):
+            label = VatCategory(category).label
+            text_label = gettext("%(category)s: reason") % {"category": label}
+            code_label = gettext("%(category)s: VATEX code (optional)") % {"category": label}
+            (text_id, text_html), (code_id, code_html) = inputs[2 * index], inputs[2 * index + 1]
+            groups.append(
+                format_html(
+                    '<div class="vat-reason form-grid" data-vat-reason="{}"{}>'
+                    '<div class="field"><label for="{}">{}</label>{}</div>'
+                    '<div class="field"><label for="{}">{}</label>{}</div></div>',
+                    category,
+                    " hidden" if self.shown is not None and category not in self.shown else "",
+                    text_id,
+                    text_label,
+                    text_html,
+                    code_id,
+                    code_label,
+                    code_html,
+                )
+            )
+        options = format_html_join("", '<option value="{}">{}</option>', VATEX_SUGGESTIONS)
+        return format_html(
+            '<div class="vat-reasons" data-vat-reasons>{}</div><datalist id="vatex-codes">{}</datalist>',
+            mark_safe("".join(groups)),  # each group was escaped by format_html
+            options,
+        )
+
+    def id_for_label(self, id_):
+        return ""  # every input has its own label; the group's legend points at none
+
+
+# Codes offered while typing; any VATEX code EN 16931 knows is accepted.
+VATEX_SUGGESTIONS = (
+    ("VATEX-EU-AE", _("Reverse charge")),
+    ("VATEX-EU-IC", _("Intra-community supply")),
+    ("VATEX-EU-G", _("Export outside the EU")),
+    ("VATEX-EU-O", _("Not subject to VAT")),
+    ("VATEX-EU-132", _("Exempt, art. 132 Directive 2006/112/EC")),
+    ("VATEX-EU-309", _("Travel agents, art. 309 Directive 2006/112/EC")),
+    ("VATEX-FR-FRANCHISE", _("France: franchise en base, art. 293 B CGI")),
+)
+
+
+class ExemptionReasonsField(forms.MultiValueField):
+    """The services' ``vat_exemption_reasons`` ({"AE": {"text", "code"}}) from its inputs: entries
+    with neither a text nor a code are left out. No checks: the service words every error."""
+
+    widget = ExemptionReasonsWidget
+
+    def __init__(self, **kwargs):
+        fields = [InputField() for _ in vat.EXEMPTION_REASON_CATEGORIES for _ in validation.EXEMPTION_REASON_FIELDS]
+        kwargs.setdefault("label", _("VAT exemption reasons"))
+        super().__init__(fields, required=False, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list):
+        values = iter(data_list or [""] * len(self.fields))
+        reasons = {}
+        for category in vat.EXEMPTION_REASON_CATEGORIES:
+            text, code = next(values), next(values)
+            if text or code:
+                reasons[category] = {"text": text, "code": code}
+        return reasons
+
+    def path_label(self, rest: str) -> str:
+        """``AE.code`` -> ``Reverse charge code``: a service error path below this field, in words."""
+        category, _, part = rest.partition(".")
+        name = VatCategory(category).label if category in VatCategory.values else category
+        if part == "code":
+            return gettext("%(category)s code") % {"category": name}
+        return gettext("%(category)s reason") % {"category": name}
+
+
 class UploadField(forms.FileField):
     """The uploaded file as it came, False when "clear" is ticked; the service checks it."""
 
@@ -117,21 +224,43 @@ class BillingForm(forms.Form):
     def add_service_errors(self, exc: BillingValidationError, *, skip=()):
         """Each message on the field its path names; others above the form, labelled."""
         for path, messages in exc.messages.items():
-            if path.split(".", 1)[0] in skip:
+            head, _, rest = path.partition(".")
+            if head in skip:
                 continue
             for message in messages:
                 if path in self.fields:
                     self.add_error(path, message)
+                elif hasattr(self.fields.get(head), "path_label"):  # a field made of several inputs
+                    self.add_error(head, f"{self.fields[head].path_label(rest)}: {message}")
                 elif path in NON_FIELD_KEYS:
                     self.add_error(None, message)
                 else:
                     self.add_error(None, f"{path_label(path)}: {message}")
 
 
+# Path parts whose plain spelling would read wrong ("Vat id").
+PATH_WORDS = {
+    "vat_id": _("VAT number"),
+    "vat_category": _("VAT category"),
+    "vat_exemption_reasons": _("exemption reason:"),
+}
+
+
 def path_label(path: str) -> str:
-    """``items.3.quantity`` -> ``Items 4 quantity``: a field path as a person reads it."""
-    words = [str(int(part) + 1) if part.isdigit() else part.replace("_", " ") for part in path.split(".")]
-    return " ".join(words).capitalize()
+    """``items.3.quantity`` -> ``Items 4 quantity``, ``customer.vat_id`` -> ``Customer VAT number``,
+    ``vat_exemption_reasons.AE`` -> ``Exemption reason: reverse charge``: a field path as a person reads it."""
+    words = []
+    for part in path.split("."):
+        if part.isdigit():
+            words.append(str(int(part) + 1))
+        elif part in PATH_WORDS:
+            words.append(str(PATH_WORDS[part]))
+        elif part in VatCategory.values:
+            words.append(VatCategory(part).label.lower())
+        else:
+            words.append(part.replace("_", " "))
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _logo_help():
@@ -209,6 +338,22 @@ class BusinessForm(PartyForm):
         label=_("Email body"),
         help_text=_("Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}."),
     )
+    default_vat_category = ChoiceInputField(
+        choices=VatCategory.choices,
+        initial=VatCategory.STANDARD,
+        label=_("Default VAT category"),
+        help_text=_("New lines start with it; a standard-rate line at 0% becomes zero rated."),
+    )
+    vat_exemption_reasons = ExemptionReasonsField(
+        help_text=_(
+            "Printed beside the VAT breakdown of invoices with lines in that category, "
+            "e.g. “VAT exempt under § 19 UStG”. The VATEX code is optional."
+        )
+    )
+
+    def clean_default_vat_category(self):
+        # A select always sends a value; a post without one keeps the standard default.
+        return self.cleaned_data["default_vat_category"] or VatCategory.STANDARD
 
 
 class CustomerForm(PartyForm):
@@ -241,8 +386,10 @@ class InvoiceForm(BillingForm):
     business = ChoiceInputField(label=_("Business"))
     customer = ChoiceInputField(label=_("Customer"))
     currency = _currency(help_text=_("Defaults to the business's currency."))
-    issue_date = _date(label=_("Issue date"), help_text=_("Defaults to today."))
-    due_date = _date(label=_("Due date"), help_text=_("Defaults to the business's payment terms."))
+    issue_date = _date(label=_("Issue date"), help_text=_("Today, unless you change it."))
+    due_date = _date(
+        label=_("Due date"), help_text=_("The issue date plus the business's payment terms, unless you change it.")
+    )
     discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label=_("Discount"))
     discount_value = DecimalInputField(
         label=_("Discount value"),
@@ -250,6 +397,9 @@ class InvoiceForm(BillingForm):
     )
     notes = _textarea(label=_("Notes"))
     terms = _textarea(label=_("Terms"))
+    vat_exemption_reasons = ExemptionReasonsField(
+        help_text=_("Why no VAT is charged on the lines in these categories; printed beside the VAT breakdown.")
+    )
 
     def __init__(self, *args, businesses=(), customers=(), locked=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -274,11 +424,19 @@ class InvoiceForm(BillingForm):
         data["discount_value"] = self.cleaned_data.get("discount_value") or "0"
         data["notes"] = self.cleaned_data.get("notes", "")
         data["terms"] = self.cleaned_data.get("terms", "")
+        data["vat_exemption_reasons"] = self.cleaned_data.get("vat_exemption_reasons") or {}
         return data
+
+    def show_exemption_reasons(self, categories) -> None:
+        """Show the reason inputs of these categories (the ones the lines use) from the start."""
+        self.fields["vat_exemption_reasons"].widget.shown = set(categories)
+        self.exemption_reasons_shown = bool(set(categories) & set(vat.EXEMPTION_REASON_CATEGORIES))
 
 
 class InvoiceFilterForm(BillingForm):
-    q = forms.CharField(required=False, label=_("Search"), max_length=200, help_text=_("Number or customer name"))
+    q = forms.CharField(
+        required=False, label=_("Search"), max_length=200, help_text=_("Number, customer name or total")
+    )
     customer = forms.ChoiceField(required=False, label=_("Customer"))
     issue_date_after = forms.DateField(required=False, label=_("Issued from"), widget=forms.DateInput({"type": "date"}))
     issue_date_before = forms.DateField(
@@ -306,6 +464,9 @@ class VoidPaymentForm(BillingForm):
 
 ITEM_FIELDS = validation.ITEM_FIELDS
 DECIMAL_ITEM_FIELDS = ("quantity", "unit_price", "tax_rate")
+# What a new line starts with, and the fields it takes over from the line above.
+FRESH_LINE = {"quantity": "1"}
+CARRIED_ITEM_FIELDS = ("tax_rate", "vat_category")
 
 
 class ItemRow:
@@ -316,10 +477,17 @@ class ItemRow:
         self.values = dict.fromkeys(ITEM_FIELDS, "") | (values or {})
         self.errors = errors or {}
         self.line_net = None
+        self.field_index = index  # the <n> of its fields as sent, where blank rows were dropped
 
     @property
     def is_blank(self):
-        return not any(str(v).strip() for v in self.values.values())
+        """Nothing typed: every field empty or as a fresh line starts (quantity 1); a rate
+        carried over from the line above does not make a line."""
+        return all(
+            str(value).strip() in ("", FRESH_LINE.get(name, ""))
+            for name, value in self.values.items()
+            if name not in CARRIED_ITEM_FIELDS
+        )
 
     def as_service_item(self):
         item = {name: str(self.values[name]).strip() for name in ITEM_FIELDS}
@@ -328,8 +496,9 @@ class ItemRow:
         return item
 
 
-def parse_item_rows(data) -> list[ItemRow]:
-    """Rows ``items-<n>-<field>`` from POST data, in the order of ``n``; blank rows dropped.
+def parse_item_rows(data, *, keep_blank=False) -> list[ItemRow]:
+    """Rows ``items-<n>-<field>`` from POST data, in the order of ``n``; blank rows dropped
+    (kept with ``keep_blank``, for the editor's buttons, whose line numbers count them).
     One row more than an invoice may have is read, so the service says what is wrong."""
     indexes = set()
     for key in data:
@@ -340,7 +509,8 @@ def parse_item_rows(data) -> list[ItemRow]:
     for index in sorted(indexes)[: validation.MAX_ITEMS + 1]:
         values = {name: data.get(f"items-{index}-{name}", "") for name in ITEM_FIELDS}
         row = ItemRow(len(rows), values)
-        if not row.is_blank:
+        row.field_index = index
+        if keep_blank or not row.is_blank:
             rows.append(row)
     return rows
 
@@ -354,6 +524,7 @@ def rows_from_items(items) -> list[ItemRow]:
                 "quantity": typed_decimal(item.quantity),
                 "unit_price": typed_decimal(item.unit_price),
                 "tax_rate": typed_decimal(item.tax_rate),
+                "vat_category": item.vat_category,
             },
         )
         for i, item in enumerate(items)
@@ -366,13 +537,21 @@ def typed_decimal(value) -> str:
     return formats_for().input_number(value)
 
 
-def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:
-    """add / remove-<i> / up-<i> / down-<i>: the editor's buttons, handled on the server."""
+def apply_editor_action(rows: list[ItemRow], action: str, *, default_category: str = "S") -> list[ItemRow]:
+    """add / remove-<i> / up-<i> / down-<i>: the editor's buttons, handled on the server.
+    A new line takes the rate and VAT category of the line above, the first one
+    ``new_row_values(default_category)``."""
     rows = list(rows)
     name, _sep, arg = (action or "").partition("-")
     index = int(arg) if arg.isdigit() else -1
-    if name == "add" and len(rows) < validation.MAX_ITEMS:
-        rows.append(ItemRow(len(rows), {"quantity": "1", "tax_rate": _default_rate(rows)}))
+    # One empty line at the end is enough: "add" on it only brings the focus there.
+    if name == "add" and len(rows) < validation.MAX_ITEMS and not (rows and rows[-1].is_blank):
+        if rows:
+            category = rows[-1].values.get("vat_category") or default_category
+            values = {**FRESH_LINE, "tax_rate": _default_rate(rows), "vat_category": category}
+        else:
+            values = new_row_values(default_category)
+        rows.append(ItemRow(len(rows), values))
     elif name == "remove" and 0 <= index < len(rows):
         rows.pop(index)
     elif name == "up" and 0 < index < len(rows):
@@ -382,6 +561,13 @@ def apply_editor_action(rows: list[ItemRow], action: str) -> list[ItemRow]:
     for i, row in enumerate(rows):
         row.index = i
     return rows
+
+
+def new_row_values(default_category: str) -> dict:
+    """The first line of a new invoice: the business's default category, at 0% unless it is the
+    standard rate (whose rate the person types)."""
+    rate = "" if default_category == VatCategory.STANDARD else "0"
+    return {"quantity": "1", "tax_rate": rate, "vat_category": default_category}
 
 
 def _default_rate(rows):

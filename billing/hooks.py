@@ -1,7 +1,11 @@
-"""Side effects of billing writes, scheduled to run only after the transaction commits."""
+"""Side effects of billing writes: listeners told after commit, and the invoice sender the
+documents app registers."""
+
+from collections.abc import Callable
 
 from django.db import transaction
 
+from billing.exceptions import StateConflict
 from billing.models import Invoice
 from billing.signals import invoice_version_changed
 
@@ -19,3 +23,23 @@ def schedule_document_refresh(invoice) -> None:
         )
 
     transaction.on_commit(send)
+
+
+# --- sending an invoice ---------------------------------------------------------------------
+# Billing decides when an invoice goes out (a recurring template in "issue and send" mode);
+# the documents app owns the email. It registers its send service here in its AppConfig.ready.
+
+_INVOICE_SENDERS: dict[str, Callable] = {}
+
+
+def register_invoice_sender(send: Callable) -> None:
+    """``send(*, organization, actor, invoice_id)`` queues the invoice email in the caller's
+    transaction, or raises BillingValidationError / StateConflict when it cannot."""
+    _INVOICE_SENDERS["invoice"] = send
+
+
+def send_invoice(*, organization, actor, invoice_id) -> None:
+    send = _INVOICE_SENDERS.get("invoice")
+    if send is None:
+        raise StateConflict("Sending invoices is not available in this installation.")
+    send(organization=organization, actor=actor, invoice_id=invoice_id)

@@ -8,6 +8,7 @@ from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from billing import calc, vat
 from billing.addresses import party_address, render_address
 from organizations.models import MAX_CURRENCY_PLACES, currency_code_validators
 from organizations.tenancy import TenantManager, TenantModel
@@ -19,6 +20,19 @@ DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
 # The languages documents (PDF, email) are written in; ISO 639-1 codes.
 DOCUMENT_LANGUAGES = ("en", "fr", "de")
 DEFAULT_DOCUMENT_LANGUAGE = "en"
+
+
+class VatCategory(models.TextChoices):
+    """UNCL 5305 VAT category codes (EN 16931 BT-151, BT-118), eu-invoicing.md "VAT treatment per line"."""
+
+    STANDARD = calc.VAT_STANDARD, vat.CATEGORY_LABELS[calc.VAT_STANDARD]
+    ZERO_RATED = calc.VAT_ZERO_RATED, vat.CATEGORY_LABELS[calc.VAT_ZERO_RATED]
+    EXEMPT = calc.VAT_EXEMPT, vat.CATEGORY_LABELS[calc.VAT_EXEMPT]
+    REVERSE_CHARGE = calc.VAT_REVERSE_CHARGE, vat.CATEGORY_LABELS[calc.VAT_REVERSE_CHARGE]
+    INTRA_COMMUNITY = calc.VAT_INTRA_COMMUNITY, vat.CATEGORY_LABELS[calc.VAT_INTRA_COMMUNITY]
+    EXPORT = calc.VAT_EXPORT, vat.CATEGORY_LABELS[calc.VAT_EXPORT]
+    OUTSIDE_SCOPE = calc.VAT_OUTSIDE_SCOPE, vat.CATEGORY_LABELS[calc.VAT_OUTSIDE_SCOPE]
+
 
 # Marked for translation: a business that keeps these defaults sends them in each document's
 # language (documents.services.email_template).
@@ -66,6 +80,10 @@ class Business(TenantModel):
     logo = models.ImageField(upload_to="logos/%Y/", blank=True)
     email_subject_template = models.CharField(max_length=200, default=DEFAULT_EMAIL_SUBJECT)
     email_body_template = models.TextField(max_length=5000, default=DEFAULT_EMAIL_BODY)
+    # The category new lines start from (S still becomes Z on a 0 rate), and the reason printed
+    # for each exempt category: {"E": {"text": "...", "code": "VATEX-..."}, "AE": ...} (BT-120, BT-121).
+    default_vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)
+    vat_exemption_reasons = models.JSONField(default=dict, blank=True)
 
     objects = TenantManager()
 
@@ -181,6 +199,8 @@ class InvoiceQuerySet(models.QuerySet):
 
 
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+# Invoices that count as invoiced (the dashboard's monthly chart): issued, not draft or void.
+INVOICED_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 
 
 class Invoice(TenantModel):
@@ -203,8 +223,12 @@ class Invoice(TenantModel):
     total = models.DecimalField(**MONEY, default=0)
     amount_paid = models.DecimalField(**MONEY, default=0)
     balance_due = models.DecimalField(**MONEY, default=0)
-    # [{"rate": "20.000", "taxable_amount": "100.00", "tax_amount": "20.00"}, ...] by rate
+    # BG-23, one row per (category, rate), by rate then category: [{"category": "S", "rate": "20.000",
+    # "taxable_amount": "100.00", "tax_amount": "20.00", "exemption_reason": "", "exemption_reason_code": ""}]
     tax_breakdown = models.JSONField(default=list, blank=True)
+    # The reason (BT-120) and VATEX code (BT-121) of each exempt category the lines use:
+    # {"AE": {"text": "Reverse charge", "code": "VATEX-EU-AE"}}. Required for each at issue only.
+    vat_exemption_reasons = models.JSONField(default=dict, blank=True)
 
     version = models.PositiveIntegerField(default=1)
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -262,6 +286,19 @@ class Invoice(TenantModel):
             models.Index(fields=["organization", "business", "-created_at"], name="invoice_org_business"),
             models.Index(fields=["organization", "issue_date"], name="invoice_org_issue_date"),
             models.Index(fields=["organization", "number"], name="invoice_org_number"),
+            # The dashboard reads only open invoices and the last 12 months, whatever the
+            # organization's history: these partial indexes hold exactly those rows, with every
+            # column the dashboard's aggregates need, so PostgreSQL answers from the index alone.
+            models.Index(
+                fields=["organization", "due_date", "currency", "balance_due"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="invoice_open_org_due",
+            ),
+            models.Index(
+                fields=["organization", "issue_date", "currency", "total"],
+                condition=Q(status__in=INVOICED_STATUSES),
+                name="invoice_invoiced_org_issue",
+            ),
         ]
 
     def __str__(self):
@@ -282,6 +319,7 @@ class InvoiceItem(TenantModel):
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     unit_price = models.DecimalField(max_digits=15, decimal_places=4)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)  # BT-151
     line_net = models.DecimalField(**MONEY)
     line_discount = models.DecimalField(**MONEY, default=0)
 
@@ -295,6 +333,12 @@ class InvoiceItem(TenantModel):
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="invoice_item_price_not_negative"),
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="invoice_item_tax_rate_range"
+            ),
+            # Standard rate above 0, every other category at 0 (BR-S-05, BR-Z-05, BR-E-05, ...).
+            models.CheckConstraint(
+                condition=Q(vat_category=VatCategory.STANDARD, tax_rate__gt=0)
+                | (Q(vat_category__in=VatCategory.values) & ~Q(vat_category=VatCategory.STANDARD) & Q(tax_rate=0)),
+                name="invoice_item_vat_category_rate",
             ),
         ]
         indexes = [models.Index(fields=["organization", "invoice"], name="invoice_item_org_invoice")]
@@ -314,6 +358,9 @@ class PaymentMethod(models.TextChoices):
 class Payment(TenantModel):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(**MONEY)
+    # The invoice's currency, copied when the payment is recorded (payments go to issued
+    # invoices, whose currency is fixed): sums of payments by currency read one index.
+    currency = models.CharField(max_length=3, editable=False)
     date = models.DateField()
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER)
     reference = models.CharField(max_length=200, blank=True)
@@ -342,11 +389,18 @@ class Payment(TenantModel):
             models.CheckConstraint(
                 condition=Q(voided=False) | Q(voided_at__isnull=False), name="payment_voided_has_time"
             ),
+            models.CheckConstraint(condition=~Q(currency=""), name="payment_currency_set"),
         ]
         indexes = [
             models.Index(fields=["organization", "invoice"], name="payment_org_invoice"),
             models.Index(fields=["organization", "date"], name="payment_org_date"),
             models.Index(fields=["organization", "-created_at"], name="payment_org_created"),
+            # The dashboard's "paid" figures: payments not voided, by date, with currency and amount.
+            models.Index(
+                fields=["organization", "date", "currency", "amount"],
+                condition=Q(voided=False),
+                name="payment_live_org_date",
+            ),
         ]
 
     def __str__(self):
@@ -369,3 +423,133 @@ class NumberSequence(TenantModel):
 
     def __str__(self):
         return f"{self.business} {self.year or 'all years'}: {self.last_value}"
+
+
+# --- recurring invoices ---------------------------------------------------------------------
+
+
+class RecurringFrequency(models.TextChoices):
+    # The values of billing.recurrence.Frequency.
+    WEEKLY = "weekly", _("Weekly")
+    EVERY_2_WEEKS = "every_2_weeks", _("Every 2 weeks")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
+
+
+class RecurringMode(models.TextChoices):
+    ISSUE_AND_SEND = "issue_and_send", _("Issue and send")
+    DRAFT_ONLY = "draft_only", _("Create a draft only")
+
+
+class RecurringInvoice(TenantModel):
+    """A template the scheduled run turns into one invoice per period (billing.recurrence),
+    in the organization's time zone. ``last_period`` is the nominal date of the last period
+    run (created or skipped); the run only ever looks after it."""
+
+    name = models.CharField(max_length=200, blank=True)
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="recurring_invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recurring_invoices")
+    currency = models.CharField(max_length=3, validators=currency_code_validators)
+    discount_type = models.CharField(max_length=10, choices=DiscountType.choices, default=DiscountType.NONE)
+    discount_value = models.DecimalField(max_digits=19, decimal_places=3, default=0)
+    notes = models.TextField(blank=True, max_length=5000)
+    terms = models.TextField(blank=True, max_length=5000)
+
+    frequency = models.CharField(max_length=16, choices=RecurringFrequency.choices)
+    # 1..31, or 0 for the last day of the month; null: the start date's day. Monthly,
+    # quarterly and yearly schedules only.
+    day_of_month = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(31)])
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="End after this many invoices.")
+    skip_weekends = models.BooleanField(default=False, help_text="Never on weekends: the next Monday instead.")
+    mode = models.CharField(max_length=16, choices=RecurringMode.choices, default=RecurringMode.ISSUE_AND_SEND)
+    max_catch_up = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(24)])
+    paused = models.BooleanField(default=False)
+
+    last_period = models.DateField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    # The run date of the next period (null: the schedule has ended); the run reads only
+    # templates whose next run date has come somewhere on Earth.
+    next_run_date = models.DateField(null=True, blank=True)
+    skipped_count = models.PositiveIntegerField(default=0, help_text="Periods skipped by the catch-up cap.")
+    last_error = models.TextField(blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="recurring_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_catch_up__gte=1) & Q(max_catch_up__lte=24), name="recurring_catch_up_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="recurring_org_created"),
+            models.Index(fields=["paused", "next_run_date"], name="recurring_due"),
+        ]
+
+    def __str__(self):
+        return self.name or f"{self.get_frequency_display()} recurring invoice"
+
+
+class RecurringInvoiceLine(TenantModel):
+    """A line of a template: the fields of an invoice item (amounts are computed per invoice)."""
+
+    template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    description = models.TextField(max_length=2000)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=15, decimal_places=4)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "position"], name="recurring_line_unique_position"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="recurring_line_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["organization", "template"], name="recurring_line_org_template")]
+
+    def __str__(self):
+        return self.description[:60]
+
+
+class RecurringRun(TenantModel):
+    """One period of a template, run once: the invoice it created, or skipped by the catch-up
+    cap. The unique (template, period) makes a second run of the same period impossible."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Invoice created")
+        SKIPPED = "skipped", _("Skipped (catch-up cap)")
+
+    template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="runs")
+    period = models.DateField(help_text="The period's nominal date (before any weekend shift).")
+    run_date = models.DateField(help_text="The invoice's issue date.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # Null when skipped, or when the draft it created was deleted since.
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="recurring_runs"
+    )
+    email_queued = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text="Why the invoice was not sent, for instance.")
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["template", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "period"], name="recurring_run_once_per_period"),
+            models.CheckConstraint(condition=Q(status__in=["created", "skipped"]), name="recurring_run_status_valid"),
+        ]
+        indexes = [models.Index(fields=["organization", "template", "-period"], name="recurring_run_org_template")]
+
+    def __str__(self):
+        return f"{self.template_id} {self.period}: {self.status}"

@@ -41,6 +41,15 @@ def next_number(business, *, on_date: date) -> str:
     )
 
 
+def lock_sequences(business, *, on_dates) -> None:
+    """Lock the sequences that issuing on ``on_dates`` will draw from, in ascending year order,
+    for a transaction that issues several invoices and writes audit entries in between (a
+    recurring run): it then takes the sequences before the audit chain, as every service does."""
+    years = {on_date.year if business.invoice_number_yearly_reset else 0 for on_date in on_dates}
+    for year in sorted(years):
+        _locked_sequence(business, year)
+
+
 def _locked_sequence(business, year: int) -> NumberSequence:
     lookup = {"organization_id": business.organization_id, "business": business, "year": year}
     sequence = NumberSequence.objects.select_for_update().filter(**lookup).first()

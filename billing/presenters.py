@@ -92,6 +92,8 @@ def business_dict(business, tz=None) -> dict:
         "invoice_number_yearly_reset": business.invoice_number_yearly_reset,
         "default_notes": business.default_notes,
         "default_terms": business.default_terms,
+        "default_vat_category": business.default_vat_category,
+        "vat_exemption_reasons": business.vat_exemption_reasons or {},
         "created_at": timestamp(business.created_at, tz),
         "updated_at": timestamp(business.updated_at, tz),
     }
@@ -161,6 +163,7 @@ INVOICE_COLUMNS = (
     "amount_paid",
     "balance_due",
     "tax_breakdown",
+    "vat_exemption_reasons",
     "issued_at",
     "sent_at",
     "created_at",
@@ -225,6 +228,18 @@ def present_invoice(invoice, *, organization) -> dict:
     return present_invoices([invoice], organization=organization)[0]
 
 
+def _tax_row(tax: Mapping, amount: Callable) -> dict:
+    """One VAT breakdown row (BG-23) as stored by the services, amounts in the invoice's currency."""
+    return {
+        "category": tax["category"],
+        "rate": plain_decimal(tax["rate"]),
+        "taxable_amount": amount(tax["taxable_amount"]),
+        "tax_amount": amount(tax["tax_amount"]),
+        "exemption_reason": tax["exemption_reason"],
+        "exemption_reason_code": tax["exemption_reason_code"],
+    }
+
+
 def _invoice_dict(row: Mapping, items, today, tz) -> dict:
     currency = row["currency"]
     unit = money_unit(currency)
@@ -259,9 +274,10 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
                 "quantity": plain_decimal(quantity),
                 "unit_price": plain_decimal(unit_price),
                 "tax_rate": plain_decimal(tax_rate),
+                "vat_category": vat_category,
                 "line_total": amount(line_net),
             }
-            for item_id, description, quantity, unit_price, tax_rate, line_net in items
+            for item_id, description, quantity, unit_price, tax_rate, vat_category, line_net in items
         ],
         "subtotal": amount(row["subtotal"]),
         "discount_total": amount(row["discount_total"]),
@@ -269,16 +285,91 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
         "total": amount(row["total"]),
         "amount_paid": amount(row["amount_paid"]),
         "balance_due": amount(row["balance_due"]),
-        "tax_breakdown": [
-            {
-                "rate": plain_decimal(tax["rate"]),
-                "taxable_amount": amount(tax["taxable_amount"]),
-                "tax_amount": amount(tax["tax_amount"]),
-            }
-            for tax in row["tax_breakdown"] or ()
-        ],
+        "tax_breakdown": [_tax_row(tax, amount) for tax in row["tax_breakdown"] or ()],
+        "vat_exemption_reasons": row["vat_exemption_reasons"] or {},
         "issued_at": timestamp(row["issued_at"], tz),
         "sent_at": timestamp(row["sent_at"], tz),
         "created_at": timestamp(row["created_at"], tz),
         "updated_at": timestamp(row["updated_at"], tz),
+    }
+
+
+# --- recurring invoices ------------------------------------------------------------------------
+
+LAST_DAY_OF_MONTH = "last"
+
+
+def present_recurring_invoices(templates: Iterable, *, organization) -> list[dict]:
+    """Recurring templates with their items, in the order given (one query for all items)."""
+    templates = list(templates)
+    if not templates:
+        return []
+    lines = selectors.recurring_line_rows(organization=organization, template_ids=[t.pk for t in templates])
+    tz = timezone.get_current_timezone()
+    return [_recurring_dict(t, lines.get(t.pk, ()), organization.time_zone, tz) for t in templates]
+
+
+def present_recurring_invoice(template, *, organization) -> dict:
+    return present_recurring_invoices([template], organization=organization)[0]
+
+
+def _recurring_dict(template, lines, time_zone: str, tz) -> dict:
+    currency = template.currency
+    day = template.day_of_month
+    return {
+        "id": str(template.pk),
+        "name": template.name,
+        "business": str(template.business_id),
+        "customer": str(template.customer_id),
+        "currency": currency,
+        "discount_type": template.discount_type,
+        "discount_value": money(template.discount_value, currency)
+        if template.discount_type == DiscountType.AMOUNT
+        else plain_decimal(template.discount_value),
+        "notes": template.notes,
+        "terms": template.terms,
+        "items": [
+            {
+                "id": str(line_id),
+                "description": description,
+                "quantity": plain_decimal(quantity),
+                "unit_price": plain_decimal(unit_price),
+                "tax_rate": plain_decimal(tax_rate),
+            }
+            for line_id, description, quantity, unit_price, tax_rate in lines
+        ],
+        "frequency": template.frequency,
+        "day_of_month": LAST_DAY_OF_MONTH if day == 0 else day,
+        "start_date": iso_date(template.start_date),
+        "end_date": iso_date(template.end_date),
+        "count": template.count,
+        "skip_weekends": template.skip_weekends,
+        "mode": template.mode,
+        "time_zone": time_zone,
+        "max_catch_up": template.max_catch_up,
+        "paused": template.paused,
+        "next_run_date": iso_date(template.next_run_date),
+        "last_period": iso_date(template.last_period),
+        "last_run_at": timestamp(template.last_run_at, tz),
+        "skipped_count": template.skipped_count,
+        "last_error": template.last_error,
+        "created_at": timestamp(template.created_at, tz),
+        "updated_at": timestamp(template.updated_at, tz),
+    }
+
+
+def recurring_run_dict(run, tz=None) -> dict:
+    """One period of a template's history; ``invoice_number`` is null for a draft."""
+    invoice = run.invoice if run.invoice_id else None
+    return {
+        "id": str(run.pk),
+        "recurring_invoice": str(run.template_id),
+        "period": iso_date(run.period),
+        "run_date": iso_date(run.run_date),
+        "status": run.status,
+        "invoice": str(run.invoice_id) if run.invoice_id else None,
+        "invoice_number": invoice.number if invoice else None,
+        "email_queued": run.email_queued,
+        "note": run.note,
+        "created_at": timestamp(run.created_at, tz),
     }

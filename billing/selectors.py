@@ -4,15 +4,26 @@ annotations lists need, so every page and endpoint runs a constant number of que
 Overdue is derived, never stored: status issued or partially paid and a due date before
 today in the organization's time zone (``Organization.local_today()``)."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from billing.calc import quantize_money
 from billing.exceptions import NotFound
-from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceItem, InvoiceStatus, Payment
+from billing.models import (
+    INVOICED_STATUSES,
+    OPEN_STATUSES,
+    Customer,
+    Invoice,
+    InvoiceItem,
+    Payment,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+    RecurringRun,
+)
 from billing.validation import object_pk
 
 INVOICE_ORDERINGS = {
@@ -33,6 +44,12 @@ INVOICE_ORDERINGS = {
     "customer__name",
     "-customer__name",
 }
+# (pattern, thousands separator), tried in order; what is left of a comma is the decimal one.
+AMOUNT_PATTERNS = (
+    (re.compile(r"\d+", re.ASCII), None),
+    (re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+", re.ASCII), ","),
+    (re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d{1,2}", re.ASCII), "."),
+)
 CUSTOMER_ORDERINGS = {"name", "-name", "created_at", "-created_at"}
 PAID_WINDOW_DAYS = 30
 
@@ -83,7 +100,11 @@ def invoice_list(
         queryset = queryset.exclude(overdue_condition(today))
     if search:
         search = search.strip()
-        queryset = queryset.filter(Q(number__icontains=search) | Q(customer__name__icontains=search))
+        matches = Q(number__icontains=search) | Q(customer__name__icontains=search)
+        amount = search_amount(search)
+        if amount is not None:
+            matches |= Q(total=amount)
+        queryset = queryset.filter(matches)
     if issue_date_after:
         queryset = queryset.filter(issue_date__gte=issue_date_after)
     if issue_date_before:
@@ -93,15 +114,30 @@ def invoice_list(
     return queryset.order_by("-created_at", "pk")
 
 
+def search_amount(text: str) -> Decimal | None:
+    """The amount a search names, if it reads as one, else None: ``500``, ``500.00``,
+    ``1,200.50`` and ``1,200`` (comma groups thousands), ``1.200,50`` and ``500,5`` (a decimal
+    comma)."""
+    text = text.strip()
+    if len(text) > 20:
+        return None
+    for pattern, thousands in AMOUNT_PATTERNS:
+        if pattern.fullmatch(text):
+            return Decimal(text.replace(thousands, "").replace(",", ".") if thousands else text)
+    return None
+
+
 def invoice_item_rows(*, organization, invoice_ids) -> dict:
     """The items of the given invoices in one query, as plain rows (a page of 100 invoices can
     have thousands of items): ``{invoice id: [(id, description, quantity, unit_price, tax_rate,
-    line_net), ...]}`` in position order."""
+    vat_category, line_net), ...]}`` in position order."""
     by_invoice: dict = {}
     rows = (
         InvoiceItem.objects.filter(organization=organization, invoice_id__in=list(invoice_ids))
         .order_by("invoice_id", "position")
-        .values_list("invoice_id", "id", "description", "quantity", "unit_price", "tax_rate", "line_net")
+        .values_list(
+            "invoice_id", "id", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_net"
+        )
     )
     for invoice_id, *item in rows:
         by_invoice.setdefault(invoice_id, []).append(item)
@@ -153,7 +189,9 @@ def payment_list(*, organization, invoice=None) -> QuerySet:
 
 
 def dashboard_figures(*, organization) -> list[dict]:
-    """Per currency, in two SQL aggregates whatever the data size::
+    """Per currency, in two SQL aggregates over the open invoices and the last 30 days' payments
+    only (the partial indexes ``invoice_open_org_due`` and ``payment_live_org_date`` hold exactly
+    those rows), so the cost does not grow with the organization's history::
 
         [{"currency": "EUR", "outstanding": Decimal, "overdue_count": int,
           "overdue_amount": Decimal, "paid_last_30_days": Decimal}, ...]
@@ -161,49 +199,56 @@ def dashboard_figures(*, organization) -> list[dict]:
     Outstanding is the balance of issued and partially paid invoices; paid in the last 30
     days counts payments not voided dated within the last 30 days (org time zone)."""
     today = organization.local_today()
-    overdue = overdue_condition(today)
+    # The rows are open already: the overdue filter needs only the due date, which keeps the
+    # aggregate inside the partial index's columns (an index-only scan on PostgreSQL).
+    overdue = Q(due_date__lt=today)
     invoice_rows = (
         Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES)
         .values("currency")
         .annotate(
             outstanding=Sum("balance_due"),
-            overdue_count=Count("pk", filter=overdue),
+            overdue_count=Count("due_date", filter=overdue),  # a column of the index, never null
             overdue_amount=Sum("balance_due", filter=overdue),
         )
         .order_by()
     )
     paid_rows = (
-        Payment.objects.filter(
-            organization=organization, voided=False, date__gt=today - timedelta(days=PAID_WINDOW_DAYS), date__lte=today
-        )
-        .values("invoice__currency")
+        _live_payments(organization, date__gt=today - timedelta(days=PAID_WINDOW_DAYS), date__lte=today)
+        .values("currency")
         .annotate(paid=Sum("amount"))
         .order_by()
     )
     figures: dict[str, dict] = {}
-
-    def row(currency):
-        return figures.setdefault(
-            currency,
-            {
-                "currency": currency,
-                "outstanding": Decimal(0),
-                "overdue_count": 0,
-                "overdue_amount": Decimal(0),
-                "paid_last_30_days": Decimal(0),
-            },
-        )
-
     for item in invoice_rows:
         currency = item["currency"]
-        figures_row = row(currency)
+        figures_row = _figures_row(figures, currency)
         figures_row["outstanding"] = _money(item["outstanding"], currency)
         figures_row["overdue_count"] = item["overdue_count"]
         figures_row["overdue_amount"] = _money(item["overdue_amount"], currency)
     for item in paid_rows:
-        currency = item["invoice__currency"]
-        row(currency)["paid_last_30_days"] = _money(item["paid"], currency)
+        currency = item["currency"]
+        _figures_row(figures, currency)["paid_last_30_days"] = _money(item["paid"], currency)
     return [figures[currency] for currency in sorted(figures)]
+
+
+def _live_payments(organization, **dates) -> QuerySet:
+    """Payments not voided in a date range, summed by their own ``currency`` (the invoice's,
+    copied when recorded): the partial index ``payment_live_org_date`` holds every column
+    these sums read, so no invoice is joined."""
+    return Payment.objects.filter(organization=organization, voided=False, **dates)
+
+
+def _figures_row(figures: dict, currency: str) -> dict:
+    return figures.setdefault(
+        currency,
+        {
+            "currency": currency,
+            "outstanding": Decimal(0),
+            "overdue_count": 0,
+            "overdue_amount": Decimal(0),
+            "paid_last_30_days": Decimal(0),
+        },
+    )
 
 
 def _money(value, currency) -> Decimal:
@@ -222,7 +267,8 @@ def _month_starts(today: date, months: int) -> list[date]:
 
 def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
     """For each currency, the last ``months`` calendar months (this one included, org time
-    zone), oldest first, from two SQL aggregates::
+    zone), oldest first, from two SQL aggregates over those months only (partial indexes
+    ``invoice_invoiced_org_issue`` and ``payment_live_org_date``)::
 
         [{"currency": "EUR", "months": [{"month": date(2026, 1, 1), "invoiced": Decimal,
                                           "paid": Decimal}, ...]}, ...]
@@ -233,17 +279,18 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
     starts = _month_starts(today, months)
     first = starts[0]
     invoiced = (
-        Invoice.objects.filter(organization=organization, issue_date__gte=first, issue_date__lte=today)
-        .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+        Invoice.objects.filter(
+            organization=organization, status__in=INVOICED_STATUSES, issue_date__gte=first, issue_date__lte=today
+        )
         .annotate(month=TruncMonth("issue_date"))
         .values("currency", "month")
         .annotate(amount=Sum("total"))
         .order_by()
     )
     paid = (
-        Payment.objects.filter(organization=organization, voided=False, date__gte=first, date__lte=today)
+        _live_payments(organization, date__gte=first, date__lte=today)
         .annotate(month=TruncMonth("date"))
-        .values("invoice__currency", "month")
+        .values("currency", "month")
         .annotate(amount=Sum("amount"))
         .order_by()
     )
@@ -258,7 +305,7 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
     for item in invoiced:
         cell(item["currency"], item["month"])["invoiced"] = _money(item["amount"], item["currency"])
     for item in paid:
-        currency = item["invoice__currency"]
+        currency = item["currency"]
         cell(currency, item["month"])["paid"] = _money(item["amount"], currency)
     for currency, by_month in series.items():
         for month in by_month.values():
@@ -270,3 +317,67 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
 def _as_date(value) -> date:
     # TruncMonth of a DateField is a date; some backends hand back a datetime.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def recurring_line_rows(*, organization, template_ids) -> dict:
+    """The lines of the given recurring templates in one query: ``{template id: [(id,
+    description, quantity, unit_price, tax_rate), ...]}`` in position order."""
+    by_template: dict = {}
+    rows = (
+        RecurringInvoiceLine.objects.filter(organization=organization, template_id__in=list(template_ids))
+        .order_by("template_id", "position")
+        .values_list("template_id", "id", "description", "quantity", "unit_price", "tax_rate")
+    )
+    for template_id, *line in rows:
+        by_template.setdefault(template_id, []).append(line)
+    return by_template
+
+
+def recurring_runs(*, organization, template) -> QuerySet:
+    """A template's run history, the latest period first, with the invoice's number."""
+    return (
+        RecurringRun.objects.filter(organization=organization, template=template)
+        .select_related("invoice")
+        .only(*RECURRING_RUN_COLUMNS, "invoice__number", "invoice__status")
+        .order_by("-period")
+    )
+
+
+RECURRING_RUN_COLUMNS = (
+    "id",
+    "template_id",
+    "period",
+    "run_date",
+    "status",
+    "invoice_id",
+    "email_queued",
+    "note",
+    "created_at",
+)
+
+
+def recurring_invoice_list(*, organization) -> QuerySet:
+    """The organization's recurring templates with their customer and business, the next
+    run first (ended schedules last)."""
+    return (
+        RecurringInvoice.objects.filter(organization=organization)
+        .select_related("customer", "business")
+        .order_by(F("next_run_date").asc(nulls_last=True), "name", "pk")
+    )
+
+
+def recurring_invoice_detail(*, organization, template_id) -> RecurringInvoice:
+    """One template with its customer, business and lines; another organization's id raises
+    ``NotFound``."""
+    pk = object_pk(template_id)
+    template = None
+    if pk is not None:
+        template = (
+            RecurringInvoice.objects.filter(organization=organization, pk=pk)
+            .select_related("customer", "business")
+            .prefetch_related(Prefetch("lines", RecurringInvoiceLine.objects.filter(organization=organization)))
+            .first()
+        )
+    if template is None:
+        raise NotFound("No such recurring invoice.")
+    return template

@@ -21,16 +21,23 @@ urlpatterns = [
     # Invoices
     path("invoices/", views.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/new/", views.InvoiceCreateView.as_view(), name="invoice_create"),
+    path("invoices/export.csv", views.InvoiceExportView.as_view(), name="invoice_export"),
     path("invoices/editor/", views.InvoiceEditorView.as_view(), name="invoice_editor"),
     path("invoices/<uuid:invoice_id>/", views.InvoiceDetailView.as_view(), name="invoice_detail"),
     path("invoices/<uuid:invoice_id>/edit/", views.InvoiceEditView.as_view(), name="invoice_edit"),
     path("invoices/<uuid:invoice_id>/issue/", views.InvoiceIssueView.as_view(), name="invoice_issue"),
     path("invoices/<uuid:invoice_id>/void/", views.InvoiceVoidView.as_view(), name="invoice_void"),
     path("invoices/<uuid:invoice_id>/delete/", views.InvoiceDeleteView.as_view(), name="invoice_delete"),
+    path("invoices/<uuid:invoice_id>/duplicate/", views.InvoiceDuplicateView.as_view(), name="invoice_duplicate"),
     path("invoices/<uuid:invoice_id>/payments/", views.PaymentRecordView.as_view(), name="payment_record"),
     path(
         "invoices/<uuid:invoice_id>/payments/<uuid:payment_id>/void/",
         views.PaymentVoidView.as_view(),
         name="payment_void",
     ),
+    # Recurring invoices
+    path("recurring/", views.RecurringInvoiceListView.as_view(), name="recurring_list"),
+    path("recurring/<uuid:template_id>/", views.RecurringInvoiceDetailView.as_view(), name="recurring_detail"),
+    path("recurring/<uuid:template_id>/pause/", views.RecurringInvoicePauseView.as_view(), name="recurring_pause"),
+    path("recurring/<uuid:template_id>/resume/", views.RecurringInvoiceResumeView.as_view(), name="recurring_resume"),
 ]

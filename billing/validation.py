@@ -31,8 +31,9 @@ from stdnum.eu import vat as stdnum_eu_vat
 from stdnum.gb import vat as stdnum_gb_vat
 from stdnum.no import mva as stdnum_no_mva
 
+from billing import vat
 from billing.addresses import country_codes
-from billing.calc import currency_exponent
+from billing.calc import VAT_CATEGORIES, VAT_STANDARD, VAT_ZERO_RATED, currency_exponent
 from billing.exceptions import BillingValidationError
 from billing.models import DOCUMENT_LANGUAGES
 from billing.numbering import MAX_NUMBER_LENGTH, TOKENS, format_number
@@ -221,6 +222,60 @@ def parse_choice(value, choices) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise InvalidValue(f"“{value}” is not a valid choice; use one of: {', '.join(allowed)}.")
     return value
+
+
+def parse_vat_category(value) -> str:
+    """A UNCL 5305 code: S, Z, E, AE, K, G or O (BT-151)."""
+    if not isinstance(value, str) or value.strip().upper() not in VAT_CATEGORIES:
+        raise InvalidValue(f"Choose a VAT category: one of {', '.join(VAT_CATEGORIES)}.")
+    return value.strip().upper()
+
+
+EXEMPTION_REASON_TEXT_MAX = 500
+EXEMPTION_REASON_FIELDS = ("text", "code")
+
+
+def parse_exemption_reasons(value) -> dict:
+    """``{"E": {"text": "...", "code": "VATEX-..."}, ...}``: the reason (BT-120) and optional VATEX
+    code (BT-121) per exempt category. An entry with neither is dropped; a code needs a text.
+    Errors are raised together, by path below the field (``AE.code``)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidValue('Expected an object with one entry per VAT category, e.g. {"E": {"text": "..."}}.')
+    errors = FieldErrors()
+    reasons = {}
+    for category, entry in value.items():
+        if category in (VAT_STANDARD, VAT_ZERO_RATED):
+            errors.add(str(category), "Standard-rated and zero-rated lines carry no exemption reason.")
+        elif category not in vat.EXEMPTION_REASON_CATEGORIES:
+            errors.add(str(category), f"Use one of the VAT categories {', '.join(vat.EXEMPTION_REASON_CATEGORIES)}.")
+        else:
+            reason = _parse_exemption_reason(category, entry, errors)
+            if reason:
+                reasons[category] = reason
+    errors.raise_if_any()
+    return {category: reasons[category] for category in vat.EXEMPTION_REASON_CATEGORIES if category in reasons}
+
+
+def _parse_exemption_reason(category: str, entry, errors: "FieldErrors") -> dict | None:
+    if not isinstance(entry, dict):
+        errors.add(category, "Expected an object with “text” and “code”.")
+        return None
+    for key in sorted(set(entry) - set(EXEMPTION_REASON_FIELDS)):
+        errors.add(f"{category}.{key}", "Unknown field.")
+    text = errors.parse(f"{category}.text", Text(EXEMPTION_REASON_TEXT_MAX), entry.get("text"))
+    code = errors.parse(f"{category}.code", Text(30), entry.get("code"))
+    if text is None or code is None:
+        return None
+    code = code.upper()
+    if code:
+        problem = vat.code_problem(category, code)
+        if problem:
+            errors.add(f"{category}.code", problem)
+        if not text:
+            errors.add(f"{category}.text", "Write the reason as text too: the code alone means nothing to a reader.")
+    return {"text": text, "code": code} if text or code else None
 
 
 def parse_bool(value) -> bool:
@@ -527,6 +582,8 @@ BUSINESS_INPUT = {
     "invoice_number_width": Integer(1, 12),
     "invoice_number_yearly_reset": parse_bool,
     "logo": parse_logo,
+    "default_vat_category": parse_vat_category,
+    "vat_exemption_reasons": parse_exemption_reasons,
 }
 
 CUSTOMER_INPUT = {
@@ -586,6 +643,11 @@ class FieldErrors:
         except InvalidValue as exc:
             self.add(path, exc.message)
             return None
+        except BillingValidationError as exc:  # a structured value: its errors go below ``path``
+            for sub_path, messages in exc.messages.items():
+                for message in messages:
+                    self.add(f"{path}.{sub_path}", message)
+            return None
 
     def merge(self, exc: BillingValidationError) -> None:
         for path, messages in exc.messages.items():
@@ -620,16 +682,19 @@ class ItemInput:
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal
+    vat_category: str = VAT_STANDARD
 
 
-ITEM_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
+ITEM_FIELDS = ("description", "quantity", "unit_price", "tax_rate", "vat_category")
 
 
-def parse_items(raw_items, *, field: str = "items") -> list[ItemInput]:
+def parse_items(raw_items, *, field: str = "items", default_category: str = VAT_STANDARD) -> list[ItemInput]:
     """The ``items`` list of an invoice; an error names its item: ``items.3.quantity``.
 
-    Keys other than the four item fields (an ``id`` or ``line_total`` echoed back from a GET)
-    are ignored: the list always replaces the invoice's items as a whole."""
+    Keys other than the item fields (an ``id`` or ``line_total`` echoed back from a GET)
+    are ignored: the list always replaces the invoice's items as a whole. A line without a
+    VAT category gets ``vat.default_category`` of its rate and ``default_category`` (the
+    business's); a category whose rate does not fit is an error on the line's ``tax_rate``."""
     errors = FieldErrors()
     if not isinstance(raw_items, list | tuple):
         errors.add(field, "Expected a list of items.")
@@ -637,12 +702,12 @@ def parse_items(raw_items, *, field: str = "items") -> list[ItemInput]:
         errors.add(field, f"An invoice can have at most {MAX_ITEMS} items.")
     errors.raise_if_any()
     errors.sizes[field] = len(raw_items)  # the API shows one entry per item submitted
-    parsed = [_parse_item(raw, errors, f"{field}.{index}") for index, raw in enumerate(raw_items)]
+    parsed = [_parse_item(raw, errors, f"{field}.{index}", default_category) for index, raw in enumerate(raw_items)]
     errors.raise_if_any()
     return parsed
 
 
-def _parse_item(raw, errors: FieldErrors, path: str) -> ItemInput | None:
+def _parse_item(raw, errors: FieldErrors, path: str, default_category: str) -> ItemInput | None:
     if not isinstance(raw, dict):
         errors.add(f"{path}.non_field_errors", "Expected an object with description, quantity, unit_price.")
         return None
@@ -652,9 +717,19 @@ def _parse_item(raw, errors: FieldErrors, path: str) -> ItemInput | None:
         errors.parse(f"{path}.unit_price", parse_unit_price, raw.get("unit_price")),
         errors.parse(f"{path}.tax_rate", parse_tax_rate, raw.get("tax_rate", "0")),
     )
-    if any(value is None for value in values):
+    category = raw.get("vat_category")
+    if category not in (None, ""):
+        category = errors.parse(f"{path}.vat_category", parse_vat_category, category)
+    elif values[3] is not None:
+        category = vat.default_category(values[3], default_category)
+    if category is not None and values[3] is not None:
+        problem = vat.rate_problem(category, values[3])
+        if problem:
+            errors.add(f"{path}.tax_rate", problem)
+            return None
+    if category is None or any(value is None for value in values):
         return None
-    return ItemInput(*values)
+    return ItemInput(*values, vat_category=category)
 
 
 def check_invoice_amounts(*, subtotal: Decimal, total: Decimal, currency: str) -> None:
@@ -663,3 +738,20 @@ def check_invoice_amounts(*, subtotal: Decimal, total: Decimal, currency: str) -
         raise BillingValidationError(
             {"items": [f"An invoice's subtotal and total may not exceed 1,000,000,000,000 {currency}."]}
         )
+
+
+# --- recurring invoice templates ------------------------------------------------------------
+
+RECURRING_NAME = Text(200)
+RECURRING_COUNT = Integer(1, 1000)
+RECURRING_CATCH_UP = Integer(1, 24)
+LAST_DAY_OF_MONTH = "last"
+
+
+def parse_day_of_month(value) -> int:
+    """1 to 31 (a month without that day uses its last day), or "last" (stored as 0)."""
+    if value == LAST_DAY_OF_MONTH:
+        return 0
+    if isinstance(value, str) and not _INTEGER.fullmatch(value):
+        raise InvalidValue('Enter a day from 1 to 31, or "last".')
+    return parse_int(value, minimum=1, maximum=31)

@@ -1,4 +1,5 @@
-"""Web pages for team members: dashboard, customers, invoices, payments, businesses.
+"""Web pages for team members: dashboard, customers, invoices, payments, businesses, recurring
+invoices.
 
 Thin by design: views read through ``billing.selectors`` and write through
 ``billing.services``; the tenancy middleware has already resolved the organization and
@@ -7,13 +8,15 @@ what the browser sends; a service's ``BillingValidationError`` is shown next to 
 paths name (``items.3.quantity`` on the fourth line), a ``StateConflict`` as a message.
 """
 
+import csv
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -39,12 +42,22 @@ from billing.forms import (
     apply_editor_action,
     attach_item_errors,
     decimal_from_input,
+    new_row_values,
     parse_item_rows,
     path_label,
     rows_from_items,
     typed_decimal,
 )
-from billing.models import OPEN_STATUSES, Business, Customer, Invoice, InvoiceStatus, Payment
+from billing.models import (
+    OPEN_STATUSES,
+    Business,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    RecurringInvoice,
+    VatCategory,
+)
 from billora.downloads import signed_redirect
 from billora.formatting import formats_for
 from organizations.mixins import OrganizationViewMixin
@@ -385,41 +398,174 @@ STATUS_TABS = [
 ]
 
 
+# Sortable columns of the invoice list: ?sort=<key> or ?sort=-<key>, nothing else.
+SORT_COLUMNS = {
+    "number": "number",
+    "customer": "customer__name",
+    "status": "status",
+    "issued": "issue_date",
+    "due": "due_date",
+    "total": "total",
+    "balance": "balance_due",
+}
+EXPORT_LIMIT = 5000
+
+
+def _sort_choice(value):
+    """(column key, descending) of a ``?sort=`` value, or (None, False) for anything else."""
+    value = value or ""
+    key = value.removeprefix("-")
+    if key not in SORT_COLUMNS:
+        return None, False
+    return key, value.startswith("-")
+
+
+def filtered_invoices(request, organization):
+    """The invoice list's filters (status tab, search, customer, dates, sort) read from the
+    query string and applied by ``selectors.invoice_list``; invalid values are dropped.
+    The list page, its live search and its CSV export share it."""
+    customers = list(Customer.objects.filter(organization=organization).only("pk", "name").order_by("name"))
+    filters = InvoiceFilterForm(request.GET, customers=customers)
+    filters.is_valid()  # invalid filters are dropped (and shown), the list still renders
+    data = filters.cleaned_data
+    tab = request.GET.get("status", "all")
+    if tab not in dict(STATUS_TABS):
+        tab = "all"
+    sort_key, descending = _sort_choice(request.GET.get("sort"))
+    invoices = selectors.invoice_list(
+        organization=organization,
+        status=tab if tab in InvoiceStatus.values else None,
+        overdue=True if tab == "overdue" else None,
+        customer=data.get("customer") or None,
+        search=data.get("q") or None,
+        issue_date_after=data.get("issue_date_after"),
+        issue_date_before=data.get("issue_date_before"),
+        ordering=("-" if descending else "") + SORT_COLUMNS[sort_key] if sort_key else None,
+    )
+    is_filtered = tab != "all" or any(data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before"))
+    return {
+        "invoices": invoices,
+        "filters": filters,
+        "tab": tab,
+        "customers": customers,
+        "is_filtered": is_filtered,
+        "sort_key": sort_key,
+        "sort_descending": descending,
+    }
+
+
+def _sort_headers(sort_key, descending):
+    """Per sortable column: the ``?sort=`` its header link asks for (the other direction when
+    it is the current one) and its ``aria-sort``."""
+    headers = {}
+    for key in SORT_COLUMNS:
+        current = key == sort_key
+        headers[key] = {
+            "next": f"-{key}" if current and not descending else key,
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+        }
+    return headers
+
+
 class InvoiceListView(OrganizationViewMixin, TemplateView):
+    """The list; an htmx request from its live search gets only the results (and the tabs)."""
+
     template_name = "billing/invoice_list.html"
+    results_template_name = "billing/partials/invoice_results.html"
+
+    def get_template_names(self):
+        if _is_htmx(self.request) and self.request.htmx.target == "invoice-results":
+            return [self.results_template_name]
+        return [self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         org = self.organization
-        customers = list(Customer.objects.filter(organization=org).only("pk", "name").order_by("name"))
-        filters = InvoiceFilterForm(self.request.GET, customers=customers)
-        filters.is_valid()  # invalid filters are dropped (and shown), the list still renders
-        data = filters.cleaned_data
-        tab = self.request.GET.get("status", "all")
-        if tab not in dict(STATUS_TABS):
-            tab = "all"
-        invoices = selectors.invoice_list(
-            organization=org,
-            status=tab if tab in InvoiceStatus.values else None,
-            overdue=True if tab == "overdue" else None,
-            customer=data.get("customer") or None,
-            search=data.get("q") or None,
-            issue_date_after=data.get("issue_date_after"),
-            issue_date_before=data.get("issue_date_before"),
-        )
-        is_filtered = tab != "all" or any(
-            data.get(k) for k in ("q", "customer", "issue_date_after", "issue_date_before")
-        )
+        found = filtered_invoices(self.request, org)
         context.update(
-            filters=filters,
-            tab=tab,
+            filters=found["filters"],
+            tab=found["tab"],
             tabs=STATUS_TABS,
-            page_obj=_paginate(self.request, invoices),
-            has_customers=bool(customers),
+            page_obj=_paginate(self.request, found["invoices"]),
+            has_customers=bool(found["customers"]),
             today=org.local_today(),
-            is_filtered=is_filtered,
+            is_filtered=found["is_filtered"],
+            sort=_sort_headers(found["sort_key"], found["sort_descending"]),
+            return_query=self.request.GET.urlencode(),
         )
         return context
+
+
+class InvoiceExportView(OrganizationViewMixin, View):
+    """The filtered list (whatever page is shown) as CSV, in the list's order; at most
+    ``EXPORT_LIMIT`` rows, beyond which the person is asked to narrow the filters."""
+
+    def get(self, request, *args, **kwargs):
+        org = self.organization
+        found = filtered_invoices(request, org)
+        rows = list(found["invoices"].values_list(*EXPORT_COLUMNS.values())[: EXPORT_LIMIT + 1])
+        if len(rows) > EXPORT_LIMIT:
+            messages.error(
+                request,
+                _(
+                    "The export holds at most %(limit)s invoices and more match: "
+                    "narrow the filters (a status, a customer or dates) and export again."
+                )
+                % {"limit": formats_for().number(Decimal(EXPORT_LIMIT))},
+            )
+            return redirect(_org_url("invoice_list", org) + _query_suffix(request.GET))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="invoices-{org.slug}-{org.local_today()}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow(_csv_row(dict(zip(EXPORT_COLUMNS, row, strict=True))))
+        return response
+
+
+# Column -> field of the invoice list's rows.
+EXPORT_COLUMNS = {
+    "number": "number",
+    "status": "status",
+    "customer": "customer__name",
+    "business": "business__name",
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "currency": "currency",
+    "subtotal": "subtotal",
+    "discount": "discount_total",
+    "tax": "tax_total",
+    "total": "total",
+    "amount_paid": "amount_paid",
+    "balance_due": "balance_due",
+}
+
+
+EXPORT_MONEY = ("subtotal", "discount", "tax", "total", "amount_paid", "balance_due")
+
+
+def _csv_row(row: dict) -> list:
+    """Status as people read it, money with exactly the currency's places."""
+    row["status"] = InvoiceStatus(row["status"]).label
+    for column in EXPORT_MONEY:
+        row[column] = calc.quantize_money(row[column], row["currency"])
+    return [_csv_cell(value) for value in row.values()]
+
+
+def _csv_cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) is quoted with ';
+    numbers and dates are written as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _query_suffix(query):
+    text = query.urlencode()
+    return f"?{text}" if text else ""
 
 
 class InvoiceEditorMixin:
@@ -431,17 +577,21 @@ class InvoiceEditorMixin:
 
     template_name = "billing/invoice_form.html"
 
+    businesses = ()
+
     def choices(self, invoice=None):
         org = self.organization
-        businesses = list(Business.objects.filter(organization=org).order_by("name"))
+        self.businesses = list(Business.objects.filter(organization=org).order_by("name"))
         customers = Customer.objects.filter(organization=org).filter(
             Q(archived=False) | Q(pk=invoice.customer_id if invoice else None)
         )
-        return businesses, list(customers.order_by("name"))
+        return self.businesses, list(customers.order_by("name"))
 
     def render_page(self, *, form, rows, invoice=None, list_errors=(), status=200, focus_last=False):
         preview = preview_totals(self.organization, form, rows)
+        form.show_exemption_reasons(row.values["vat_category"] for row in rows)
         context = {
+            "vat_categories": VatCategory.choices,
             "focus_last": focus_last,
             "form": form,
             "rows": rows,
@@ -449,6 +599,9 @@ class InvoiceEditorMixin:
             "preview": preview,
             "list_errors": list_errors,
             "editor_url": _org_url("invoice_editor", self.organization),
+            "max_items": validation.MAX_ITEMS,
+            # The editor's script moves the due date along with the business and issue date.
+            "payment_terms": {str(b.pk): b.payment_terms_days for b in self.businesses},
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
 
@@ -459,11 +612,11 @@ class InvoiceEditorMixin:
         if locked:
             form.initial.update(business=str(invoice.business_id), customer=str(invoice.customer_id))
             form.initial["currency"] = invoice.currency
-        rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             # A button press in the editor is not a submission: nothing is sent to the service.
-            rows = apply_editor_action(rows, action)
+            rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
             return self.render_page(form=form, rows=rows, invoice=invoice, focus_last=action == "add")
         if form.is_valid():
             data = form.service_data()
@@ -494,14 +647,19 @@ class InvoiceCreateView(OrganizationViewMixin, InvoiceEditorMixin, View):
         businesses, customers = self.choices()
         initial = {}
         if businesses:
+            # The defaults the service would apply, shown rather than described.
+            today = self.organization.local_today()
             initial["business"] = str(businesses[0].pk)
             initial["notes"] = businesses[0].default_notes
             initial["terms"] = businesses[0].default_terms
+            initial["issue_date"] = today
+            initial["due_date"] = _due_date(today, businesses[0].payment_terms_days)
+            initial["vat_exemption_reasons"] = businesses[0].vat_exemption_reasons
         customer_id = request.GET.get("customer")
         if customer_id and any(str(c.pk) == customer_id for c in customers):
             initial["customer"] = customer_id
         form = InvoiceForm(initial=initial, businesses=businesses, customers=customers)
-        rows = [ItemRow(0, {"quantity": "1", "tax_rate": "0"})]
+        rows = [ItemRow(0, new_row_values(_default_category(form, businesses)))]
         return self.render_page(form=form, rows=rows)
 
     def post(self, request, *args, **kwargs):
@@ -536,6 +694,7 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
             "discount_value": typed_decimal(invoice.discount_value) if invoice.discount_type != "none" else "",
             "notes": invoice.notes,
             "terms": invoice.terms,
+            "vat_exemption_reasons": invoice.vat_exemption_reasons,
         }
         form = InvoiceForm(initial=initial, businesses=businesses, customers=customers, locked=not invoice.is_draft)
         return self.render_page(form=form, rows=rows_from_items(invoice.items.all()), invoice=invoice)
@@ -545,6 +704,13 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
         if refusal:
             return refusal
         return self.submit(request, invoice)
+
+
+def _due_date(issue_date, terms_days):
+    try:
+        return issue_date + timedelta(days=terms_days)
+    except OverflowError:  # terms that reach past the calendar: left for the person to enter
+        return None
 
 
 class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
@@ -557,10 +723,10 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         businesses, customers = self.choices()
         form = InvoiceForm(request.POST, businesses=businesses, customers=customers)
         form.is_valid()
-        rows = parse_item_rows(request.POST)
         action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
-            rows = apply_editor_action(rows, action)
+            rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
         preview = preview_totals(self.organization, form, rows)
         template = "billing/partials/item_editor.html" if action else "billing/partials/invoice_totals.html"
         return TemplateResponse(
@@ -573,8 +739,19 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
                 "oob": not action,
                 "editor_url": request.path,
                 "focus_last": action == "add",
+                "max_items": validation.MAX_ITEMS,
+                "vat_categories": VatCategory.choices,
             },
         )
+
+
+def _default_category(form, businesses) -> str:
+    """The default VAT category of the business the form names: new lines start from it."""
+    business_id = form.data.get("business") or form.initial.get("business")
+    for business in businesses:
+        if str(business.pk) == business_id:
+            return business.default_vat_category
+    return VatCategory.STANDARD
 
 
 def preview_totals(organization, form, rows):
@@ -595,9 +772,11 @@ def preview_totals(organization, form, rows):
             typed = {field: texts for field, texts in errors.messages.items() if item[field]}
             if typed:
                 field, texts = next(iter(typed.items()))
-                problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {texts[0]})")
+                words = {"line": row.index + 1, "field": path_label(field).lower(), "problem": texts[0]}
+                problems.append(_("Line %(line)s is not counted yet (%(field)s: %(problem)s)") % words)
             continue
-        lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate))
+        category = item["vat_category"] if item["vat_category"] in calc.VAT_CATEGORIES else None
+        lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate, vat_category=category))
         counted.append(row)
     discount_type, discount_value = _preview_discount(form, currency, problems)
     try:
@@ -605,7 +784,7 @@ def preview_totals(organization, form, rows):
             currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value
         )
     except calc.DiscountExceedsSubtotal:
-        problems.append("The discount is larger than the subtotal.")
+        problems.append(_("The discount is larger than the subtotal."))
         totals = calc.compute_totals(currency=currency, lines=lines, discount_type="none", discount_value=Decimal(0))
     for row, amounts in zip(counted, totals.lines, strict=True):
         row.line_net = amounts.line_net
@@ -622,7 +801,7 @@ def _preview_discount(form, currency, problems):
             return discount_type, validation.parse_percent(raw)
         return discount_type, validation.parse_money(raw, currency)
     except validation.InvalidValue as exc:
-        problems.append(f"The discount is not counted yet ({exc.message})")
+        problems.append(_("The discount is not counted yet (%(problem)s)") % {"problem": exc.message})
         return "none", Decimal(0)
 
 
@@ -721,6 +900,16 @@ class InvoiceVoidView(InvoiceActionView):
         return self.detail(invoice)
 
 
+class InvoiceDuplicateView(InvoiceActionView):
+    def perform(self, invoice):
+        copy = services.invoice_duplicate(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk
+        )
+        text = _("A new draft copied from %(invoice)s: check its dates and lines, then save.") % {"invoice": invoice}
+        messages.success(self.request, text)
+        return redirect(_org_url("invoice_edit", self.organization, invoice_id=copy.pk))
+
+
 class InvoiceDeleteView(InvoiceActionView):
     def perform(self, invoice):
         services.invoice_delete(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
@@ -781,3 +970,60 @@ class PaymentVoidView(OrganizationViewMixin, View):
         view.organization, view.membership = org, self.membership
         context = view.get_context_data(void_forms={payment.pk: form})
         return TemplateResponse(request, InvoiceDetailView.template_name, context, status=400)
+
+
+# --- Recurring invoices -----------------------------------------------------------------
+
+
+class RecurringInvoiceListView(OrganizationViewMixin, TemplateView):
+    """The templates, when each runs next, and what the catch-up limit skipped. They are
+    created and edited through the API for now."""
+
+    template_name = "billing/recurring_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        templates = selectors.recurring_invoice_list(organization=self.organization)
+        context.update(page_obj=_paginate(self.request, templates), today=self.organization.local_today())
+        return context
+
+
+class RecurringInvoiceDetailView(OrganizationViewMixin, TemplateView):
+    template_name = "billing/recurring_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        template = selectors.recurring_invoice_detail(
+            organization=self.organization, template_id=self.kwargs["template_id"]
+        )
+        runs = selectors.recurring_runs(organization=self.organization, template=template)
+        context.update(template=template, lines=list(template.lines.all()), page_obj=_paginate(self.request, runs))
+        return context
+
+
+class RecurringInvoiceActionView(OrganizationViewMixin, View):
+    """POST-only: pause or resume a template."""
+
+    required_capability = Capability.BILLING_WRITE
+    service = None  # a billing.services function
+    done = ""
+
+    def post(self, request, org_slug, template_id):
+        template = get_object_or_404(RecurringInvoice, organization=self.organization, pk=template_id)
+        try:
+            self.service(organization=self.organization, actor=request.user, template_id=template.pk)
+        except StateConflict as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(request, self.done)
+        return redirect(_org_url("recurring_detail", self.organization, template_id=template.pk))
+
+
+class RecurringInvoicePauseView(RecurringInvoiceActionView):
+    service = staticmethod(services.recurring_invoice_pause)
+    done = gettext_lazy("Paused: no invoice is created until you resume.")
+
+
+class RecurringInvoiceResumeView(RecurringInvoiceActionView):
+    service = staticmethod(services.recurring_invoice_resume)
+    done = gettext_lazy("Resumed: periods missed while paused are skipped; the next ones run as scheduled.")

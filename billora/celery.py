@@ -26,6 +26,9 @@ BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "organizations.tasks.purge_idempotency_keys", "schedule": 3600.0},
     # Pending PDFs and queued emails older than 2 minutes are enqueued again.
     "sweep-pending-documents-and-emails": {"task": "documents.tasks.sweep_pending_work", "schedule": 60.0},
+    # Recurring invoices whose period has come in their organization's time zone; a late,
+    # repeated or concurrent run creates only what is missing (billing.services.recurring).
+    "run-recurring-invoices": {"task": "billing.tasks.run_recurring_invoices", "schedule": 900.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 

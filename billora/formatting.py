@@ -24,6 +24,7 @@ from billing.calc import currency_exponent, quantize_money
 # Unit prices keep up to this many places when they have them (a price of 0.0125 per unit).
 PRICE_PLACES = 4
 QUANTITY_PATTERN = "#,##0.####"
+AMOUNT_PATTERN = "#,##0.00##"
 RATE_PLACES = 3
 
 
@@ -82,6 +83,11 @@ class Formats:
             return self.money(amount, currency)
         normalized = amount.normalize()
         return format_currency(normalized, currency, locale=self.locale, decimal_quantization=False)
+
+    def amount(self, value: Decimal) -> str:
+        """An amount whose currency is not at hand (a price in the activity log): two places at
+        least, up to four (``88.40``, ``0.0125``; ``88,40`` in French)."""
+        return format_decimal(value, format=AMOUNT_PATTERN, locale=self.locale, decimal_quantization=False)
 
     def number(self, value: Decimal) -> str:
         """A quantity: as many places as it has (up to 4), no trailing zeros."""

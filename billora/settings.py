@@ -290,6 +290,7 @@ CELERY_TASK_ROUTES = {
     "documents.tasks.send_outbound_email": {"queue": "email"},
     "documents.tasks.sweep_pending_work": {"queue": "scheduled"},
     "organizations.tasks.purge_idempotency_keys": {"queue": "scheduled"},
+    "billing.tasks.run_recurring_invoices": {"queue": "scheduled"},
 }
 # A task missing from the routes still runs (with the light periodic work) instead of waiting
 # in a queue no worker consumes; a test requires every task to be routed explicitly.
@@ -306,6 +307,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Billora <no-reply@billora.localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# How long a worker holds an outbox row while it sends (README, Invoice PDFs and email): longer
+# than a task may run (CELERY_TASK_TIME_LIMIT), so a live send never loses its row; once it
+# has passed, the worker is taken for dead and the sweeper gives the row to another.
+EMAIL_SENDING_LEASE_SECONDS = env.int("EMAIL_SENDING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -358,6 +363,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "VatCategoryEnum": "billing.models.VatCategory",
         "DocumentStatusEnum": "documents.api.DOCUMENT_STATES",
     },
 }

@@ -15,7 +15,7 @@ from django.urls import path
 from billing.admin import InvoiceAdmin
 from billing.models import Invoice
 from billora.admin_site import BigTableAdmin, ReadOnlyTabularInline, run_service_for_each
-from documents import services
+from documents import outbox, services
 from documents.models import InvoiceDocument, OutboundEmail
 
 
@@ -66,11 +66,36 @@ class OutboundEmailAdmin(BigTableAdmin):
     search_fields = ("subject", "to", "invoice__number", "organization__slug")
     date_hierarchy = "created_at"
     raw_id_fields = ("invoice", "invite")
-    readonly_fields = ("organization", "created_at", "updated_at")
+    # The body only as ``message``: what only its recipient may read (an invite's link) stays out.
+    fields = (
+        "organization",
+        "kind",
+        "invoice",
+        "invite",
+        "to",
+        "cc",
+        "reply_to",
+        "subject",
+        "message",
+        "status",
+        "attempts",
+        "sending_until",
+        "last_error",
+        "document_version",
+        "sent_at",
+        "requested_by_label",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("organization", "message", "created_at", "updated_at")
 
     @admin.display(description="to")
     def recipients(self, obj):
         return ", ".join(obj.to)
+
+    @admin.display(description="body")
+    def message(self, obj):
+        return outbox.displayed_body(obj)
 
 
 class InvoiceWithDocumentsAdmin(InvoiceAdmin):

@@ -3,6 +3,7 @@ after the SMTP server accepted the message. Registered from ``DocumentsConfig.re
 
 import logging
 
+from audit.presenters import Wording, describe_actions, describe_fields
 from billing import services as billing_services
 from billing.exceptions import StateConflict
 from billing.models import Invoice
@@ -47,5 +48,20 @@ def mark_invoice_sent(email: OutboundEmail) -> None:
         logger.warning("invoice %s changed state while its email %s was sent", email.invoice_id, email.pk)
 
 
+def _recipients(entry, links) -> dict:
+    to = (entry.changes.get("to") or [None, []])[1] or []
+    return {"to": ", ".join(to) if isinstance(to, list) else str(to)}
+
+
 def register() -> None:
     register_kind(OutboundEmail.Kind.INVOICE, prepare=attach_invoice_pdf, after_sent=mark_invoice_sent)
+    # How documents' audit entries read on the activity page.
+    describe_actions(
+        {
+            "invoice.email_queued": Wording("{actor} emailed {target} to {to}", "Invoice emailed", values=_recipients),
+            "invoice.pdf_render_requested": Wording(
+                "{actor} asked for the PDF of {target} to be made again", "PDF requested again"
+            ),
+        }
+    )
+    describe_fields({"to": "To", "cc": "Copy to", "version": None})

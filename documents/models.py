@@ -76,6 +76,9 @@ class OutboundEmail(TenantModel):
     body = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # While ``sending``: the worker's lease on the row. Past it, the worker is taken for dead
+    # (killed mid-send) and the sweeper hands the row to another.
+    sending_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     document_version = models.PositiveIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -4,14 +4,21 @@ invites) is an ``OutboundEmail`` row first, sent later by the ``send_outbound_em
 The row is written in the caller's transaction and the task is enqueued after commit, so a
 rolled-back action sends nothing and a down broker loses nothing (the row stays ``queued``
 for the sweeper). What differs per kind (the invoice PDF attachment, marking the invoice
-sent) plugs in through ``register_kind``; this module knows nothing about invoices.
+sent, keeping an invite's link out of the stored copy) plugs in through ``register_kind``;
+this module knows nothing about invoices or invites.
+
+Delivery is at least once: a worker that dies after the SMTP server accepted a message but
+before the row says ``sent`` leaves the row to be sent again. Every send of a row carries the
+same ``Message-ID`` (``message_id``), so such a duplicate is recognisable as one.
 """
 
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parseaddr
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 
@@ -32,19 +39,35 @@ class KindHandler:
     prepare: Callable[[OutboundEmail, EmailMessage], None] | None = None
     # Called in the same transaction that marks the row sent (e.g. set invoice.sent_at, audit).
     after_sent: Callable[[OutboundEmail], None] | None = None
+    # The body without what only its recipient may read (e.g. an invite's link): stored in
+    # its place once sent, and all that is ever shown of a row (the admin).
+    redact: Callable[[str], str] | None = None
 
 
 KIND_HANDLERS: dict[str, KindHandler] = {}
+REDACTED = "[removed once sent]"
 
 
-def register_kind(kind: str, *, prepare=None, after_sent=None) -> None:
+def register_kind(kind: str, *, prepare=None, after_sent=None, redact=None) -> None:
     """Plug the per-kind steps in, e.g. from an AppConfig.ready():
     ``register_kind(OutboundEmail.Kind.INVOICE, prepare=attach_pdf, after_sent=mark_invoice_sent)``."""
-    KIND_HANDLERS[kind] = KindHandler(prepare=prepare, after_sent=after_sent)
+    KIND_HANDLERS[kind] = KindHandler(prepare=prepare, after_sent=after_sent, redact=redact)
 
 
 def handler_for(kind: str) -> KindHandler:
     return KIND_HANDLERS.get(kind) or KindHandler()
+
+
+def displayed_body(email: OutboundEmail) -> str:
+    """The body as support may read it: a sent row's, or a queued row's with its secrets out."""
+    redact = handler_for(email.kind).redact
+    return redact(email.body) if redact is not None else email.body
+
+
+def message_id(email: OutboundEmail) -> str:
+    """The ``Message-ID`` of every send of ``email``: the row's id at the sender's domain."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    return f"<{email.pk}@{header_text(domain) or 'billora.invalid'}>"
 
 
 # What may not stand in a header line: the C0 and C1 control characters (CR and LF, and VT,

@@ -11,9 +11,11 @@ Drafts are never stored: they are previewed, rendered on the fly with a DRAFT wa
 """
 
 import hashlib
+import io
 import logging
 import re
 import uuid
+import zipfile
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -384,3 +386,79 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             changes={"to": [None, recipients], "cc": [None, copies]} if copies else {"to": [None, recipients]},
         )
     return email
+
+
+# --- several invoices at once (the invoice list's bulk actions) --------------------------------
+
+# Bulk actions do their work in the request: this bounds it (PDFs may have to be rendered).
+MAX_BULK_INVOICES = 50
+
+
+def _bulk_invoices(organization, invoice_ids) -> list[Invoice]:
+    """The organization's invoices among ``invoice_ids``, in the order given; malformed ids
+    and other organizations' are left out like missing ones. At least one, at most
+    ``MAX_BULK_INVOICES``."""
+    pks = list(dict.fromkeys(pk for pk in map(_valid_pk, invoice_ids or []) if pk is not None))
+    if not pks:
+        raise BillingValidationError({"invoices": ["Select at least one invoice."]})
+    if len(pks) > MAX_BULK_INVOICES:
+        raise BillingValidationError(
+            {"invoices": [f"Select at most {MAX_BULK_INVOICES} invoices at a time ({len(pks)} were selected)."]}
+        )
+    found = {invoice.pk: invoice for invoice in Invoice.objects.filter(organization=organization, pk__in=pks)}
+    invoices = [found[pk] for pk in pks if pk in found]
+    if not invoices:
+        raise NotFound("No such invoice.")
+    return invoices
+
+
+def invoices_pdf_zip(*, organization, invoice_ids) -> bytes:
+    """One zip of the selected invoices' PDFs: the current version of each (rendered now if
+    its job has not run yet), drafts as previews. Names are the PDFs' download names."""
+    with organization_scope(organization):
+        invoices = _bulk_invoices(organization, invoice_ids)
+    buffer = io.BytesIO()
+    names: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for invoice in invoices:
+            archive.writestr(_unique_name(pdf_filename(invoice), names), _current_pdf(organization, invoice))
+    return buffer.getvalue()
+
+
+def _current_pdf(organization, invoice) -> bytes:
+    if invoice.is_draft:
+        return preview_pdf(organization=organization, invoice_id=invoice.pk)[1]
+    document = ensure_fresh_document(organization=organization, invoice_id=invoice.pk)
+    with document.file.open("rb") as handle:
+        return handle.read()
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}{dot}{suffix}"
+    taken.add(candidate)
+    return candidate
+
+
+def invoices_send(*, organization, actor, invoice_ids) -> tuple[list[Invoice], list[tuple[Invoice, str]]]:
+    """Queue each selected invoice's email to its customer, one ``invoice_send`` each (its
+    own transaction and audit entry), so one that cannot be sent (a draft, a customer
+    without an address) does not hold back the others. Returns (queued, [(skipped, why)])."""
+    with organization_scope(organization):
+        invoices = _bulk_invoices(organization, invoice_ids)
+    queued, skipped = [], []
+    for invoice in invoices:
+        try:
+            invoice_send(organization=organization, actor=actor, invoice_id=invoice.pk)
+        except StateConflict as exc:
+            skipped.append((invoice, exc.conflict_message))
+        except BillingValidationError as exc:
+            skipped.append((invoice, " ".join(text for texts in exc.messages.values() for text in texts)))
+        except NotFound:
+            skipped.append((invoice, "It was deleted meanwhile."))
+        else:
+            queued.append(invoice)
+    return queued, skipped

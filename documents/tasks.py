@@ -16,7 +16,7 @@ from audit.context import bound_request_context
 from billing.models import Invoice, InvoiceStatus
 from documents import jobs
 from documents.models import InvoiceDocument, OutboundEmail
-from documents.outbox import RetryableEmailError, handler_for, header_addresses, header_text
+from documents.outbox import RetryableEmailError, handler_for, header_addresses, header_text, message_id
 from documents.services import document_render, document_schedule
 from organizations.models import Organization
 from organizations.tenancy import all_tenants, organization_scope
@@ -25,9 +25,6 @@ logger = logging.getLogger(__name__)
 
 EMAIL_MAX_ATTEMPTS = 5
 EMAIL_RETRY_BASE_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min between the five attempts
-# A row left ``sending`` this long belongs to a worker that died mid-send (longer than any
-# task time limit): it may be claimed again.
-STALE_SENDING_AFTER = timedelta(minutes=10)
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError, RetryableEmailError)
 
 
@@ -40,21 +37,37 @@ def build_message(email: OutboundEmail) -> EmailMessage:
         to=header_addresses(email.to),
         cc=header_addresses(email.cc),
         reply_to=header_addresses(email.reply_to),
-        headers={"X-Billora-Email-Id": str(email.pk)},
+        headers={"X-Billora-Email-Id": str(email.pk), "Message-ID": message_id(email)},
     )
     return message
 
 
+def is_permanent(exc) -> bool:
+    """An SMTP 5xx reply is the server's final word (unknown recipient, relay denied, too big):
+    another attempt would be refused again. A 4xx reply, a dropped connection or a timeout
+    may go through later."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):  # every recipient refused, each its code
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return False
+
+
 def _claim(email_id, organization) -> bool:
-    """queued/failed (or stale sending) -> sending, in one conditional UPDATE: of two workers
-    running the same task, exactly one wins; a row already ``sent`` is never claimed."""
+    """queued/failed (or sending with an expired lease) -> sending with a fresh lease, in one
+    conditional UPDATE: of two workers running the same task, exactly one wins; a row already
+    ``sent``, or held by a worker whose lease runs, is never claimed."""
     now = timezone.now()
     claimable = Q(status__in=[OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED]) | Q(
-        status=OutboundEmail.Status.SENDING, updated_at__lt=now - STALE_SENDING_AFTER
+        status=OutboundEmail.Status.SENDING, sending_until__lt=now
     )
     return bool(
         OutboundEmail.objects.filter(claimable, pk=email_id, organization=organization).update(
-            status=OutboundEmail.Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+            status=OutboundEmail.Status.SENDING,
+            attempts=F("attempts") + 1,
+            sending_until=now + timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS),
+            updated_at=now,
         )
     )
 
@@ -76,27 +89,58 @@ def send_outbound_email(self, email_id):
         email = OutboundEmail.objects.get(pk=email_id, organization=organization)
         handler = handler_for(email.kind)
         try:
-            message = build_message(email)
-            if handler.prepare is not None:
-                handler.prepare(email, message)
+            message = _prepared_message(email, handler)
             connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
             message.connection = connection
             message.send()
         except TRANSIENT_ERRORS as exc:
-            return _after_transient_error(self, email, exc)
+            if not is_permanent(exc):
+                return _after_transient_error(self, email, exc)
+            logger.warning("outbound email %s refused for good: %s", email_id, exc)
+            _mark(email, OutboundEmail.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+            return "failed"
         except Exception as exc:  # a bug or bad data: retrying would not help, so fail visibly
             logger.exception("outbound email %s failed permanently", email_id)
             _mark(email, OutboundEmail.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
             return "failed"
-
-        with transaction.atomic():
-            OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
-                status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
-            )
-            email.refresh_from_db()
-            if handler.after_sent is not None:
-                handler.after_sent(email)
+        _mark_sent(email, handler)
         return "sent"
+
+
+def _prepared_message(email, handler) -> EmailMessage:
+    message = build_message(email)
+    if handler.prepare is not None:
+        handler.prepare(email, message)
+    return message
+
+
+def _mark_sent(email, handler):
+    """The row says ``sent`` (its lease released, its body without what only the recipient may
+    read), and the kind's after-sent step runs, in one transaction."""
+    now = timezone.now()
+    sent = {"status": OutboundEmail.Status.SENT, "sent_at": now, "sending_until": None, "last_error": ""}
+    if handler.redact is not None:
+        sent["body"] = handler.redact(email.body)
+    with transaction.atomic():
+        OutboundEmail.objects.filter(pk=email.pk, organization_id=email.organization_id).update(**sent, updated_at=now)
+        email.refresh_from_db()
+        if handler.after_sent is not None:
+            handler.after_sent(email)
+
+
+def record_delivery(email: OutboundEmail, *, organization) -> bool:
+    """Leave an outbox row, and what it is about, exactly as a worker leaves them after a
+    successful send (claimed, message prepared with its attachment, marked sent, the kind's
+    after-sent step), without handing the message to an SMTP server: for demo data, whose
+    recipients do not exist. False when the row was not claimable (sent already)."""
+    with organization_scope(organization):
+        if not _claim(email.pk, organization):
+            return False
+        email.refresh_from_db()
+        handler = handler_for(email.kind)
+        _prepared_message(email, handler)
+        _mark_sent(email, handler)
+    return True
 
 
 def _after_transient_error(task, email, exc):
@@ -106,14 +150,19 @@ def _after_transient_error(task, email, exc):
         _mark(email, OutboundEmail.Status.FAILED, error=error)
         return "failed"
     _mark(email, OutboundEmail.Status.QUEUED, error=error)
-    countdown = EMAIL_RETRY_BASE_SECONDS * 2 ** (email.attempts - 1)
+    countdown = int(_backoff(email.attempts).total_seconds())
     logger.info("outbound email %s attempt %s failed (%s); retrying in %ss", email.pk, email.attempts, error, countdown)
     raise task.retry(exc=exc, countdown=countdown)
 
 
+def _backoff(attempts) -> timedelta:
+    """The wait before the retry that follows attempt number ``attempts``."""
+    return timedelta(seconds=EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1)) if attempts else timedelta(0)
+
+
 def _mark(email, status, *, error=""):
     OutboundEmail.objects.filter(pk=email.pk, organization_id=email.organization_id).update(
-        status=status, last_error=error[:2000], updated_at=timezone.now()
+        status=status, last_error=error[:2000], sending_until=None, updated_at=timezone.now()
     )
 
 
@@ -142,8 +191,9 @@ def render_invoice_document(invoice_id, version):
 @shared_task
 def sweep_pending_work(now=None):
     """Every minute (beat): enqueue again what a down broker or a dead process left behind:
-    pending documents of current versions, queued emails not retried on schedule, and recent
-    issued invoices whose current version has no document at all."""
+    pending documents of current versions, queued emails not retried on schedule, emails whose
+    worker died mid-send (lease expired), and recent issued invoices whose current version has
+    no document at all."""
     now = now or timezone.now()
     cutoff = now - SWEEP_AFTER
     with all_tenants():
@@ -154,11 +204,6 @@ def sweep_pending_work(now=None):
                 invoice_version=F("invoice__version"),
             ).values_list("invoice_id", "invoice_version")
         )
-        emails = list(
-            OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, updated_at__lt=cutoff).values_list(
-                "pk", "attempts", "updated_at"
-            )
-        )
         has_document = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), invoice_version=OuterRef("version"))
         missing = list(
             Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
@@ -168,14 +213,34 @@ def sweep_pending_work(now=None):
         )
     for invoice_id, version in documents:
         jobs.enqueue_render(invoice_id, version)
-    resent = 0
-    for email_id, attempts, updated_at in emails:
-        # A row waiting for its backoff retry is not lost: leave it to its retry.
-        backoff = timedelta(seconds=EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1)) if attempts else timedelta(0)
-        if updated_at < cutoff - backoff:
-            jobs.enqueue_send(str(email_id))
-            resent += 1
+    resent = _sweep_emails(now)
     organizations = {o.pk: o for o in Organization.objects.filter(pk__in={row[0] for row in missing})}
     for organization_id, invoice_id, version in missing:
         document_schedule(organization=organizations[organization_id], invoice_id=invoice_id, version=version)
     return {"documents": len(documents), "emails": resent, "missing_documents": len(missing)}
+
+
+def _sweep_emails(now) -> int:
+    """Enqueue again the queued emails whose task was lost and the emails whose worker's lease
+    expired mid-send; give up on those whose every attempt died so. Returns how many it enqueued."""
+    with all_tenants():
+        queued = list(
+            OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, updated_at__lt=now - SWEEP_AFTER)
+            .values_list("pk", "attempts", "updated_at")
+            .order_by("created_at")
+        )
+        expired = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, sending_until__lt=now)
+        expired.filter(attempts__gte=EMAIL_MAX_ATTEMPTS).update(
+            status=OutboundEmail.Status.FAILED,
+            sending_until=None,
+            last_error=f"Gave up: the worker sending it was lost {EMAIL_MAX_ATTEMPTS} times (its lease expired).",
+            updated_at=timezone.now(),
+        )
+        reclaim = list(
+            expired.filter(attempts__lt=EMAIL_MAX_ATTEMPTS).values_list("pk", flat=True).order_by("created_at")
+        )
+    # A row waiting for its backoff retry is not lost: leave it to its retry.
+    lost = [pk for pk, attempts, updated_at in queued if updated_at < now - SWEEP_AFTER - _backoff(attempts)]
+    for email_id in [*lost, *reclaim]:
+        jobs.enqueue_send(str(email_id))
+    return len(lost) + len(reclaim)

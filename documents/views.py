@@ -2,11 +2,14 @@
 answers 404 to everybody else); only the current version's PDF is ever served."""
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseNotModified
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, HttpResponseNotModified, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
+from billing.exceptions import BillingValidationError, NotFound
 from billing.models import Invoice
 from billing.views import InvoiceActionView
 from billora.downloads import signed_redirect
@@ -99,3 +102,59 @@ class InvoiceSendView(InvoiceActionView):
         services.invoice_send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
         messages.success(self.request, _("Invoice %(invoice)s is being sent to the customer.") % {"invoice": invoice})
         return self.detail(invoice)
+
+
+class InvoiceBulkView(OrganizationViewMixin, View):
+    """A bulk action of the invoice list: the ticked invoices (``invoice``, repeated), and
+    the list's query string (``return_query``) to go back to the same filters."""
+
+    def back(self):
+        query = QueryDict(self.request.POST.get("return_query", "")).urlencode()
+        url = reverse("invoice_list", kwargs={"org_slug": self.organization.slug})
+        return redirect(f"{url}?{query}" if query else url)
+
+    def refuse(self, exc):
+        if isinstance(exc, BillingValidationError):
+            text = " ".join(message for texts in exc.messages.values() for message in texts)
+        else:
+            text = _("None of the selected invoices exists any more.")
+        messages.error(self.request, text)
+        return self.back()
+
+
+class InvoiceBulkPdfView(InvoiceBulkView):
+    required_capability = Capability.READ
+
+    def post(self, request, *args, **kwargs):
+        org = self.organization
+        try:
+            content = services.invoices_pdf_zip(organization=org, invoice_ids=request.POST.getlist("invoice"))
+        except (BillingValidationError, NotFound) as exc:
+            return self.refuse(exc)
+        except RuntimeError as exc:  # a PDF could not be rendered; its page shows why
+            messages.error(request, _("The PDFs could not all be prepared: %(error)s") % {"error": exc})
+            return self.back()
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="invoices-{org.slug}-{org.local_today()}.zip"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class InvoiceBulkSendView(InvoiceBulkView):
+    required_capability = Capability.BILLING_WRITE
+
+    def post(self, request, *args, **kwargs):
+        try:
+            queued, skipped = services.invoices_send(
+                organization=self.organization, actor=request.user, invoice_ids=request.POST.getlist("invoice")
+            )
+        except (BillingValidationError, NotFound) as exc:
+            return self.refuse(exc)
+        if queued:
+            count = len(queued)
+            text = ngettext("%(count)d invoice is being sent.", "%(count)d invoices are being sent.", count)
+            messages.success(request, text % {"count": count})
+        for invoice, reason in skipped:
+            text = _("%(invoice)s was not sent: %(reason)s") % {"invoice": invoice, "reason": reason}
+            messages.warning(request, text)
+        return self.back()

@@ -187,8 +187,13 @@ class IdempotencyKeyAdmin(BigTableAdmin):
         "fingerprint",
         "state",
         "response_status",
-        "response_body",
+        "response_text",
+        "response_content_type",
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("organization", "created_at", "updated_at")
+    readonly_fields = ("organization", "response_text", "created_at", "updated_at")
+
+    @admin.display(description="response body")
+    def response_text(self, obj):
+        return bytes(obj.response_content or b"").decode("utf-8", errors="replace")

@@ -1,9 +1,11 @@
 """``{% load audit_history %}{% object_history invoice %}``: an object's own audit trail on its
-page. One query (limited to the newest entries), plus a link to the full filtered log."""
+page. One query (limited to the newest entries), plus a link to the full filtered log. Each
+entry reads as the activity page shows it (``activity_item``)."""
 
 from django import template
 
 from audit import selectors
+from audit.presenters import present_activity
 
 register = template.Library()
 
@@ -25,14 +27,8 @@ def object_history(context, obj, limit=HISTORY_LIMIT):
     }
 
 
-@register.inclusion_tag("audit/_changes.html")
-def audit_changes(entry):
-    """An entry's changed fields as a readable list: field: old → new."""
-    changes = entry.changes if isinstance(entry.changes, dict) else {}
-    rows = []
-    for field, values in changes.items():
-        if isinstance(values, list | tuple) and len(values) == 2:
-            rows.append({"field": field.replace("_", " "), "old": values[0], "new": values[1], "pair": True})
-        else:
-            rows.append({"field": field.replace("_", " "), "value": values, "pair": False})
-    return {"rows": rows}
+@register.simple_tag(takes_context=True)
+def activity_item(context, entry):
+    """``{% activity_item entry as item %}``: the entry as a sentence with its changes."""
+    (item,) = present_activity([entry], organization=context.get("organization"))
+    return item

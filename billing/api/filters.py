@@ -9,7 +9,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceStatus, Payment
+from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceStatus, Payment, RecurringInvoice
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -58,3 +58,13 @@ class PaymentFilter(django_filters.FilterSet):
     class Meta:
         model = Payment
         fields = ["invoice"]
+
+
+class RecurringInvoiceFilter(django_filters.FilterSet):
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+    business = django_filters.UUIDFilter(field_name="business_id")
+    paused = StrictBooleanFilter()
+
+    class Meta:
+        model = RecurringInvoice
+        fields = ["customer", "business", "paused"]

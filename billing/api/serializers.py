@@ -27,9 +27,16 @@ from billing.models import (
     InvoiceStatus,
     Payment,
     PaymentMethod,
+    RecurringFrequency,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+    RecurringMode,
+    RecurringRun,
+    VatCategory,
 )
 from billing.presenters import invoice_extras
 from billing.validation import BUSINESS_COUNTRY_MESSAGE
+from billing.vat import EXEMPTION_REASON_CATEGORIES
 
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 NOT_A_STRING = 'Send decimals as strings (e.g. "12.50"), not JSON numbers.'
@@ -72,6 +79,36 @@ class ReferenceField(serializers.Field):
         if not isinstance(data, str):
             self.fail("incorrect_type")
         return data
+
+
+EXEMPTION_REASON_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "maxLength": 500},
+        "code": {"type": "string", "maxLength": 30, "example": "VATEX-EU-AE"},
+    },
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": dict.fromkeys(EXEMPTION_REASON_CATEGORIES, EXEMPTION_REASON_SCHEMA),
+        "additionalProperties": False,
+        "example": {"AE": {"text": "Reverse charge", "code": "VATEX-EU-AE"}},
+    }
+)
+class ExemptionReasonsField(serializers.Field):
+    """The exemption reason (text, BT-120) and VATEX code (BT-121) per exempt VAT category,
+    handed to the service as it came: ``billing.validation`` checks it, by path
+    (``vat_exemption_reasons.AE.code``)."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
 
 
 # --- strict JSON types ---------------------------------------------------------------------------
@@ -149,6 +186,9 @@ PARTY_EXTRA_KWARGS = {
 class BusinessSerializer(StrictModelSerializer):
     address = serializers.CharField(read_only=True, help_text=ADDRESS_HELP)
     language = serializers.ChoiceField(choices=DOCUMENT_LANGUAGES, required=False, help_text="Document language.")
+    vat_exemption_reasons = ExemptionReasonsField(
+        required=False, help_text="The reason new invoices print for each exempt category they use (E, AE, K, G, O)."
+    )
 
     class Meta:
         model = Business
@@ -176,6 +216,8 @@ class BusinessSerializer(StrictModelSerializer):
             "invoice_number_yearly_reset",
             "default_notes",
             "default_terms",
+            "default_vat_category",
+            "vat_exemption_reasons",
             "created_at",
             "updated_at",
         ]
@@ -188,6 +230,7 @@ class BusinessSerializer(StrictModelSerializer):
                 "help_text": "ISO 3166-1 alpha-2 code, e.g. FR (BT-40).",
             },
             "default_currency": {"required": False},
+            "default_vat_category": {"required": False},
             "iban": {
                 "max_length": 50,
                 "help_text": "IBAN of the account customers pay to, e.g. DE89370400440532013000.",
@@ -262,21 +305,33 @@ def _json_number_errors(item) -> dict:
 class InvoiceItemSerializer(StrictModelSerializer):
     quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
     unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
-    tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
+    tax_rate = DecimalStringField(
+        required=False, help_text="Percent, 0 to 100, at most 3 decimal places; above 0 for S, 0 for the others."
+    )
+    vat_category = serializers.ChoiceField(
+        choices=VatCategory.choices,
+        required=False,
+        help_text="UNCL 5305 (BT-151). Default: S above a 0 rate; at 0, the business's default category, else Z.",
+    )
     line_total = MoneyField(help_text="quantity x unit_price")
 
     class Meta:
         model = InvoiceItem
         list_serializer_class = ItemListSerializer
-        fields = ["id", "description", "quantity", "unit_price", "tax_rate", "line_total"]
+        fields = ["id", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_total"]
         read_only_fields = ["id"]
         extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
 
 
 class TaxRowSerializer(serializers.Serializer):
+    """One row of the VAT breakdown (BG-23) per (category, rate)."""
+
+    category = serializers.ChoiceField(choices=VatCategory.choices, help_text="UNCL 5305 (BT-118).")
     rate = serializers.CharField(help_text="Percent.")
     taxable_amount = serializers.CharField()
     tax_amount = serializers.CharField()
+    exemption_reason = serializers.CharField(help_text="BT-120; empty for S and Z.")
+    exemption_reason_code = serializers.CharField(help_text="VATEX code (BT-121), or empty.")
 
 
 class InvoiceSerializer(StrictModelSerializer):
@@ -302,6 +357,11 @@ class InvoiceSerializer(StrictModelSerializer):
     amount_paid = MoneyField()
     balance_due = MoneyField()
     tax_breakdown = TaxRowSerializer(many=True, read_only=True)
+    vat_exemption_reasons = ExemptionReasonsField(
+        required=False,
+        help_text="Per exempt category the lines use. Default: the business's, when a category first appears; "
+        "kept only for categories the lines use. Required for each of them at issue.",
+    )
 
     class Meta:
         model = Invoice
@@ -328,6 +388,7 @@ class InvoiceSerializer(StrictModelSerializer):
             "amount_paid",
             "balance_due",
             "tax_breakdown",
+            "vat_exemption_reasons",
             "issued_at",
             "sent_at",
             "created_at",
@@ -396,3 +457,128 @@ class PaymentVoidSerializer(serializers.Serializer):
 @extend_schema_field(OpenApiTypes.NONE)
 class EmptyBody(serializers.Serializer):
     """Actions that take no body."""
+
+
+# --- recurring invoices ----------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer", "minimum": 1, "maximum": 31}, {"type": "string", "enum": ["last"]}],
+        "nullable": True,
+        "description": 'Day 1 to 31 (a shorter month uses its last day) or "last". '
+        "Monthly, quarterly and yearly only; default: the start date's day.",
+    }
+)
+class DayOfMonthField(serializers.Field):
+    """An integer or "last", handed to the service as it came (``billing.validation``)."""
+
+    default_error_messages = {"invalid": 'Must be an integer from 1 to 31 or "last".'}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        return data
+
+
+class RecurringItemSerializer(StrictModelSerializer):
+    quantity = DecimalStringField(help_text="> 0, at most 4 decimal places.")
+    unit_price = DecimalStringField(help_text=">= 0, at most 4 decimal places.")
+    tax_rate = DecimalStringField(required=False, help_text="Percent, 0 to 100, at most 3 decimal places.")
+
+    class Meta:
+        model = RecurringInvoiceLine
+        list_serializer_class = ItemListSerializer
+        fields = ["id", "description", "quantity", "unit_price", "tax_rate"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"description": {"trim_whitespace": False, "allow_blank": True}}
+
+
+class RecurringInvoiceSerializer(StrictModelSerializer):
+    """POST and PATCH bodies of recurring invoice templates, and the schema of every template in
+    a response (written by ``billing.presenters.present_recurring_invoices``)."""
+
+    business = ReferenceField()
+    customer = ReferenceField()
+    currency = StrictCharField(required=False, max_length=3, help_text="Default: the business's currency.")
+    discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
+    discount_value = DecimalStringField(
+        required=False, help_text="Percent (0 to 100) or an amount in the template's currency."
+    )
+    items = RecurringItemSerializer(many=True, help_text="At least one; on PATCH, replaces the whole list.")
+    frequency = serializers.ChoiceField(choices=RecurringFrequency.choices)
+    day_of_month = DayOfMonthField()
+    start_date = serializers.DateField(required=False, help_text="Default: today in the organization's time zone.")
+    end_date = serializers.DateField(required=False, allow_null=True, help_text="No period after this date.")
+    count = StrictIntegerField(required=False, allow_null=True, help_text="End after this many periods (1 to 1000).")
+    mode = serializers.ChoiceField(choices=RecurringMode.choices, required=False, help_text="Default: issue_and_send.")
+    max_catch_up = StrictIntegerField(
+        required=False,
+        help_text="At most this many invoices (1 to 24, default 3) per run; older due periods are skipped.",
+    )
+    time_zone = serializers.CharField(read_only=True, help_text="The organization's: it decides what day it is.")
+    next_run_date = serializers.DateField(read_only=True, allow_null=True, help_text="Null: the schedule has ended.")
+    last_period = serializers.DateField(read_only=True, allow_null=True)
+    skipped_count = serializers.IntegerField(read_only=True, help_text="Periods skipped by the catch-up limit.")
+
+    class Meta:
+        model = RecurringInvoice
+        fields = [
+            "id",
+            "name",
+            "business",
+            "customer",
+            "currency",
+            "discount_type",
+            "discount_value",
+            "notes",
+            "terms",
+            "items",
+            "frequency",
+            "day_of_month",
+            "start_date",
+            "end_date",
+            "count",
+            "skip_weekends",
+            "mode",
+            "time_zone",
+            "max_catch_up",
+            "paused",
+            "next_run_date",
+            "last_period",
+            "last_run_at",
+            "skipped_count",
+            "last_error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "paused", "last_run_at", "last_error", "created_at", "updated_at"]
+        extra_kwargs = {
+            "name": {"required": False, "allow_blank": True},
+            "notes": {"required": False, "allow_blank": True, "trim_whitespace": False},
+            "terms": {"required": False, "allow_blank": True, "trim_whitespace": False},
+            "skip_weekends": {"required": False},
+        }
+
+    def get_validators(self):
+        return []
+
+
+class RecurringRunSerializer(serializers.Serializer):
+    """One period of a template's history (schema only: ``billing.presenters.recurring_run_dict``)."""
+
+    id = serializers.UUIDField()
+    recurring_invoice = serializers.UUIDField()
+    period = serializers.DateField(help_text="The period's scheduled date, before any weekend shift.")
+    run_date = serializers.DateField(help_text="The invoice's issue date.")
+    status = serializers.ChoiceField(choices=RecurringRun.Status.choices)
+    invoice = serializers.UUIDField(allow_null=True, help_text="Null when skipped (or the draft was deleted).")
+    invoice_number = serializers.CharField(allow_null=True)
+    email_queued = serializers.BooleanField()
+    note = serializers.CharField(help_text="Why the invoice was skipped or not sent.")
+    created_at = serializers.DateTimeField()

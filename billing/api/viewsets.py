@@ -12,22 +12,26 @@ from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from billing import services
-from billing.api.filters import CustomerFilter, InvoiceFilter, PaymentFilter
+from billing import selectors, services
+from billing.api.filters import CustomerFilter, InvoiceFilter, PaymentFilter, RecurringInvoiceFilter
 from billing.api.serializers import (
     BusinessSerializer,
     CustomerSerializer,
     InvoiceSerializer,
     PaymentSerializer,
     PaymentVoidSerializer,
+    RecurringInvoiceSerializer,
+    RecurringRunSerializer,
 )
-from billing.models import Business, Customer, Invoice, Payment
+from billing.models import Business, Customer, Invoice, Payment, RecurringInvoice
 from billing.presenters import (
     INVOICE_COLUMNS,
     business_dict,
     customer_dict,
     payment_dict,
     present_invoices,
+    present_recurring_invoices,
+    recurring_run_dict,
 )
 from billora.api.viewsets import ApiViewSet, PresentedMixin, QueryFilterBackend, StableOrderingFilter
 
@@ -256,3 +260,91 @@ class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retrieve
             reason=serializer.validated_data["reason"],
         )
         return Response(self.present_one(payment))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List recurring invoices"),
+    create=extend_schema(
+        summary="Create a recurring invoice",
+        description="A template and its schedule. Each period, in the organization's time zone, creates one "
+        "invoice: issued and emailed to the customer (`issue_and_send`) or a draft (`draft_only`).",
+    ),
+    retrieve=extend_schema(summary="Get a recurring invoice"),
+    partial_update=extend_schema(
+        summary="Edit a recurring invoice",
+        description="`items`, when present, replaces the whole list. Periods already run are never run again.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a recurring invoice", description="Its run history goes with it; its invoices stay."
+    ),
+)
+class RecurringInvoiceViewSet(
+    _ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    model = RecurringInvoice
+    serializer_class = RecurringInvoiceSerializer
+    http_method_names = ["get", "post", "patch", "delete"]
+    filter_backends = FILTER_BACKENDS
+    filterset_class = RecurringInvoiceFilter
+    search_fields = ["name", "customer__name"]
+    ordering_fields = ["created_at", "next_run_date", "name"]
+    ordering = ["-created_at"]
+    create_service = "recurring_invoice_create"
+    update_service = "recurring_invoice_update"
+    id_argument = "template_id"
+
+    def present(self, rows):
+        return present_recurring_invoices(rows, organization=self.organization)
+
+    def allowed_query_params(self) -> set[str]:
+        allowed = super().allowed_query_params()
+        if self.action == "runs":  # a paginated list of its own
+            allowed |= {self.paginator.page_query_param, self.paginator.page_size_query_param}
+        return allowed
+
+    def perform_destroy(self, instance):
+        services.recurring_invoice_delete(
+            organization=self.organization, actor=self.request.auth, template_id=instance.pk
+        )
+
+    @extend_schema(
+        summary="Pause a recurring invoice",
+        description="No invoice is created while paused. 409 if it is already paused.",
+        request=None,
+        responses={200: RecurringInvoiceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        template = self.get_object()
+        template = services.recurring_invoice_pause(
+            organization=self.organization, actor=request.auth, template_id=template.pk
+        )
+        return Response(self.present_one(template))
+
+    @extend_schema(
+        summary="Resume a recurring invoice",
+        description="Periods whose date passed while paused are skipped (see the runs); today's and later ones "
+        "are invoiced as scheduled. 409 if it is not paused.",
+        request=None,
+        responses={200: RecurringInvoiceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        template = self.get_object()
+        template = services.recurring_invoice_resume(
+            organization=self.organization, actor=request.auth, template_id=template.pk
+        )
+        return Response(self.present_one(template))
+
+    @extend_schema(
+        summary="Run history of a recurring invoice",
+        description="One entry per period run, the latest first: the invoice it created, or why it was skipped.",
+        responses={200: RecurringRunSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def runs(self, request, pk=None):
+        template = self.get_object()
+        page = self.paginate_queryset(selectors.recurring_runs(organization=self.organization, template=template))
+        tz = timezone.get_current_timezone()
+        return self.get_paginated_response([recurring_run_dict(run, tz) for run in page])

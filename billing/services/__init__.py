@@ -24,6 +24,7 @@ Marking an invoice sent does not: ``sent_at`` is not printed, so the PDF stays v
 from billing.services.invoices import (
     invoice_create,
     invoice_delete,
+    invoice_duplicate,
     invoice_issue,
     invoice_mark_sent,
     invoice_update,
@@ -37,6 +38,15 @@ from billing.services.parties import (
     customer_update,
 )
 from billing.services.payments import payment_record, payment_void
+from billing.services.recurring import (
+    recurring_invoice_create,
+    recurring_invoice_delete,
+    recurring_invoice_pause,
+    recurring_invoice_resume,
+    recurring_invoice_run,
+    recurring_invoice_update,
+    run_due_recurring_invoices,
+)
 
 __all__ = [
     "business_create",
@@ -46,10 +56,18 @@ __all__ = [
     "customer_update",
     "invoice_create",
     "invoice_delete",
+    "invoice_duplicate",
     "invoice_issue",
     "invoice_mark_sent",
     "invoice_update",
     "invoice_void",
     "payment_record",
     "payment_void",
+    "recurring_invoice_create",
+    "recurring_invoice_delete",
+    "recurring_invoice_pause",
+    "recurring_invoice_resume",
+    "recurring_invoice_run",
+    "recurring_invoice_update",
+    "run_due_recurring_invoices",
 ]

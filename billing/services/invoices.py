@@ -7,8 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from billing import hooks
-from billing.calc import DiscountExceedsSubtotal, InvoiceTotals, LineInput, balance_and_status, compute_totals
+from billing import hooks, vat
+from billing.calc import (
+    VAT_STANDARD,
+    DiscountExceedsSubtotal,
+    InvoiceTotals,
+    LineInput,
+    balance_and_status,
+    compute_totals,
+)
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, InvoiceStatus
 from billing.numbering import next_number
@@ -32,6 +39,7 @@ from billing.validation import (
     parse_choice,
     parse_currency,
     parse_date,
+    parse_exemption_reasons,
     parse_items,
     parse_money,
     parse_percent,
@@ -52,6 +60,7 @@ INVOICE_FIELDS = (
     "notes",
     "terms",
     "items",
+    "vat_exemption_reasons",
 )
 # What is printed on the invoice; a change to any of these increments ``version``.
 PRINTED_FIELDS = (
@@ -64,6 +73,7 @@ PRINTED_FIELDS = (
     "discount_value",
     "notes",
     "terms",
+    "vat_exemption_reasons",
 )
 TOTAL_FIELDS = ("subtotal", "discount_total", "tax_total", "total", "balance_due")
 ARCHIVED_CUSTOMER_MESSAGE = "This customer is archived; restore it before invoicing it."
@@ -75,7 +85,9 @@ DUE_BEFORE_ISSUE_MESSAGE = "The due date cannot be before the issue date."
 
 def _item_inputs(invoice) -> list[ItemInput]:
     items = InvoiceItem.objects.filter(organization=invoice.organization_id, invoice=invoice).order_by("position")
-    return [ItemInput(item.description, item.quantity, item.unit_price, item.tax_rate) for item in items]
+    return [
+        ItemInput(item.description, item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items
+    ]
 
 
 def _item_values(items: list[ItemInput]) -> list[dict]:
@@ -86,17 +98,46 @@ def _item_values(items: list[ItemInput]) -> list[dict]:
             "quantity": plain(item.quantity),
             "unit_price": plain(item.unit_price),
             "tax_rate": plain(item.tax_rate),
+            "vat_category": item.vat_category,
         }
         for item in items
     ]
 
 
-def _parse_items_into(errors: FieldErrors, raw_items) -> list[ItemInput]:
+def _parse_items_into(errors: FieldErrors, raw_items, business) -> list[ItemInput]:
+    default_category = business.default_vat_category if business is not None else VAT_STANDARD
     try:
-        return parse_items(raw_items)
+        return parse_items(raw_items, default_category=default_category)
     except BillingValidationError as exc:
         errors.merge(exc)
         return []
+
+
+def _exemption_reasons(errors: FieldErrors, data: dict, *, invoice, business, items, old_items) -> dict:
+    """The reason of each exempt category the lines use (BT-120, BT-121): the one sent, else the
+    one the invoice had (unless ``vat_exemption_reasons`` was sent without it: cleared), else,
+    for a category no line used before, the business's. Reasons of unused categories are dropped."""
+    sent = None
+    if "vat_exemption_reasons" in data:
+        sent = errors.parse("vat_exemption_reasons", parse_exemption_reasons, data["vat_exemption_reasons"])
+    current = (invoice.vat_exemption_reasons or {}) if invoice is not None else {}
+    used_before = {item.vat_category for item in old_items}
+    defaults = (business.vat_exemption_reasons or {}) if business is not None else {}
+    reasons = {}
+    for category in vat.EXEMPTION_REASON_CATEGORIES:
+        if not any(item.vat_category == category for item in items):
+            continue
+        if sent is not None and category in sent:
+            reason = sent[category]
+        elif sent is None and category in current:
+            reason = current[category]
+        elif category not in used_before:
+            reason = defaults.get(category)
+        else:
+            reason = None
+        if reason:
+            reasons[category] = {"text": reason.get("text", ""), "code": reason.get("code", "")}
+    return reasons
 
 
 def _parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
@@ -111,7 +152,7 @@ def _compute(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
     try:
         totals = compute_totals(
             currency=invoice.currency,
-            lines=[LineInput(item.quantity, item.unit_price, item.tax_rate) for item in items],
+            lines=[LineInput(item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items],
             discount_type=invoice.discount_type,
             discount_value=invoice.discount_value,
         )
@@ -129,8 +170,20 @@ def _apply_totals(invoice: Invoice, totals: InvoiceTotals) -> None:
     invoice.tax_total = totals.tax_total
     invoice.total = totals.total
     invoice.balance_due = totals.total - invoice.amount_paid
-    invoice.tax_breakdown = [
-        {"rate": str(row.rate), "taxable_amount": str(row.taxable_amount), "tax_amount": str(row.tax_amount)}
+    invoice.tax_breakdown = breakdown_rows(totals, invoice.vat_exemption_reasons)
+
+
+def breakdown_rows(totals: InvoiceTotals, reasons: dict) -> list[dict]:
+    """The stored VAT breakdown (BG-23): calc's rows, each with its category's exemption reason."""
+    return [
+        {
+            "category": row.category,
+            "rate": str(row.rate),
+            "taxable_amount": str(row.taxable_amount),
+            "tax_amount": str(row.tax_amount),
+            "exemption_reason": (reasons.get(row.category) or {}).get("text", ""),
+            "exemption_reason_code": (reasons.get(row.category) or {}).get("code", ""),
+        }
         for row in totals.tax_breakdown
     ]
 
@@ -149,6 +202,7 @@ def _write_items(invoice: Invoice, items: list[ItemInput], totals: InvoiceTotals
                 quantity=item.quantity,
                 unit_price=item.unit_price,
                 tax_rate=item.tax_rate,
+                vat_category=item.vat_category,
                 line_net=amounts.line_net,
                 line_discount=amounts.line_discount,
             )
@@ -171,6 +225,7 @@ def _invoice_audit_values(invoice: Invoice, items: list[ItemInput]) -> dict:
         "notes": invoice.notes,
         "terms": invoice.terms,
         "items": _item_values(items),
+        "vat_exemption_reasons": invoice.vat_exemption_reasons,
         **{field: money_text(getattr(invoice, field), currency) for field in TOTAL_FIELDS},
     }
 
@@ -199,7 +254,8 @@ def _new_invoice(organization, data: dict) -> tuple[Invoice, list[ItemInput]]:
         field: errors.parse(field, INVOICE_TEXT, data[field] if field in data else getattr(business, default, ""))
         for field, default in (("notes", "default_notes"), ("terms", "default_terms"))
     }
-    items = _parse_items_into(errors, data.get("items") or [])
+    items = _parse_items_into(errors, data.get("items") or [], business)
+    reasons = _exemption_reasons(errors, data, invoice=None, business=business, items=items, old_items=[])
     if issue_date and due_date and due_date < issue_date:
         errors.add("due_date", DUE_BEFORE_ISSUE_MESSAGE)
     errors.raise_if_any()
@@ -212,6 +268,7 @@ def _new_invoice(organization, data: dict) -> tuple[Invoice, list[ItemInput]]:
         due_date=due_date,
         discount_type=discount_type,
         discount_value=discount_value,
+        vat_exemption_reasons=reasons,
         **texts,
     )
     return invoice, items
@@ -241,21 +298,46 @@ def invoice_create(*, organization, actor, data: dict) -> Invoice:
     Defaults: the business's currency, notes and terms; issue date today in the
     organization's time zone; due date issue date + the business's payment terms."""
     with organization_scope(organization), transaction.atomic():
-        invoice, items = _new_invoice(organization, data)
-        totals = _compute(invoice, items)
-        invoice.created_by_user = actor_user(actor)
-        invoice.created_by_api_key = actor_api_key(actor)
-        _apply_totals(invoice, totals)
-        invoice.save(force_insert=True)
-        _write_items(invoice, items, totals, replace=False)
-        record(
-            organization=organization,
-            actor=actor,
-            action="invoice.created",
-            target=invoice,
-            changes=created(_invoice_audit_values(invoice, items)),
-        )
-        hooks.schedule_document_refresh(invoice)
+        return _create_draft(organization, actor, data)
+
+
+def invoice_duplicate(*, organization, actor, invoice_id) -> Invoice:
+    """A new draft with another invoice's business, customer, currency, discount, notes,
+    terms and lines, whatever that invoice's status; dated like any new draft (today, due
+    after the business's payment terms). Checked like ``invoice_create`` (an archived customer
+    is refused); the audit entry names the invoice it copies."""
+    with organization_scope(organization), transaction.atomic():
+        source = find_target(Invoice, organization, invoice_id, label="invoice")
+        data = {
+            "business": source.business_id,
+            "customer": source.customer_id,
+            "currency": source.currency,
+            "discount_type": source.discount_type,
+            "discount_value": plain(source.discount_value),
+            "notes": source.notes,
+            "terms": source.terms,
+            "items": _item_values(_item_inputs(source)),
+        }
+        copied_from = {"duplicated_from": [None, str(source)]}  # its number, or "Draft 1a2b3c4d"
+        return _create_draft(organization, actor, data, extra_changes=copied_from)
+
+
+def _create_draft(organization, actor, data: dict, *, extra_changes=None) -> Invoice:
+    invoice, items = _new_invoice(organization, data)
+    totals = _compute(invoice, items)
+    invoice.created_by_user = actor_user(actor)
+    invoice.created_by_api_key = actor_api_key(actor)
+    _apply_totals(invoice, totals)
+    invoice.save(force_insert=True)
+    _write_items(invoice, items, totals, replace=False)
+    record(
+        organization=organization,
+        actor=actor,
+        action="invoice.created",
+        target=invoice,
+        changes={**created(_invoice_audit_values(invoice, items)), **(extra_changes or {})},
+    )
+    hooks.schedule_document_refresh(invoice)
     return invoice
 
 
@@ -315,11 +397,50 @@ def _apply_edit(organization, invoice: Invoice, data: dict, old_items: list[Item
     _edit_terms(invoice, data, errors)
     items = old_items
     if "items" in data:
-        items = _parse_items_into(errors, data["items"] if data["items"] is not None else [])
+        items = _parse_items_into(errors, data["items"] if data["items"] is not None else [], invoice.business)
+    invoice.vat_exemption_reasons = _exemption_reasons(
+        errors, data, invoice=invoice, business=invoice.business, items=items, old_items=old_items
+    )
     if "issue_date" not in errors and "due_date" not in errors and invoice.due_date < invoice.issue_date:
         errors.add("due_date", DUE_BEFORE_ISSUE_MESSAGE)
     errors.raise_if_any()
     return items
+
+
+def _vat_problems(invoice: Invoice, items: list[ItemInput], *, seller, buyer, errors: FieldErrors) -> None:
+    """Every rule of the VAT table (eu-invoicing.md), for the parties as they will be printed
+    (the live records at issue, the snapshots after). A path the parties' own rules already
+    flagged (a missing country) keeps their message only."""
+    problems = vat.issue_problems(
+        categories=[item.vat_category for item in items],
+        reasons=invoice.vat_exemption_reasons or {},
+        seller=_vat_party(seller),
+        buyer=_vat_party(buyer),
+    )
+    for path, messages in problems.items():
+        if path not in errors:
+            for message in messages:
+                errors.add(path, message)
+    errors.sizes["items"] = len(items)
+
+
+def _check_issue_rules(invoice: Invoice, items: list[ItemInput], *, business, customer) -> None:
+    """What an invoice needs before it is issued: both parties' countries and every rule of the
+    VAT table. A draft may be incomplete; issue may not. All errors at once, by field path."""
+    errors = FieldErrors()
+    try:
+        check_parties_for_issue(business=business, customer=customer)
+    except BillingValidationError as exc:
+        errors.merge(exc)
+    _vat_problems(invoice, items, seller=business, buyer=customer, errors=errors)
+    errors.raise_if_any()
+
+
+def _vat_party(party) -> vat.Party:
+    """A business or customer, or the snapshot an issued invoice keeps of it, as the VAT rules read it."""
+    if isinstance(party, dict):
+        return vat.Party(vat_id=party.get("vat_id") or "", country=party.get("country") or "")
+    return vat.Party(vat_id=party.vat_id, country=party.country)
 
 
 def _check_issued_total(invoice: Invoice, totals: InvoiceTotals) -> None:
@@ -375,6 +496,12 @@ def invoice_update(*, organization, actor, invoice_id, data: dict) -> Invoice:
         items = _apply_edit(organization, invoice, data, old_items)
         totals = _compute(invoice, items)
         _check_issued_total(invoice, totals)
+        if not invoice.is_draft:  # an issued invoice stays issuable: the VAT table holds after each edit
+            errors = FieldErrors()
+            _vat_problems(
+                invoice, items, seller=invoice.business_snapshot, buyer=invoice.customer_snapshot, errors=errors
+            )
+            errors.raise_if_any()
         _apply_totals(invoice, totals)
         if invoice.status != InvoiceStatus.DRAFT:
             invoice.balance_due, invoice.status = balance_and_status(
@@ -411,7 +538,9 @@ def invoice_delete(*, organization, actor, invoice_id) -> None:
 
 
 def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
-    """Issue a draft with at least one item and a total above zero.
+    """Issue a draft with at least one item and a total above zero, both parties' countries,
+    and what the VAT table needs for its lines' categories (reasons, VAT ids, countries:
+    ``billing.vat.issue_problems``); every missing field is named at once.
 
     The number comes from the business's locked sequence in this transaction (gapless), and
     the business and customer details are copied onto the invoice, never to change again."""
@@ -427,7 +556,7 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
             raise StateConflict("An invoice with a total of zero cannot be issued.")
         business = Business.objects.get(organization=organization, pk=invoice.business_id)
         customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
-        check_parties_for_issue(business=business, customer=customer)
+        _check_issue_rules(invoice, items, business=business, customer=customer)
         number = next_number(business, on_date=invoice.issue_date)
         if Invoice.objects.filter(organization=organization, business=business, number=number).exists():
             # Only possible after the numbering settings were changed to overlap old numbers.

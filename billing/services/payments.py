@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.services import record
 from billing import hooks
+from billing.activity import payment_label
 from billing.calc import balance_and_status, quantize_money
 from billing.exceptions import StateConflict
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
@@ -42,7 +43,7 @@ def _refresh_paid(invoice: Invoice) -> dict:
 
 
 def _payment_label(payment: Payment, invoice: Invoice) -> str:
-    return f"{money_text(payment.amount, invoice.currency)} {invoice.currency} on {invoice.number}"
+    return payment_label(money_text(payment.amount, invoice.currency), invoice.currency, invoice.number)
 
 
 def _check_takes_payments(invoice: Invoice) -> None:
@@ -98,6 +99,7 @@ def payment_record(
         payment = Payment(
             organization=organization,
             invoice=invoice,
+            currency=invoice.currency,
             **values,
             recorded_by_user=actor_user(actor),
             recorded_by_api_key=actor_api_key(actor),

@@ -1,7 +1,7 @@
 """``Idempotency-Key`` for API POSTs (api.md, Basics).
 
 Within 24 hours, for the same API key, a POST retried with the same key and the same body
-gets the original status and body again (header ``Idempotent-Replayed: true``) and nothing is
+gets the original status and body again, byte for byte (header ``Idempotent-Replayed: true``) and nothing is
 done twice; the same key with a different body -> 422; while the first request is still
 running -> 409.
 
@@ -16,9 +16,9 @@ import json
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from billora.api.exceptions import Conflict, UnprocessableEntity
@@ -67,7 +67,12 @@ class IdempotentPostMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
-            response = Response(exc.record.response_body, status=exc.record.response_status)
+            record = exc.record
+            response = HttpResponse(
+                bytes(record.response_content or b""),
+                status=record.response_status,
+                content_type=record.response_content_type or None,
+            )
             response[REPLAYED_HEADER] = "true"
             return response
         try:
@@ -115,9 +120,14 @@ class IdempotentPostMixin:
 
     @staticmethod
     def _complete(record, response):
-        body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+        # Rendered here, once: the bytes stored are the bytes the client gets (render() keeps them).
+        if isinstance(response, Response):
+            response.render()
         IdempotencyKey.objects.filter(pk=record.pk).update(
-            state=IdempotencyKey.State.COMPLETED, response_status=response.status_code, response_body=body
+            state=IdempotencyKey.State.COMPLETED,
+            response_status=response.status_code,
+            response_content=response.content,
+            response_content_type=response.get("Content-Type", ""),
         )
 
     @staticmethod

@@ -10,7 +10,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from audit.api import AuditEventViewSet
-from billing.api.viewsets import BusinessViewSet, CustomerViewSet, InvoiceViewSet, PaymentViewSet
+from billing.api.viewsets import (
+    BusinessViewSet,
+    CustomerViewSet,
+    InvoiceViewSet,
+    PaymentViewSet,
+    RecurringInvoiceViewSet,
+)
 from billora.api.views import PingView
 from documents.api import InvoiceDocumentViewSet
 
@@ -22,6 +28,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("invoices", InvoiceDocumentViewSet, basename="invoice-document")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("recurring-invoices", RecurringInvoiceViewSet, basename="recurring-invoice")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [

@@ -50,14 +50,22 @@ def _date(parent, tag: str, value, ns: str = UDT) -> None:
 
 def write(document: Document, fmt: Format) -> bytes:
     """The document as CII XML bytes: the same document and format always give the same bytes."""
-    currency = document.currency
-    outside_scope = OUTSIDE_SCOPE in document.vat_categories
-
-    def amount(value) -> str:
-        return amount_text(value, currency)
-
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
+    _context_and_header(root, document, fmt)
+    transaction = _el(root, RSM, "SupplyChainTradeTransaction")
+    _lines(transaction, document)
+    _agreement_and_delivery(transaction, document)
+    settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
+    _settlement(settlement, document)
+    _summation(settlement, document)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
+
+def _amount(value, document: Document) -> str:
+    return amount_text(value, document.currency)
+
+
+def _context_and_header(root, document: Document, fmt: Format) -> None:
     context = _el(root, RSM, "ExchangedDocumentContext")
     if fmt.business_process:
         _ram(_ram(context, "BusinessProcessSpecifiedDocumentContextParameter"), "ID", fmt.business_process)  # BT-23
@@ -71,7 +79,8 @@ def write(document: Document, fmt: Format) -> bytes:
         if note.strip():
             _ram(_ram(header, "IncludedNote"), "Content", note)
 
-    transaction = _el(root, RSM, "SupplyChainTradeTransaction")
+
+def _lines(transaction, document: Document) -> None:
     for line in document.lines:  # BG-25
         item = _ram(transaction, "IncludedSupplyChainTradeLineItem")
         _ram(_ram(item, "AssociatedDocumentLineDocument"), "LineID", line.id)  # BT-126
@@ -85,8 +94,11 @@ def write(document: Document, fmt: Format) -> bytes:
         settlement = _ram(item, "SpecifiedLineTradeSettlement")
         _tax_category(settlement, "ApplicableTradeTax", line.vat_category, line.vat_rate)  # BT-151, BT-152
         summation = _ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation")
-        _ram(summation, "LineTotalAmount", amount(line.net_amount))  # BT-131
+        _ram(summation, "LineTotalAmount", _amount(line.net_amount, document))  # BT-131
 
+
+def _agreement_and_delivery(transaction, document: Document) -> None:
+    outside_scope = OUTSIDE_SCOPE in document.vat_categories
     agreement = _ram(transaction, "ApplicableHeaderTradeAgreement")
     _ram_if(agreement, "BuyerReference", document.buyer_reference)  # BT-10
     _party(agreement, "SellerTradeParty", document.seller, outside_scope)  # BG-4
@@ -104,11 +116,13 @@ def write(document: Document, fmt: Format) -> bytes:
         if document.delivery.date is not None:
             _date(_ram(delivery, "ActualDeliverySupplyChainEvent"), "OccurrenceDateTime", document.delivery.date)
 
-    settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
+
+def _settlement(settlement, document: Document) -> None:
+    """Payment reference and means, currency, VAT breakdown, allowances and payment terms."""
     payment = document.payment_instructions
     if payment is not None:
         _ram_if(settlement, "PaymentReference", payment.remittance_information)  # BT-83
-    _ram(settlement, "InvoiceCurrencyCode", currency)  # BT-5
+    _ram(settlement, "InvoiceCurrencyCode", document.currency)  # BT-5
     if payment is not None:  # BG-16
         means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
         _ram(means, "TypeCode", payment.means_code)  # BT-81
@@ -122,17 +136,17 @@ def write(document: Document, fmt: Format) -> bytes:
             _ram(_ram(means, "PayeeSpecifiedCreditorFinancialInstitution"), "BICID", payment.bank_id)  # BT-86
     for row in document.vat_breakdown:  # BG-23
         tax = _ram(settlement, "ApplicableTradeTax")
-        _ram(tax, "CalculatedAmount", amount(row.tax_amount))  # BT-117
+        _ram(tax, "CalculatedAmount", _amount(row.tax_amount, document))  # BT-117
         _ram(tax, "TypeCode", "VAT")
         _ram_if(tax, "ExemptionReason", row.exemption_reason)  # BT-120
-        _ram(tax, "BasisAmount", amount(row.taxable_amount))  # BT-116
+        _ram(tax, "BasisAmount", _amount(row.taxable_amount, document))  # BT-116
         _ram(tax, "CategoryCode", row.category)  # BT-118
         _ram_if(tax, "ExemptionReasonCode", row.exemption_reason_code)  # BT-121
         _ram(tax, "RateApplicablePercent", number_text(row.rate))  # BT-119
     for allowance in document.allowances:  # BG-20
         charge = _ram(settlement, "SpecifiedTradeAllowanceCharge")
         _el(_ram(charge, "ChargeIndicator"), UDT, "Indicator", "false")
-        _ram(charge, "ActualAmount", amount(allowance.amount))  # BT-92
+        _ram(charge, "ActualAmount", _amount(allowance.amount, document))  # BT-92
         _ram_if(charge, "ReasonCode", allowance.reason_code)  # BT-98
         _ram_if(charge, "Reason", allowance.reason)  # BT-97
         _tax_category(charge, "CategoryTradeTax", allowance.vat_category, allowance.vat_rate)  # BT-95, BT-96
@@ -141,24 +155,25 @@ def write(document: Document, fmt: Format) -> bytes:
         _ram_if(terms, "Description", document.payment_terms)  # BT-20
         if document.due_date is not None:
             _date(terms, "DueDateDateTime", document.due_date)  # BT-9
+
+
+def _summation(settlement, document: Document) -> None:
     totals = document.totals
     summation = _ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")  # BG-22
-    _ram(summation, "LineTotalAmount", amount(totals.line_net_total))  # BT-106
+    _ram(summation, "LineTotalAmount", _amount(totals.line_net_total, document))  # BT-106
     if document.allowances:
-        _ram(summation, "AllowanceTotalAmount", amount(totals.allowance_total))  # BT-107
-    _ram(summation, "TaxBasisTotalAmount", amount(totals.tax_exclusive))  # BT-109
-    _ram(summation, "TaxTotalAmount", amount(totals.tax_total), currencyID=currency)  # BT-110
-    _ram(summation, "GrandTotalAmount", amount(totals.tax_inclusive))  # BT-112
+        _ram(summation, "AllowanceTotalAmount", _amount(totals.allowance_total, document))  # BT-107
+    _ram(summation, "TaxBasisTotalAmount", _amount(totals.tax_exclusive, document))  # BT-109
+    _ram(summation, "TaxTotalAmount", _amount(totals.tax_total, document), currencyID=document.currency)  # BT-110
+    _ram(summation, "GrandTotalAmount", _amount(totals.tax_inclusive, document))  # BT-112
     if totals.prepaid:
-        _ram(summation, "TotalPrepaidAmount", amount(totals.prepaid))  # BT-113
-    _ram(summation, "DuePayableAmount", amount(totals.payable))  # BT-115
+        _ram(summation, "TotalPrepaidAmount", _amount(totals.prepaid, document))  # BT-113
+    _ram(summation, "DuePayableAmount", _amount(totals.payable, document))  # BT-115
     if document.preceding_invoice is not None:  # BG-3
         reference = _ram(settlement, "InvoiceReferencedDocument")
         _ram(reference, "IssuerAssignedID", document.preceding_invoice.number)  # BT-25
         if document.preceding_invoice.issue_date is not None:
             _date(reference, "FormattedIssueDateTime", document.preceding_invoice.issue_date, ns=QDT)  # BT-26
-
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def _tax_category(parent, tag: str, category: str, rate) -> None:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
 
+from billing.vat import VATEX_CODES
+
 from .decimals import amount_fits, amount_places
 from .formats import get_format
 from .model import (
@@ -49,23 +51,7 @@ _EAS_PEPPOL = _codes(
 _EAS_EN16931 = _EAS_PEPPOL | _codes("0219 0220 0242 0244 0245 0246 0248 AN AQ AS AU EM")
 
 # UNCL 5305 categories' VATEX codes (BR-CL-22): the EU codes and the French ones EN 16931 lists.
-_VATEX = _codes(
-    """VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D
-    VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J
-    VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P
-    VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C
-    VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H
-    VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159
-    VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E
-    VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B
-    VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D
-    VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1
-    VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8
-    VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3
-    VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4
-    VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA
-    VATEX-FR-CGI295 VATEX-FR-AE"""
-)
+_VATEX = VATEX_CODES
 # Peppol ties some VATEX codes to one category (PEPPOL-EN16931-P0104..P0111).
 _PEPPOL_VATEX_CATEGORY = {
     "VATEX-EU-G": EXPORT,
@@ -167,10 +153,16 @@ def _given(text: str) -> bool:
 
 
 def _en16931(document: Document, findings: _Findings) -> None:
-    seller, buyer, doc = document.seller, document.buyer, findings.doc
-    categories = document.vat_categories
-    outside_scope = OUTSIDE_SCOPE in categories
+    _en16931_basics(document, findings)
+    _en16931_seller_identity(document, findings)
+    _en16931_category_parties(document, findings)
+    _en16931_exemptions_and_addresses(document, findings)
+    _amounts_fit(document, findings)
+    _texts_are_xml(document, findings)
 
+
+def _en16931_basics(document: Document, findings: _Findings) -> None:
+    seller, buyer, doc = document.seller, document.buyer, findings.doc
     findings.need(_given(document.number), f"{doc}.number", "BR-02", "The document has no number yet (issue it).")
     findings.need(_given(seller.name), f"{SELLER}.name", "BR-06", "The business needs a name.")
     findings.need(_given(buyer.name), f"{BUYER}.name", "BR-07", "The customer needs a name.")
@@ -183,6 +175,11 @@ def _en16931(document: Document, findings: _Findings) -> None:
             _given(line.name), f"{doc}.items.{index}.description", "BR-25", f"Line {line.id} needs a description."
         )
 
+
+def _en16931_seller_identity(document: Document, findings: _Findings) -> None:
+    seller = document.seller
+    categories = document.vat_categories
+    outside_scope = OUTSIDE_SCOPE in categories
     # The seller must be identifiable: VAT id or legal registration id (BR-CO-26). With
     # "outside the scope of VAT" lines no VAT id may be written (BR-O-02), so only the registration counts.
     if outside_scope:
@@ -200,6 +197,18 @@ def _en16931(document: Document, findings: _Findings) -> None:
             "BR-CO-26",
             "The business needs its VAT number or its legal registration number.",
         )
+    if outside_scope and categories != {OUTSIDE_SCOPE}:
+        findings.refuse(
+            f"{findings.doc}.items",
+            "BR-O-11",
+            "EN 16931 cannot mix lines outside the scope of VAT with other VAT categories in one document.",
+        )
+
+
+def _en16931_category_parties(document: Document, findings: _Findings) -> None:
+    """The VAT ids, dates and countries each VAT category asks of the seller and the buyer."""
+    seller, buyer, doc = document.seller, document.buyer, findings.doc
+    categories = document.vat_categories
     seller_taxed_id = _given(seller.vat_id) or _given(seller.tax_registration_id)
     for category, rule in ((STANDARD, "BR-S-02"), (ZERO_RATED, "BR-Z-02"), (EXEMPT, "BR-E-02")):
         if category in categories:
@@ -249,13 +258,10 @@ def _en16931(document: Document, findings: _Findings) -> None:
         findings.need(
             _given(seller.vat_id), f"{SELLER}.vat_id", "BR-G-02", "An export needs the business's VAT number."
         )
-    if outside_scope and categories != {OUTSIDE_SCOPE}:
-        findings.refuse(
-            f"{doc}.items",
-            "BR-O-11",
-            "EN 16931 cannot mix lines outside the scope of VAT with other VAT categories in one document.",
-        )
 
+
+def _en16931_exemptions_and_addresses(document: Document, findings: _Findings) -> None:
+    doc = findings.doc
     for row in document.vat_breakdown:
         if row.category in EXEMPTION_REASON_CATEGORIES:
             findings.need(
@@ -272,7 +278,7 @@ def _en16931(document: Document, findings: _Findings) -> None:
                 f"{row.exemption_reason_code!r} is not a VATEX exemption reason code.",
             )
 
-    for party, prefix in ((seller, SELLER), (buyer, BUYER)):
+    for party, prefix in ((document.seller, SELLER), (document.buyer, BUYER)):
         address = party.electronic_address
         if address is not None and address.scheme not in _EAS_EN16931:
             findings.refuse(
@@ -280,9 +286,6 @@ def _en16931(document: Document, findings: _Findings) -> None:
                 "BR-CL-25",
                 f"{address.scheme!r} is not an electronic address scheme of the CEF EAS list.",
             )
-
-    _amounts_fit(document, findings)
-    _texts_are_xml(document, findings)
 
 
 def _amounts_fit(document: Document, findings: _Findings) -> None:
@@ -342,7 +345,7 @@ def _xrechnung(document: Document, findings: _Findings) -> None:
 
 def _german_rules(document: Document, findings: _Findings, *, prefix: str) -> None:
     """The German CIUS rules: BR-DE-* in XRechnung, the same as DE-R-* in Peppol for DE-DE invoices."""
-    seller, buyer, doc = document.seller, document.buyer, findings.doc
+    seller, doc = document.seller, findings.doc
 
     def rule(number: int) -> str:
         return f"{prefix}-{number}" if prefix == "BR-DE" else f"{prefix}-{number:03d}"
@@ -362,6 +365,32 @@ def _german_rules(document: Document, findings: _Findings, *, prefix: str) -> No
     findings.need(
         _given(seller.contact.email), f"{SELLER}.email", rule(7), "German e-invoices need the business's email address."
     )
+    _german_addresses(document, findings, rule)
+    findings.need(
+        _given(document.buyer_reference),
+        f"{BUYER}.buyer_reference",
+        rule(15),
+        "German e-invoices need the customer's buyer reference (Leitweg-ID for public buyers).",
+    )
+    if document.vat_categories - {OUTSIDE_SCOPE}:
+        findings.need(
+            _given(seller.vat_id) or _given(seller.tax_registration_id),
+            f"{SELLER}.vat_id",
+            rule(16),
+            "German e-invoices need the business's VAT number or tax number.",
+        )
+    # Payment-term lines starting with "#" are XRechnung's structured cash discount (Skonto) syntax.
+    if any(line.strip().startswith("#") for line in document.payment_terms.splitlines()):
+        findings.refuse(
+            f"{doc}.terms",
+            rule(18),
+            "German e-invoices reserve payment-term lines starting with '#' for structured cash discounts; "
+            "reword those lines.",
+        )
+
+
+def _german_addresses(document: Document, findings: _Findings, rule) -> None:
+    seller, buyer = document.seller, document.buyer
     findings.need(_given(seller.address.city), f"{SELLER}.city", rule(3), "German e-invoices need the business's city.")
     findings.need(
         _given(seller.address.postcode),
@@ -383,27 +412,6 @@ def _german_rules(document: Document, findings: _Findings, *, prefix: str) -> No
             f"{BUYER}.postcode",
             rule(11),
             "German e-invoices need the delivery postcode.",
-        )
-    findings.need(
-        _given(document.buyer_reference),
-        f"{BUYER}.buyer_reference",
-        rule(15),
-        "German e-invoices need the customer's buyer reference (Leitweg-ID for public buyers).",
-    )
-    if document.vat_categories - {OUTSIDE_SCOPE}:
-        findings.need(
-            _given(seller.vat_id) or _given(seller.tax_registration_id),
-            f"{SELLER}.vat_id",
-            rule(16),
-            "German e-invoices need the business's VAT number or tax number.",
-        )
-    # Payment-term lines starting with "#" are XRechnung's structured cash discount (Skonto) syntax.
-    if any(line.strip().startswith("#") for line in document.payment_terms.splitlines()):
-        findings.refuse(
-            f"{doc}.terms",
-            rule(18),
-            "German e-invoices reserve payment-term lines starting with '#' for structured cash discounts; "
-            "reword those lines.",
         )
 
 
@@ -482,39 +490,9 @@ def _peppol_country_rules(document: Document, findings: _Findings) -> None:
     if seller_address_country == "DE" and buyer_country == "DE":
         _german_rules(document, findings, prefix="DE-R")
     if seller_address_country == "NL":
-        for value, field in (
-            (seller.address.line1, "address_line1"),
-            (seller.address.city, "city"),
-            (seller.address.postcode, "postcode"),
-        ):
-            findings.need(_given(value), f"{SELLER}.{field}", "NL-R-002", "Dutch sellers need a full street address.")
-        if not document.is_credit_note and document.totals.payable > 0:
-            findings.need(
-                document.payment_instructions is not None,
-                f"{SELLER}.iban",
-                "NL-R-007",
-                "Dutch sellers need payment instructions: the business's IBAN.",
-            )
-        if buyer_country == "NL":
-            for value, field in (
-                (buyer.address.line1, "address_line1"),
-                (buyer.address.city, "city"),
-                (buyer.address.postcode, "postcode"),
-            ):
-                findings.need(
-                    _given(value), f"{BUYER}.{field}", "NL-R-004", "Dutch customers need a full street address."
-                )
+        _dutch_rules(document, findings, buyer_country)
     if seller_country == "IT":
-        for value, field, rule in (
-            (seller.address.line1, "address_line1", "IT-R-002"),
-            (seller.address.city, "city", "IT-R-003"),
-            (seller.address.postcode, "postcode", "IT-R-004"),
-        ):
-            findings.need(_given(value), f"{SELLER}.{field}", rule, "Italian sellers need a full street address.")
-        if _given(seller.tax_registration_id) and not re.fullmatch(
-            r"[A-Z0-9]{11,16}", seller.tax_registration_id.strip()
-        ):
-            findings.refuse(f"{SELLER}.tax_id", "IT-R-001", "An Italian tax number has 11 to 16 letters or digits.")
+        _italian_rules(document, findings)
     if seller_address_country == "DK":
         findings.need(
             _given(seller.legal_registration_id),
@@ -523,56 +501,102 @@ def _peppol_country_rules(document: Document, findings: _Findings) -> None:
             "Danish sellers need their CVR number.",
         )
     if seller_country == "SE" and seller_address_country == "SE":
-        vat_id = seller.vat_id.strip()
-        if not re.fullmatch(r"SE[0-9]{12}", vat_id):
-            findings.refuse(f"{SELLER}.vat_id", "SE-R-001", "A Swedish VAT number is SE followed by 12 digits.")
-        if _given(seller.legal_registration_id) and not _luhn_ok(seller.legal_registration_id.strip(), 10):
-            findings.refuse(
-                f"{SELLER}.legal_registration_id",
-                "SE-R-013",
-                "A Swedish organisation number has 10 digits with a valid check digit.",
-            )
-        if (
-            _given(seller.legal_registration_id)
-            and _given(seller.tax_registration_id)
-            and seller.tax_registration_id.strip().upper() != "GODKÄND FÖR F-SKATT"
-        ):
-            findings.refuse(
-                f"{SELLER}.tax_id", "SE-R-005", "Swedish sellers state 'Godkänd för F-skatt' as their tax registration."
-            )
-        for row in document.vat_breakdown:
-            if row.category == STANDARD and row.rate not in (Decimal(6), Decimal(12), Decimal(25)):
-                findings.refuse(f"{findings.doc}.items", "SE-R-006", "Swedish standard VAT rates are 6, 12 and 25%.")
+        _swedish_rules(document, findings)
     if vat_prefix == "NO" and not (
         re.fullmatch(r"NO[0-9]{9}MVA", seller.vat_id.strip()) and _mod11_ok(seller.vat_id.strip()[2:11])
     ):
         findings.refuse(f"{SELLER}.vat_id", "NO-R-001", "A Norwegian VAT number is NO, 9 digits and MVA.")
     if seller_address_country == "IS":
+        _icelandic_rules(document, findings, buyer_country)
+
+
+def _dutch_rules(document: Document, findings: _Findings, buyer_country: str) -> None:
+    seller, buyer = document.seller, document.buyer
+    for value, field in (
+        (seller.address.line1, "address_line1"),
+        (seller.address.city, "city"),
+        (seller.address.postcode, "postcode"),
+    ):
+        findings.need(_given(value), f"{SELLER}.{field}", "NL-R-002", "Dutch sellers need a full street address.")
+    if not document.is_credit_note and document.totals.payable > 0:
         findings.need(
-            _given(seller.legal_registration_id),
+            document.payment_instructions is not None,
+            f"{SELLER}.iban",
+            "NL-R-007",
+            "Dutch sellers need payment instructions: the business's IBAN.",
+        )
+    if buyer_country == "NL":
+        for value, field in (
+            (buyer.address.line1, "address_line1"),
+            (buyer.address.city, "city"),
+            (buyer.address.postcode, "postcode"),
+        ):
+            findings.need(_given(value), f"{BUYER}.{field}", "NL-R-004", "Dutch customers need a full street address.")
+
+
+def _italian_rules(document: Document, findings: _Findings) -> None:
+    seller = document.seller
+    for value, field, rule in (
+        (seller.address.line1, "address_line1", "IT-R-002"),
+        (seller.address.city, "city", "IT-R-003"),
+        (seller.address.postcode, "postcode", "IT-R-004"),
+    ):
+        findings.need(_given(value), f"{SELLER}.{field}", rule, "Italian sellers need a full street address.")
+    if _given(seller.tax_registration_id) and not re.fullmatch(r"[A-Z0-9]{11,16}", seller.tax_registration_id.strip()):
+        findings.refuse(f"{SELLER}.tax_id", "IT-R-001", "An Italian tax number has 11 to 16 letters or digits.")
+
+
+def _swedish_rules(document: Document, findings: _Findings) -> None:
+    seller = document.seller
+    vat_id = seller.vat_id.strip()
+    if not re.fullmatch(r"SE[0-9]{12}", vat_id):
+        findings.refuse(f"{SELLER}.vat_id", "SE-R-001", "A Swedish VAT number is SE followed by 12 digits.")
+    if _given(seller.legal_registration_id) and not _luhn_ok(seller.legal_registration_id.strip(), 10):
+        findings.refuse(
             f"{SELLER}.legal_registration_id",
-            "IS-R-002",
-            "Icelandic sellers need their kennitala.",
+            "SE-R-013",
+            "A Swedish organisation number has 10 digits with a valid check digit.",
+        )
+    if (
+        _given(seller.legal_registration_id)
+        and _given(seller.tax_registration_id)
+        and seller.tax_registration_id.strip().upper() != "GODKÄND FÖR F-SKATT"
+    ):
+        findings.refuse(
+            f"{SELLER}.tax_id", "SE-R-005", "Swedish sellers state 'Godkänd för F-skatt' as their tax registration."
+        )
+    for row in document.vat_breakdown:
+        if row.category == STANDARD and row.rate not in (Decimal(6), Decimal(12), Decimal(25)):
+            findings.refuse(f"{findings.doc}.items", "SE-R-006", "Swedish standard VAT rates are 6, 12 and 25%.")
+
+
+def _icelandic_rules(document: Document, findings: _Findings, buyer_country: str) -> None:
+    seller, buyer = document.seller, document.buyer
+    findings.need(
+        _given(seller.legal_registration_id),
+        f"{SELLER}.legal_registration_id",
+        "IS-R-002",
+        "Icelandic sellers need their kennitala.",
+    )
+    findings.need(
+        _given(seller.address.line1), f"{SELLER}.address_line1", "IS-R-003", "Icelandic sellers need a street."
+    )
+    findings.need(
+        _given(seller.address.postcode), f"{SELLER}.postcode", "IS-R-003", "Icelandic sellers need a postcode."
+    )
+    if buyer_country == "IS":
+        findings.need(
+            _given(buyer.legal_registration_id),
+            f"{BUYER}.legal_registration_id",
+            "IS-R-004",
+            "Icelandic customers need their kennitala.",
         )
         findings.need(
-            _given(seller.address.line1), f"{SELLER}.address_line1", "IS-R-003", "Icelandic sellers need a street."
+            _given(buyer.address.line1), f"{BUYER}.address_line1", "IS-R-005", "Icelandic customers need a street."
         )
         findings.need(
-            _given(seller.address.postcode), f"{SELLER}.postcode", "IS-R-003", "Icelandic sellers need a postcode."
+            _given(buyer.address.postcode), f"{BUYER}.postcode", "IS-R-005", "Icelandic customers need a postcode."
         )
-        if buyer_country == "IS":
-            findings.need(
-                _given(buyer.legal_registration_id),
-                f"{BUYER}.legal_registration_id",
-                "IS-R-004",
-                "Icelandic customers need their kennitala.",
-            )
-            findings.need(
-                _given(buyer.address.line1), f"{BUYER}.address_line1", "IS-R-005", "Icelandic customers need a street."
-            )
-            findings.need(
-                _given(buyer.address.postcode), f"{BUYER}.postcode", "IS-R-005", "Icelandic customers need a postcode."
-            )
 
 
 def _identifier_rule(scheme: str, identifier: str) -> str:

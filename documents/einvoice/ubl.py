@@ -34,17 +34,29 @@ def _cbc_if(parent, tag: str, text: str, **attrib: str) -> None:
 
 def write(document: Document, fmt: Format) -> bytes:
     """The document as UBL XML bytes: the same document and format always give the same bytes."""
-    currency = document.currency
     credit = document.is_credit_note
     outside_scope = OUTSIDE_SCOPE in document.vat_categories
     root_ns = CREDIT_NOTE_NS if credit else INVOICE_NS
     root = etree.Element(
         f"{{{root_ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: root_ns, "cac": CAC, "cbc": CBC}
     )
+    _header(root, document, fmt)
+    _party(_cac(root, "AccountingSupplierParty"), document.seller, outside_scope)  # BG-4
+    _party(_cac(root, "AccountingCustomerParty"), document.buyer, outside_scope)  # BG-7
+    _delivery(root, document)
+    _payment(root, document)
+    _allowances_and_totals(root, document)
+    _lines(root, document)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
-    def money(parent, tag: str, value) -> None:
-        _cbc(parent, tag, amount_text(value, currency), currencyID=currency)
 
+def _money(parent, tag: str, value, document: Document) -> None:
+    _cbc(parent, tag, amount_text(value, document.currency), currencyID=document.currency)
+
+
+def _header(root, document: Document, fmt: Format) -> None:
+    credit = document.is_credit_note
+    currency = document.currency
     _cbc(root, "CustomizationID", fmt.specification_id)  # BT-24
     _cbc_if(root, "ProfileID", fmt.business_process)  # BT-23
     _cbc(root, "ID", document.number)  # BT-1
@@ -67,9 +79,8 @@ def write(document: Document, fmt: Format) -> bytes:
         if document.preceding_invoice.issue_date is not None:
             _cbc(reference, "IssueDate", document.preceding_invoice.issue_date.isoformat())  # BT-26
 
-    _party(_cac(root, "AccountingSupplierParty"), document.seller, outside_scope)  # BG-4
-    _party(_cac(root, "AccountingCustomerParty"), document.buyer, outside_scope)  # BG-7
 
+def _delivery(root, document: Document) -> None:
     if document.delivery is not None:  # BG-13
         delivery = _cac(root, "Delivery")
         if document.delivery.date is not None:
@@ -79,6 +90,9 @@ def write(document: Document, fmt: Format) -> bytes:
         if document.delivery.party_name.strip():
             _cbc(_cac(_cac(delivery, "DeliveryParty"), "PartyName"), "Name", document.delivery.party_name)  # BT-70
 
+
+def _payment(root, document: Document) -> None:
+    credit = document.is_credit_note
     payment = document.payment_instructions
     if payment is not None:  # BG-16
         means = _cac(root, "PaymentMeans")
@@ -95,21 +109,23 @@ def write(document: Document, fmt: Format) -> bytes:
     if document.payment_terms.strip():
         _cbc(_cac(root, "PaymentTerms"), "Note", document.payment_terms)  # BT-20
 
+
+def _allowances_and_totals(root, document: Document) -> None:
     for allowance in document.allowances:  # BG-20
         charge = _cac(root, "AllowanceCharge")
         _cbc(charge, "ChargeIndicator", "false")
         _cbc_if(charge, "AllowanceChargeReasonCode", allowance.reason_code)  # BT-98
         _cbc_if(charge, "AllowanceChargeReason", allowance.reason)  # BT-97
-        money(charge, "Amount", allowance.amount)  # BT-92
+        _money(charge, "Amount", allowance.amount, document)  # BT-92
         _tax_category(charge, "TaxCategory", allowance.vat_category, allowance.vat_rate)  # BT-95, BT-96
 
     totals = document.totals
     tax_total = _cac(root, "TaxTotal")
-    money(tax_total, "TaxAmount", totals.tax_total)  # BT-110
+    _money(tax_total, "TaxAmount", totals.tax_total, document)  # BT-110
     for row in document.vat_breakdown:  # BG-23
         subtotal = _cac(tax_total, "TaxSubtotal")
-        money(subtotal, "TaxableAmount", row.taxable_amount)  # BT-116
-        money(subtotal, "TaxAmount", row.tax_amount)  # BT-117
+        _money(subtotal, "TaxableAmount", row.taxable_amount, document)  # BT-116
+        _money(subtotal, "TaxAmount", row.tax_amount, document)  # BT-117
         category = _cac(subtotal, "TaxCategory")
         _cbc(category, "ID", row.category)  # BT-118
         _cbc(category, "Percent", number_text(row.rate))  # BT-119
@@ -118,28 +134,29 @@ def write(document: Document, fmt: Format) -> bytes:
         _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
 
     monetary = _cac(root, "LegalMonetaryTotal")  # BG-22
-    money(monetary, "LineExtensionAmount", totals.line_net_total)  # BT-106
-    money(monetary, "TaxExclusiveAmount", totals.tax_exclusive)  # BT-109
-    money(monetary, "TaxInclusiveAmount", totals.tax_inclusive)  # BT-112
+    _money(monetary, "LineExtensionAmount", totals.line_net_total, document)  # BT-106
+    _money(monetary, "TaxExclusiveAmount", totals.tax_exclusive, document)  # BT-109
+    _money(monetary, "TaxInclusiveAmount", totals.tax_inclusive, document)  # BT-112
     if document.allowances:
-        money(monetary, "AllowanceTotalAmount", totals.allowance_total)  # BT-107
+        _money(monetary, "AllowanceTotalAmount", totals.allowance_total, document)  # BT-107
     if totals.prepaid:
-        money(monetary, "PrepaidAmount", totals.prepaid)  # BT-113
-    money(monetary, "PayableAmount", totals.payable)  # BT-115
+        _money(monetary, "PrepaidAmount", totals.prepaid, document)  # BT-113
+    _money(monetary, "PayableAmount", totals.payable, document)  # BT-115
 
+
+def _lines(root, document: Document) -> None:
+    credit = document.is_credit_note
     for line in document.lines:  # BG-25
         element = _cac(root, "CreditNoteLine" if credit else "InvoiceLine")
         _cbc(element, "ID", line.id)  # BT-126
         quantity_tag = "CreditedQuantity" if credit else "InvoicedQuantity"
         _cbc(element, quantity_tag, number_text(line.quantity), unitCode=line.unit_code)  # BT-129, BT-130
-        money(element, "LineExtensionAmount", line.net_amount)  # BT-131
+        _money(element, "LineExtensionAmount", line.net_amount, document)  # BT-131
         item = _cac(element, "Item")
         _cbc_if(item, "Description", line.description)  # BT-154
         _cbc(item, "Name", line.name)  # BT-153
         _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)  # BT-151, BT-152
-        _cbc(_cac(element, "Price"), "PriceAmount", number_text(line.net_price), currencyID=currency)  # BT-146
-
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        _cbc(_cac(element, "Price"), "PriceAmount", number_text(line.net_price), currencyID=document.currency)  # BT-146
 
 
 def _tax_category(parent, tag: str, category: str, rate) -> None:

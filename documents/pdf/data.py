@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
 from billing.addresses import party_address, render_address
+from billing.vat import CATEGORY_LABELS
 from billora.formatting import formats_for
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,21 @@ class PrintLine:
     unit_price: Decimal
     tax_rate: Decimal
     line_net: Decimal
+    vat_category: str = "S"  # BT-151
 
 
 @dataclass(frozen=True)
 class PrintTaxRow:
+    """One row of the VAT breakdown (BG-23): per (category, rate), with the reason no VAT is
+    charged for an exempt category (BT-120, BT-121)."""
+
     rate: Decimal
     taxable_amount: Decimal
     tax_amount: Decimal
+    category: str = "S"
+    category_name: str = "Standard or reduced rate"
+    exemption_reason: str = ""
+    exemption_reason_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,15 @@ def _lines(invoice) -> tuple[PrintLine, ...]:
 def _tax_rows(invoice) -> tuple[PrintTaxRow, ...]:
     # The breakdown is stored as JSON (amounts as strings or numbers).
     return tuple(
-        PrintTaxRow(**{field.name: Decimal(str(row[field.name])) for field in fields(PrintTaxRow)})
+        PrintTaxRow(
+            rate=Decimal(str(row["rate"])),
+            taxable_amount=Decimal(str(row["taxable_amount"])),
+            tax_amount=Decimal(str(row["tax_amount"])),
+            category=row["category"],
+            category_name=str(CATEGORY_LABELS.get(row["category"], row["category"])),
+            exemption_reason=_text(row.get("exemption_reason")),
+            exemption_reason_code=_text(row.get("exemption_reason_code")),
+        )
         for row in (invoice.tax_breakdown or [])
     )
 

@@ -430,7 +430,7 @@ class InvoicePdfRenderer:
                 str(index),
                 fmt.quantity(line.quantity),
                 fmt.price(line.unit_price),
-                fmt.rate(line.tax_rate),
+                fmt.rate(line.tax_rate) + ("" if line.vat_category == "S" else f" {line.vat_category}"),
                 fmt.money(line.line_net),
             )
             for index, line in enumerate(data.lines, start=1)
@@ -481,11 +481,17 @@ class InvoicePdfRenderer:
                 return "\n".join(lines)
         return Paragraph(markup(text), self.styles["cell"])
 
-    def _summary(self, data: InvoicePrintData, fmt: _Formatter) -> list:
-        """Per-rate tax breakdown on the left, totals on the right."""
+    def _tax_breakdown(self, data: InvoicePrintData, fmt: _Formatter) -> tuple:
+        """The VAT breakdown table, and the exemption reason of each exempt row to print below it."""
         tax_rows = [[_("Tax rate"), _("Taxable amount"), _("Tax")]]
+        reasons = []
         for row in data.tax_rows:
-            tax_rows.append([fmt.rate(row.rate), fmt.money(row.taxable_amount), fmt.money(row.tax_amount)])
+            # A standard-rate row shows its rate; any other its category, and the reason below the table.
+            label = fmt.rate(row.rate) if row.category == "S" else f"{row.category_name} ({row.category})"
+            tax_rows.append([label, fmt.money(row.taxable_amount), fmt.money(row.tax_amount)])
+            if row.exemption_reason:
+                text = f"{row.category_name}: {row.exemption_reason}"
+                reasons.append(Paragraph(markup(text), self.styles["small"]))
         tax_table = Table(tax_rows, hAlign="LEFT")
         tax_table.setStyle(
             TableStyle(
@@ -500,6 +506,11 @@ class InvoicePdfRenderer:
                 ]
             )
         )
+        return tax_table, reasons
+
+    def _summary(self, data: InvoicePrintData, fmt: _Formatter) -> list:
+        """Per-rate tax breakdown on the left, totals on the right."""
+        tax_table, reasons = self._tax_breakdown(data, fmt)
 
         totals = [[_("Subtotal"), fmt.money(data.subtotal)]]
         if data.discount_total:
@@ -527,7 +538,7 @@ class InvoicePdfRenderer:
                 ]
             )
         )
-        left = [Paragraph(markup(_("Tax breakdown")), self.styles["label"]), Spacer(1, 1 * mm), tax_table]
+        left = [Paragraph(markup(_("Tax breakdown")), self.styles["label"]), Spacer(1, 1 * mm), tax_table, *reasons]
         outer = Table([[left, totals_table]], colWidths=[FRAME_WIDTH * 0.5, FRAME_WIDTH * 0.5])
         outer.setStyle(
             TableStyle(

@@ -6,13 +6,14 @@ up as extra queries). Billing data comes from the billing factories and services
 """
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from audit.models import SecurityEvent
 from audit.services import record
+from billing import services
 from billing.models import NumberSequence
 from documents.models import InvoiceDocument, OutboundEmail
 from organizations.models import IdempotencyKey, Invite
@@ -169,6 +170,26 @@ def emails(organizations, count):
         )
 
 
+def recurring_invoices(organizations, count):
+    for org in _spread(organizations, count):
+        services.recurring_invoice_create(
+            organization=org,
+            actor=None,
+            data={
+                "business": str(BusinessFactory(organization=org).pk),
+                "customer": str(CustomerFactory(organization=org).pk),
+                "frequency": "monthly",
+                "start_date": "2026-01-01",
+                "items": list(SMALL_ITEMS),
+            },
+        )
+
+
+def recurring_runs(organizations, count):
+    recurring_invoices(organizations, count)
+    services.run_due_recurring_invoices(now=datetime(2026, 1, 2, tzinfo=UTC))
+
+
 ROW_BUILDERS = {
     "auth.group": groups,
     "account.emailaddress": email_addresses,
@@ -188,6 +209,8 @@ ROW_BUILDERS = {
     "billing.invoiceitem": invoice_items,
     "billing.payment": payments,
     "billing.numbersequence": number_sequences,
+    "billing.recurringinvoice": recurring_invoices,
+    "billing.recurringrun": recurring_runs,
     "documents.invoicedocument": documents,
     "documents.outboundemail": emails,
 }

@@ -7,13 +7,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from audit.models import ActorType, AuditEntry
-from billing.models import Invoice, Payment
+from billing.models import Invoice, Payment, RecurringInvoice
 from billing.services import payment_void
 from documents.models import InvoiceDocument, OutboundEmail
 from organizations.models import ApiKey
 from organizations.permissions import Role
 from organizations.tenancy import all_tenants
-from tests.admin.builders import invoice_in
+from tests.admin.builders import invoice_in, recurring_invoices
 from tests.organizations.factories import MembershipFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
@@ -333,3 +333,22 @@ def test_invoice_buttons_are_closed_to_non_staff(client, orgs):
     with all_tenants():
         assert not OutboundEmail.objects.filter(invoice=invoice).exists()
     assert audit_entries(orgs[0], "invoice.email_queued") == []
+
+
+def test_pause_and_resume_actions_go_through_the_services_and_audit_the_staff_user(staff_client, staff_user, orgs):
+    recurring_invoices(orgs, 2)
+    with all_tenants():
+        ids = [str(pk) for pk in RecurringInvoice.objects.values_list("pk", flat=True)]
+    url = reverse("admin:billing_recurringinvoice_changelist")
+
+    response = staff_client.post(url, {"action": "pause", ACTION_CHECKBOX_NAME: ids}, follow=True)
+
+    assert response.status_code == 200
+    with all_tenants():
+        assert set(RecurringInvoice.objects.values_list("paused", flat=True)) == {True}
+    for org in orgs:
+        [entry] = audit_entries(org, "recurring_invoice.paused")
+        assert_support_entry(entry, staff_user)
+    staff_client.post(url, {"action": "resume", ACTION_CHECKBOX_NAME: ids}, follow=True)
+    with all_tenants():
+        assert set(RecurringInvoice.objects.values_list("paused", flat=True)) == {False}

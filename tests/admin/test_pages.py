@@ -218,6 +218,32 @@ def test_big_tables_never_count_the_whole_table(staff_client, orgs, label):
     assert not [sql for sql in unfiltered_counts if table in sql]
 
 
+def test_support_never_sees_a_usable_invite_token(staff_client, orgs):
+    """Even while the invite email waits to be sent (its row still holds the link)."""
+    from documents.models import OutboundEmail
+    from organizations import services as organization_services
+    from organizations.models import Membership
+    from organizations.permissions import Role
+    from tests.accounts.factories import UserFactory
+
+    owner = UserFactory()
+    with all_tenants():
+        Membership.objects.create(organization=orgs[0], user=owner, role=Role.OWNER)
+    invite, raw = organization_services.invite_create(organization=orgs[0], actor=owner, email="new@example.com")
+    with all_tenants():
+        email = OutboundEmail.objects.get(invite=invite)
+    assert email.status == OutboundEmail.Status.QUEUED  # the after-commit send never ran
+
+    model = model_for("documents.outboundemail")
+    change = reverse("admin:documents_outboundemail_change", args=[email.pk])
+    for url in (changelist_url(model), change, changelist_url(model) + "?q=new%40example.com"):
+        response = staff_client.get(url)
+        assert response.status_code == 200
+        assert raw not in response.content.decode()
+    page = staff_client.get(change).content.decode()
+    assert "new@example.com" in page  # the message is shown, only the link is not
+
+
 def test_the_business_and_customer_lists_show_and_search_vat_ids(staff_client, orgs):
     business = BusinessFactory(organization=orgs[1], vat_id="FR40303265045")
     customer = CustomerFactory(organization=orgs[0], vat_id="DE136695976")

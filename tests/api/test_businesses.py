@@ -18,7 +18,7 @@ def test_create_business_with_defaults(api, org):
         "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
         "iban", "bic", "language", "legal_mentions", "contact_name", "peppol_id",
         "payment_terms_days", "invoice_number_format", "invoice_number_width", "invoice_number_yearly_reset",
-        "default_notes", "default_terms", "created_at", "updated_at",
+        "default_notes", "default_terms", "default_vat_category", "vat_exemption_reasons", "created_at", "updated_at",
     }  # fmt: skip
     with organization_scope(org):
         business = Business.objects.get(pk=body["id"])

@@ -7,12 +7,14 @@ here fails ``test_every_api_route_has_a_cross_tenant_case``.
 """
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.apps import apps
 from django.urls import URLResolver, get_resolver
 
 from audit.models import AuditEntry
+from billing import services
 from organizations.tenancy import TenantModel, all_tenants, organization_scope
 from tests.api.conftest import client_for
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
@@ -28,6 +30,7 @@ DETAIL_TARGETS = {
     "invoices": "invoice",
     "payments": "payment",
     "audit-events": "audit_event",
+    "recurring-invoices": "recurring_invoice",
 }
 # Bodies that would be valid in organization A, so a 404 cannot come from validation.
 BODIES = {
@@ -35,6 +38,7 @@ BODIES = {
     "customers": {"name": "Renamed"},
     "invoices": {"notes": "changed"},
     "payments": {"reason": "changed"},
+    "recurring-invoices": {"name": "changed"},
 }
 
 
@@ -92,9 +96,22 @@ def world(db):
     customer = CustomerFactory(organization=org_a)
     invoice = make_invoice(organization=org_a, business=business, customer=customer, status="partially_paid")
     draft = make_invoice(organization=org_a, business=business, customer=customer)
+    recurring_invoice = services.recurring_invoice_create(
+        organization=org_a,
+        actor=None,
+        data={
+            "business": str(business.pk),
+            "customer": str(customer.pk),
+            "frequency": "monthly",
+            "start_date": "2026-01-01",
+            "items": [{"description": "x", "quantity": "1", "unit_price": "1", "tax_rate": "0"}],
+        },
+    )
+    services.run_due_recurring_invoices(now=datetime(2026, 1, 2, tzinfo=UTC))
     with organization_scope(org_a):
         payment = invoice.payments.get()
         audit_event = AuditEntry.objects.first()
+        assert recurring_invoice.runs.count() == 1
     assert audit_event is not None
     org_b = OrganizationFactory()
     BusinessFactory(organization=org_b)
@@ -106,6 +123,7 @@ def world(db):
         "draft": draft,
         "payment": payment,
         "audit_event": audit_event,
+        "recurring_invoice": recurring_invoice,
         "client": client_for(make_api_key(org_b, name="outsider")[1]),
     }
 
@@ -232,6 +250,37 @@ def _audit_events(world, client, method, before):
     assert _snapshot() == before
 
 
+def _recurring_invoices(world, client, method, before):
+    url = "/api/v1/recurring-invoices/"
+    template = world["recurring_invoice"]
+    if method == "get":
+        _list_is_empty(client, url, {})
+        _list_is_empty(client, url, {"customer": str(world["customer"].pk)})
+        _list_is_empty(client, url, {"search": template.customer.name})
+        assert str(template.pk) not in client.get(url).content.decode()
+    else:
+        body = {
+            "business": str(world["business"].pk),
+            "customer": str(world["customer"].pk),
+            "frequency": "monthly",
+            "items": [{"description": "x", "quantity": "1", "unit_price": "1", "tax_rate": "0"}],
+        }
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400
+        missing = client.post(
+            url,
+            {
+                **body,
+                "business": "00000000-0000-0000-0000-000000000000",
+                "customer": "00000000-0000-0000-0000-0000000000ff",
+            },
+            format="json",
+        ).json()
+        assert response.json()["business"] == missing["business"]
+        assert response.json()["customer"] == missing["customer"]
+    assert _snapshot() == before
+
+
 def _assert_org_a_unchanged(world, before):
     org_a = world["org_a"].pk
     after = _snapshot()
@@ -247,4 +296,5 @@ LIST_CASES = {
     "api/v1/invoices/": _invoices,
     "api/v1/payments/": _payments,
     "api/v1/audit-events/": _audit_events,
+    "api/v1/recurring-invoices/": _recurring_invoices,
 }

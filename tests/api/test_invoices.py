@@ -34,8 +34,19 @@ def test_create_draft_with_items_and_defaults(api, org, business, customer):
         "1200.00",
     )
     assert (data["amount_paid"], data["balance_due"]) == ("0.00", "1200.00")
-    assert data["tax_breakdown"] == [{"rate": "20", "taxable_amount": "1000.00", "tax_amount": "200.00"}]
+    assert data["tax_breakdown"] == [
+        {
+            "category": "S",
+            "rate": "20",
+            "taxable_amount": "1000.00",
+            "tax_amount": "200.00",
+            "exemption_reason": "",
+            "exemption_reason_code": "",
+        }
+    ]
+    assert data["vat_exemption_reasons"] == {}
     [item] = data["items"]
+    assert item["vat_category"] == "S"
     assert item["line_total"] == "1000.00" and item["quantity"] == "12.5" and item["id"]
     assert data["document"] is None or data["document"]["version"] == data["version"]
     for field in ("id", "version", "issued_at", "sent_at", "created_at", "updated_at", "business", "customer"):

@@ -14,6 +14,7 @@ examples reach the services and not only the 404 path.
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from audit.models import AuditEntry
+from billing import services
 from billora.wsgi import application
 from organizations.models import ApiKey, hash_token
 from organizations.permissions import ApiKeyScope
@@ -79,6 +81,18 @@ def real_ids(org):
     customer = CustomerFactory(organization=org)
     draft = make_invoice(organization=org, business=business, customer=customer)
     paid = make_invoice(organization=org, business=business, customer=customer, status="partially_paid")
+    recurring = services.recurring_invoice_create(
+        organization=org,
+        actor=None,
+        data={
+            "business": str(business.pk),
+            "customer": str(customer.pk),
+            "frequency": "monthly",
+            "start_date": "2026-01-01",
+            "items": [{"description": "x", "quantity": "1", "unit_price": "1", "tax_rate": "0"}],
+        },
+    )
+    services.run_due_recurring_invoices(now=datetime(2026, 2, 2, tzinfo=UTC))
     with organization_scope(org):
         payment = paid.payments.first()
         event = AuditEntry.objects.first()
@@ -88,6 +102,7 @@ def real_ids(org):
         "invoices": [draft.pk, paid.pk],
         "payments": [payment.pk],
         "audit-events": [event.pk],
+        "recurring-invoices": [recurring.pk],
         "business": [business.pk],
         "customer": [customer.pk],
         "invoice": [paid.pk, draft.pk],

@@ -120,3 +120,28 @@ def test_generated_mix_has_every_status_and_overdue_invoices():
     assert 0.02 < len(overdue) / len(invoices) < 0.3
     assert {row["currency"] for row in invoices} == {"EUR", "USD", "JPY"}
     assert payments
+
+
+def test_dashboard_bench_shape_keeps_recent_activity_and_settles_history():
+    """bench/dashboard_scale.py's organizations: the first RECENT_INVOICES invoices fall in
+    the last 13 months, the rest are older and settled (paid or void)."""
+    from datetime import timedelta
+
+    from bench import dashboard_scale
+    from bench.build_data import prepare_org, write_org
+
+    total = dashboard_scale.RECENT_INVOICES + 200
+    _, organization, rows = prepare_org(
+        "bench-dash-test", 99, total, age=dashboard_scale.invoice_age, settled_after=dashboard_scale.RECENT_DAYS
+    )
+    write_org(organization, rows)
+    boundary = organization.local_today() - timedelta(days=dashboard_scale.RECENT_DAYS)
+    with organization_scope(organization):
+        invoices = Invoice.objects.filter(organization=organization)
+        assert invoices.count() == total
+        assert invoices.filter(issue_date__gte=boundary).count() == dashboard_scale.RECENT_INVOICES
+        older = invoices.filter(issue_date__lt=boundary)
+        assert older.count() == 200
+        assert set(older.values_list("status", flat=True)) <= {InvoiceStatus.PAID, InvoiceStatus.VOID}
+        recent_statuses = set(invoices.filter(issue_date__gte=boundary).values_list("status", flat=True))
+    assert {InvoiceStatus.DRAFT, InvoiceStatus.ISSUED, InvoiceStatus.PAID} <= recent_statuses

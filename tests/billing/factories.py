@@ -90,7 +90,7 @@ def recomputed_totals(invoice: Invoice):
     """What billing.calc says the invoice's stored totals must be (read from the database)."""
     with organization_scope(invoice.organization):
         items = list(invoice.items.order_by("position"))
-        lines = [LineInput(item.quantity, item.unit_price, item.tax_rate) for item in items]
+        lines = [LineInput(item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items]
         totals = compute_totals(
             currency=invoice.currency,
             lines=lines,
@@ -113,8 +113,16 @@ def assert_stored_totals(invoice: Invoice) -> None:
     assert [(item.line_net, item.line_discount) for item in items] == [
         (line.line_net, line.line_discount) for line in totals.lines
     ]
+    reasons = invoice.vat_exemption_reasons or {}
     assert invoice.tax_breakdown == [
-        {"rate": str(row.rate), "taxable_amount": str(row.taxable_amount), "tax_amount": str(row.tax_amount)}
+        {
+            "category": row.category,
+            "rate": str(row.rate),
+            "taxable_amount": str(row.taxable_amount),
+            "tax_amount": str(row.tax_amount),
+            "exemption_reason": reasons.get(row.category, {}).get("text", ""),
+            "exemption_reason_code": reasons.get(row.category, {}).get("code", ""),
+        }
         for row in totals.tax_breakdown
     ]
     assert invoice.amount_paid == paid

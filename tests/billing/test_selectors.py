@@ -215,3 +215,90 @@ def test_list_and_aggregates_run_a_constant_number_of_queries(org, user):
     assert (small[0], large[0]) == (2, 12)
     # list 1, dashboard 2, months 2, customers 1, payments 1: the same for 2 or 12 invoices
     assert small[1] == large[1] == 7
+
+
+def _brute_force_dashboard(org, today, months):
+    """The dashboard's figures computed in Python from every invoice and payment row."""
+    from billing.models import Invoice, Payment
+
+    with organization_scope(org):
+        invoices = list(Invoice.objects.filter(organization=org))
+        payments = list(Payment.objects.filter(organization=org).select_related("invoice"))
+    figures, series = {}, {}
+    zero = {"outstanding": Decimal(0), "overdue_count": 0, "overdue_amount": Decimal(0), "paid_last_30_days": 0}
+    starts = selectors._month_starts(today, months)
+    for row in invoices:
+        if row.status in ("issued", "partially_paid"):
+            entry = figures.setdefault(row.currency, {"currency": row.currency, **zero})
+            entry["outstanding"] += row.balance_due
+            if row.due_date < today:
+                entry["overdue_count"] += 1
+                entry["overdue_amount"] += row.balance_due
+        if row.status in ("issued", "partially_paid", "paid") and starts[0] <= row.issue_date <= today:
+            month = date(row.issue_date.year, row.issue_date.month, 1)
+            cells = series.setdefault(row.currency, {start: [Decimal(0), Decimal(0)] for start in starts})
+            cells[month][0] += row.total
+    for payment in payments:
+        currency = payment.invoice.currency
+        if payment.voided:
+            continue
+        if today - timedelta(days=30) < payment.date <= today:
+            entry = figures.setdefault(currency, {"currency": currency, **zero})
+            entry["paid_last_30_days"] += payment.amount
+        if starts[0] <= payment.date <= today:
+            cells = series.setdefault(currency, {start: [Decimal(0), Decimal(0)] for start in starts})
+            cells[date(payment.date.year, payment.date.month, 1)][1] += payment.amount
+    return figures, series
+
+
+def test_dashboard_aggregates_match_a_brute_force_computation(org, other_org, user):
+    """Random invoices over two years (every status, three currencies, due dates on both sides
+    of today, payments inside and outside the windows, some voided): the bounded SQL aggregates
+    give exactly what summing every row in Python gives."""
+    import random
+
+    rng = random.Random(7)
+    today = org.local_today()
+    businesses = [BusinessFactory(organization=org)]
+    customers = {currency: CustomerFactory(organization=org, currency=currency) for currency in ("EUR", "USD", "JPY")}
+    for _ in range(36):
+        currency = rng.choice(sorted(customers))
+        issue_date = today - timedelta(days=rng.randrange(730))
+        due_date = issue_date + timedelta(days=rng.choice([0, 14, 30, 60]))
+        price = "5000" if currency == "JPY" else rng.choice(["100.00", "33.33", "1250.50"])
+        status = rng.choice(["draft", "issued", "issued", "void", "paid"])
+        created = invoice(
+            org,
+            status="draft" if status in ("draft", "paid") else status,
+            business=businesses[0],
+            customer=customers[currency],
+            currency=currency,
+            issue_date=issue_date.isoformat(),
+            due_date=due_date.isoformat(),
+            items=[{**ITEM, "unit_price": price, "quantity": str(rng.randint(1, 3))}],
+        )
+        if status != "paid":
+            continue
+        created = services.invoice_issue(organization=org, actor=user, invoice_id=created.pk)
+        for share in rng.choice([[1], [Decimal("0.5")], [Decimal("0.25"), Decimal("0.5")]]):
+            paid_on = issue_date + timedelta(days=rng.randrange((today - issue_date).days + 1))
+            amount = created.total if share == 1 else (created.total * share).quantize(Decimal(1))
+            payment = services.payment_record(
+                organization=org, actor=user, invoice_id=created.pk, amount=str(max(amount, 1)), date=paid_on
+            )
+            if rng.random() < 0.2:
+                services.payment_void(organization=org, actor=user, payment_id=payment.pk, reason="bounced")
+    invoice(other_org, status="issued", issue_date=today.isoformat(), due_date=today.isoformat())
+    figures, series = _brute_force_dashboard(org, today, 12)
+    assert len(figures) >= 2 and any(row["overdue_count"] for row in figures.values())
+
+    with organization_scope(org):
+        got = selectors.dashboard_figures(organization=org)
+        months = selectors.invoiced_vs_paid_by_month(organization=org, months=12)
+    assert got == [figures[currency] for currency in sorted(figures)]
+    assert [row["currency"] for row in months] == sorted(series)
+    for row in months:
+        expected = series[row["currency"]]
+        assert [(m["month"], m["invoiced"], m["paid"]) for m in row["months"]] == [
+            (start, *expected[start]) for start in sorted(expected)
+        ]

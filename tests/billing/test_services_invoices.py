@@ -69,8 +69,22 @@ def test_create_makes_a_draft_with_items_and_stored_totals(org, user, business, 
     assert invoice.subtotal == Decimal("1059.97")
     assert invoice.discount_total == Decimal("106.00")
     assert invoice.tax_breakdown == [
-        {"rate": "7.000", "taxable_amount": "53.97", "tax_amount": "3.78"},
-        {"rate": "20.000", "taxable_amount": "900.00", "tax_amount": "180.00"},
+        {
+            "category": "S",
+            "rate": "7.000",
+            "taxable_amount": "53.97",
+            "tax_amount": "3.78",
+            "exemption_reason": "",
+            "exemption_reason_code": "",
+        },
+        {
+            "category": "S",
+            "rate": "20.000",
+            "taxable_amount": "900.00",
+            "tax_amount": "180.00",
+            "exemption_reason": "",
+            "exemption_reason_code": "",
+        },
     ]
     assert invoice.total == Decimal("1137.75")
     assert invoice.balance_due == invoice.total
@@ -700,3 +714,37 @@ def test_currency_codes_that_are_not_money_are_refused(org, user, business, cust
     )
     assert "is not a currency a business can invoice in" in errors["currency"][0]
     assert reload(org, invoice).currency == "EUR"
+
+
+# --- duplicate ------------------------------------------------------------------------------
+
+
+def test_duplicate_copies_a_void_invoice_into_a_new_draft(org, user, business, customer, audit_entries):
+    source = make_invoice(organization=org, business=business, customer=customer, actor=user, status="void")
+    copy = services.invoice_duplicate(organization=org, actor=user, invoice_id=source.pk)
+    assert (copy.status, copy.number, copy.version) == ("draft", None, 1)
+    assert (copy.total, copy.currency, copy.business_id, copy.customer_id) == (
+        source.total,
+        source.currency,
+        business.pk,
+        customer.pk,
+    )
+    assert_stored_totals(copy)
+    [entry] = audit_entries(action="invoice.created", target_id=str(copy.pk))
+    assert entry.changes["duplicated_from"] == [None, source.number]
+    assert entry.changes["items"][0] is None
+    with organization_scope(org):
+        copied = list(copy.items.order_by("position").values_list("description", "quantity", "unit_price", "tax_rate"))
+        original = list(
+            source.items.order_by("position").values_list("description", "quantity", "unit_price", "tax_rate")
+        )
+    assert copied == original and copied
+
+
+def test_duplicate_of_another_organizations_invoice_is_not_found(org, other_org, user):
+    foreign = make_invoice(organization=other_org)
+    for invoice_id in (foreign.pk, uuid.uuid4(), "not-an-id"):
+        with pytest.raises(NotFound):
+            services.invoice_duplicate(organization=org, actor=user, invoice_id=invoice_id)
+    with organization_scope(org):
+        assert not Invoice.objects.filter(organization=org).exists()

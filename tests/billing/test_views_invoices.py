@@ -406,6 +406,80 @@ class TestEditorEndpoint:
             assert not Invoice.objects.exists()
 
 
+class TestEditorDefaultsAndFreshLines:
+    """The dates start filled with the service's defaults; a line left as it started (the
+    empty one the editor keeps at the end) is not a line; the editor's buttons count it."""
+
+    def test_a_new_invoice_starts_with_the_default_dates(self, client, org):
+        business = BusinessFactory(organization=org, payment_terms_days=14)
+        CustomerFactory(organization=org)
+        log_in(client, org)
+        response = client.get(org_url("invoice_create", org))
+        today = org.local_today()
+        form = response.context["form"]
+        assert (form.initial["issue_date"], form.initial["due_date"]) == (today, today + timedelta(days=14))
+        content = response.content.decode()
+        assert f'name="issue_date" value="{today.isoformat()}"' in content
+        assert f'name="due_date" value="{(today + timedelta(days=14)).isoformat()}"' in content
+        # The terms of every business, for the script that moves the due date along.
+        assert response.context["payment_terms"] == {str(business.pk): 14}
+        assert 'id="payment-terms"' in content
+
+    def test_a_fresh_line_left_as_it_started_is_not_saved(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        data = invoice_post(business, customer, ("Design", "2", "100", "20"), ("", "1", "", "20"))
+        response = client.post(org_url("invoice_create", org), data)
+        assert response.status_code == 302
+        with organization_scope(org):
+            assert list(Invoice.objects.get().items.values_list("description", flat=True)) == ["Design"]
+
+    def test_a_line_with_something_typed_is_still_checked(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        data = invoice_post(business, customer, ("Design", "2", "100", "20"), ("", "3", "", "20"))
+        response = client.post(org_url("invoice_create", org), data)
+        assert response.status_code == 400
+        assert response.context["rows"][1].errors
+        with organization_scope(org):
+            assert not Invoice.objects.exists()
+
+    def test_the_editor_buttons_count_blank_lines(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        url = org_url("invoice_editor", org)
+        rows = [("A", "1", "10", "0"), ("", "", "", ""), ("C", "1", "30", "0")]
+        removed = client.post(url, invoice_post(business, customer, *rows, editor_action="remove-2"))
+        assert [r.values["description"] for r in removed.context["rows"]] == ["A", ""]
+
+    def test_add_with_a_fresh_line_at_the_end_adds_no_second_one(self, client, org, parties):
+        business, customer = parties
+        log_in(client, org)
+        url = org_url("invoice_editor", org)
+        rows = [("A", "1", "10", "7"), ("", "1", "", "7")]
+        fresh = client.post(url, invoice_post(business, customer, *rows, editor_action="add"))
+        assert [r.values["description"] for r in fresh.context["rows"]] == ["A", ""]
+        assert fresh.context["focus_last"]
+        typed = client.post(url, invoice_post(business, customer, ("A", "1", "10", "7"), editor_action="add"))
+        assert [r.values for r in typed.context["rows"]][1] == {
+            "description": "",
+            "quantity": "1",
+            "unit_price": "",
+            "tax_rate": "7",
+        }
+
+    def test_line_amounts_go_to_the_lines_they_were_typed_on(self, client, org, parties):
+        """A blank line in the middle is left out of the totals, but the amount of the line
+        after it still lands on that line's field (its <n> as sent), not on the blank one."""
+        business, customer = parties
+        log_in(client, org)
+        rows = [("A", "1", "10", "0"), ("", "", "", ""), ("C", "1", "30", "0")]
+        response = client.post(org_url("invoice_editor", org), invoice_post(business, customer, *rows))
+        content = response.content.decode()
+        assert 'id="line-net-2" class="num" data-testid="line-net" hx-swap-oob="true">€30.00<' in content
+        assert 'id="line-net-1"' not in content
+
+
 class TestEdit:
     @pytest.mark.parametrize("role", ROLES)
     def test_role_matrix(self, client, org, parties, role):
@@ -532,6 +606,16 @@ class TestDetail:
         invoice = make_invoice(organization=org, business=parties[0], customer=parties[1])
         log_in_outsider(client)
         assert client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).status_code == 404
+
+    @pytest.mark.parametrize("is_staff", [False, True])
+    def test_the_version_is_shown_to_support_staff_only(self, client, org, parties, is_staff):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="partially_paid")
+        user = log_in(client, org, Role.OWNER)
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+        content = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert ("<dt>Version</dt>" in content) == is_staff
+        assert (f'data-testid="invoice-version">{invoice.version}<' in content) == is_staff
 
 
 class TestActions:

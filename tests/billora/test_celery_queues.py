@@ -26,6 +26,7 @@ def project_tasks() -> list[str]:
         ("documents.tasks.send_outbound_email", "email"),
         ("documents.tasks.sweep_pending_work", "scheduled"),
         ("organizations.tasks.purge_idempotency_keys", "scheduled"),
+        ("billing.tasks.run_recurring_invoices", "scheduled"),
     ],
 )
 def test_each_kind_of_work_has_its_queue(task, queue):

@@ -4,6 +4,7 @@ idempotent task that retries transient SMTP errors with backoff and then fails v
 import smtplib
 import socket
 import time
+from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from documents import outbox
 from documents.models import OutboundEmail
-from documents.tasks import EMAIL_MAX_ATTEMPTS, STALE_SENDING_AFTER, send_outbound_email
+from documents.tasks import EMAIL_MAX_ATTEMPTS, send_outbound_email, sweep_pending_work
 from organizations import services
 from organizations.tenancy import all_tenants, organization_scope
 from tests.organizations.factories import OrganizationFactory
@@ -26,6 +27,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def org(db):
     return OrganizationFactory(slug="outbox-org")
+
+
+@pytest.fixture(autouse=True)
+def _own_kind_handlers(monkeypatch):
+    """Tests may register their own hooks for a kind; the app's come back afterwards."""
+    monkeypatch.setattr(outbox, "KIND_HANDLERS", dict(outbox.KIND_HANDLERS))
 
 
 def queue(org, **overrides):
@@ -88,21 +95,70 @@ def test_running_the_task_twice_sends_once(org):
     assert row(email).attempts == 1
 
 
+def sending(email, *, lease_left, **fields):
+    """The row as a worker holding it would leave it: ``sending``, its lease ending in ``lease_left``."""
+    with all_tenants():
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=OutboundEmail.Status.SENDING, sending_until=timezone.now() + lease_left, **fields
+        )
+
+
 def test_a_row_another_worker_is_sending_is_not_sent_again(org):
     email = queue(org)
-    with all_tenants():
-        OutboundEmail.objects.filter(pk=email.pk).update(status=OutboundEmail.Status.SENDING, updated_at=timezone.now())
+    # Its lease runs, however long ago the row last changed: the send may be slow, not dead.
+    sending(email, lease_left=timedelta(minutes=1), updated_at=timezone.now() - timedelta(hours=1))
     assert send_outbound_email.apply(args=[str(email.pk)]).get() == "skipped"
     assert mail.outbox == []
 
 
-def test_a_row_left_sending_by_a_dead_worker_is_claimed_again(org):
+def test_a_row_whose_lease_expired_is_claimed_again(org):
     email = queue(org)
-    stale = timezone.now() - STALE_SENDING_AFTER - timezone.timedelta(seconds=1)
-    with all_tenants():
-        OutboundEmail.objects.filter(pk=email.pk).update(status=OutboundEmail.Status.SENDING, updated_at=stale)
+    sending(email, lease_left=-timedelta(seconds=1), attempts=1)
     assert send_outbound_email.apply(args=[str(email.pk)]).get() == "sent"
+    sent = row(email)
+    assert (sent.status, sent.attempts, sent.sending_until) == (OutboundEmail.Status.SENT, 2, None)
     assert len(mail.outbox) == 1
+
+
+def test_a_claim_takes_a_lease_longer_than_any_task_may_run(org, settings, monkeypatch):
+    held = []
+    outbox.register_kind(OutboundEmail.Kind.INVITE, prepare=lambda email, message: held.append(row(email)))
+    email = queue(org)
+    before = timezone.now()
+    send_outbound_email.apply(args=[str(email.pk)])
+    (during,) = held
+    assert during.status == OutboundEmail.Status.SENDING
+    assert during.sending_until >= before + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    assert row(email).sending_until is None
+
+
+def test_the_sweeper_reclaims_rows_whose_lease_expired(org, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr("documents.jobs.enqueue_send", lambda email_id: enqueued.append(email_id))
+    dead, alive, exhausted = queue(org), queue(org), queue(org)
+    sending(dead, lease_left=-timedelta(seconds=1), attempts=1)
+    sending(alive, lease_left=timedelta(minutes=1), attempts=1)
+    sending(exhausted, lease_left=-timedelta(seconds=1), attempts=EMAIL_MAX_ATTEMPTS)
+    result = sweep_pending_work.apply().get()
+    assert enqueued == [str(dead.pk)]
+    assert result["emails"] == 1
+    # A row whose every attempt died mid-send is given up, visibly, instead of looping forever.
+    given_up = row(exhausted)
+    assert given_up.status == OutboundEmail.Status.FAILED
+    assert "lease" in given_up.last_error
+    assert row(alive).status == OutboundEmail.Status.SENDING
+
+
+def test_every_send_of_a_row_carries_the_same_message_id(org):
+    """A resend (the worker died after the SMTP server accepted) is recognisable as a duplicate."""
+    email = queue(org)
+    send_outbound_email.apply(args=[str(email.pk)])
+    sending(email, lease_left=-timedelta(seconds=1))  # as if the worker died before recording it
+    send_outbound_email.apply(args=[str(email.pk)])
+    first, second = (message.message()["Message-ID"] for message in mail.outbox)
+    assert first == second == outbox.message_id(row(email))
+    assert first.startswith(f"<{email.pk}@")
+    assert queue(org).pk != email.pk and outbox.message_id(queue(org)) != first
 
 
 def test_an_unknown_row_is_ignored(db):
@@ -264,6 +320,39 @@ def test_invites_go_through_the_outbox(org, django_capture_on_commit_callbacks):
     )
     assert email.reply_to == ["boss@example.com"]
     assert raw in mail.outbox[0].body
+
+
+def invite_email(org, django_capture_on_commit_callbacks, *, send):
+    from organizations.models import Membership
+    from organizations.permissions import Role
+    from tests.accounts.factories import UserFactory
+
+    owner = UserFactory(email="boss@example.com")
+    with organization_scope(org):
+        Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
+    with django_capture_on_commit_callbacks(execute=send):
+        invite, raw = services.invite_create(organization=org, actor=owner, email="friend@example.com")
+    with organization_scope(org):
+        return OutboundEmail.objects.get(organization=org, invite=invite), raw
+
+
+def test_a_sent_invite_email_keeps_no_usable_token(org, django_capture_on_commit_callbacks):
+    email, raw = invite_email(org, django_capture_on_commit_callbacks, send=True)
+    assert email.status == OutboundEmail.Status.SENT
+    assert raw in mail.outbox[0].body  # the invitee got the link
+    assert raw not in email.body  # the row keeps the message without it
+    assert "friend@example.com" in email.body
+    assert outbox.REDACTED in email.body
+
+
+def test_an_invite_email_keeps_its_token_until_it_is_sent(org, django_capture_on_commit_callbacks):
+    email, raw = invite_email(org, django_capture_on_commit_callbacks, send=False)
+    assert email.status == OutboundEmail.Status.QUEUED
+    assert raw in email.body  # the worker needs it to send
+    assert raw not in outbox.displayed_body(email)
+    send_outbound_email.apply(args=[str(email.pk)])
+    assert raw in mail.outbox[0].body
+    assert raw not in row(email).body
 
 
 def test_queue_refuses_an_email_without_recipients(org):

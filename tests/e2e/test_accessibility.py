@@ -1,5 +1,6 @@
-"""axe-core finds no violations on the main pages: login, dashboard, invoice editor, invoice
-detail and activity (the two-factor pages are checked in test_two_factor.py)."""
+"""axe-core finds no violations on the main pages: login, dashboard, invoice editor (also
+with an exempt line's reason fields), invoice detail, business settings and activity (the
+two-factor pages are checked in test_two_factor.py)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -39,8 +40,23 @@ def test_the_main_pages_have_no_axe_violations(page, live_server):
     expect(page.get_by_test_id("invoice-status")).to_contain_text("Partially paid")
     assert_accessible(page, "invoice detail")
 
+    # The VAT fields: the business's default category and reasons, and an editor with an exempt line.
+    page.goto(f"{base}/o/{slug}/settings/businesses/{business.pk}/")
+    assert_accessible(page, "business settings")
+    exempt = make_invoice(
+        organization=organization,
+        business=business,
+        customer=customer,
+        actor=owner,
+        items=[{"description": "Exempt", "quantity": "1", "unit_price": "10", "tax_rate": "0", "vat_category": "E"}],
+        vat_exemption_reasons={"E": {"text": "Exempt under art. 132", "code": "VATEX-EU-132"}},
+    )
+    page.goto(f"{base}/o/{slug}/invoices/{exempt.pk}/edit/")
+    expect(page.get_by_label("Exempt from VAT: reason")).to_be_visible()
+    assert_accessible(page, "invoice editor with an exempt line")
+
     page.goto(f"{base}/o/{slug}/activity/")
-    expect(page.locator("main table")).to_be_visible()
+    expect(page.locator("main table.activity-lines").first).to_be_visible()  # an invoice's lines
     assert_accessible(page, "activity")
 
     # The party forms: grouped fields, the country picker, and field errors shown in place.

@@ -90,6 +90,7 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
     # A new invoice with three lines; the totals are computed by the server as we type.
     page.get_by_role("link", name="New invoice").click()
     expect(page.get_by_role("heading", name="New invoice")).to_be_visible()
+    page.wait_for_load_state()  # the editor's scripts are wired up before we type
     fill_line(page, 0, "Design work", "10", "100", "20")
     expect(page.get_by_test_id("total")).to_have_text("€1,200.00")
     page.get_by_role("button", name="+ Add line").click()
@@ -146,12 +147,13 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
     pdf_link = page.get_by_test_id("pdf-download")
     expect(pdf_link).to_be_visible()
     pdf_url = pdf_link.get_attribute("href")
+    page.wait_for_function(
+        "async url => ((await fetch(url)).headers.get('content-type') || '').startsWith('application/pdf')",
+        arg=pdf_url,
+        timeout=10_000,
+        polling=250,
+    )
     response = page.request.get(base + pdf_url)
-    for _ in range(10):
-        if response.headers.get("content-type", "").startswith("application/pdf"):
-            break
-        page.wait_for_timeout(500)
-        response = page.request.get(base + pdf_url)
     assert response.headers["content-type"].startswith("application/pdf")
     assert response.body().startswith(b"%PDF")
     with page.expect_download() as download_info:
@@ -204,15 +206,27 @@ def test_new_team_from_sign_up_to_paid_invoice_and_a_colleague(page, live_server
         assert Membership.objects.filter(user__email=colleague, organization=invoice.organization_id).exists()
 
 
+# Installed before the editor loads (page.add_init_script): the time of the last edit, so a
+# wait can tell whether the editor's delayed totals request (input delay:400ms) may still come.
+WATCH_EDITS = """
+window.__lastEdit = 0;
+for (const type of ["input", "change"]) {
+  document.addEventListener(type, () => { window.__lastEdit = performance.now(); }, true);
+}
+"""
+HTMX_IDLE = """
+performance.now() - window.__lastEdit > 450
+  && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')
+"""
+
+
 def wait_until_htmx_is_idle(page):
     """networkidle alone can pass between a request and htmx's swap/settle, or before a
-    delayed (input delay:400ms) totals request starts; wait for htmx itself to be idle."""
+    delayed totals request starts: wait until the input delay has passed since the last edit
+    (any request it triggered has started) and htmx has nothing in flight or settling."""
+    page.wait_for_function(HTMX_IDLE, timeout=10_000, polling=50)
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')", timeout=10_000
-    )
-    page.wait_for_timeout(450)  # longer than the editor's input delay: no totals request pending
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(HTMX_IDLE, timeout=10_000, polling=50)
 
 
 def test_invoice_pages_on_a_phone(phone_page, live_server):
@@ -250,6 +264,7 @@ def test_invoice_pages_on_a_phone(phone_page, live_server):
     assert_fits()
     page.shot("phone-invoice-detail")
 
+    page.add_init_script(WATCH_EDITS)
     page.goto(f"{base}/o/{slug}/invoices/new/")
     page.select_option("#id_customer", str(customer.pk))
     fill_line(page, 0, "Pocket work", "3", "33.33", "10")
@@ -264,13 +279,16 @@ def test_invoice_pages_on_a_phone(phone_page, live_server):
     assert page.evaluate("document.activeElement.id") == "items-1-quantity"
     # Keyboard only: the editor's buttons work with Enter, and saving keeps the lines.
     wait_until_htmx_is_idle(page)  # no totals request still in flight
-    page.get_by_role("button", name="+ Add line").press("Enter")
-    expect(page.get_by_test_id("item-row")).to_have_count(3)
-    wait_until_htmx_is_idle(page)  # the new rows are swapped in, settled and wired up
+    page.fill("#items-1-description", "Second pocket line")
+    expect(page.get_by_test_id("item-row")).to_have_count(3)  # a fresh line comes with typing
     page.get_by_role("button", name="Remove line 3").press("Enter")
     expect(page.get_by_test_id("item-row")).to_have_count(2)
-    page.fill("#items-1-description", "Second pocket line")
+    wait_until_htmx_is_idle(page)  # the new rows are swapped in, settled and wired up
     page.fill("#items-1-unit_price", "0.01")
+    page.get_by_role("button", name="+ Add line").press("Enter")
+    expect(page.get_by_test_id("item-row")).to_have_count(3)
+    assert page.evaluate("document.activeElement.id") == "items-2-description"
+    assert_fits()
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_test_id("invoice-status")).to_contain_text("Draft")
     expect(page.locator("main")).to_contain_text("Second pocket line")

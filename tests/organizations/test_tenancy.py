@@ -38,12 +38,48 @@ def test_an_unscoped_query_on_a_tenant_model_raises(model):
         list(model._default_manager.all())
 
 
+def _populate(organization):
+    """At least one row of every tenant model in ``organization``, made as the app makes them."""
+    from billing.models import Invoice
+    from documents.services import document_render, invoice_send
+    from organizations.models import IdempotencyKey
+    from organizations.services import invite_create
+    from tests.billing.factories import make_invoice
+
+    with organization_scope(organization):
+        owner = MembershipFactory(organization=organization, role=Role.OWNER).user
+        key, _ = make_api_key(organization, created_by=owner)
+        invite_create(organization=organization, actor=owner, email=f"new@{organization.slug}.example.com")
+        IdempotencyKey.objects.create(organization=organization, api_key=key, key="retry-1", fingerprint="0" * 64)
+        invoice = make_invoice(organization=organization, actor=owner, status="partially_paid")
+        invoice_send(organization=organization, actor=owner, invoice_id=invoice.pk, to=["ap@example.com"])
+        document_render(organization=organization, invoice_id=invoice.pk)
+        assert Invoice.objects.filter(organization=organization).exists()
+
+
+@pytest.fixture
+def two_populated_orgs(org, other_org):
+    _populate(org)
+    _populate(other_org)
+    return org, other_org
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m._meta.label)
-def test_a_scoped_query_sees_only_its_organization(model, org, other_org):
+def test_a_scoped_query_sees_only_its_organization(model, two_populated_orgs):
+    """Both organizations hold rows of every tenant model; each scope sees exactly its own
+    (with the scoping filter removed, each would see the other's rows too)."""
+    org, other_org = two_populated_orgs
+    with all_tenants():
+        everything = {row.pk: row.organization_id for row in model.objects.all()}
+    mine = {pk for pk, owner in everything.items() if owner == org.pk}
+    theirs = {pk for pk, owner in everything.items() if owner == other_org.pk}
+    assert mine and theirs, f"{model._meta.label}: the fixture must create rows in both organizations"
     with organization_scope(org):
-        sql = str(model.objects.all().query)
-    assert "organization_id" in sql
+        assert {row.pk for row in model.objects.all()} == mine
+        assert model.objects.count() == len(mine)
+    with organization_scope(other_org):
+        assert {row.pk for row in model.objects.all()} == theirs
 
 
 @pytest.mark.django_db

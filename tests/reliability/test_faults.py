@@ -4,11 +4,13 @@ server refusing mail, the database connection dropped in the middle of a request
 tests/documents covers each mechanism with the services; here the same faults hit the public
 surfaces (the API, the web forms) end to end."""
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from rest_framework.test import APIClient
 
 from billing import services as billing_services
 from billing.models import Invoice, InvoiceItem
+from documents import outbox
 from documents import services as document_services
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.tasks import EMAIL_MAX_ATTEMPTS, send_outbound_email, sweep_pending_work
@@ -223,14 +226,10 @@ def worker_retries(monkeypatch):
     app.conf.task_eager_propagates = True
 
 
-@pytest.mark.parametrize(
-    "reply",
-    ["451 4.3.0 Mailbox busy, try again later", "554 5.7.1 Relay access denied"],
-    ids=["4xx", "5xx"],
-)
-def test_smtp_refusing_means_retries_then_failed_and_no_mail(
-    world, smtp_server, worker_retries, reply, django_capture_on_commit_callbacks
+def test_smtp_refusing_for_now_means_retries_then_failed_and_no_mail(
+    world, smtp_server, worker_retries, django_capture_on_commit_callbacks
 ):
+    reply = "451 4.3.0 Mailbox busy, try again later"
     org = world["org"]
     invoice = make_invoice(organization=org, business=world["business"], customer=world["customer"], status="issued")
     smtp = smtp_server(RefusingSMTP(reply))
@@ -246,6 +245,39 @@ def test_smtp_refusing_means_retries_then_failed_and_no_mail(
     assert smtp.messages == []
     assert reload(invoice).sent_at is None
     # A failed row is not swept again on its own: no surprise mail later.
+    assert sweep_pending_work.apply(kwargs={"now": timezone.now() + timedelta(hours=1)}).get()["emails"] == 0
+
+
+class RefusingRecipients(Recorder):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such user"
+
+
+@pytest.mark.parametrize(
+    ("handler", "reply"),
+    [
+        (lambda: RefusingSMTP("554 5.7.1 Relay access denied"), "554"),
+        (lambda: RefusingSMTP("552 5.3.4 Message too big"), "552"),
+        (RefusingRecipients, "550"),
+    ],
+    ids=["554-data", "552-data", "550-recipient"],
+)
+def test_smtp_refusing_for_good_fails_at_once_without_retrying(
+    world, smtp_server, worker_retries, handler, reply, django_capture_on_commit_callbacks
+):
+    """A 5xx reply is the server's final word: retrying would only be refused again."""
+    org = world["org"]
+    invoice = make_invoice(organization=org, business=world["business"], customer=world["customer"], status="issued")
+    smtp = smtp_server(handler())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world["api"].post(f"/api/v1/invoices/{invoice.pk}/send/")
+    with organization_scope(org):
+        email = OutboundEmail.objects.get(pk=response.json()["email"])
+    assert (email.status, email.attempts) == (OutboundEmail.Status.FAILED, 1)
+    assert reply in email.last_error
+    assert worker_retries == []
+    assert smtp.messages == []
+    assert reload(invoice).sent_at is None
     assert sweep_pending_work.apply(kwargs={"now": timezone.now() + timedelta(hours=1)}).get()["emails"] == 0
 
 
@@ -458,20 +490,9 @@ def _stop(process):
             process.wait(timeout=10)
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, settings, tmp_path):
-    from billora.celery import app
-
-    org = world["org"]
-    # The app's own queues: the test's Redis db is emptied before each test (the cache's clear).
-    queue = ",".join(settings.TASK_QUEUE_NAMES)
-    gate = tmp_path / "render-gate"
-    gate.write_text("hold")
-    started = Path(f"{gate}.started")
-    log_path = tmp_path / "worker.log"
-    env = {
+def _worker_env(settings, **extra):
+    """The environment of a real worker process sharing this test's database and Redis."""
+    return {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DJANGO_SETTINGS_MODULE": "billora.settings",
@@ -480,12 +501,36 @@ def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, se
         "CELERY_BROKER_URL": settings.REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "BILLORA_TEST_RENDER_GATE": str(gate),
+        **extra,
     }
+
+
+@pytest.fixture
+def real_broker(settings):
+    """This process publishes tasks to the test's Redis instead of running them in-process."""
+    from billora.celery import app
+
     saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     _use_broker(app, settings.REDIS_URL)
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield
+    app.conf.task_always_eager = saved[0]
+    _use_broker(app, saved[1])
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, settings, tmp_path, real_broker):
+    org = world["org"]
+    # The app's own queues: the test's Redis db is emptied before each test (the cache's clear).
+    queue = ",".join(settings.TASK_QUEUE_NAMES)
+    gate = tmp_path / "render-gate"
+    gate.write_text("hold")
+    started = Path(f"{gate}.started")
+    log_path = tmp_path / "worker.log"
+    env = _worker_env(settings, BILLORA_TEST_RENDER_GATE=str(gate))
     workers, logs = [], []
 
     def log_text():
@@ -531,5 +576,96 @@ def test_a_worker_killed_mid_render_still_ends_with_the_document_ready(world, se
             _stop(process)
         for log in logs:
             log.close()
-        app.conf.task_always_eager = saved[0]
-        _use_broker(app, saved[1])
+
+
+# --- a worker killed mid-send (the outbox's lease) ----------------------------------------------
+
+
+class HoldingSMTP(Recorder):
+    """Takes every message, but holds its reply to the first until ``release``: the test kills
+    the worker after the server has the message and before the worker hears it was accepted,
+    the one moment where at-least-once delivery sends a message twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.received = threading.Event()
+        self.released = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        self.received.set()
+        while len(self.messages) == 1 and not self.released.is_set():
+            await asyncio.sleep(0.05)
+        return "250 Message accepted for delivery"
+
+
+def _email_row(org, email_id):
+    with organization_scope(org):
+        return OutboundEmail.objects.get(pk=email_id)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_send_leaves_the_email_to_the_sweeper_and_it_arrives_with_one_message_id(
+    world, settings, tmp_path, smtp_server, real_broker
+):
+    org = world["org"]
+    smtp = smtp_server(HoldingSMTP())
+    log_path = tmp_path / "worker.log"
+    env = _worker_env(
+        settings,
+        EMAIL_URL=f"smtp://127.0.0.1:{settings.EMAIL_PORT}",
+        EMAIL_TIMEOUT="60",
+        EMAIL_SENDING_LEASE_SECONDS="5",  # the default (4 min) is longer than a test should wait
+    )
+    queue = ",".join(settings.TASK_QUEUE_NAMES)
+    workers, logs = [], []
+
+    def log_text():
+        return log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+
+    def start_worker():
+        worker, log = _start_worker(queue=queue, env=env, log_path=log_path)
+        workers.append(worker)
+        logs.append(log)
+        return worker
+
+    try:
+        worker = start_worker()
+        invoice = make_invoice(organization=org, business=world["business"], customer=world["customer"])
+        invoice = billing_services.invoice_issue(organization=org, actor=None, invoice_id=invoice.pk)
+        email_id = document_services.invoice_send(organization=org, actor=None, invoice_id=invoice.pk).pk
+        assert smtp.received.wait(timeout=240), "the worker never sent the email:\n" + log_text()
+
+        # kill -9 the whole worker (its main process too: nothing hands the task back to the
+        # broker, which holds it unacknowledged for its visibility timeout, an hour).
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        smtp.released.set()
+        held = _email_row(org, email_id)
+        assert (held.status, held.attempts) == (OutboundEmail.Status.SENDING, 1)
+
+        start_worker()  # a new worker: it has nothing to do until the lease has passed
+        assert _wait_for(lambda: timezone.now() > held.sending_until, timeout=30)
+        assert _email_row(org, email_id).status == OutboundEmail.Status.SENDING
+        assert sweep_pending_work.apply().get()["emails"] == 1  # what beat runs every minute
+
+        def sent():
+            return _email_row(org, email_id).status == OutboundEmail.Status.SENT
+
+        assert _wait_for(sent, timeout=120), "the email was never sent again:\n" + log_text()
+    finally:
+        for process in workers:
+            _stop(process)
+        for log in logs:
+            log.close()
+
+    # At least once: the server has it twice (it had accepted the first before the worker
+    # died), and both copies carry the same Message-ID, so the duplicate is recognisable.
+    email = _email_row(org, email_id)
+    assert (email.attempts, len(smtp.messages)) == (2, 2)
+    ids = {smtp.parsed(index)["Message-ID"] for index in range(2)}
+    assert ids == {outbox.message_id(email)}
+    assert reload(invoice).sent_at is not None
+    assert_audit_chain_intact()

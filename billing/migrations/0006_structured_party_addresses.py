@@ -53,7 +53,7 @@ def structured_to_free_text(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0004_remove_invoice_count"),
+        ("billing", "0005_dashboard_indexes_payment_currency"),
     ]
 
     operations = [
