@@ -159,9 +159,11 @@ def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
             raise NotFound("No such invoice.")
         document = document_schedule(organization=organization, invoice_id=invoice.pk, version=invoice.version)
         if document is None:
-            raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
+            raise StateConflict(gettext("No stored PDF to render: a draft is previewed on the fly."))
         if document.status == InvoiceDocument.Status.READY:
-            raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
+            raise StateConflict(
+                gettext("The PDF of version %(version)s is already fresh.") % {"version": invoice.version}
+            )
         record(
             organization=organization,
             actor=actor,
@@ -283,22 +285,23 @@ def _recipients(value, field: str, errors: dict) -> list[str]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[,;\s]+", value) if part]
     if not isinstance(value, list | tuple):
-        errors[field] = ["Enter a list of email addresses."]
+        errors[field] = [gettext("Enter a list of email addresses.")]
         return []
     addresses = []
     for address in value:
         if not isinstance(address, str):
-            errors[field] = ["Enter a list of email addresses."]
+            errors[field] = [gettext("Enter a list of email addresses.")]
             return []
         address = address.strip()
         try:
             validate_email(address)
         except ValidationError:
-            errors[field] = [f"Enter a valid email address: {address[:254]!r} is not one."]
+            message = gettext("Enter a valid email address: %(address)s is not one.") % {"address": repr(address[:254])}
+            errors[field] = [message]
             return []
         addresses.append(address)
     if len(addresses) > MAX_RECIPIENTS:
-        errors[field] = [f"At most {MAX_RECIPIENTS} addresses."]
+        errors[field] = [gettext("At most %(count)s addresses.") % {"count": MAX_RECIPIENTS}]
     return addresses
 
 
@@ -342,7 +345,9 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
         if invoice is None:
             raise NotFound("No such invoice.")
         if invoice.status not in SENDABLE_STATUSES:
-            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+            raise StateConflict(
+                gettext("A %(status)s invoice cannot be sent.") % {"status": invoice.get_status_display().lower()}
+            )
         errors: dict[str, list[str]] = {}
         recipients = _recipients(to, "to", errors)
         copies = _recipients(cc, "cc", errors)
@@ -351,13 +356,13 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             if default:
                 recipients = [default]
             else:
-                errors["to"] = ["The customer has no email address; enter the recipient."]
+                errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
         if subject is not None and (not isinstance(subject, str) or not subject.strip()):
-            errors["subject"] = ["Enter a subject or leave it out for the business's default."]
+            errors["subject"] = [gettext("Enter a subject or leave it out for the business's default.")]
         elif subject is not None and len(subject) > 300:
-            errors["subject"] = ["At most 300 characters."]
+            errors["subject"] = [gettext("At most 300 characters.")]
         if body is not None and (not isinstance(body, str) or len(body) > 20_000):
-            errors["body"] = ["Enter the message text (at most 20,000 characters)."]
+            errors["body"] = [gettext("Enter the message text (at most 20,000 characters).")]
         if errors:
             raise BillingValidationError(errors)
 
@@ -400,10 +405,15 @@ def _bulk_invoices(organization, invoice_ids) -> list[Invoice]:
     ``MAX_BULK_INVOICES``."""
     pks = list(dict.fromkeys(pk for pk in map(_valid_pk, invoice_ids or []) if pk is not None))
     if not pks:
-        raise BillingValidationError({"invoices": ["Select at least one invoice."]})
+        raise BillingValidationError({"invoices": [gettext("Select at least one invoice.")]})
     if len(pks) > MAX_BULK_INVOICES:
         raise BillingValidationError(
-            {"invoices": [f"Select at most {MAX_BULK_INVOICES} invoices at a time ({len(pks)} were selected)."]}
+            {
+                "invoices": [
+                    gettext("Select at most %(limit)s invoices at a time (%(count)s were selected).")
+                    % {"limit": MAX_BULK_INVOICES, "count": len(pks)}
+                ]
+            }
         )
     found = {invoice.pk: invoice for invoice in Invoice.objects.filter(organization=organization, pk__in=pks)}
     invoices = [found[pk] for pk in pks if pk in found]
@@ -458,7 +468,7 @@ def invoices_send(*, organization, actor, invoice_ids) -> tuple[list[Invoice], l
         except BillingValidationError as exc:
             skipped.append((invoice, " ".join(text for texts in exc.messages.values() for text in texts)))
         except NotFound:
-            skipped.append((invoice, "It was deleted meanwhile."))
+            skipped.append((invoice, gettext("It was deleted meanwhile.")))
         else:
             queued.append(invoice)
     return queued, skipped

@@ -466,6 +466,7 @@ class TestEditorDefaultsAndFreshLines:
             "quantity": "1",
             "unit_price": "",
             "tax_rate": "7",
+            "vat_category": "S",  # the line above's category
         }
 
     def test_line_amounts_go_to_the_lines_they_were_typed_on(self, client, org, parties):
