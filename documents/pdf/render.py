@@ -145,6 +145,21 @@ class _NumberedCanvas(Canvas):
         self.restoreState()
 
 
+def _tax_column_widths(rows: list) -> list:
+    """The VAT breakdown's amount columns as wide as their texts; the first (a rate, or a
+    category name that wraps) takes the rest of the summary's left half, less a gutter."""
+    cell_padding = 12  # a table cell's default 6 pt on each side
+
+    def width(column: int) -> float:
+        header, *cells = (row[column] for row in rows)
+        return cell_padding + max(
+            stringWidth(str(header), BOLD, SMALL_SIZE), *(stringWidth(str(cell), REGULAR, SMALL_SIZE) for cell in cells)
+        )
+
+    amounts = [width(1), width(2)]
+    return [max(FRAME_WIDTH * 0.5 - 6 * mm - sum(amounts), 20 * mm), *amounts]
+
+
 class InvoicePdfRenderer:
     """Renders one ``InvoicePrintData`` to PDF bytes. Stateless; safe to reuse."""
 
@@ -158,6 +173,10 @@ class InvoicePdfRenderer:
             "title": ParagraphStyle("title", fontName=BOLD, fontSize=20, leading=24, textColor=INK, alignment=TA_RIGHT),
             "meta": ParagraphStyle(
                 "meta", fontName=REGULAR, fontSize=BODY_SIZE, leading=12, textColor=INK, alignment=TA_RIGHT
+            ),
+            # A VAT category's name in the breakdown, wrapped within its column.
+            "tax_category": ParagraphStyle(
+                "tax_category", fontName=REGULAR, fontSize=SMALL_SIZE, leading=10, textColor=INK, alignment=TA_RIGHT
             ),
             "label": ParagraphStyle("label", fontName=BOLD, fontSize=SMALL_SIZE, leading=10, textColor=MUTED),
             "heading": ParagraphStyle(
@@ -487,12 +506,15 @@ class InvoicePdfRenderer:
         reasons = []
         for row in data.tax_rows:
             # A standard-rate row shows its rate; any other its category, and the reason below the table.
-            label = fmt.rate(row.rate) if row.category == "S" else f"{row.category_name} ({row.category})"
+            if row.category == "S":
+                label = fmt.rate(row.rate)
+            else:  # some names are long ("Steuerschuldnerschaft des Leistungsempfängers"): they wrap
+                label = Paragraph(markup(f"{row.category_name} ({row.category})"), self.styles["tax_category"])
             tax_rows.append([label, fmt.money(row.taxable_amount), fmt.money(row.tax_amount)])
             if row.exemption_reason:
                 text = f"{row.category_name}: {row.exemption_reason}"
                 reasons.append(Paragraph(markup(text), self.styles["small"]))
-        tax_table = Table(tax_rows, hAlign="LEFT")
+        tax_table = Table(tax_rows, colWidths=_tax_column_widths(tax_rows), hAlign="LEFT")
         tax_table.setStyle(
             TableStyle(
                 [
@@ -500,6 +522,7 @@ class InvoicePdfRenderer:
                     ("FONT", (0, 1), (-1, -1), REGULAR, SMALL_SIZE),
                     ("TEXTCOLOR", (0, 0), (-1, -1), INK),
                     ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
                     ("TOPPADDING", (0, 0), (-1, -1), 2),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
