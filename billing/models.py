@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from billing import calc, vat
 from billing.addresses import party_address, render_address
@@ -32,8 +34,10 @@ class VatCategory(models.TextChoices):
     OUTSIDE_SCOPE = calc.VAT_OUTSIDE_SCOPE, vat.CATEGORY_LABELS[calc.VAT_OUTSIDE_SCOPE]
 
 
-DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"
-DEFAULT_EMAIL_BODY = (
+# Marked for translation: a business that keeps these defaults sends them in each document's
+# language (documents.services.email_template).
+DEFAULT_EMAIL_SUBJECT = gettext_noop("Invoice {number} from {business_name}")
+DEFAULT_EMAIL_BODY = gettext_noop(
     "Hello {customer_name},\n\n"
     "Please find attached invoice {number} for {total}, due on {due_date}.\n\n"
     "Thank you for your business.\n{business_name}"
@@ -125,9 +129,9 @@ class Business(TenantModel):
 
 class EInvoiceFormat(models.TextChoices):
     PDF = "pdf", "PDF"
-    FACTURX = "facturx", "Factur-X (PDF with the e-invoice inside)"
-    XRECHNUNG = "xrechnung", "XRechnung (CII)"
-    PEPPOL = "peppol", "Peppol BIS Billing 3.0 (UBL)"
+    FACTURX = "facturx", _("Factur-X (PDF with the e-invoice inside)")
+    XRECHNUNG = "xrechnung", _("XRechnung (CII) with the PDF")
+    PEPPOL = "peppol", _("Peppol BIS Billing 3.0 (UBL) with the PDF")
 
 
 class Customer(TenantModel):
@@ -188,17 +192,17 @@ class Customer(TenantModel):
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ISSUED = "issued", "Issued"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    VOID = "void", "Void"
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
 
 
 class DiscountType(models.TextChoices):
-    NONE = "none", "No discount"
-    PERCENT = "percent", "Percent"
-    AMOUNT = "amount", "Amount"
+    NONE = "none", _("No discount")
+    PERCENT = "percent", _("Percent")
+    AMOUNT = "amount", _("Amount")
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -358,11 +362,11 @@ class InvoiceItem(TenantModel):
 
 
 class PaymentMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CARD = "card", "Card"
-    CASH = "cash", "Cash"
-    CHECK = "check", "Check"
-    OTHER = "other", "Other"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    CHECK = "check", _("Check")
+    OTHER = "other", _("Other")
 
 
 class Payment(TenantModel):
@@ -440,16 +444,16 @@ class NumberSequence(TenantModel):
 
 class RecurringFrequency(models.TextChoices):
     # The values of billing.recurrence.Frequency.
-    WEEKLY = "weekly", "Weekly"
-    EVERY_2_WEEKS = "every_2_weeks", "Every 2 weeks"
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    YEARLY = "yearly", "Yearly"
+    WEEKLY = "weekly", _("Weekly")
+    EVERY_2_WEEKS = "every_2_weeks", _("Every 2 weeks")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
 
 
 class RecurringMode(models.TextChoices):
-    ISSUE_AND_SEND = "issue_and_send", "Issue and send"
-    DRAFT_ONLY = "draft_only", "Create a draft only"
+    ISSUE_AND_SEND = "issue_and_send", _("Issue and send")
+    DRAFT_ONLY = "draft_only", _("Create a draft only")
 
 
 class RecurringInvoice(TenantModel):
@@ -547,8 +551,8 @@ class RecurringRun(TenantModel):
     cap. The unique (template, period) makes a second run of the same period impossible."""
 
     class Status(models.TextChoices):
-        CREATED = "created", "Invoice created"
-        SKIPPED = "skipped", "Skipped (catch-up cap)"
+        CREATED = "created", _("Invoice created")
+        SKIPPED = "skipped", _("Skipped (catch-up cap)")
 
     template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="runs")
     period = models.DateField(help_text="The period's nominal date (before any weekend shift).")

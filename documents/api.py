@@ -10,6 +10,7 @@ with only those detail routes, registered in ``billora/api/urls.py``), and adds 
 from types import SimpleNamespace
 
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers, status
@@ -234,7 +235,10 @@ class InvoiceDocumentViewSet(ApiViewSet):
             )
         if file is None:
             response = JsonResponse(
-                {"detail": "The Factur-X PDF is being rendered; retry after a few seconds.", "status": "pending"},
+                {
+                    "detail": gettext("The Factur-X PDF is being rendered; retry after a few seconds."),
+                    "status": "pending",
+                },
                 status=status.HTTP_202_ACCEPTED,
             )
             response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)

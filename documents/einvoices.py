@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 
 from documents.einvoice import FORMATS, Document, EInvoiceRefused, Verdict, check, render
 from documents.einvoice_source import invoice_document
@@ -34,7 +35,8 @@ class EInvoiceFile:
     filename: str
 
 
-UNKNOWN_FORMAT = f"Choose a format: one of {', '.join(FORMATS)}."
+def unknown_format_message() -> str:
+    return gettext("Choose a format: one of %(formats)s.") % {"formats": ", ".join(FORMATS)}
 
 
 def filename(invoice, format_key: str) -> str:

@@ -3,6 +3,8 @@ after the SMTP server accepted the message. Registered from ``DocumentsConfig.re
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from audit.presenters import Wording, describe_actions, describe_fields
 from billing import services as billing_services
 from billing.exceptions import StateConflict
@@ -76,10 +78,12 @@ def register() -> None:
     # How documents' audit entries read on the activity page.
     describe_actions(
         {
-            "invoice.email_queued": Wording("{actor} emailed {target} to {to}", "Invoice emailed", values=_recipients),
+            "invoice.email_queued": Wording(
+                _("{actor} emailed {target} to {to}"), _("Invoice emailed"), values=_recipients
+            ),
             "invoice.pdf_render_requested": Wording(
-                "{actor} asked for the PDF of {target} to be made again", "PDF requested again"
+                _("{actor} asked for the PDF of {target} to be made again"), _("PDF requested again")
             ),
         }
     )
-    describe_fields({"to": "To", "cc": "Copy to", "version": None})
+    describe_fields({"to": _("To"), "cc": _("Copy to"), "version": None})

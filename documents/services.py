@@ -18,20 +18,21 @@ import uuid
 import zipfile
 from datetime import timedelta
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext, override
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Invoice, InvoiceStatus
+from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, Invoice, InvoiceStatus
+from billora.formatting import formats_for
 from documents import einvoices, jobs
 from documents.einvoice import FORMATS, EInvoiceRefused
+from documents.language import document_language
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, render_invoice_pdf
@@ -44,7 +45,6 @@ SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, Invoice
 # A pending document asked for again after this long gets its job enqueued again.
 RENDER_REQUEST_AGAIN_AFTER = timedelta(seconds=30)
 PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
-PDF_LOCALE = "en_US"
 MAX_RECIPIENTS = 20
 
 
@@ -96,7 +96,7 @@ def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
         invoice = _invoice(organization, invoice_id, for_print=True)
         if invoice is None:
             raise NotFound("No such invoice.")
-        return invoice, render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+        return invoice, render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
 
 
 def pdf_filename(invoice) -> str:
@@ -160,9 +160,11 @@ def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
             raise NotFound("No such invoice.")
         document = document_schedule(organization=organization, invoice_id=invoice.pk, version=invoice.version)
         if document is None:
-            raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
+            raise StateConflict(gettext("No stored PDF to render: a draft is previewed on the fly."))
         if document.status == InvoiceDocument.Status.READY:
-            raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
+            raise StateConflict(
+                gettext("The PDF of version %(version)s is already fresh.") % {"version": invoice.version}
+            )
         record(
             organization=organization,
             actor=actor,
@@ -204,7 +206,7 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
 
         # Render outside any transaction: it takes a while and must not hold locks.
         try:
-            pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+            pdf = render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
             pdf, is_facturx = einvoices.facturx_for_pipeline(invoice, pdf)
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
@@ -277,13 +279,13 @@ def einvoice_download(*, organization, invoice_id, format_key) -> einvoices.EInv
     Factur-X PDF is being rendered (retry). A draft: StateConflict; a format the invoice
     cannot satisfy: EInvoiceRefused (its verdict names the missing fields), before any file."""
     if not isinstance(format_key, str) or format_key not in FORMATS:
-        raise BillingValidationError({"format": [einvoices.UNKNOWN_FORMAT]})
+        raise BillingValidationError({"format": [einvoices.unknown_format_message()]})
     with organization_scope(organization):
         invoice = _invoice(organization, invoice_id, for_print=True)
         if invoice is None:
             raise NotFound("No such invoice.")
         if invoice.is_draft:
-            raise StateConflict("A draft has no e-invoice; issue it first.")
+            raise StateConflict(gettext("A draft has no e-invoice; issue it first."))
         verdict = einvoices.verdict(invoice, format_key)
         if not verdict.ok:
             raise EInvoiceRefused(verdict)
@@ -317,35 +319,46 @@ def _recipients(value, field: str, errors: dict) -> list[str]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[,;\s]+", value) if part]
     if not isinstance(value, list | tuple):
-        errors[field] = ["Enter a list of email addresses."]
+        errors[field] = [gettext("Enter a list of email addresses.")]
         return []
     addresses = []
     for address in value:
         if not isinstance(address, str):
-            errors[field] = ["Enter a list of email addresses."]
+            errors[field] = [gettext("Enter a list of email addresses.")]
             return []
         address = address.strip()
         try:
             validate_email(address)
         except ValidationError:
-            errors[field] = [f"Enter a valid email address: {address[:254]!r} is not one."]
+            message = gettext("Enter a valid email address: %(address)s is not one.") % {"address": repr(address[:254])}
+            errors[field] = [message]
             return []
         addresses.append(address)
     if len(addresses) > MAX_RECIPIENTS:
-        errors[field] = [f"At most {MAX_RECIPIENTS} addresses."]
+        errors[field] = [gettext("At most %(count)s addresses.") % {"count": MAX_RECIPIENTS}]
     return addresses
 
 
-def email_placeholders(invoice) -> dict[str, str]:
+def email_placeholders(invoice, language: str) -> dict[str, str]:
     business = invoice.business_snapshot or {}
     customer = invoice.customer_snapshot or {}
+    formats = formats_for(language)
     return {
         "number": invoice.number or "",
-        "total": format_currency(invoice.total, invoice.currency, locale=PDF_LOCALE),
-        "due_date": format_date(invoice.due_date, format="medium", locale=PDF_LOCALE),
+        "total": formats.money(invoice.total, invoice.currency),
+        "due_date": formats.date(invoice.due_date),
         "customer_name": customer.get("name") or invoice.customer.name,
         "business_name": business.get("name") or invoice.business.name,
     }
+
+
+def email_template(template: str, default: str, language: str) -> str:
+    """The business's subject or body template; the built-in default in the document's
+    language when the business kept it (a template the business wrote is used as written)."""
+    if template == default:
+        with override(language):
+            return gettext(default)
+    return template
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:
@@ -362,7 +375,10 @@ def _check_customer_einvoice_format(invoice) -> None:
         return
     verdict = einvoices.verdict(invoice, wanted)
     if not verdict.ok:
-        raise StateConflict(f"{invoice.customer.name} receives e-invoices. {verdict.detail}")
+        raise StateConflict(
+            gettext("%(customer)s receives e-invoices. %(problem)s")
+            % {"customer": invoice.customer.name, "problem": verdict.detail}
+        )
 
 
 def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=None, body=None) -> OutboundEmail:
@@ -377,7 +393,9 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
         if invoice is None:
             raise NotFound("No such invoice.")
         if invoice.status not in SENDABLE_STATUSES:
-            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+            raise StateConflict(
+                gettext("A %(status)s invoice cannot be sent.") % {"status": invoice.get_status_display().lower()}
+            )
         _check_customer_einvoice_format(invoice)
         errors: dict[str, list[str]] = {}
         recipients = _recipients(to, "to", errors)
@@ -387,18 +405,21 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             if default:
                 recipients = [default]
             else:
-                errors["to"] = ["The customer has no email address; enter the recipient."]
+                errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
         if subject is not None and (not isinstance(subject, str) or not subject.strip()):
-            errors["subject"] = ["Enter a subject or leave it out for the business's default."]
+            errors["subject"] = [gettext("Enter a subject or leave it out for the business's default.")]
         elif subject is not None and len(subject) > 300:
-            errors["subject"] = ["At most 300 characters."]
+            errors["subject"] = [gettext("At most 300 characters.")]
         if body is not None and (not isinstance(body, str) or len(body) > 20_000):
-            errors["body"] = ["Enter the message text (at most 20,000 characters)."]
+            errors["body"] = [gettext("Enter the message text (at most 20,000 characters).")]
         if errors:
             raise BillingValidationError(errors)
 
-        values = email_placeholders(invoice)
+        language = document_language(invoice)
+        values = email_placeholders(invoice, language)
         business = invoice.business
+        subject_template = email_template(business.email_subject_template, DEFAULT_EMAIL_SUBJECT, language)
+        body_template = email_template(business.email_body_template, DEFAULT_EMAIL_BODY, language)
         reply_to = (invoice.business_snapshot or {}).get("email") or business.email
         email = queue_email(
             organization=organization,
@@ -406,8 +427,8 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             to=recipients,
             cc=copies,
             reply_to=[reply_to] if reply_to else [],
-            subject=fill_template(subject if subject is not None else business.email_subject_template, values),
-            body=fill_template(body if body is not None else business.email_body_template, values),
+            subject=fill_template(subject if subject is not None else subject_template, values),
+            body=fill_template(body if body is not None else body_template, values),
             invoice=invoice,
             requested_by_label=_actor_label(actor),
         )
@@ -433,10 +454,15 @@ def _bulk_invoices(organization, invoice_ids) -> list[Invoice]:
     ``MAX_BULK_INVOICES``."""
     pks = list(dict.fromkeys(pk for pk in map(_valid_pk, invoice_ids or []) if pk is not None))
     if not pks:
-        raise BillingValidationError({"invoices": ["Select at least one invoice."]})
+        raise BillingValidationError({"invoices": [gettext("Select at least one invoice.")]})
     if len(pks) > MAX_BULK_INVOICES:
         raise BillingValidationError(
-            {"invoices": [f"Select at most {MAX_BULK_INVOICES} invoices at a time ({len(pks)} were selected)."]}
+            {
+                "invoices": [
+                    gettext("Select at most %(limit)s invoices at a time (%(count)s were selected).")
+                    % {"limit": MAX_BULK_INVOICES, "count": len(pks)}
+                ]
+            }
         )
     found = {invoice.pk: invoice for invoice in Invoice.objects.filter(organization=organization, pk__in=pks)}
     invoices = [found[pk] for pk in pks if pk in found]
@@ -491,7 +517,7 @@ def invoices_send(*, organization, actor, invoice_ids) -> tuple[list[Invoice], l
         except BillingValidationError as exc:
             skipped.append((invoice, " ".join(text for texts in exc.messages.values() for text in texts)))
         except NotFound:
-            skipped.append((invoice, "It was deleted meanwhile."))
+            skipped.append((invoice, gettext("It was deleted meanwhile.")))
         else:
             queued.append(invoice)
     return queued, skipped

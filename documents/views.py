@@ -4,8 +4,9 @@ answers 404 to everybody else); only the current version's PDF is ever served.""
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
@@ -102,7 +103,7 @@ class InvoiceEInvoiceView(OrganizationViewMixin, View):
             messages.error(request, exc.conflict_message)
             return redirect(back)
         except BillingValidationError:
-            messages.error(request, einvoices.UNKNOWN_FORMAT)
+            messages.error(request, einvoices.unknown_format_message())
             return redirect(back)
         if file is None:  # the Factur-X PDF is being rendered with the PDF
             response = render(
@@ -139,7 +140,7 @@ class InvoiceSendView(InvoiceActionView):
     def perform(self, invoice):
         to = self.request.POST.get("to", "").strip() or None  # None: the customer's address
         services.invoice_send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
-        messages.success(self.request, f"Invoice {invoice} is being sent to the customer.")
+        messages.success(self.request, _("Invoice %(invoice)s is being sent to the customer.") % {"invoice": invoice})
         return self.detail(invoice)
 
 
@@ -156,7 +157,7 @@ class InvoiceBulkView(OrganizationViewMixin, View):
         if isinstance(exc, BillingValidationError):
             text = " ".join(message for texts in exc.messages.values() for message in texts)
         else:
-            text = "None of the selected invoices exists any more."
+            text = _("None of the selected invoices exists any more.")
         messages.error(self.request, text)
         return self.back()
 
@@ -171,7 +172,7 @@ class InvoiceBulkPdfView(InvoiceBulkView):
         except (BillingValidationError, NotFound) as exc:
             return self.refuse(exc)
         except RuntimeError as exc:  # a PDF could not be rendered; its page shows why
-            messages.error(request, f"The PDFs could not all be prepared: {exc}")
+            messages.error(request, _("The PDFs could not all be prepared: %(error)s") % {"error": exc})
             return self.back()
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="invoices-{org.slug}-{org.local_today()}.zip"'
@@ -191,7 +192,9 @@ class InvoiceBulkSendView(InvoiceBulkView):
             return self.refuse(exc)
         if queued:
             count = len(queued)
-            messages.success(request, f"{count} invoice{pluralize(count)} {pluralize(count, 'is,are')} being sent.")
+            text = ngettext("%(count)d invoice is being sent.", "%(count)d invoices are being sent.", count)
+            messages.success(request, text % {"count": count})
         for invoice, reason in skipped:
-            messages.warning(request, f"{invoice} was not sent: {reason}")
+            text = _("%(invoice)s was not sent: %(reason)s") % {"invoice": invoice, "reason": reason}
+            messages.warning(request, text)
         return self.back()

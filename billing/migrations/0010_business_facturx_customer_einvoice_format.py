@@ -31,8 +31,8 @@ class Migration(migrations.Migration):
                 choices=[
                     ("pdf", "PDF"),
                     ("facturx", "Factur-X (PDF with the e-invoice inside)"),
-                    ("xrechnung", "XRechnung (CII)"),
-                    ("peppol", "Peppol BIS Billing 3.0 (UBL)"),
+                    ("xrechnung", "XRechnung (CII) with the PDF"),
+                    ("peppol", "Peppol BIS Billing 3.0 (UBL) with the PDF"),
                 ],
                 default="pdf",
                 max_length=10,

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, StateConflict
@@ -163,7 +164,7 @@ def customer_delete(*, organization, actor, customer_id) -> None:
     with organization_scope(organization), transaction.atomic():
         customer = find_target(Customer, organization, customer_id, for_update=True, label="customer")
         if Invoice.objects.filter(organization=organization, customer=customer).exists():
-            raise StateConflict("This customer has invoices and cannot be deleted; archive it instead.")
+            raise StateConflict(gettext("This customer has invoices and cannot be deleted; archive it instead."))
         record(
             organization=organization,
             actor=actor,

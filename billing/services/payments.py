@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import record
 from billing import hooks
@@ -48,11 +49,11 @@ def _payment_label(payment: Payment, invoice: Invoice) -> str:
 
 def _check_takes_payments(invoice: Invoice) -> None:
     if invoice.status == InvoiceStatus.DRAFT:
-        raise StateConflict("Issue the invoice before recording a payment.")
+        raise StateConflict(gettext("Issue the invoice before recording a payment."))
     if invoice.status == InvoiceStatus.VOID:
-        raise StateConflict("A void invoice cannot take payments.")
+        raise StateConflict(gettext("A void invoice cannot take payments."))
     if invoice.status == InvoiceStatus.PAID:
-        raise StateConflict("This invoice is already paid in full.")
+        raise StateConflict(gettext("This invoice is already paid in full."))
 
 
 def _parse_payment(organization, invoice: Invoice, *, amount, date, method, reference, note) -> dict:
@@ -64,11 +65,12 @@ def _parse_payment(organization, invoice: Invoice, *, amount, date, method, refe
     if amount is not None and amount > invoice.balance_due:
         errors.add(
             "amount",
-            f"The amount may not exceed the balance due ({money_text(invoice.balance_due, currency)} {currency}).",
+            gettext("The amount may not exceed the balance due (%(amount)s %(currency)s).")
+            % {"amount": money_text(invoice.balance_due, currency), "currency": currency},
         )
     payment_date = errors.parse("date", parse_date, date)
     if payment_date is not None and payment_date > organization.local_today():
-        errors.add("date", "The payment date cannot be in the future.")
+        errors.add("date", gettext("The payment date cannot be in the future."))
     values = {
         "amount": amount,
         "date": payment_date,
@@ -136,9 +138,9 @@ def payment_void(*, organization, actor, payment_id, reason: str) -> Payment:
         payment.organization = organization
         payment.invoice = invoice
         if invoice.status == InvoiceStatus.VOID:
-            raise StateConflict("Payments of a void invoice cannot be voided.")
+            raise StateConflict(gettext("Payments of a void invoice cannot be voided."))
         if payment.voided:
-            raise StateConflict("This payment is already voided.")
+            raise StateConflict(gettext("This payment is already voided."))
         errors = FieldErrors()
         reason = errors.parse("reason", VOID_REASON, reason)
         errors.raise_if_any()

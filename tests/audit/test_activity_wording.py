@@ -117,7 +117,8 @@ def test_item_changes_are_a_small_table(client, org, owner, invoice):
     rows = [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.findall(r"<tr>.*?</tr>", update, re.S)
     ]
-    assert "Added Support 3 50 20% Standard or reduced rate" in rows
+    # Numbers as the page's language writes them; the VAT category in words.
+    assert "Added Support 3 50.00 20% Standard or reduced rate" in rows
     assert any(row.startswith("Removed") for row in rows)
     assert "{&#x27;description" not in html and "{'description" not in html
 
