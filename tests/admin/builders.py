@@ -223,3 +223,9 @@ ROW_BUILDERS = {
     "documents.invoicedocument": documents,
     "documents.outboundemail": emails,
 }
+
+# Tenant models the admin shows only inline on their parent's page: their parent's builder
+# makes them (the row-level security tests need rows in every tenant table).
+INLINE_ROW_BUILDERS = {
+    "billing.recurringinvoiceline": recurring_invoices,
+}

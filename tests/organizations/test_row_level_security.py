@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from organizations.models import Organization
 from organizations.rls import POLICY_NAME, TenantSettings
 from organizations.tenancy import all_tenants, organization_scope
-from tests.admin.builders import ROW_BUILDERS
+from tests.admin.builders import INLINE_ROW_BUILDERS, ROW_BUILDERS
 from tests.organizations.factories import OrganizationFactory, make_api_key
 
 pytestmark = pytest.mark.postgres
@@ -28,6 +28,7 @@ TENANT_MODELS = sorted(
     key=lambda model: model._meta.db_table,
 )
 TABLES = [model._meta.db_table for model in TENANT_MODELS]
+BUILDERS = {**ROW_BUILDERS, **INLINE_ROW_BUILDERS}
 
 
 def raw(sql, params=()):
@@ -45,7 +46,7 @@ def two_tenants(db):
     """Two organizations with rows in every tenant table."""
     org_a, org_b = OrganizationFactory(), OrganizationFactory()
     for model in TENANT_MODELS:
-        ROW_BUILDERS[model._meta.label_lower]([org_a, org_b], 2)
+        BUILDERS[model._meta.label_lower]([org_a, org_b], 2)
     return org_a, org_b
 
 
