@@ -21,6 +21,7 @@ def _migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("as_migration_owner")
 def test_existing_businesses_use_factur_x_only_in_the_eu():
     old_apps = _migrate(BEFORE)
     organization = Organization.objects.create(name="Old", slug=f"old-{uuid.uuid4().hex[:8]}")
