@@ -24,6 +24,7 @@ from billing.models import (
     DEFAULT_NUMBER_FORMAT,
     DOCUMENT_LANGUAGES,
     DiscountType,
+    EInvoiceFormat,
     PaymentMethod,
     VatCategory,
 )
@@ -296,6 +297,15 @@ class BusinessForm(PartyForm):
     phone = InputField(label=_("Phone"))
     contact_name = InputField(label=_("Contact person"), help_text=_("Named on e-invoices with the email and phone."))
     peppol_id = InputField(label=_("Peppol ID"), help_text=_("scheme:id, e.g. 0208:0123456789."))
+    facturx = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("Send Factur-X PDFs"),
+        help_text=_(
+            "The invoice PDF (download and email) carries the e-invoice (CII XML) inside, as PDF/A-3. "
+            "Recommended in the EU."
+        ),
+    )
     iban = InputField(label=_("IBAN"))
     bic = InputField(label=_("BIC"))
     language = ChoiceInputField(choices=language_choices(), initial="en", label=_("Document language"))
@@ -367,8 +377,18 @@ class CustomerForm(PartyForm):
         label=_("Buyer reference"), help_text=_("Their order or routing reference (Leitweg-ID).")
     )
     peppol_id = InputField(label=_("Peppol ID"), help_text=_("scheme:id, e.g. 0208:0123456789."))
+    einvoice_format = ChoiceInputField(
+        choices=EInvoiceFormat.choices,
+        initial=EInvoiceFormat.PDF,
+        label=_("Invoice emails attach"),
+        help_text=_("XRechnung and Peppol send the XML with the PDF; the invoice must have what the format needs."),
+    )
     currency = _currency()
     notes = _textarea(label=_("Notes"))
+
+    def clean_einvoice_format(self):
+        # A select always sends a value; a post without one keeps the PDF.
+        return self.cleaned_data["einvoice_format"] or EInvoiceFormat.PDF
 
 
 class CustomerFilterForm(BillingForm):

@@ -67,6 +67,9 @@ class Business(TenantModel):
     legal_mentions = models.TextField(blank=True, max_length=2000)  # printed in every document's footer
     contact_name = models.CharField(max_length=200, blank=True)  # BT-41 (seller contact, BG-6)
     peppol_id = models.CharField(max_length=100, blank=True)  # BT-34, "scheme:id"
+    # The invoice PDF (download and email attachment) is the Factur-X file: the PDF/A-3 with
+    # the CII XML inside. New businesses in the EU start with it on (see business_create).
+    facturx = models.BooleanField(default=True)
     default_currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     payment_terms_days = models.PositiveSmallIntegerField(default=30, validators=[MaxValueValidator(365)])
     invoice_number_format = models.CharField(max_length=50, default=DEFAULT_NUMBER_FORMAT)
@@ -118,9 +121,17 @@ class Business(TenantModel):
             "legal_mentions": self.legal_mentions,
             "contact_name": self.contact_name,
             "peppol_id": self.peppol_id,
+            "facturx": self.facturx,
             "payment_instructions": self.payment_instructions,
             "logo": self.logo.name if self.logo else "",
         }
+
+
+class EInvoiceFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    FACTURX = "facturx", _("Factur-X (PDF with the e-invoice inside)")
+    XRECHNUNG = "xrechnung", _("XRechnung (CII) with the PDF")
+    PEPPOL = "peppol", _("Peppol BIS Billing 3.0 (UBL) with the PDF")
 
 
 class Customer(TenantModel):
@@ -139,6 +150,9 @@ class Customer(TenantModel):
     language = models.CharField(max_length=8, blank=True)  # of its documents; blank: the business's
     buyer_reference = models.CharField(max_length=200, blank=True)  # BT-10 (e.g. a Leitweg-ID)
     peppol_id = models.CharField(max_length=100, blank=True)  # BT-49, "scheme:id"
+    # What the invoice email attaches: the PDF (the business's, Factur-X or not), the Factur-X
+    # PDF, or the XRechnung / Peppol XML (the PDF as well, for people to read).
+    einvoice_format = models.CharField(max_length=10, choices=EInvoiceFormat.choices, default=EInvoiceFormat.PDF)
     currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     notes = models.TextField(blank=True, max_length=5000)
     archived = models.BooleanField(default=False)

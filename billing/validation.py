@@ -239,6 +239,16 @@ def parse_vat_category(value) -> str:
     return value.strip().upper()
 
 
+EINVOICE_FORMATS = ("pdf", "facturx", "xrechnung", "peppol")
+
+
+def parse_einvoice_format(value) -> str:
+    """What the invoice email attaches for a customer: pdf, facturx, xrechnung or peppol."""
+    if not isinstance(value, str) or value.strip().lower() not in EINVOICE_FORMATS:
+        raise InvalidValue(f"Choose one of {', '.join(EINVOICE_FORMATS)}.")
+    return value.strip().lower()
+
+
 EXEMPTION_REASON_TEXT_MAX = 500
 EXEMPTION_REASON_FIELDS = ("text", "code")
 
@@ -602,6 +612,7 @@ BUSINESS_INPUT = {
     "legal_mentions": Text(2000, multiline=True),
     "contact_name": Text(200),
     "peppol_id": parse_peppol_id,
+    "facturx": parse_bool,
     "default_notes": Text(5000, multiline=True),
     "default_terms": Text(5000, multiline=True),
     "payment_instructions": Text(2000, multiline=True),
@@ -628,6 +639,7 @@ CUSTOMER_INPUT = {
     "language": parse_customer_language,
     "buyer_reference": Text(200),
     "peppol_id": parse_peppol_id,
+    "einvoice_format": parse_einvoice_format,
     "notes": Text(5000, multiline=True),
     "email": parse_email,
     "currency": parse_currency,

@@ -25,6 +25,8 @@ class InvoiceDocument(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    # The file is the Factur-X PDF (PDF/A-3 with the CII XML inside), not the plain PDF.
+    facturx = models.BooleanField(default=False)
 
     objects = TenantManager()
 

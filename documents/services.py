@@ -30,7 +30,8 @@ from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, Invoice, InvoiceStatus
 from billora.formatting import formats_for
-from documents import jobs
+from documents import einvoices, jobs
+from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.language import document_language
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
@@ -206,10 +207,11 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
         # Render outside any transaction: it takes a while and must not hold locks.
         try:
             pdf = render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
+            pdf, is_facturx = einvoices.facturx_for_pipeline(invoice, pdf)
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
             return _store_failure(organization, invoice, version, exc)
-        return _store(organization, invoice, version, pdf)
+        return _store(organization, invoice, version, pdf, facturx=is_facturx)
 
 
 def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
@@ -224,7 +226,7 @@ def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
     return document
 
 
-def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None:
+def _store(organization, invoice, version, pdf: bytes, *, facturx: bool = False) -> InvoiceDocument | None:
     """Store the rendered ``pdf`` as ``version``'s document, unless the invoice has left that
     version meanwhile (then the result is discarded: None)."""
     with transaction.atomic():
@@ -248,6 +250,7 @@ def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None
         document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
         document.sha256 = hashlib.sha256(pdf).hexdigest()
         document.size = len(pdf)
+        document.facturx = facturx
         document.status = InvoiceDocument.Status.READY
         document.error = ""
         document.rendered_at = timezone.now()
@@ -266,6 +269,37 @@ def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
             raise RuntimeError(f"The PDF could not be rendered: {document.error}")
         return document
     raise RuntimeError("The invoice kept changing while its PDF was rendered.")
+
+
+# --- e-invoices -----------------------------------------------------------------------------
+
+
+def einvoice_download(*, organization, invoice_id, format_key) -> einvoices.EInvoiceFile | None:
+    """The issued invoice's current version as the e-invoice ``format_key``; None while its
+    Factur-X PDF is being rendered (retry). A draft: StateConflict; a format the invoice
+    cannot satisfy: EInvoiceRefused (its verdict names the missing fields), before any file."""
+    if not isinstance(format_key, str) or format_key not in FORMATS:
+        raise BillingValidationError({"format": [einvoices.unknown_format_message()]})
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id, for_print=True)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        if invoice.is_draft:
+            raise StateConflict(gettext("A draft has no e-invoice; issue it first."))
+        verdict = einvoices.verdict(invoice, format_key)
+        if not verdict.ok:
+            raise EInvoiceRefused(verdict)
+        if format_key != einvoices.FACTURX:
+            return einvoices.xml_file(invoice, format_key)
+        document = fresh_document(organization=organization, invoice=invoice)
+        if document is None:
+            document_request_render(organization=organization, invoice_id=invoice.pk)
+            return None
+        with document.file.open("rb") as handle:
+            content = handle.read()
+        if not document.facturx:  # the business's PDF is the plain one: attach the XML to it
+            content = einvoices.facturx_from_pdf(invoice, content)
+    return einvoices.EInvoiceFile(content, einvoices.PDF, einvoices.filename(invoice, einvoices.FACTURX))
 
 
 # --- email ----------------------------------------------------------------------------------
@@ -333,6 +367,20 @@ def fill_template(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template or "")
 
 
+def _check_customer_einvoice_format(invoice) -> None:
+    """The customer takes its invoices as an e-invoice the invoice cannot be written in: the
+    email is refused now, saying what is missing, rather than failing in the worker."""
+    wanted = einvoices.EMAIL_FORMATS.get(invoice.customer.einvoice_format)
+    if wanted is None:
+        return
+    verdict = einvoices.verdict(invoice, wanted)
+    if not verdict.ok:
+        raise StateConflict(
+            gettext("%(customer)s receives e-invoices. %(problem)s")
+            % {"customer": invoice.customer.name, "problem": verdict.detail}
+        )
+
+
 def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=None, body=None) -> OutboundEmail:
     """Queue the invoice email (sent after commit by the outbox task, with the PDF of the
     version current when it runs). Drafts and void invoices cannot be sent."""
@@ -348,6 +396,7 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             raise StateConflict(
                 gettext("A %(status)s invoice cannot be sent.") % {"status": invoice.get_status_display().lower()}
             )
+        _check_customer_einvoice_format(invoice)
         errors: dict[str, list[str]] = {}
         recipients = _recipients(to, "to", errors)
         copies = _recipients(cc, "cc", errors)

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from billing.exceptions import BillingValidationError, NotFound
+from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice
 from billing.views import InvoiceActionView
 from billora.downloads import signed_redirect
-from documents import services
+from documents import einvoices, services
+from documents.einvoice import EInvoiceRefused
 from documents.models import InvoiceDocument
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
@@ -80,6 +81,45 @@ class InvoicePdfView(OrganizationViewMixin, View):
     def _preview(self, invoice, *, download):
         invoice, content = services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
         return _pdf_response(content, services.pdf_filename(invoice), download=download)
+
+
+class InvoiceEInvoiceView(OrganizationViewMixin, View):
+    """The "Download as" menu's e-invoices (``?format=cii``, ...). A format the invoice cannot
+    be written in sends the user back to the invoice with a message naming what is missing."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        back = reverse("invoice_detail", kwargs={"org_slug": org_slug, "invoice_id": invoice.pk})
+        try:
+            file = services.einvoice_download(
+                organization=self.organization, invoice_id=invoice.pk, format_key=request.GET.get("format")
+            )
+        except EInvoiceRefused as refused:
+            messages.error(request, refused.verdict.detail)
+            return redirect(back)
+        except StateConflict as exc:
+            messages.error(request, exc.conflict_message)
+            return redirect(back)
+        except BillingValidationError:
+            messages.error(request, einvoices.unknown_format_message())
+            return redirect(back)
+        if file is None:  # the Factur-X PDF is being rendered with the PDF
+            response = render(
+                request,
+                "documents/pdf_pending.html",
+                {"invoice": invoice, "document": None, "failed": False, "retry_after": RETRY_AFTER_SECONDS},
+                status=202,
+            )
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            response["Cache-Control"] = "no-store"
+            return response
+        response = HttpResponse(file.content, content_type=file.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class InvoicePdfPreviewView(OrganizationViewMixin, View):

@@ -18,6 +18,7 @@ from billing.validation import (
     number_format_messages,
     refuse_unknown_fields,
 )
+from billing.vat import EU_COUNTRIES
 from organizations.tenancy import organization_scope
 
 # --- businesses -----------------------------------------------------------------------------
@@ -60,6 +61,8 @@ def business_create(*, organization, actor, data: dict) -> Business:
     with organization_scope(organization), transaction.atomic():
         values = _parse_business(data, current=None)
         values.setdefault("default_currency", organization.default_currency)
+        # Factur-X is the invoice PDF by default where EN 16931 e-invoicing is (becoming) the law.
+        values.setdefault("facturx", values["country"] in EU_COUNTRIES)
         business = Business(organization=organization, **values)
         business.save(force_insert=True)
         record(

@@ -104,6 +104,12 @@ def grouped_iban(iban: str) -> str:
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
+def _table_style(commands) -> TableStyle:
+    """A table style whose default cell font is the embedded one: ReportLab's default is
+    Helvetica, which is never embedded (PDF/A needs every font embedded)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), *commands])
+
+
 class _NumberedCanvas(Canvas):
     """Holds every page until save() so each footer can say "Page N of M"; the footer also
     carries the seller's legal mentions, above its rule."""
@@ -208,6 +214,8 @@ class InvoicePdfRenderer:
             producer="Billora",
             invariant=1,
             pageCompression=1,
+            # ReportLab's preamble names an initial font: an embedded one, never a base-14 font (PDF/A).
+            initialFontName=REGULAR,
         )
         story = self._story(data, fmt)
 
@@ -313,7 +321,7 @@ class InvoicePdfRenderer:
             commands.append(("BOTTOMPADDING", (0, row), (0, row), style.leading - style.fontSize * 1.2 + 1))
         table = Table(data, colWidths=[width], hAlign="LEFT")
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -380,7 +388,7 @@ class InvoicePdfRenderer:
         ]
         facts_table = Table(rows, hAlign="RIGHT")
         facts_table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (0, -1), BOLD, BODY_SIZE),
                     ("FONT", (1, 0), (1, -1), REGULAR, BODY_SIZE),
@@ -396,7 +404,7 @@ class InvoicePdfRenderer:
         right = [Paragraph(markup(_("Invoice").upper()), self.styles["title"]), facts_table]
         table = Table([[left, right]], colWidths=[left_width, right_width])
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("ALIGN", (1, 0), (1, 0), "RIGHT"),
@@ -432,7 +440,7 @@ class InvoicePdfRenderer:
         ]
         table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.6, FRAME_WIDTH * 0.4])
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -468,7 +476,7 @@ class InvoicePdfRenderer:
             rows.append([index, self._description(line.description, room), qty, price, rate, amount])
         table = LongTable(rows, colWidths=widths, repeatRows=1)
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, 0), BOLD, BODY_SIZE),
                     ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE, CELL_LEADING),
@@ -516,7 +524,7 @@ class InvoicePdfRenderer:
                 reasons.append(Paragraph(markup(text), self.styles["small"]))
         tax_table = Table(tax_rows, colWidths=_tax_column_widths(tax_rows), hAlign="LEFT")
         tax_table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, 0), BOLD, SMALL_SIZE),
                     ("FONT", (0, 1), (-1, -1), REGULAR, SMALL_SIZE),
@@ -546,7 +554,7 @@ class InvoicePdfRenderer:
         totals.append([_("Balance due"), fmt.money(data.balance_due)])
         totals_table = Table(totals, hAlign="RIGHT")
         totals_table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, -1), REGULAR, BODY_SIZE),
                     ("FONT", (0, total_row), (-1, total_row), BOLD, BODY_SIZE),
@@ -564,7 +572,7 @@ class InvoicePdfRenderer:
         left = [Paragraph(markup(_("Tax breakdown")), self.styles["label"]), Spacer(1, 1 * mm), tax_table, *reasons]
         outer = Table([[left, totals_table]], colWidths=[FRAME_WIDTH * 0.5, FRAME_WIDTH * 0.5])
         outer.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("ALIGN", (1, 0), (1, 0), "RIGHT"),
@@ -588,7 +596,7 @@ class InvoicePdfRenderer:
             )
         table = Table(rows, colWidths=[30 * mm, 32 * mm, FRAME_WIDTH - 96 * mm, 34 * mm], hAlign="LEFT")
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, 0), BOLD, SMALL_SIZE),
                     ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE),
