@@ -14,8 +14,10 @@ WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links=/wheels /wheels/* && rm -rf /wheels
 COPY --chown=billora:billora . .
-# collectstatic needs a key to import settings; it is not the runtime key.
+# collectstatic and compile_catalogs (the translations' .mo files, with Babel) need a key to
+# import settings; it is not the runtime key.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && SECRET_KEY=collectstatic-only python manage.py compile_catalogs --force \
     && mkdir -p /app/var/media && chown -R billora:billora /app/var /app/staticfiles
 USER billora
 EXPOSE 8000

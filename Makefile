@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pgbouncer lint fmt migrate worker beat bench venv clean superuser chromium
+.PHONY: run test test-pgbouncer lint fmt migrate worker beat bench venv clean superuser chromium messages compilemessages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +16,12 @@ venv: $(STAMP)
 
 # Quiet start: migrations and seeding print nothing but the demo login, the last lines before
 # the development server's own banner.
-run: $(STAMP)
+run: $(STAMP) compilemessages
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo --if-empty
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium compilemessages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -38,6 +38,19 @@ chromium:
 	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "Chromium is not installed (apt-get install chromium): browser tests will be skipped"
+
+# Translations: locale/<lang>/LC_MESSAGES/django.po are in git; the .mo files are build output.
+# `make compilemessages` compiles them with Babel (pure Python: no GNU gettext needed).
+compilemessages: $(STAMP)
+	$(BIN)/python manage.py compile_catalogs
+
+# `make messages` after adding or changing user-facing strings: adds the new ones to every
+# catalog (needs GNU gettext's xgettext: apt-get install gettext), drops the removed ones and
+# compiles. Then translate every new msgid in locale/fr and locale/de (tests refuse an empty
+# or fuzzy one).
+messages: $(STAMP)
+	$(BIN)/python manage.py update_catalogs
+	$(BIN)/python manage.py compile_catalogs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -71,3 +84,4 @@ bench: $(VENV)/.bench-installed
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .import_linter_cache
+	find locale -name '*.mo' -delete

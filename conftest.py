@@ -6,6 +6,8 @@
 * ``redis``-marked tests need ``REDIS_URL``; ``BILLORA_REQUIRE_REDIS=1`` makes that mandatory.
 * On PostgreSQL with ``BILLORA_RLS`` on (the default), the suite connects as ``APP_ROLE``, a
   role the row-level security policies bind, as production does; migrations ran as the owner.
+* The translation catalogs are compiled (as ``make compilemessages`` does) when a ``.po`` is
+  newer than its ``.mo``, so a bare ``pytest`` tests the translations in the tree.
 """
 
 import io
@@ -64,6 +66,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     connection.close()
     connection.settings_dict["USER"] = owner
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs():
+    from billora.catalogs import compile_catalogs
+
+    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

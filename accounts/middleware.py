@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.two_factor import has_two_factor
@@ -17,10 +18,10 @@ def two_factor_requirement(request) -> str | None:
     match = request.resolver_match
     if match is not None and "admin" in (match.app_name, match.namespace):
         # Only staff get this far in the admin; everyone else is refused by the admin itself.
-        return "Support staff need two-factor authentication to use the admin." if request.user.is_staff else None
+        return _("Support staff need two-factor authentication to use the admin.") if request.user.is_staff else None
     organization = getattr(request, "organization", None)
     if organization is not None and organization.require_two_factor:
-        return f"{organization.name} requires two-factor authentication: set it up to continue."
+        return _("%(name)s requires two-factor authentication: set it up to continue.") % {"name": organization.name}
     return None
 
 

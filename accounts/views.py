@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import user_end_all_sessions
@@ -32,5 +33,5 @@ def security(request):
 def logout_everywhere(request):
     user_end_all_sessions(user=request.user)
     logout(request)
-    messages.success(request, "You were logged out on every device and browser.")
+    messages.success(request, _("You were logged out on every device and browser."))
     return redirect("account_login")

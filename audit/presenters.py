@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from billora.api.formats import timestamp
 
@@ -211,7 +212,7 @@ def _value_text(name, value) -> str:
     if name in VALUE_TEXT:
         value = VALUE_TEXT[name](value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, list):
         return ", ".join(_value_text(name, item) for item in value)
     if isinstance(value, dict):
@@ -220,7 +221,8 @@ def _value_text(name, value) -> str:
 
 
 def _date_text(value: str) -> str:
-    """ISO dates and times (how entries store them) as a person writes them."""
+    """ISO dates and times (how entries store them) as a person writes them (month names in the
+    page's language: audit knows no billing, so Django's date format rather than billora.formatting)."""
     try:
         if len(value) == 10:
             return date_format(date.fromisoformat(value), "j M Y")
@@ -260,7 +262,7 @@ def _change_table(label, old: list[dict], new: list[dict]) -> ChangeTable:
     removed = [record for record in old if record not in new]
     added = [record for record in new if record not in old]
 
-    rows = [("Added", record) for record in added] + [("Removed", record) for record in removed]
+    rows = [(gettext("Added"), record) for record in added] + [(gettext("Removed"), record) for record in removed]
     texts = [(status, [_value_text(name, record.get(name)) for name in names]) for status, record in rows]
     wraps = [any(len(cells[column]) > LONG_CELL for _status, cells in texts) for column in range(len(names))]
     columns = [FIELD_LABELS.get(name) or capfirst(name.replace("_", " ")) for name in names]

@@ -2,20 +2,24 @@
 field labels and value words, given to audit's registry from ``BillingConfig.ready`` (audit
 knows nothing of billing)."""
 
+from django.utils.functional import lazy
 from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.presenters import TargetKind, Wording, describe_actions, describe_fields, describe_targets
 from billing.models import Business, Customer, DiscountType, Invoice, InvoiceStatus, PaymentMethod, VatCategory
-from billing.templatetags.money import money
 from billing.validation import BUSINESS_INPUT, CUSTOMER_INPUT
+from billora.formatting import as_decimal, formats_for
+from billora.templatetags.formatting import money
 
 # "recorded a €500.00 bank transfer", "recorded a €20.00 card payment"
 PAYMENT_NOUNS = {
-    PaymentMethod.BANK_TRANSFER: "bank transfer",
-    PaymentMethod.CARD: "card payment",
-    PaymentMethod.CASH: "cash payment",
-    PaymentMethod.CHECK: "check",
-    PaymentMethod.OTHER: "payment",
+    PaymentMethod.BANK_TRANSFER: _("bank transfer"),
+    PaymentMethod.CARD: _("card payment"),
+    PaymentMethod.CASH: _("cash payment"),
+    PaymentMethod.CHECK: _("check"),
+    PaymentMethod.OTHER: _("payment"),
 }
 
 
@@ -36,11 +40,15 @@ def payment_parts(label: str) -> tuple[str, str, str]:
 
 def _invoice_text(label: str) -> str:
     # A draft's label is "Draft 1f6f8193": nothing a person calls it.
-    return "draft invoice" if label.startswith("Draft") or not label else f"invoice {label}"
+    if label.startswith("Draft") or not label:
+        return str(_("draft invoice"))
+    return str(_("invoice %(number)s") % {"number": label})
 
 
 def _credit_note_text(label: str) -> str:
-    return "a draft credit note" if label.startswith("Draft") or not label else f"credit note {label}"
+    if label.startswith("Draft") or not label:
+        return str(_("a draft credit note"))
+    return str(_("credit note %(number)s") % {"number": label})
 
 
 def _payment_recorded(entry, links) -> dict:
@@ -49,66 +57,85 @@ def _payment_recorded(entry, links) -> dict:
     method = (entry.changes.get("method") or [None, None])[1]
     return {
         "amount": amount,
-        "method": PAYMENT_NOUNS.get(method, "payment"),
-        "invoice": links.to("invoice", invoice_id, number or "an invoice"),
+        "method": PAYMENT_NOUNS.get(method, _("payment")),
+        "invoice": links.to("invoice", invoice_id, number or _("an invoice")),
     }
 
 
 def _payment_voided(entry, links) -> dict:
     amount, _currency, number = payment_parts(entry.target_label)
-    return {"amount": amount, "invoice": number or "an invoice"}
+    return {"amount": amount, "invoice": number or _("an invoice")}
 
 
 def register() -> None:
     describe_targets(
         {
-            "invoice": TargetKind("invoice", "invoice_detail", "invoice_id", text=_invoice_text),
-            "customer": TargetKind("customer", "customer_detail", "customer_id"),
-            "business": TargetKind("business", "business_edit", "business_id"),
-            "payment": TargetKind("payment"),
-            "creditnote": TargetKind("credit note", text=_credit_note_text),
+            "invoice": TargetKind(_("invoice"), "invoice_detail", "invoice_id", text=_invoice_text),
+            "customer": TargetKind(_("customer"), "customer_detail", "customer_id"),
+            "business": TargetKind(_("business"), "business_edit", "business_id"),
+            "payment": TargetKind(_("payment")),
+            "creditnote": TargetKind(_("credit note"), text=_credit_note_text),
         }
     )
     describe_actions(
         {
-            "invoice.created": Wording("{actor} created a {target}", "Invoice created"),
-            "invoice.updated": Wording("{actor} changed {target}", "Invoice changed"),
-            "invoice.issued": Wording("{actor} issued {target}", "Invoice issued"),
-            "invoice.voided": Wording("{actor} voided {target}", "Invoice voided"),
-            "invoice.deleted": Wording("{actor} deleted {target}", "Invoice deleted", links_target=False),
-            "invoice.sent": Wording("{actor} sent {target} by email", "Invoice sent"),
+            "invoice.created": Wording(_("{actor} created a {target}"), _("Invoice created")),
+            "invoice.updated": Wording(_("{actor} changed {target}"), _("Invoice changed")),
+            "invoice.issued": Wording(_("{actor} issued {target}"), _("Invoice issued")),
+            "invoice.voided": Wording(_("{actor} voided {target}"), _("Invoice voided")),
+            "invoice.deleted": Wording(_("{actor} deleted {target}"), _("Invoice deleted"), links_target=False),
+            "invoice.sent": Wording(_("{actor} sent {target} by email"), _("Invoice sent")),
             "payment.recorded": Wording(
-                "{actor} recorded a {amount} {method} on {invoice}", "Payment recorded", values=_payment_recorded
+                _("{actor} recorded a {amount} {method} on {invoice}"), _("Payment recorded"), values=_payment_recorded
             ),
             "payment.voided": Wording(
-                "{actor} voided the {amount} payment on {invoice}", "Payment voided", values=_payment_voided
+                _("{actor} voided the {amount} payment on {invoice}"), _("Payment voided"), values=_payment_voided
             ),
             "refund.recorded": Wording(
-                "{actor} recorded a {amount} refund on {invoice}", "Refund recorded", values=_payment_recorded
+                _("{actor} recorded a {amount} refund on {invoice}"), _("Refund recorded"), values=_payment_recorded
             ),
-            "invoice.cancelled": Wording("{actor} cancelled {target} by a credit note", "Invoice cancelled"),
+            "invoice.cancelled": Wording(_("{actor} cancelled {target} by a credit note"), _("Invoice cancelled")),
             "invoice.corrected": Wording(
-                "{actor} corrected {target}: credit note and a new draft", "Invoice corrected"
+                _("{actor} corrected {target}: credit note and a new draft"), _("Invoice corrected")
             ),
-            "credit_note.created": Wording("{actor} drafted {target}", "Credit note drafted"),
-            "credit_note.updated": Wording("{actor} changed {target}", "Credit note changed"),
-            "credit_note.issued": Wording("{actor} issued {target}", "Credit note issued"),
-            "credit_note.deleted": Wording("{actor} deleted {target}", "Credit note deleted", links_target=False),
-            "business.created": Wording("{actor} added the business {target}", "Business added"),
-            "business.updated": Wording("{actor} changed the business {target}", "Business changed"),
-            "customer.created": Wording("{actor} added the customer {target}", "Customer added"),
-            "customer.updated": Wording("{actor} changed the customer {target}", "Customer changed"),
-            "customer.archived": Wording("{actor} archived the customer {target}", "Customer archived"),
+            "credit_note.created": Wording(_("{actor} drafted {target}"), _("Credit note drafted")),
+            "credit_note.updated": Wording(_("{actor} changed {target}"), _("Credit note changed")),
+            "credit_note.issued": Wording(_("{actor} issued {target}"), _("Credit note issued")),
+            "credit_note.deleted": Wording(_("{actor} deleted {target}"), _("Credit note deleted"), links_target=False),
+            "business.created": Wording(_("{actor} added the business {target}"), _("Business added")),
+            "business.updated": Wording(_("{actor} changed the business {target}"), _("Business changed")),
+            "customer.created": Wording(_("{actor} added the customer {target}"), _("Customer added")),
+            "customer.updated": Wording(_("{actor} changed the customer {target}"), _("Customer changed")),
+            "customer.archived": Wording(_("{actor} archived the customer {target}"), _("Customer archived")),
             "customer.deleted": Wording(
-                "{actor} deleted the customer {target}", "Customer deleted", links_target=False
+                _("{actor} deleted the customer {target}"), _("Customer deleted"), links_target=False
             ),
         }
     )
     _describe_fields()
 
 
+# A field's label in the page's language: the forms show the same words, so the catalogs hold them.
+_translated_label = lazy(gettext, str)
+
+
 def _model_labels(model, names) -> dict[str, str]:
-    return {name: capfirst(model._meta.get_field(name).verbose_name) for name in names}
+    return {name: _translated_label(capfirst(model._meta.get_field(name).verbose_name)) for name in names}
+
+
+def _quantity_text(value) -> str:
+    number = as_decimal(value)  # stored as a string in the entry
+    return str(value) if number is None else formats_for().number(number)
+
+
+def _price_text(value) -> str:
+    number = as_decimal(value)
+    return str(value) if number is None else formats_for().amount(number)
+
+
+def _rate_text(rate) -> str:
+    value = as_decimal(rate)
+    return formats_for().percent(value) if value is not None else str(rate)
 
 
 def _describe_fields() -> None:
@@ -117,42 +144,42 @@ def _describe_fields() -> None:
         {
             # In the order they are shown: an invoice's fields, a payment's, then the parties'.
             **_model_labels(Invoice, ["number", "status", "currency", "issue_date", "due_date"]),
-            "discount_type": "Discount",
-            "discount_value": "Discount value",
+            "discount_type": _("Discount"),
+            "discount_value": _("Discount value"),
             **_model_labels(Invoice, ["notes", "terms"]),
-            "items": "Lines",
-            "description": "Description",
-            "quantity": "Quantity",
-            "unit_price": "Unit price",
-            "tax_rate": "Tax rate",
-            "vat_category": "VAT category",
-            "vat_exemption_reasons": "VAT exemption reasons",
+            "items": _("Lines"),
+            "description": _("Description"),
+            "quantity": _("Quantity"),
+            "unit_price": _("Unit price"),
+            "tax_rate": _("Tax rate"),
+            "vat_category": _("VAT category"),
+            "vat_exemption_reasons": _("VAT exemption reasons"),
             **_model_labels(Invoice, ["subtotal"]),
-            "discount_total": "Discount total",
-            "tax_total": "Tax",
+            "discount_total": _("Discount total"),
+            "tax_total": _("Tax"),
             **_model_labels(Invoice, ["total", "balance_due"]),
             "business": None,
             "customer": None,
             "invoice": None,
-            "logo": "Logo",
-            "sent_at": "Sent",
-            "amount": "Amount",
-            "date": "Date",
-            "method": "Method",
-            "reference": "Reference",
-            "note": "Note",
-            "voided": "Voided",
-            "void_reason": "Reason",
-            "invoice_amount_paid": "Paid on the invoice",
-            "invoice_amount_refunded": "Refunded on the invoice",
-            "invoice_credited_total": "Credited on the invoice",
-            "invoice_balance_due": "Balance of the invoice",
-            "invoice_status": "Invoice status",
-            "reason": "Reason",
+            "logo": _("Logo"),
+            "sent_at": _("Sent"),
+            "amount": _("Amount"),
+            "date": _("Date"),
+            "method": _("Method"),
+            "reference": _("Reference"),
+            "note": _("Note"),
+            "voided": _("Voided"),
+            "void_reason": _("Reason"),
+            "invoice_amount_paid": _("Paid on the invoice"),
+            "invoice_amount_refunded": _("Refunded on the invoice"),
+            "invoice_credited_total": _("Credited on the invoice"),
+            "invoice_balance_due": _("Balance of the invoice"),
+            "invoice_status": _("Invoice status"),
+            "reason": _("Reason"),
             "credit_note": None,
             "replaced_by": None,
             "replaces": None,
-            "invoice_number": "Invoice",
+            "invoice_number": _("Invoice"),
             **_model_labels(Business, [name for name in BUSINESS_INPUT if name != "logo"]),
             **_model_labels(Customer, CUSTOMER_INPUT),
         },
@@ -161,7 +188,9 @@ def _describe_fields() -> None:
             "invoice_status": statuses,
             "method": dict(PaymentMethod.choices),
             "discount_type": dict(DiscountType.choices),
-            "tax_rate": lambda rate: f"{rate}%",
+            "tax_rate": _rate_text,
+            "quantity": _quantity_text,
+            "unit_price": _price_text,
             "vat_category": dict(VatCategory.choices),
         },
     )

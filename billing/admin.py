@@ -26,8 +26,8 @@ from billing.models import (
     RecurringInvoiceLine,
     RecurringRun,
 )
-from billing.templatetags.money import money as format_money
 from billora.admin_site import BigTableAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, run_service_for_each
+from billora.templatetags.formatting import money as format_money
 from organizations.admin import OrganizationAdmin, count_per_organization
 from organizations.models import Organization
 

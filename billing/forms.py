@@ -9,9 +9,11 @@ only help typing (input modes, date pickers, the currency list) and never refuse
 
 from babel import Locale
 from django import forms
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from billing import validation, vat
 from billing.addresses import country_choices
@@ -22,17 +24,20 @@ from billing.models import (
     DEFAULT_NUMBER_FORMAT,
     DOCUMENT_LANGUAGES,
     DiscountType,
+    EInvoiceFormat,
     PaymentMethod,
     VatCategory,
 )
+from billora.formatting import formats_for
 
 # Service error keys that are not form fields end up above the form.
 NON_FIELD_KEYS = {"non_field_errors", "detail", "__all__"}
 
 
 def decimal_from_input(text) -> str:
-    """A decimal as the services take it: a person's decimal comma ("1,5") becomes a point;
-    anything else stays as typed, for the service to accept or explain."""
+    """A decimal as the services take it: a person's decimal comma ("1,5", as French and
+    German write it) becomes a point; anything else stays as typed, for the service to accept
+    or explain (digit grouping such as "1.000,5" is refused there: "1.000" is ambiguous)."""
     text = str(text or "").strip()
     if text.count(",") == 1 and "." not in text:
         return text.replace(",", ".")
@@ -111,19 +116,21 @@ class ExemptionReasonsWidget(forms.MultiWidget):
         groups = []
         for index, category in enumerate(vat.EXEMPTION_REASON_CATEGORIES):
             label = VatCategory(category).label
+            text_label = gettext("%(category)s: reason") % {"category": label}
+            code_label = gettext("%(category)s: VATEX code (optional)") % {"category": label}
             (text_id, text_html), (code_id, code_html) = inputs[2 * index], inputs[2 * index + 1]
             groups.append(
                 format_html(
                     '<div class="vat-reason form-grid" data-vat-reason="{}"{}>'
-                    '<div class="field"><label for="{}">{}: reason</label>{}</div>'
-                    '<div class="field"><label for="{}">{}: VATEX code (optional)</label>{}</div></div>',
+                    '<div class="field"><label for="{}">{}</label>{}</div>'
+                    '<div class="field"><label for="{}">{}</label>{}</div></div>',
                     category,
                     " hidden" if self.shown is not None and category not in self.shown else "",
                     text_id,
-                    label,
+                    text_label,
                     text_html,
                     code_id,
-                    label,
+                    code_label,
                     code_html,
                 )
             )
@@ -140,13 +147,13 @@ class ExemptionReasonsWidget(forms.MultiWidget):
 
 # Codes offered while typing; any VATEX code EN 16931 knows is accepted.
 VATEX_SUGGESTIONS = (
-    ("VATEX-EU-AE", "Reverse charge"),
-    ("VATEX-EU-IC", "Intra-community supply"),
-    ("VATEX-EU-G", "Export outside the EU"),
-    ("VATEX-EU-O", "Not subject to VAT"),
-    ("VATEX-EU-132", "Exempt, art. 132 Directive 2006/112/EC"),
-    ("VATEX-EU-309", "Travel agents, art. 309 Directive 2006/112/EC"),
-    ("VATEX-FR-FRANCHISE", "France: franchise en base, art. 293 B CGI"),
+    ("VATEX-EU-AE", _("Reverse charge")),
+    ("VATEX-EU-IC", _("Intra-community supply")),
+    ("VATEX-EU-G", _("Export outside the EU")),
+    ("VATEX-EU-O", _("Not subject to VAT")),
+    ("VATEX-EU-132", _("Exempt, art. 132 Directive 2006/112/EC")),
+    ("VATEX-EU-309", _("Travel agents, art. 309 Directive 2006/112/EC")),
+    ("VATEX-FR-FRANCHISE", _("France: franchise en base, art. 293 B CGI")),
 )
 
 
@@ -158,7 +165,7 @@ class ExemptionReasonsField(forms.MultiValueField):
 
     def __init__(self, **kwargs):
         fields = [InputField() for _ in vat.EXEMPTION_REASON_CATEGORIES for _ in validation.EXEMPTION_REASON_FIELDS]
-        kwargs.setdefault("label", "VAT exemption reasons")
+        kwargs.setdefault("label", _("VAT exemption reasons"))
         super().__init__(fields, required=False, require_all_fields=False, **kwargs)
 
     def compress(self, data_list):
@@ -174,7 +181,9 @@ class ExemptionReasonsField(forms.MultiValueField):
         """``AE.code`` -> ``Reverse charge code``: a service error path below this field, in words."""
         category, _, part = rest.partition(".")
         name = VatCategory(category).label if category in VatCategory.values else category
-        return f"{name} {'code' if part == 'code' else 'reason'}"
+        if part == "code":
+            return gettext("%(category)s code") % {"category": name}
+        return gettext("%(category)s reason") % {"category": name}
 
 
 class UploadField(forms.FileField):
@@ -197,7 +206,8 @@ def _integer(**kwargs):
 
 
 def _currency(**kwargs):
-    kwargs.setdefault("help_text", "ISO 4217 code, e.g. EUR, USD, JPY.")
+    kwargs.setdefault("label", _("Currency"))
+    kwargs.setdefault("help_text", _("ISO 4217 code, e.g. EUR, USD, JPY."))
     return InputField(
         widget=forms.TextInput(attrs={"list": "currency-codes", "autocapitalize": "characters", "size": 4}), **kwargs
     )
@@ -230,7 +240,11 @@ class BillingForm(forms.Form):
 
 
 # Path parts whose plain spelling would read wrong ("Vat id").
-PATH_WORDS = {"vat_id": "VAT number", "vat_category": "VAT category", "vat_exemption_reasons": "exemption reason:"}
+PATH_WORDS = {
+    "vat_id": _("VAT number"),
+    "vat_category": _("VAT category"),
+    "vat_exemption_reasons": _("exemption reason:"),
+}
 
 
 def path_label(path: str) -> str:
@@ -241,13 +255,17 @@ def path_label(path: str) -> str:
         if part.isdigit():
             words.append(str(int(part) + 1))
         elif part in PATH_WORDS:
-            words.append(PATH_WORDS[part])
+            words.append(str(PATH_WORDS[part]))
         elif part in VatCategory.values:
             words.append(VatCategory(part).label.lower())
         else:
             words.append(part.replace("_", " "))
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+def _logo_help():
+    return gettext("PNG or JPEG, at most %(megabytes)s MB.") % {"megabytes": validation.LOGO_MAX_BYTES // 2**20}
 
 
 def language_choices():
@@ -258,66 +276,89 @@ def language_choices():
 class PartyForm(BillingForm):
     """The postal address and identifiers that businesses and customers share."""
 
-    address_line1 = InputField(label="Street and number")
-    address_line2 = InputField(label="Address line 2", help_text="Building, suite, PO box.")
-    postcode = InputField(label="Postcode")
-    city = InputField()
-    country = ChoiceInputField()
-    vat_id = InputField(label="VAT number", help_text="With its country prefix, e.g. FR40303265045.")
-    legal_registration_id = InputField(label="Company registration number", help_text="e.g. SIREN, HRB 12345.")
-    tax_id = InputField(label="Local tax number")
+    address_line1 = InputField(label=_("Street and number"))
+    address_line2 = InputField(label=_("Address line 2"), help_text=_("Building, suite, PO box."))
+    postcode = InputField(label=_("Postcode"))
+    city = InputField(label=_("City"))
+    country = ChoiceInputField(label=_("Country"))
+    vat_id = InputField(label=_("VAT number"), help_text=_("With its country prefix, e.g. FR40303265045."))
+    legal_registration_id = InputField(label=_("Company registration number"), help_text=_("e.g. SIREN, HRB 12345."))
+    tax_id = InputField(label=_("Local tax number"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Choose a country"), *country_choices(get_language() or "en")]
+        self.fields["country"].choices = [("", _("Choose a country")), *country_choices(get_language() or "en")]
 
 
 class BusinessForm(PartyForm):
-    name = InputField()
-    legal_name = InputField()
-    email = InputField(widget=forms.EmailInput, help_text="Reply-To of invoice emails.")
-    phone = InputField()
-    contact_name = InputField(label="Contact person", help_text="Named on e-invoices with the email and phone.")
-    peppol_id = InputField(label="Peppol ID", help_text="scheme:id, e.g. 0208:0123456789.")
-    iban = InputField(label="IBAN")
-    bic = InputField(label="BIC")
-    language = ChoiceInputField(choices=language_choices(), initial="en", label="Document language")
-    legal_mentions = _textarea(help_text="Printed in every invoice's footer: share capital, registration court, ...")
-    default_currency = _currency(initial="EUR")
-    payment_terms_days = _integer(initial=30, label="Payment terms (days)", help_text="Due date = issue date + this.")
+    name = InputField(label=_("Name"))
+    legal_name = InputField(label=_("Legal name"))
+    email = InputField(widget=forms.EmailInput, label=_("Email"), help_text=_("Reply-To of invoice emails."))
+    phone = InputField(label=_("Phone"))
+    contact_name = InputField(label=_("Contact person"), help_text=_("Named on e-invoices with the email and phone."))
+    peppol_id = InputField(label=_("Peppol ID"), help_text=_("scheme:id, e.g. 0208:0123456789."))
+    facturx = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("Send Factur-X PDFs"),
+        help_text=_(
+            "The invoice PDF (download and email) carries the e-invoice (CII XML) inside, as PDF/A-3. "
+            "Recommended in the EU."
+        ),
+    )
+    iban = InputField(label=_("IBAN"))
+    bic = InputField(label=_("BIC"))
+    language = ChoiceInputField(choices=language_choices(), initial="en", label=_("Document language"))
+    legal_mentions = _textarea(
+        label=_("Legal mentions"),
+        help_text=_("Printed in every invoice's footer: share capital, registration court, ..."),
+    )
+    default_currency = _currency(initial="EUR", label=_("Default currency"))
+    payment_terms_days = _integer(
+        initial=30, label=_("Payment terms (days)"), help_text=_("Due date = issue date + this.")
+    )
     invoice_number_format = InputField(
-        initial=DEFAULT_NUMBER_FORMAT, label="Number format", help_text="Tokens: {YYYY}, {YY}, {MM}, {SEQ}."
+        initial=DEFAULT_NUMBER_FORMAT, label=_("Number format"), help_text=_("Tokens: {YYYY}, {YY}, {MM}, {SEQ}.")
     )
-    invoice_number_width = _integer(initial=4, label="Sequence width", help_text="{SEQ} is zero-padded to this width.")
+    invoice_number_width = _integer(
+        initial=4, label=_("Sequence width"), help_text=_("{SEQ} is zero-padded to this width.")
+    )
     invoice_number_yearly_reset = forms.BooleanField(
-        required=False, initial=True, label="Restart the sequence every year"
+        required=False, initial=True, label=_("Restart the sequence every year")
     )
-    default_notes = _textarea()
-    default_terms = _textarea()
-    payment_instructions = _textarea(help_text="Printed under the bank account, e.g. other ways to pay.")
+    default_notes = _textarea(label=_("Default notes"))
+    default_terms = _textarea(label=_("Default terms"))
+    payment_instructions = _textarea(
+        label=_("Payment instructions"), help_text=_("Printed under the bank account, e.g. other ways to pay.")
+    )
     logo = UploadField(
         required=False,
-        help_text=f"PNG or JPEG, at most {validation.LOGO_MAX_BYTES // 2**20} MB.",
+        label=_("Logo"),
+        help_text=lazy(_logo_help, str)(),
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
     email_subject_template = InputField(
-        initial=DEFAULT_EMAIL_SUBJECT, label="Email subject", help_text="Placeholders: {number}, {business_name}."
+        initial=DEFAULT_EMAIL_SUBJECT,
+        label=_("Email subject"),
+        help_text=_("Placeholders: {number}, {business_name}. The built-in text is sent in the customer's language."),
     )
     email_body_template = _textarea(
         rows=6,
         initial=DEFAULT_EMAIL_BODY,
-        label="Email body",
-        help_text="Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}.",
+        label=_("Email body"),
+        help_text=_("Placeholders: {customer_name}, {number}, {total}, {due_date}, {business_name}."),
     )
     default_vat_category = ChoiceInputField(
         choices=VatCategory.choices,
         initial=VatCategory.STANDARD,
-        label="Default VAT category",
-        help_text="New lines start with it; a standard-rate line at 0% becomes zero rated.",
+        label=_("Default VAT category"),
+        help_text=_("New lines start with it; a standard-rate line at 0% becomes zero rated."),
     )
     vat_exemption_reasons = ExemptionReasonsField(
-        help_text="Printed beside the VAT breakdown of invoices with lines in that category, "
-        "e.g. “VAT exempt under § 19 UStG”. The VATEX code is optional."
+        help_text=_(
+            "Printed beside the VAT breakdown of invoices with lines in that category, "
+            "e.g. “VAT exempt under § 19 UStG”. The VATEX code is optional."
+        )
     )
 
     def clean_default_vat_category(self):
@@ -326,48 +367,66 @@ class BusinessForm(PartyForm):
 
 
 class CustomerForm(PartyForm):
-    name = InputField()
-    email = InputField(widget=forms.EmailInput)
-    phone = InputField()
-    language = ChoiceInputField(choices=[("", "Same as the business"), *language_choices()], label="Document language")
-    buyer_reference = InputField(label="Buyer reference", help_text="Their order or routing reference (Leitweg-ID).")
-    peppol_id = InputField(label="Peppol ID", help_text="scheme:id, e.g. 0208:0123456789.")
+    name = InputField(label=_("Name"))
+    email = InputField(widget=forms.EmailInput, label=_("Email"))
+    phone = InputField(label=_("Phone"))
+    language = ChoiceInputField(
+        choices=[("", _("Same as the business")), *language_choices()], label=_("Document language")
+    )
+    buyer_reference = InputField(
+        label=_("Buyer reference"), help_text=_("Their order or routing reference (Leitweg-ID).")
+    )
+    peppol_id = InputField(label=_("Peppol ID"), help_text=_("scheme:id, e.g. 0208:0123456789."))
+    einvoice_format = ChoiceInputField(
+        choices=EInvoiceFormat.choices,
+        initial=EInvoiceFormat.PDF,
+        label=_("Invoice emails attach"),
+        help_text=_("XRechnung and Peppol send the XML with the PDF; the invoice must have what the format needs."),
+    )
     currency = _currency()
-    notes = _textarea()
+    notes = _textarea(label=_("Notes"))
+
+    def clean_einvoice_format(self):
+        # A select always sends a value; a post without one keeps the PDF.
+        return self.cleaned_data["einvoice_format"] or EInvoiceFormat.PDF
 
 
 class CustomerFilterForm(BillingForm):
-    q = forms.CharField(required=False, label="Search", max_length=200)
+    q = forms.CharField(required=False, label=_("Search"), max_length=200)
     archived = forms.ChoiceField(
         required=False,
-        label="Show",
-        choices=[("", "Active customers"), ("true", "Archived customers"), ("all", "All customers")],
+        label=_("Show"),
+        choices=[("", _("Active customers")), ("true", _("Archived customers")), ("all", _("All customers"))],
     )
 
 
 class InvoiceForm(BillingForm):
     """The invoice header. Items come from the line-item editor (``parse_item_rows``)."""
 
-    business = ChoiceInputField()
-    customer = ChoiceInputField()
-    currency = _currency(help_text="Defaults to the business's currency.")
-    issue_date = _date(help_text="Today, unless you change it.")
-    due_date = _date(help_text="The issue date plus the business's payment terms, unless you change it.")
-    discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label="Discount")
-    discount_value = DecimalInputField(
-        label="Discount value", help_text="A percent or an amount in the invoice's currency, by the discount type."
+    business = ChoiceInputField(label=_("Business"))
+    customer = ChoiceInputField(label=_("Customer"))
+    currency = _currency(help_text=_("Defaults to the business's currency."))
+    issue_date = _date(label=_("Issue date"), help_text=_("Today, unless you change it."))
+    due_date = _date(
+        label=_("Due date"), help_text=_("The issue date plus the business's payment terms, unless you change it.")
     )
-    notes = _textarea()
-    terms = _textarea()
+    discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label=_("Discount"))
+    discount_value = DecimalInputField(
+        label=_("Discount value"),
+        help_text=_("A percent or an amount in the invoice's currency, by the discount type."),
+    )
+    notes = _textarea(label=_("Notes"))
+    terms = _textarea(label=_("Terms"))
     vat_exemption_reasons = ExemptionReasonsField(
-        help_text="Why no VAT is charged on the lines in these categories; printed beside the VAT breakdown."
+        help_text=_("Why no VAT is charged on the lines in these categories; printed beside the VAT breakdown.")
     )
 
     def __init__(self, *args, businesses=(), customers=(), locked=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["business"].choices = [(str(b.pk), b.name) for b in businesses]
-        self.fields["customer"].choices = [("", "Choose a customer")] + [
-            (str(c.pk), c.name + (" (archived)" if c.archived else "")) for c in customers
+        archived = _("%(name)s (archived)")
+        self.fields["customer"].choices = [("", _("Choose a customer"))] + [
+            (str(c.pk), archived % {"name": c.name} if c.archived else c.name) for c in customers
         ]
         if locked:
             # After issue, seller, buyer and currency are fixed (billing-rules.md).
@@ -395,22 +454,26 @@ class InvoiceForm(BillingForm):
 
 
 class InvoiceFilterForm(BillingForm):
-    q = forms.CharField(required=False, label="Search", max_length=200, help_text="Number, customer name or total")
-    customer = forms.ChoiceField(required=False)
-    issue_date_after = forms.DateField(required=False, label="Issued from", widget=forms.DateInput({"type": "date"}))
-    issue_date_before = forms.DateField(required=False, label="Issued until", widget=forms.DateInput({"type": "date"}))
+    q = forms.CharField(
+        required=False, label=_("Search"), max_length=200, help_text=_("Number, customer name or total")
+    )
+    customer = forms.ChoiceField(required=False, label=_("Customer"))
+    issue_date_after = forms.DateField(required=False, label=_("Issued from"), widget=forms.DateInput({"type": "date"}))
+    issue_date_before = forms.DateField(
+        required=False, label=_("Issued until"), widget=forms.DateInput({"type": "date"})
+    )
 
     def __init__(self, *args, customers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].choices = [("", "All customers")] + [(str(c.pk), c.name) for c in customers]
+        self.fields["customer"].choices = [("", _("All customers"))] + [(str(c.pk), c.name) for c in customers]
 
 
 class PaymentForm(BillingForm):
-    amount = DecimalInputField(label="Amount")
-    date = _date()
-    method = ChoiceInputField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
-    reference = InputField()
-    note = _textarea(rows=2)
+    amount = DecimalInputField(label=_("Amount"))
+    date = _date(label=_("Date"))
+    method = ChoiceInputField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER, label=_("Method"))
+    reference = InputField(label=_("Reference"))
+    note = _textarea(rows=2, label=_("Note"))
 
 
 class RefundForm(PaymentForm):
@@ -422,7 +485,7 @@ class CorrectionForm(BillingForm):
 
 
 class VoidPaymentForm(BillingForm):
-    reason = InputField(help_text="Why this payment is voided; kept in the history.")
+    reason = InputField(label=_("Reason"), help_text=_("Why this payment is voided; kept in the history."))
 
 
 # --- Line-item editor -----------------------------------------------------------------
@@ -486,9 +549,9 @@ def rows_from_items(items) -> list[ItemRow]:
             i,
             {
                 "description": item.description,
-                "quantity": _plain(item.quantity),
-                "unit_price": _plain(item.unit_price),
-                "tax_rate": _plain(item.tax_rate),
+                "quantity": typed_decimal(item.quantity),
+                "unit_price": typed_decimal(item.unit_price),
+                "tax_rate": typed_decimal(item.tax_rate),
                 "vat_category": item.vat_category,
             },
         )
@@ -496,9 +559,10 @@ def rows_from_items(items) -> list[ItemRow]:
     ]
 
 
-def _plain(value):
-    """``12.5000`` -> ``12.5``, ``80.0000`` -> ``80``: what a person would have typed."""
-    return format(value.normalize(), "f")
+def typed_decimal(value) -> str:
+    """``12.5000`` -> ``12.5`` (``12,5`` in French), ``80.0000`` -> ``80``: what a person
+    would have typed, in the page's language."""
+    return formats_for().input_number(value)
 
 
 def apply_editor_action(rows: list[ItemRow], action: str, *, default_category: str = "S") -> list[ItemRow]:
@@ -506,7 +570,7 @@ def apply_editor_action(rows: list[ItemRow], action: str, *, default_category: s
     A new line takes the rate and VAT category of the line above, the first one
     ``new_row_values(default_category)``."""
     rows = list(rows)
-    name, _, arg = (action or "").partition("-")
+    name, _sep, arg = (action or "").partition("-")
     index = int(arg) if arg.isdigit() else -1
     # One empty line at the end is enough: "add" on it only brings the focus there.
     if name == "add" and len(rows) < validation.MAX_ITEMS and not (rows and rows[-1].is_blank):
@@ -544,10 +608,10 @@ def attach_item_errors(rows: list[ItemRow], exc: BillingValidationError) -> list
     list as a whole (``items``), shown above the rows."""
     list_messages = []
     for path, messages in exc.messages.items():
-        head, _, rest = path.partition(".")
+        head, _sep, rest = path.partition(".")
         if head != "items":
             continue
-        index, _, name = rest.partition(".")
+        index, _sep, name = rest.partition(".")
         if index.isdigit() and int(index) < len(rows):
             rows[int(index)].errors.setdefault(name or "non_field_errors", []).extend(messages)
         else:

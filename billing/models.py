@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from billing import calc, vat
 from billing.addresses import party_address, render_address
@@ -33,8 +35,10 @@ class VatCategory(models.TextChoices):
     OUTSIDE_SCOPE = calc.VAT_OUTSIDE_SCOPE, vat.CATEGORY_LABELS[calc.VAT_OUTSIDE_SCOPE]
 
 
-DEFAULT_EMAIL_SUBJECT = "Invoice {number} from {business_name}"
-DEFAULT_EMAIL_BODY = (
+# Marked for translation: a business that keeps these defaults sends them in each document's
+# language (documents.services.email_template).
+DEFAULT_EMAIL_SUBJECT = gettext_noop("Invoice {number} from {business_name}")
+DEFAULT_EMAIL_BODY = gettext_noop(
     "Hello {customer_name},\n\n"
     "Please find attached invoice {number} for {total}, due on {due_date}.\n\n"
     "Thank you for your business.\n{business_name}"
@@ -64,6 +68,9 @@ class Business(TenantModel):
     legal_mentions = models.TextField(blank=True, max_length=2000)  # printed in every document's footer
     contact_name = models.CharField(max_length=200, blank=True)  # BT-41 (seller contact, BG-6)
     peppol_id = models.CharField(max_length=100, blank=True)  # BT-34, "scheme:id"
+    # The invoice PDF (download and email attachment) is the Factur-X file: the PDF/A-3 with
+    # the CII XML inside. New businesses in the EU start with it on (see business_create).
+    facturx = models.BooleanField(default=True)
     default_currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     payment_terms_days = models.PositiveSmallIntegerField(default=30, validators=[MaxValueValidator(365)])
     invoice_number_format = models.CharField(max_length=50, default=DEFAULT_NUMBER_FORMAT)
@@ -121,9 +128,17 @@ class Business(TenantModel):
             "legal_mentions": self.legal_mentions,
             "contact_name": self.contact_name,
             "peppol_id": self.peppol_id,
+            "facturx": self.facturx,
             "payment_instructions": self.payment_instructions,
             "logo": self.logo.name if self.logo else "",
         }
+
+
+class EInvoiceFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    FACTURX = "facturx", _("Factur-X (PDF with the e-invoice inside)")
+    XRECHNUNG = "xrechnung", _("XRechnung (CII) with the PDF")
+    PEPPOL = "peppol", _("Peppol BIS Billing 3.0 (UBL) with the PDF")
 
 
 class Customer(TenantModel):
@@ -142,6 +157,9 @@ class Customer(TenantModel):
     language = models.CharField(max_length=8, blank=True)  # of its documents; blank: the business's
     buyer_reference = models.CharField(max_length=200, blank=True)  # BT-10 (e.g. a Leitweg-ID)
     peppol_id = models.CharField(max_length=100, blank=True)  # BT-49, "scheme:id"
+    # What the invoice email attaches: the PDF (the business's, Factur-X or not), the Factur-X
+    # PDF, or the XRechnung / Peppol XML (the PDF as well, for people to read).
+    einvoice_format = models.CharField(max_length=10, choices=EInvoiceFormat.choices, default=EInvoiceFormat.PDF)
     currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     notes = models.TextField(blank=True, max_length=5000)
     archived = models.BooleanField(default=False)
@@ -181,20 +199,20 @@ class Customer(TenantModel):
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ISSUED = "issued", "Issued"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
     # Everything invoiced was credited (cancelled, or corrected); ``void`` is only the history of
     # invoices voided before issued invoices became final.
-    CREDITED = "credited", "Credited"
-    VOID = "void", "Void"
+    CREDITED = "credited", _("Credited")
+    VOID = "void", _("Void")
 
 
 class DiscountType(models.TextChoices):
-    NONE = "none", "No discount"
-    PERCENT = "percent", "Percent"
-    AMOUNT = "amount", "Amount"
+    NONE = "none", _("No discount")
+    PERCENT = "percent", _("Percent")
+    AMOUNT = "amount", _("Amount")
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -370,11 +388,11 @@ class InvoiceItem(TenantModel):
 
 
 class PaymentMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CARD = "card", "Card"
-    CASH = "cash", "Cash"
-    CHECK = "check", "Check"
-    OTHER = "other", "Other"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    CHECK = "check", _("Check")
+    OTHER = "other", _("Other")
 
 
 class PaymentKind(models.TextChoices):
@@ -582,16 +600,16 @@ class CreditNoteItem(TenantModel):
 
 class RecurringFrequency(models.TextChoices):
     # The values of billing.recurrence.Frequency.
-    WEEKLY = "weekly", "Weekly"
-    EVERY_2_WEEKS = "every_2_weeks", "Every 2 weeks"
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    YEARLY = "yearly", "Yearly"
+    WEEKLY = "weekly", _("Weekly")
+    EVERY_2_WEEKS = "every_2_weeks", _("Every 2 weeks")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
 
 
 class RecurringMode(models.TextChoices):
-    ISSUE_AND_SEND = "issue_and_send", "Issue and send"
-    DRAFT_ONLY = "draft_only", "Create a draft only"
+    ISSUE_AND_SEND = "issue_and_send", _("Issue and send")
+    DRAFT_ONLY = "draft_only", _("Create a draft only")
 
 
 class RecurringInvoice(TenantModel):
@@ -689,8 +707,8 @@ class RecurringRun(TenantModel):
     cap. The unique (template, period) makes a second run of the same period impossible."""
 
     class Status(models.TextChoices):
-        CREATED = "created", "Invoice created"
-        SKIPPED = "skipped", "Skipped (catch-up cap)"
+        CREATED = "created", _("Invoice created")
+        SKIPPED = "skipped", _("Skipped (catch-up cap)")
 
     template = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="runs")
     period = models.DateField(help_text="The period's nominal date (before any weekend shift).")

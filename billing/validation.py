@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from PIL import Image
 from schwifty import BIC, IBAN
 from schwifty.exceptions import (
@@ -54,9 +56,11 @@ INVOICE_AMOUNT_MAX = Decimal("1000000000000")
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_FORMATS = ("PNG", "JPEG")
 
-FLOAT_MESSAGE = "Send amounts as decimal strings."
-NUMBER_MESSAGE = "A valid number is required: use the digits 0-9 and at most one decimal point."
-REQUIRED_MESSAGE = "This field is required."
+# Messages are translated when raised (InvalidValue, FieldErrors and BillingValidationError
+# keep them as text): they follow the active language, English unless the request asked for another.
+FLOAT_MESSAGE = gettext_lazy("Send amounts as decimal strings.")
+NUMBER_MESSAGE = gettext_lazy("A valid number is required: use the digits 0-9 and at most one decimal point.")
+REQUIRED_MESSAGE = gettext_lazy("This field is required.")
 
 # The one syntax of a number: ASCII digits with at most one decimal point. No sign, no
 # spaces, no other digits (Python's Decimal() would take " +１２ "), no exponent.
@@ -69,6 +73,7 @@ _MAX_NUMBER_CHARS = 40
 
 class InvalidValue(ValueError):  # noqa: N818 - it is a value, not an error, that is invalid
     def __init__(self, message: str):
+        message = str(message)  # a lazy message in the active language, now
         super().__init__(message)
         self.message = message
 
@@ -94,11 +99,13 @@ def parse_decimal(
     """A Decimal from a decimal string, a Decimal or an int; floats and exponents refused."""
     number = _number(value, minimum=minimum, minimum_exclusive=minimum_exclusive)
     if decimal_places(number) > places:
-        raise InvalidValue(places_message or f"Ensure that there are no more than {places} decimal places.")
+        raise InvalidValue(
+            places_message or _("Ensure that there are no more than %(places)s decimal places.") % {"places": places}
+        )
     if (minimum_exclusive and number <= minimum) or number < minimum:
         raise InvalidValue(_minimum_message(minimum, minimum_exclusive))
     if maximum is not None and number > maximum:
-        raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
+        raise InvalidValue(_("Ensure this value is less than or equal to %(maximum)s.") % {"maximum": maximum})
     return number
 
 
@@ -113,7 +120,7 @@ def _number(value, *, minimum: Decimal, minimum_exclusive: bool) -> Decimal:
         return Decimal(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidValue("Enter a finite number (NaN and Infinity are not numbers).")
+            raise InvalidValue(_("Enter a finite number (NaN and Infinity are not numbers)."))
         return value
     if not isinstance(value, str) or len(value) > _MAX_NUMBER_CHARS:
         raise InvalidValue(NUMBER_MESSAGE)
@@ -123,16 +130,16 @@ def _number(value, *, minimum: Decimal, minimum_exclusive: bool) -> Decimal:
         # Never valid (no bound goes below zero), but the bound is the clearer message.
         raise InvalidValue(_minimum_message(minimum, minimum_exclusive))
     if value.lower().lstrip("+-") in {"nan", "snan", "inf", "infinity"}:
-        raise InvalidValue("Enter a finite number (NaN and Infinity are not numbers).")
+        raise InvalidValue(_("Enter a finite number (NaN and Infinity are not numbers)."))
     if _EXPONENT.fullmatch(value):
-        raise InvalidValue("Write the number without an exponent (e.g. 100000, not 1e5).")
+        raise InvalidValue(_("Write the number without an exponent (e.g. 100000, not 1e5)."))
     raise InvalidValue(NUMBER_MESSAGE)
 
 
 def _minimum_message(minimum: Decimal, exclusive: bool) -> str:
     if exclusive:
-        return f"Ensure this value is greater than {minimum}."
-    return f"Ensure this value is greater than or equal to {minimum}."
+        return _("Ensure this value is greater than %(minimum)s.") % {"minimum": minimum}
+    return _("Ensure this value is greater than or equal to %(minimum)s.") % {"minimum": minimum}
 
 
 def parse_quantity(value) -> Decimal:
@@ -180,11 +187,11 @@ def parse_int(value, *, minimum: int, maximum: int) -> int:
     if isinstance(value, str) and _INTEGER.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidValue("A valid integer is required.")
+        raise InvalidValue(_("A valid integer is required."))
     if value < minimum:
-        raise InvalidValue(f"Ensure this value is greater than or equal to {minimum}.")
+        raise InvalidValue(_("Ensure this value is greater than or equal to %(minimum)s.") % {"minimum": minimum})
     if value > maximum:
-        raise InvalidValue(f"Ensure this value is less than or equal to {maximum}.")
+        raise InvalidValue(_("Ensure this value is less than or equal to %(maximum)s.") % {"maximum": maximum})
     return value
 
 
@@ -194,7 +201,7 @@ def parse_int(value, *, minimum: int, maximum: int) -> int:
 def parse_currency(value) -> str:
     """An ISO 4217 code a business can invoice in ("eur" is EUR); see ``currency_problem``."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidValue("Enter a three-letter ISO 4217 currency code.")
+        raise InvalidValue(_("Enter a three-letter ISO 4217 currency code."))
     code = value.strip().upper()
     problem = currency_problem(code)
     if problem:
@@ -204,7 +211,7 @@ def parse_currency(value) -> str:
 
 def parse_date(value) -> date:
     if isinstance(value, datetime):
-        raise InvalidValue("Enter a date (YYYY-MM-DD), not a date and time.")
+        raise InvalidValue(_("Enter a date (YYYY-MM-DD), not a date and time."))
     if isinstance(value, date):
         return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
@@ -214,21 +221,32 @@ def parse_date(value) -> date:
             pass
     if value is None or value == "":
         raise InvalidValue(REQUIRED_MESSAGE)
-    raise InvalidValue("Enter a valid date as YYYY-MM-DD.")
+    raise InvalidValue(_("Enter a valid date as YYYY-MM-DD."))
 
 
 def parse_choice(value, choices) -> str:
     allowed = [str(choice) for choice in choices]
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidValue(f"“{value}” is not a valid choice; use one of: {', '.join(allowed)}.")
+        words = {"value": value, "choices": ", ".join(allowed)}
+        raise InvalidValue(_("“%(value)s” is not a valid choice; use one of: %(choices)s.") % words)
     return value
 
 
 def parse_vat_category(value) -> str:
     """A UNCL 5305 code: S, Z, E, AE, K, G or O (BT-151)."""
     if not isinstance(value, str) or value.strip().upper() not in VAT_CATEGORIES:
-        raise InvalidValue(f"Choose a VAT category: one of {', '.join(VAT_CATEGORIES)}.")
+        raise InvalidValue(_("Choose a VAT category: one of %(codes)s.") % {"codes": ", ".join(VAT_CATEGORIES)})
     return value.strip().upper()
+
+
+EINVOICE_FORMATS = ("pdf", "facturx", "xrechnung", "peppol")
+
+
+def parse_einvoice_format(value) -> str:
+    """What the invoice email attaches for a customer: pdf, facturx, xrechnung or peppol."""
+    if not isinstance(value, str) or value.strip().lower() not in EINVOICE_FORMATS:
+        raise InvalidValue(f"Choose one of {', '.join(EINVOICE_FORMATS)}.")
+    return value.strip().lower()
 
 
 EXEMPTION_REASON_TEXT_MAX = 500
@@ -242,14 +260,15 @@ def parse_exemption_reasons(value) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidValue('Expected an object with one entry per VAT category, e.g. {"E": {"text": "..."}}.')
+        raise InvalidValue(_('Expected an object with one entry per VAT category, e.g. {"E": {"text": "..."}}.'))
     errors = FieldErrors()
     reasons = {}
     for category, entry in value.items():
         if category in (VAT_STANDARD, VAT_ZERO_RATED):
-            errors.add(str(category), "Standard-rated and zero-rated lines carry no exemption reason.")
+            errors.add(str(category), _("Standard-rated and zero-rated lines carry no exemption reason."))
         elif category not in vat.EXEMPTION_REASON_CATEGORIES:
-            errors.add(str(category), f"Use one of the VAT categories {', '.join(vat.EXEMPTION_REASON_CATEGORIES)}.")
+            codes = ", ".join(vat.EXEMPTION_REASON_CATEGORIES)
+            errors.add(str(category), _("Use one of the VAT categories %(codes)s.") % {"codes": codes})
         else:
             reason = _parse_exemption_reason(category, entry, errors)
             if reason:
@@ -260,10 +279,10 @@ def parse_exemption_reasons(value) -> dict:
 
 def _parse_exemption_reason(category: str, entry, errors: "FieldErrors") -> dict | None:
     if not isinstance(entry, dict):
-        errors.add(category, "Expected an object with “text” and “code”.")
+        errors.add(category, _("Expected an object with “text” and “code”."))
         return None
     for key in sorted(set(entry) - set(EXEMPTION_REASON_FIELDS)):
-        errors.add(f"{category}.{key}", "Unknown field.")
+        errors.add(f"{category}.{key}", _("Unknown field."))
     text = errors.parse(f"{category}.text", Text(EXEMPTION_REASON_TEXT_MAX), entry.get("text"))
     code = errors.parse(f"{category}.code", Text(30), entry.get("code"))
     if text is None or code is None:
@@ -274,7 +293,7 @@ def _parse_exemption_reason(category: str, entry, errors: "FieldErrors") -> dict
         if problem:
             errors.add(f"{category}.code", problem)
         if not text:
-            errors.add(f"{category}.text", "Write the reason as text too: the code alone means nothing to a reader.")
+            errors.add(f"{category}.text", _("Write the reason as text too: the code alone means nothing to a reader."))
     return {"text": text, "code": code} if text or code else None
 
 
@@ -283,7 +302,7 @@ def parse_bool(value) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in {"true", "false", "1", "0"}:
         return value.strip().lower() in {"true", "1"}
-    raise InvalidValue("Must be a valid boolean.")
+    raise InvalidValue(_("Must be a valid boolean."))
 
 
 def object_pk(value) -> uuid.UUID | None:
@@ -307,7 +326,7 @@ def parse_text(value, *, max_length: int, required: bool = False, multiline: boo
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidValue("Enter text.")
+        raise InvalidValue(_("Enter text."))
     text = value.strip()
     if multiline:
         text = normalize_line_breaks(text)
@@ -315,9 +334,11 @@ def parse_text(value, *, max_length: int, required: bool = False, multiline: boo
     if problem:
         raise InvalidValue(problem)
     if required and not text:
-        raise InvalidValue(REQUIRED_MESSAGE if value == "" else "This field may not be blank.")
+        raise InvalidValue(REQUIRED_MESSAGE if value == "" else _("This field may not be blank."))
     if len(text) > max_length:
-        raise InvalidValue(f"Ensure this field has no more than {max_length} characters.")
+        raise InvalidValue(
+            _("Ensure this field has no more than %(max_length)s characters.") % {"max_length": max_length}
+        )
     return text
 
 
@@ -334,7 +355,7 @@ class Text:
     def __call__(self, value) -> str:
         text = parse_text(value, max_length=self.max_length, required=self.required, multiline=self.multiline)
         if self.placeholders and not _is_format_string(text):
-            raise InvalidValue("Use braces only around placeholders such as {number}.")
+            raise InvalidValue(_("Use braces only around placeholders such as {number}."))
         return text
 
 
@@ -352,7 +373,7 @@ def parse_email(value) -> str:
         try:
             validate_email(text)
         except ValidationError:
-            raise InvalidValue("Enter a valid email address.") from None
+            raise InvalidValue(_("Enter a valid email address.")) from None
     return text
 
 
@@ -362,9 +383,9 @@ def parse_logo(value):
     if value in (None, "", False):
         return ""
     if not hasattr(value, "read") or not hasattr(value, "size"):
-        raise InvalidValue("Upload an image file.")
+        raise InvalidValue(_("Upload an image file."))
     if value.size > LOGO_MAX_BYTES:
-        raise InvalidValue("The logo may be at most 1 MB.")
+        raise InvalidValue(_("The logo may be at most %(megabytes)s MB.") % {"megabytes": LOGO_MAX_BYTES // 2**20})
     value.seek(0)
     try:
         with Image.open(value) as image:
@@ -374,7 +395,7 @@ def parse_logo(value):
         image_format = None
     value.seek(0)
     if image_format not in LOGO_FORMATS:
-        raise InvalidValue("Upload a PNG or JPEG image.")
+        raise InvalidValue(_("Upload a PNG or JPEG image."))
     return value
 
 
@@ -385,7 +406,7 @@ def parse_country(value) -> str:
     """An ISO 3166-1 alpha-2 country code ("fr" is FR), or blank."""
     text = parse_text(value, max_length=100).upper()
     if text and text not in country_codes():
-        raise InvalidValue("Enter a two-letter ISO 3166-1 country code, like FR or DE.")
+        raise InvalidValue(_("Enter a two-letter ISO 3166-1 country code, like FR or DE."))
     return text
 
 
@@ -393,7 +414,9 @@ def parse_language(value) -> str:
     """One of the languages documents are written in."""
     text = parse_text(value, max_length=20).lower()
     if text not in DOCUMENT_LANGUAGES:
-        raise InvalidValue(f"Choose a document language: one of {', '.join(DOCUMENT_LANGUAGES)}.")
+        raise InvalidValue(
+            _("Choose a document language: one of %(codes)s.") % {"codes": ", ".join(DOCUMENT_LANGUAGES)}
+        )
     return text
 
 
@@ -407,50 +430,50 @@ def parse_customer_language(value) -> str:
 # VAT numbers (BT-31, BT-48) python-stdnum can check offline, by prefix: how a message names
 # the country, and a valid number to show as the example. Greece's prefix is EL (GR is taken).
 VAT_ID_COUNTRIES = {
-    "AT": ("Austrian", "ATU13585627"),
-    "BE": ("Belgian", "BE0428759497"),
-    "BG": ("Bulgarian", "BG175074752"),
-    "CY": ("Cypriot", "CY10259033P"),
-    "CZ": ("Czech", "CZ25123891"),
-    "DE": ("German", "DE136695976"),
-    "DK": ("Danish", "DK13585628"),
-    "EE": ("Estonian", "EE100594102"),
-    "EL": ("Greek", "EL094259216"),
-    "ES": ("Spanish", "ESB64717838"),
-    "FI": ("Finnish", "FI20774740"),
-    "FR": ("French", "FR40303265045"),
-    "HR": ("Croatian", "HR33392005961"),
-    "HU": ("Hungarian", "HU12892312"),
-    "IE": ("Irish", "IE6433435F"),
-    "IT": ("Italian", "IT00743110157"),
-    "LT": ("Lithuanian", "LT119511515"),
-    "LU": ("Luxembourg", "LU15027442"),
-    "LV": ("Latvian", "LV40003521600"),
-    "MT": ("Maltese", "MT11679112"),
-    "NL": ("Dutch", "NL004495445B01"),
-    "PL": ("Polish", "PL8567346215"),
-    "PT": ("Portuguese", "PT501964843"),
-    "RO": ("Romanian", "RO18547290"),
-    "SE": ("Swedish", "SE123456789701"),
-    "SI": ("Slovenian", "SI50223054"),
-    "SK": ("Slovak", "SK2022749619"),
-    "XI": ("Northern Irish", "XI980780684"),
-    "GB": ("British", "GB980780684"),
-    "CH": ("Swiss", "CHE107787577IVA"),
-    "NO": ("Norwegian", "NO995525828MVA"),
+    "AT": (pgettext_lazy("VAT number of", "Austrian"), "ATU13585627"),
+    "BE": (pgettext_lazy("VAT number of", "Belgian"), "BE0428759497"),
+    "BG": (pgettext_lazy("VAT number of", "Bulgarian"), "BG175074752"),
+    "CY": (pgettext_lazy("VAT number of", "Cypriot"), "CY10259033P"),
+    "CZ": (pgettext_lazy("VAT number of", "Czech"), "CZ25123891"),
+    "DE": (pgettext_lazy("VAT number of", "German"), "DE136695976"),
+    "DK": (pgettext_lazy("VAT number of", "Danish"), "DK13585628"),
+    "EE": (pgettext_lazy("VAT number of", "Estonian"), "EE100594102"),
+    "EL": (pgettext_lazy("VAT number of", "Greek"), "EL094259216"),
+    "ES": (pgettext_lazy("VAT number of", "Spanish"), "ESB64717838"),
+    "FI": (pgettext_lazy("VAT number of", "Finnish"), "FI20774740"),
+    "FR": (pgettext_lazy("VAT number of", "French"), "FR40303265045"),
+    "HR": (pgettext_lazy("VAT number of", "Croatian"), "HR33392005961"),
+    "HU": (pgettext_lazy("VAT number of", "Hungarian"), "HU12892312"),
+    "IE": (pgettext_lazy("VAT number of", "Irish"), "IE6433435F"),
+    "IT": (pgettext_lazy("VAT number of", "Italian"), "IT00743110157"),
+    "LT": (pgettext_lazy("VAT number of", "Lithuanian"), "LT119511515"),
+    "LU": (pgettext_lazy("VAT number of", "Luxembourg"), "LU15027442"),
+    "LV": (pgettext_lazy("VAT number of", "Latvian"), "LV40003521600"),
+    "MT": (pgettext_lazy("VAT number of", "Maltese"), "MT11679112"),
+    "NL": (pgettext_lazy("VAT number of", "Dutch"), "NL004495445B01"),
+    "PL": (pgettext_lazy("VAT number of", "Polish"), "PL8567346215"),
+    "PT": (pgettext_lazy("VAT number of", "Portuguese"), "PT501964843"),
+    "RO": (pgettext_lazy("VAT number of", "Romanian"), "RO18547290"),
+    "SE": (pgettext_lazy("VAT number of", "Swedish"), "SE123456789701"),
+    "SI": (pgettext_lazy("VAT number of", "Slovenian"), "SI50223054"),
+    "SK": (pgettext_lazy("VAT number of", "Slovak"), "SK2022749619"),
+    "XI": (pgettext_lazy("VAT number of", "Northern Irish"), "XI980780684"),
+    "GB": (pgettext_lazy("VAT number of", "British"), "GB980780684"),
+    "CH": (pgettext_lazy("VAT number of", "Swiss"), "CHE107787577IVA"),
+    "NO": (pgettext_lazy("VAT number of", "Norwegian"), "NO995525828MVA"),
 }
 _NON_EU_VAT = {"GB": stdnum_gb_vat, "CH": stdnum_ch_vat, "NO": stdnum_no_mva}
 _VAT_PROBLEMS = {
-    stdnum_exceptions.InvalidChecksum: "its check digits do not match: look for a typo",
-    stdnum_exceptions.InvalidLength: "it has too few or too many characters",
-    stdnum_exceptions.InvalidFormat: "it has characters such a number never has",
-    stdnum_exceptions.InvalidComponent: "part of it cannot be right",
+    stdnum_exceptions.InvalidChecksum: gettext_lazy("its check digits do not match: look for a typo"),
+    stdnum_exceptions.InvalidLength: gettext_lazy("it has too few or too many characters"),
+    stdnum_exceptions.InvalidFormat: gettext_lazy("it has characters such a number never has"),
+    stdnum_exceptions.InvalidComponent: gettext_lazy("part of it cannot be right"),
 }
 _IBAN_PROBLEMS = {
-    InvalidChecksumDigits: "its check digits do not match: look for a typo",
-    InvalidCountryCode: "it starts with the code of its country, such as DE",
-    InvalidLength: "it has too few or too many characters for its country",
-    InvalidStructure: "it has characters an IBAN of its country never has",
+    InvalidChecksumDigits: gettext_lazy("its check digits do not match: look for a typo"),
+    InvalidCountryCode: gettext_lazy("it starts with the code of its country, such as DE"),
+    InvalidLength: gettext_lazy("it has too few or too many characters for its country"),
+    InvalidStructure: gettext_lazy("it has characters an IBAN of its country never has"),
 }
 _PEPPOL_ID = re.compile(r"([0-9]{4}):([^\s:]{1,96})")
 
@@ -467,19 +490,29 @@ def parse_vat_id(value) -> str:
     prefix = compact[:2]
     if prefix not in VAT_ID_COUNTRIES:
         if not prefix.isalpha():
-            raise InvalidValue("Enter the VAT number with its country prefix, like FR40303265045.")
+            raise InvalidValue(_("Enter the VAT number with its country prefix, like FR40303265045."))
         raise InvalidValue(
-            "Billora checks VAT numbers of the EU, GB, CH and NO; enter other tax numbers as the local tax number."
+            _("Billora checks VAT numbers of the EU, GB, CH and NO; enter other tax numbers as the local tax number.")
         )
     adjective, example = VAT_ID_COUNTRIES[prefix]
     try:
         number = _validated_vat_number(prefix, compact)
     except stdnum_exceptions.ValidationError as exc:
         problem = next((text for kind, text in _VAT_PROBLEMS.items() if isinstance(exc, kind)), "")
-        because = f" ({problem})" if problem else ""
-        article = "an" if adjective[0] in "AEIOU" else "a"
-        raise InvalidValue(f"Enter {article} {adjective} VAT number like {example}{because}.") from None
+        raise InvalidValue(_vat_id_message(adjective, example, problem)) from None
     return number
+
+
+def _vat_id_message(adjective, example: str, problem) -> str:
+    words = {"country": adjective, "example": example, "problem": problem}
+    starts_with_vowel = str(adjective)[:1] in "AEIOU"  # English needs "an"; other languages ignore it
+    if problem and starts_with_vowel:
+        return _("Enter an %(country)s VAT number like %(example)s (%(problem)s).") % words
+    if problem:
+        return _("Enter a %(country)s VAT number like %(example)s (%(problem)s).") % words
+    if starts_with_vowel:
+        return _("Enter an %(country)s VAT number like %(example)s.") % words
+    return _("Enter a %(country)s VAT number like %(example)s.") % words
 
 
 def _validated_vat_number(prefix: str, compact: str) -> str:
@@ -500,8 +533,11 @@ def parse_iban(value) -> str:
         return IBAN(text).compact
     except SchwiftyException as exc:
         problem = next((text for kind, text in _IBAN_PROBLEMS.items() if isinstance(exc, kind)), "")
-        because = f" ({problem})" if problem else ""
-        raise InvalidValue(f"Enter an IBAN like DE89 3704 0044 0532 0130 00{because}.") from None
+        if problem:
+            raise InvalidValue(
+                _("Enter an IBAN like DE89 3704 0044 0532 0130 00 (%(problem)s).") % {"problem": problem}
+            ) from None
+        raise InvalidValue(_("Enter an IBAN like DE89 3704 0044 0532 0130 00.")) from None
 
 
 def parse_bic(value) -> str:
@@ -512,20 +548,26 @@ def parse_bic(value) -> str:
     try:
         return BIC(text).compact
     except SchwiftyException:
-        raise InvalidValue("Enter a BIC of 8 or 11 letters and digits, like COBADEFFXXX.") from None
+        raise InvalidValue(_("Enter a BIC of 8 or 11 letters and digits, like COBADEFFXXX.")) from None
 
 
 def parse_peppol_id(value) -> str:
     """A Peppol participant id as ``scheme:id``: the 4-digit ICD/EAS scheme code, then the id."""
     text = parse_text(value, max_length=100)
     if text and not _PEPPOL_ID.fullmatch(text):
-        raise InvalidValue("Enter a Peppol ID as scheme:id, like 0208:0123456789 (a 4-digit scheme, a colon, the id).")
+        raise InvalidValue(
+            _("Enter a Peppol ID as scheme:id, like 0208:0123456789 (a 4-digit scheme, a colon, the id).")
+        )
     return text
 
 
-BUSINESS_COUNTRY_MESSAGE = "Choose the business's country (an ISO 3166-1 code such as FR); every invoice shows it."
-CUSTOMER_COUNTRY_MESSAGE = "Add the customer's country before issuing: an invoice shows the buyer's full address."
-CUSTOMER_COUNTRY_KEPT_MESSAGE = "This customer has issued invoices, which need its country: choose one."
+BUSINESS_COUNTRY_MESSAGE = gettext_lazy(
+    "Choose the business's country (an ISO 3166-1 code such as FR); every invoice shows it."
+)
+CUSTOMER_COUNTRY_MESSAGE = gettext_lazy(
+    "Add the customer's country before issuing: an invoice shows the buyer's full address."
+)
+CUSTOMER_COUNTRY_KEPT_MESSAGE = gettext_lazy("This customer has issued invoices, which need its country: choose one.")
 
 
 def check_parties_for_issue(*, business, customer) -> None:
@@ -570,6 +612,7 @@ BUSINESS_INPUT = {
     "legal_mentions": Text(2000, multiline=True),
     "contact_name": Text(200),
     "peppol_id": parse_peppol_id,
+    "facturx": parse_bool,
     "default_notes": Text(5000, multiline=True),
     "default_terms": Text(5000, multiline=True),
     "payment_instructions": Text(2000, multiline=True),
@@ -599,6 +642,7 @@ CUSTOMER_INPUT = {
     "language": parse_customer_language,
     "buyer_reference": Text(200),
     "peppol_id": parse_peppol_id,
+    "einvoice_format": parse_einvoice_format,
     "notes": Text(5000, multiline=True),
     "email": parse_email,
     "currency": parse_currency,
@@ -611,18 +655,18 @@ def number_format_messages(number_format: str, *, yearly_reset: bool, width: int
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(number_format) if field is not None]
     except ValueError:
-        return ["Use braces only around the tokens {YYYY}, {YY}, {MM} and {SEQ}."]
+        return [_("Use braces only around the tokens {YYYY}, {YY}, {MM} and {SEQ}.")]
     unknown = sorted({field for field in fields if field not in TOKENS})
     if unknown:
-        return [f"Unknown token {{{unknown[0]}}}: use {{YYYY}}, {{YY}}, {{MM}} and {{SEQ}}."]
+        return [_("Unknown token {%(token)s}: use {YYYY}, {YY}, {MM} and {SEQ}.") % {"token": unknown[0]}]
     if fields.count("SEQ") != 1:
-        return ["The format must contain {SEQ} exactly once."]
+        return [_("The format must contain {SEQ} exactly once.")]
     if yearly_reset and "YYYY" not in fields and "YY" not in fields:
         # Without the year, a sequence that restarts every year would repeat last year's numbers.
-        return ["A sequence that restarts every year needs {YYYY} or {YY} in the format."]
+        return [_("A sequence that restarts every year needs {YYYY} or {YY} in the format.")]
     longest = format_number(number_format, sequence=10**width, width=width, on_date=on_date)
     if len(longest) > MAX_NUMBER_LENGTH:
-        return [f"Numbers in this format would be longer than {MAX_NUMBER_LENGTH} characters."]
+        return [_("Numbers in this format would be longer than %(length)s characters.") % {"length": MAX_NUMBER_LENGTH}]
     return []
 
 
@@ -637,7 +681,7 @@ class FieldErrors:
         self.sizes: dict[str, int] = {}
 
     def add(self, path: str, message: str) -> None:
-        self.messages.setdefault(path, []).append(message)
+        self.messages.setdefault(path, []).append(str(message))
 
     def parse(self, path: str, parser, value, *args, **kwargs):
         """``parser(value, ...)``, or None with the message recorded under ``path``."""
@@ -670,10 +714,10 @@ class FieldErrors:
 
 def refuse_unknown_fields(data: dict, allowed) -> None:
     if not isinstance(data, dict):
-        raise BillingValidationError({"non_field_errors": ["Expected an object of fields."]})
+        raise BillingValidationError({"non_field_errors": [_("Expected an object of fields.")]})
     unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise BillingValidationError({field: ["Unknown field."] for field in unknown})
+        raise BillingValidationError({field: [_("Unknown field.")] for field in unknown})
 
 
 # --- invoice items --------------------------------------------------------------------------
@@ -700,9 +744,9 @@ def parse_items(raw_items, *, field: str = "items", default_category: str = VAT_
     business's); a category whose rate does not fit is an error on the line's ``tax_rate``."""
     errors = FieldErrors()
     if not isinstance(raw_items, list | tuple):
-        errors.add(field, "Expected a list of items.")
+        errors.add(field, _("Expected a list of items."))
     elif len(raw_items) > MAX_ITEMS:
-        errors.add(field, f"An invoice can have at most {MAX_ITEMS} items.")
+        errors.add(field, _("An invoice can have at most %(count)s items.") % {"count": MAX_ITEMS})
     errors.raise_if_any()
     errors.sizes[field] = len(raw_items)  # the API shows one entry per item submitted
     parsed = [_parse_item(raw, errors, f"{field}.{index}", default_category) for index, raw in enumerate(raw_items)]
@@ -712,7 +756,7 @@ def parse_items(raw_items, *, field: str = "items", default_category: str = VAT_
 
 def _parse_item(raw, errors: FieldErrors, path: str, default_category: str) -> ItemInput | None:
     if not isinstance(raw, dict):
-        errors.add(f"{path}.non_field_errors", "Expected an object with description, quantity, unit_price.")
+        errors.add(f"{path}.non_field_errors", _("Expected an object with description, quantity, unit_price."))
         return None
     values = (
         errors.parse(f"{path}.description", ITEM_DESCRIPTION, raw.get("description")),
@@ -739,7 +783,12 @@ def check_invoice_amounts(*, subtotal: Decimal, total: Decimal, currency: str) -
     """An invoice above 1,000,000,000,000 in its currency is refused (Money bounds)."""
     if subtotal > INVOICE_AMOUNT_MAX or total > INVOICE_AMOUNT_MAX:
         raise BillingValidationError(
-            {"items": [f"An invoice's subtotal and total may not exceed 1,000,000,000,000 {currency}."]}
+            {
+                "items": [
+                    _("An invoice's subtotal and total may not exceed 1,000,000,000,000 %(currency)s.")
+                    % {"currency": currency}
+                ]
+            }
         )
 
 
@@ -756,7 +805,7 @@ def parse_day_of_month(value) -> int:
     if value == LAST_DAY_OF_MONTH:
         return 0
     if isinstance(value, str) and not _INTEGER.fullmatch(value):
-        raise InvalidValue('Enter a day from 1 to 31, or "last".')
+        raise InvalidValue(_('Enter a day from 1 to 31, or "last".'))
     return parse_int(value, minimum=1, maximum=31)
 
 

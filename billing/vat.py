@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
 from billing.calc import (
     VAT_EXEMPT,
     VAT_EXPORT,
@@ -26,23 +29,23 @@ EXEMPTION_REASON_CATEGORIES = (VAT_EXEMPT, VAT_REVERSE_CHARGE, VAT_INTRA_COMMUNI
 
 # Each category's name as a label (the model's choices, the web, the PDF) ...
 CATEGORY_LABELS = {
-    VAT_STANDARD: "Standard or reduced rate",
-    VAT_ZERO_RATED: "Zero rated",
-    VAT_EXEMPT: "Exempt from VAT",
-    VAT_REVERSE_CHARGE: "Reverse charge",
-    VAT_INTRA_COMMUNITY: "Intra-community supply",
-    VAT_EXPORT: "Export outside the EU",
-    VAT_OUTSIDE_SCOPE: "Outside the scope of VAT",
+    VAT_STANDARD: _("Standard or reduced rate"),
+    VAT_ZERO_RATED: _("Zero rated"),
+    VAT_EXEMPT: _("Exempt from VAT"),
+    VAT_REVERSE_CHARGE: _("Reverse charge"),
+    VAT_INTRA_COMMUNITY: _("Intra-community supply"),
+    VAT_EXPORT: _("Export outside the EU"),
+    VAT_OUTSIDE_SCOPE: _("Outside the scope of VAT"),
 }
 # ... and inside a sentence ("Lines with reverse charge carry no VAT").
 CATEGORY_NAMES = {
-    VAT_STANDARD: "standard rate",
-    VAT_ZERO_RATED: "zero rate",
-    VAT_EXEMPT: "VAT exemption",
-    VAT_REVERSE_CHARGE: "reverse charge",
-    VAT_INTRA_COMMUNITY: "intra-community supply",
-    VAT_EXPORT: "export outside the EU",
-    VAT_OUTSIDE_SCOPE: "outside the scope of VAT",
+    VAT_STANDARD: _("standard rate"),
+    VAT_ZERO_RATED: _("zero rate"),
+    VAT_EXEMPT: _("VAT exemption"),
+    VAT_REVERSE_CHARGE: _("reverse charge"),
+    VAT_INTRA_COMMUNITY: _("intra-community supply"),
+    VAT_EXPORT: _("export outside the EU"),
+    VAT_OUTSIDE_SCOPE: _("outside the scope of VAT"),
 }
 
 
@@ -96,20 +99,25 @@ def rate_problem(category: str, rate: Decimal) -> str | None:
     BR-E-05, BR-AE-05, BR-IC-05, BR-G-05; an O line states no rate, BR-O-05, which is 0 here)."""
     if category == VAT_STANDARD:
         if rate <= 0:
-            return "A line with the standard or a reduced rate needs a tax rate above 0; for 0% choose “Zero rated”."
+            return gettext(
+                "A line with the standard or a reduced rate needs a tax rate above 0; for 0% choose “Zero rated”."
+            )
         return None
     if rate != 0:
-        return f"Lines with {CATEGORY_NAMES[category]} carry no VAT: set the tax rate to 0."
+        return gettext("Lines with %(category)s carry no VAT: set the tax rate to 0.") % {
+            "category": CATEGORY_NAMES[category]
+        }
     return None
 
 
 def code_problem(category: str, code: str) -> str | None:
     """A VATEX code must be one EN 16931 knows, and one meant for the category it explains."""
     if code not in VATEX_CODES:
-        return "Enter a VATEX exemption reason code such as VATEX-EU-AE, or leave it empty."
+        return gettext("Enter a VATEX exemption reason code such as VATEX-EU-AE, or leave it empty.")
     meant_for = VATEX_CATEGORY.get(code, VAT_EXEMPT)
     if meant_for != category:
-        return f"{code} explains {CATEGORY_NAMES[meant_for]}, not {CATEGORY_NAMES[category]}."
+        words = {"code": code, "meant_for": CATEGORY_NAMES[meant_for], "category": CATEGORY_NAMES[category]}
+        return gettext("%(code)s explains %(meant_for)s, not %(category)s.") % words
     return None
 
 
@@ -135,11 +143,11 @@ def issue_problems(
     used = set(categories)
     for category in EXEMPTION_REASON_CATEGORIES:
         if category in used and not (reasons.get(category) or {}).get("text"):
-            add(f"vat_exemption_reasons.{category}", _REASON_MESSAGES[category])
+            add(f"vat_exemption_reasons.{category}", gettext(_REASON_MESSAGES[category]))
     if VAT_REVERSE_CHARGE in used:  # BR-AE-02
-        _need_vat_ids(add, seller, buyer, "Reverse charge")
+        _need_vat_ids(add, seller, buyer, VAT_REVERSE_CHARGE)
     if VAT_INTRA_COMMUNITY in used:  # BR-IC-02, and art. 138 of the VAT Directive for the countries
-        _need_vat_ids(add, seller, buyer, "An intra-community supply")
+        _need_vat_ids(add, seller, buyer, VAT_INTRA_COMMUNITY)
         _need_other_eu_country(add, seller, buyer)
     if VAT_EXPORT in used:
         _export(add, seller, buyer)
@@ -149,41 +157,68 @@ def issue_problems(
 
 
 _REASON_MESSAGES = {
-    VAT_EXEMPT: "Exempt lines need the reason no VAT is charged, e.g. “VAT exempt under § 19 UStG”.",
-    VAT_REVERSE_CHARGE: "Reverse charge needs its reason, e.g. “Reverse charge: VAT to be accounted for by the "
-    "recipient, art. 196 Directive 2006/112/EC”.",
-    VAT_INTRA_COMMUNITY: "An intra-community supply needs its reason, e.g. “Exempt intra-community supply, "
-    "art. 138 Directive 2006/112/EC”.",
-    VAT_EXPORT: "An export needs its reason, e.g. “Exempt export outside the EU, art. 146 Directive 2006/112/EC”.",
-    VAT_OUTSIDE_SCOPE: "Lines outside the scope of VAT need the reason, e.g. “Not subject to VAT”.",
+    VAT_EXEMPT: gettext_noop("Exempt lines need the reason no VAT is charged, e.g. “VAT exempt under § 19 UStG”."),
+    VAT_REVERSE_CHARGE: gettext_noop(
+        "Reverse charge needs its reason, e.g. “Reverse charge: VAT to be accounted for by the "
+        "recipient, art. 196 Directive 2006/112/EC”."
+    ),
+    VAT_INTRA_COMMUNITY: gettext_noop(
+        "An intra-community supply needs its reason, e.g. “Exempt intra-community supply, "
+        "art. 138 Directive 2006/112/EC”."
+    ),
+    VAT_EXPORT: gettext_noop(
+        "An export needs its reason, e.g. “Exempt export outside the EU, art. 146 Directive 2006/112/EC”."
+    ),
+    VAT_OUTSIDE_SCOPE: gettext_noop("Lines outside the scope of VAT need the reason, e.g. “Not subject to VAT”."),
 }
 
 
-def _need_vat_ids(add, seller: Party, buyer: Party, what: str) -> None:
+# Whole sentences per category: "what" cannot be slotted into another language's grammar.
+_VAT_ID_MESSAGES = {
+    VAT_REVERSE_CHARGE: (
+        gettext_noop("Reverse charge needs your business's VAT number."),
+        gettext_noop("Reverse charge needs the customer's VAT number."),
+    ),
+    VAT_INTRA_COMMUNITY: (
+        gettext_noop("An intra-community supply needs your business's VAT number."),
+        gettext_noop("An intra-community supply needs the customer's VAT number."),
+    ),
+}
+
+
+def _need_vat_ids(add, seller: Party, buyer: Party, category: str) -> None:
+    seller_message, buyer_message = _VAT_ID_MESSAGES[category]
     if not seller.vat_id:
-        add("business.vat_id", f"{what} needs your business's VAT number.")
+        add("business.vat_id", gettext(seller_message))
     if not buyer.vat_id:
-        add("customer.vat_id", f"{what} needs the customer's VAT number.")
+        add("customer.vat_id", gettext(buyer_message))
 
 
 def _need_other_eu_country(add, seller: Party, buyer: Party) -> None:
     if not seller.country:
-        add("business.country", "An intra-community supply needs your business's country.")
+        add("business.country", gettext("An intra-community supply needs your business's country."))
     elif seller.country not in EU_COUNTRIES:
-        add("business.country", "An intra-community supply is made from an EU country; your business is not in one.")
+        add(
+            "business.country",
+            gettext("An intra-community supply is made from an EU country; your business is not in one."),
+        )
     if not buyer.country:
-        add("customer.country", "An intra-community supply needs the customer's country.")
+        add("customer.country", gettext("An intra-community supply needs the customer's country."))
     elif buyer.country not in EU_COUNTRIES:
         add(
             "customer.country",
-            "An intra-community supply goes to a customer in another EU country; this customer is outside the EU "
-            "(use “Export outside the EU”).",
+            gettext(
+                "An intra-community supply goes to a customer in another EU country; this customer is outside the EU "
+                "(use “Export outside the EU”)."
+            ),
         )
     elif buyer.country == seller.country:
         add(
             "customer.country",
-            "An intra-community supply goes to a customer in another EU country, but this customer is in the same "
-            "country as your business: charge VAT instead.",
+            gettext(
+                "An intra-community supply goes to a customer in another EU country, but this customer is in the same "
+                "country as your business: charge VAT instead."
+            ),
         )
 
 
@@ -191,14 +226,16 @@ def _export(add, seller: Party, buyer: Party) -> None:
     """The buyer is outside the EU (art. 146 of the VAT Directive); the seller states its VAT
     number (BR-G-02: the official rules refuse an export without it)."""
     if not seller.vat_id:
-        add("business.vat_id", "An export needs your business's VAT number.")
+        add("business.vat_id", gettext("An export needs your business's VAT number."))
     if not buyer.country:
-        add("customer.country", "An export needs the customer's country.")
+        add("customer.country", gettext("An export needs the customer's country."))
     elif buyer.country in EU_COUNTRIES:
         add(
             "customer.country",
-            "An export outside the EU needs a customer outside the EU; this customer is in an EU country "
-            "(use “Intra-community supply” or charge VAT).",
+            gettext(
+                "An export outside the EU needs a customer outside the EU; this customer is in an EU country "
+                "(use “Intra-community supply” or charge VAT)."
+            ),
         )
 
 
@@ -208,19 +245,25 @@ def _outside_scope(add, categories: Sequence[str], seller: Party, buyer: Party) 
     if seller.vat_id:
         add(
             "business.vat_id",
-            "An invoice outside the scope of VAT may not show a VAT number, and this business has one: "
-            "invoice it from a business profile without a VAT number.",
+            gettext(
+                "An invoice outside the scope of VAT may not show a VAT number, and this business has one: "
+                "invoice it from a business profile without a VAT number."
+            ),
         )
     if buyer.vat_id:
         add(
             "customer.vat_id",
-            "An invoice outside the scope of VAT may not show a VAT number, and this customer has one: "
-            "remove it from the customer, or choose another VAT category.",
+            gettext(
+                "An invoice outside the scope of VAT may not show a VAT number, and this customer has one: "
+                "remove it from the customer, or choose another VAT category."
+            ),
         )
     for index, category in enumerate(categories):
         if category != VAT_OUTSIDE_SCOPE:
             add(
                 f"items.{index}.vat_category",
-                "Lines outside the scope of VAT cannot share an invoice with lines that have VAT: "
-                "put them on separate invoices.",
+                gettext(
+                    "Lines outside the scope of VAT cannot share an invoice with lines that have VAT: "
+                    "put them on separate invoices."
+                ),
             )

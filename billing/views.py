@@ -20,6 +20,8 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -46,6 +48,7 @@ from billing.forms import (
     parse_item_rows,
     path_label,
     rows_from_items,
+    typed_decimal,
 )
 from billing.models import (
     CREDITABLE_STATUSES,
@@ -61,6 +64,7 @@ from billing.models import (
     VatCategory,
 )
 from billora.downloads import signed_redirect
+from billora.formatting import formats_for
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
@@ -211,12 +215,12 @@ class BusinessFormView(OrganizationViewMixin, View):
             try:
                 if business is None:
                     business = services.business_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, f"Business “{business.name}” added.")
+                    messages.success(request, _("Business “%(name)s” added.") % {"name": business.name})
                 else:
                     business = services.business_update(
                         organization=self.organization, actor=request.user, business_id=business.pk, data=data
                     )
-                    messages.success(request, f"Business “{business.name}” saved.")
+                    messages.success(request, _("Business “%(name)s” saved.") % {"name": business.name})
                 return redirect(_org_url("business_list", self.organization))
             except BillingValidationError as exc:
                 form.add_service_errors(exc)
@@ -296,12 +300,12 @@ class CustomerFormView(OrganizationViewMixin, View):
             try:
                 if customer is None:
                     customer = services.customer_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, f"Customer “{customer.name}” added.")
+                    messages.success(request, _("Customer “%(name)s” added.") % {"name": customer.name})
                 else:
                     customer = services.customer_update(
                         organization=self.organization, actor=request.user, customer_id=customer.pk, data=data
                     )
-                    messages.success(request, f"Customer “{customer.name}” saved.")
+                    messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
                 next_url = request.POST.get("next")
                 if next_url == "invoice_create":
                     return redirect(_org_url("invoice_create", self.organization) + f"?customer={customer.pk}")
@@ -354,7 +358,9 @@ class CustomerArchiveView(OrganizationViewMixin, View):
         except (BillingValidationError, StateConflict) as exc:
             messages.error(request, _message(exc))
         else:
-            messages.success(request, f"“{customer.name}” {'archived' if archive else 'restored'}.")
+            messages.success(
+                request, (_("“%(name)s” archived.") if archive else _("“%(name)s” restored.")) % {"name": customer.name}
+            )
         return redirect(_org_url("customer_detail", self.organization, customer_id=customer.pk))
 
 
@@ -368,7 +374,7 @@ class CustomerDeleteView(OrganizationViewMixin, View):
         except StateConflict as exc:
             messages.error(request, _message(exc))
             return redirect(_org_url("customer_detail", self.organization, customer_id=customer.pk))
-        messages.success(request, f"Customer “{customer.name}” deleted.")
+        messages.success(request, _("Customer “%(name)s” deleted.") % {"name": customer.name})
         return redirect(_org_url("customer_list", self.organization))
 
 
@@ -387,13 +393,13 @@ def _message(exc):
 # --- Invoices ---------------------------------------------------------------------------
 
 STATUS_TABS = [
-    ("all", "All"),
-    ("draft", "Draft"),
-    ("issued", "Issued"),
-    ("partially_paid", "Partially paid"),
-    ("paid", "Paid"),
-    ("overdue", "Overdue"),
-    ("void", "Void"),
+    ("all", gettext_lazy("All")),
+    ("draft", gettext_lazy("Draft")),
+    ("issued", gettext_lazy("Issued")),
+    ("partially_paid", gettext_lazy("Partially paid")),
+    ("paid", gettext_lazy("Paid")),
+    ("overdue", gettext_lazy("Overdue")),
+    ("void", gettext_lazy("Void")),
 ]
 
 
@@ -506,8 +512,11 @@ class InvoiceExportView(OrganizationViewMixin, View):
         if len(rows) > EXPORT_LIMIT:
             messages.error(
                 request,
-                f"The export holds at most {EXPORT_LIMIT:,} invoices and {EXPORT_LIMIT:,}+ match: "
-                "narrow the filters (a status, a customer or dates) and export again.",
+                _(
+                    "The export holds at most %(limit)s invoices and more match: "
+                    "narrow the filters (a status, a customer or dates) and export again."
+                )
+                % {"limit": formats_for().number(Decimal(EXPORT_LIMIT))},
             )
             return redirect(_org_url("invoice_list", org) + _query_suffix(request.GET))
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -620,12 +629,12 @@ class InvoiceEditorMixin:
             try:
                 if invoice is None:
                     invoice = services.invoice_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, "Draft invoice created.")
+                    messages.success(request, _("Draft invoice created."))
                 else:
                     invoice = services.invoice_update(
                         organization=self.organization, actor=request.user, invoice_id=invoice.pk, data=data
                     )
-                    messages.success(request, f"Invoice {invoice} saved.")
+                    messages.success(request, _("Invoice %(invoice)s saved.") % {"invoice": invoice})
                 return redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
             except BillingValidationError as exc:
                 form.add_service_errors(exc, skip={"items"})
@@ -668,7 +677,7 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
     def get_invoice(self):
         invoice = selectors.invoice_detail(organization=self.organization, invoice_id=self.kwargs["invoice_id"])
         if not invoice.is_draft:
-            messages.error(self.request, FINAL_MESSAGE)
+            messages.error(self.request, _(FINAL_MESSAGE))
             return None, redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
         return invoice, None
 
@@ -684,7 +693,7 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
             "issue_date": invoice.issue_date,
             "due_date": invoice.due_date,
             "discount_type": invoice.discount_type,
-            "discount_value": _plain_amount(invoice.discount_value) if invoice.discount_type != "none" else "",
+            "discount_value": typed_decimal(invoice.discount_value) if invoice.discount_type != "none" else "",
             "notes": invoice.notes,
             "terms": invoice.terms,
             "vat_exemption_reasons": invoice.vat_exemption_reasons,
@@ -704,10 +713,6 @@ def _due_date(issue_date, terms_days):
         return issue_date + timedelta(days=terms_days)
     except OverflowError:  # terms that reach past the calendar: left for the person to enter
         return None
-
-
-def _plain_amount(value):
-    return format(value.normalize(), "f")
 
 
 class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
@@ -769,7 +774,8 @@ def preview_totals(organization, form, rows):
             typed = {field: texts for field, texts in errors.messages.items() if item[field]}
             if typed:
                 field, texts = next(iter(typed.items()))
-                problems.append(f"Line {row.index + 1} is not counted yet ({field.replace('_', ' ')}: {texts[0]})")
+                words = {"line": row.index + 1, "field": path_label(field).lower(), "problem": texts[0]}
+                problems.append(_("Line %(line)s is not counted yet (%(field)s: %(problem)s)") % words)
             continue
         category = item["vat_category"] if item["vat_category"] in calc.VAT_CATEGORIES else None
         lines.append(calc.LineInput(quantity=quantity, unit_price=unit_price, tax_rate=tax_rate, vat_category=category))
@@ -780,7 +786,7 @@ def preview_totals(organization, form, rows):
             currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value
         )
     except calc.DiscountExceedsSubtotal:
-        problems.append("The discount is larger than the subtotal.")
+        problems.append(_("The discount is larger than the subtotal."))
         totals = calc.compute_totals(currency=currency, lines=lines, discount_type="none", discount_value=Decimal(0))
     for row, amounts in zip(counted, totals.lines, strict=True):
         row.line_net = amounts.line_net
@@ -797,7 +803,7 @@ def _preview_discount(form, currency, problems):
             return discount_type, validation.parse_percent(raw)
         return discount_type, validation.parse_money(raw, currency)
     except validation.InvalidValue as exc:
-        problems.append(f"The discount is not counted yet ({exc.message})")
+        problems.append(_("The discount is not counted yet (%(problem)s)") % {"problem": exc.message})
         return "none", Decimal(0)
 
 
@@ -830,13 +836,8 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
         refund_due = -invoice.balance_due if invoice.balance_due < 0 else None
         if payment_form is None:
             form_class = RefundForm if refund_due else PaymentForm
-            payment_form = form_class(
-                initial={
-                    "amount": _plain_amount(abs(invoice.balance_due)) if invoice.balance_due else "",
-                    "date": today,
-                },
-                auto_id="id_payment_%s",
-            )
+            amount = typed_decimal(abs(invoice.balance_due)) if invoice.balance_due else ""
+            payment_form = form_class(initial={"amount": amount, "date": today}, auto_id="id_payment_%s")
         # The invoice's own entries and its payments' (payment.recorded/voided), newest first.
         targets = [str(invoice.pk)] + [str(p.pk) for p in payments]
         history = list(
@@ -894,7 +895,7 @@ class InvoiceActionView(OrganizationViewMixin, View):
 class InvoiceIssueView(InvoiceActionView):
     def perform(self, invoice):
         invoice = services.invoice_issue(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
-        messages.success(self.request, f"Invoice {invoice.number} issued.")
+        messages.success(self.request, _("Invoice %(number)s issued.") % {"number": invoice.number})
         return self.detail(invoice)
 
 
@@ -903,7 +904,7 @@ class InvoiceVoidView(InvoiceActionView):
 
     def perform(self, invoice):
         invoice = services.invoice_void(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
-        messages.success(self.request, f"Invoice {invoice.number} voided.")
+        messages.success(self.request, _("Invoice %(number)s voided.") % {"number": invoice.number})
         return self.detail(invoice)
 
 
@@ -1025,14 +1026,15 @@ class InvoiceDuplicateView(InvoiceActionView):
         copy = services.invoice_duplicate(
             organization=self.organization, actor=self.request.user, invoice_id=invoice.pk
         )
-        messages.success(self.request, f"A new draft copied from {invoice}: check its dates and lines, then save.")
+        text = _("A new draft copied from %(invoice)s: check its dates and lines, then save.") % {"invoice": invoice}
+        messages.success(self.request, text)
         return redirect(_org_url("invoice_edit", self.organization, invoice_id=copy.pk))
 
 
 class InvoiceDeleteView(InvoiceActionView):
     def perform(self, invoice):
         services.invoice_delete(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
-        messages.success(self.request, "Draft invoice deleted.")
+        messages.success(self.request, _("Draft invoice deleted."))
         return redirect(_org_url("invoice_list", self.organization))
 
 
@@ -1054,8 +1056,12 @@ class PaymentRecordView(OrganizationViewMixin, View):
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
             else:
-                what = "Refund" if kind == PaymentKind.REFUND else "Payment"
-                messages.success(request, f"{what} of {payment.amount.normalize():f} {invoice.currency} recorded.")
+                text = (
+                    _("Refund of %(amount)s recorded.")
+                    if kind == PaymentKind.REFUND
+                    else _("Payment of %(amount)s recorded.")
+                )
+                messages.success(request, text % {"amount": formats_for().money(payment.amount, invoice.currency)})
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice.pk) + "#payments")
         view = InvoiceDetailView(request=request, kwargs={"invoice_id": invoice_id}, args=())
         view.organization, view.membership = org, self.membership
@@ -1081,7 +1087,7 @@ class PaymentVoidView(OrganizationViewMixin, View):
                 messages.error(request, exc.conflict_message)
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#payments")
             else:
-                messages.success(request, "Payment voided.")
+                messages.success(request, _("Payment voided."))
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#payments")
         view = InvoiceDetailView(request=request, kwargs={"invoice_id": invoice_id}, args=())
         view.organization, view.membership = org, self.membership
@@ -1152,9 +1158,9 @@ class RecurringInvoiceActionView(OrganizationViewMixin, View):
 
 class RecurringInvoicePauseView(RecurringInvoiceActionView):
     service = staticmethod(services.recurring_invoice_pause)
-    done = "Paused: no invoice is created until you resume."
+    done = gettext_lazy("Paused: no invoice is created until you resume.")
 
 
 class RecurringInvoiceResumeView(RecurringInvoiceActionView):
     service = staticmethod(services.recurring_invoice_resume)
-    done = "Resumed: periods missed while paused are skipped; the next ones run as scheduled."
+    done = gettext_lazy("Resumed: periods missed while paused are skipped; the next ones run as scheduled.")

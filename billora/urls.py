@@ -20,6 +20,8 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # The footer's language switcher posts here (Django's set_language: cookie, then back).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("o/<slug:org_slug>/", include(organization_patterns)),

@@ -7,11 +7,15 @@ with only those detail routes, registered in ``billora/api/urls.py``), and adds 
 ``register`` (called from ``DocumentsConfig.ready``) hands to billing's presenter registry.
 """
 
+from types import SimpleNamespace
+
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from billing.models import CreditNote, Invoice, InvoiceStatus
@@ -20,6 +24,7 @@ from billora.api.renderers import OrjsonRenderer
 from billora.api.viewsets import ApiViewSet
 from billora.downloads import signed_redirect
 from documents import services as document_services
+from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.models import InvoiceDocument
 
 PDF_RETRY_AFTER_SECONDS = 3
@@ -92,6 +97,27 @@ class PDFRenderer(renderers.BaseRenderer):
         return OrjsonRenderer().render(data)
 
 
+class XMLRenderer(PDFRenderer):
+    """Lets ``Accept: application/xml`` through; the XML itself is an HttpResponse."""
+
+    media_type = "application/xml"
+    format = "xml"
+
+
+class IgnoreFormatParameter(DefaultContentNegotiation):
+    """``?format=`` names the e-invoice format here, not a renderer: no URL format override
+    (the only setting content negotiation reads)."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
+class EInvoiceRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="Billora's fields the format needs, e.g. customer.peppol_id."
+    )
+
+
 class InvoiceDocumentViewSet(ApiViewSet):
     """``/invoices/{id}/send/`` and ``/invoices/{id}/pdf/``: detail actions only (billing's
     viewset serves everything else under the prefix)."""
@@ -101,7 +127,7 @@ class InvoiceDocumentViewSet(ApiViewSet):
 
     def allowed_query_params(self):
         allowed = super().allowed_query_params()
-        return allowed | {"format"} if self.action == "pdf" else allowed
+        return allowed | {"format"} if self.action in ("pdf", "einvoice") else allowed
 
     def handle_exception(self, exc):
         # Errors are JSON even when the client asked for the PDF (Accept or ?format=pdf).
@@ -174,6 +200,51 @@ class InvoiceDocumentViewSet(ApiViewSet):
             status=status.HTTP_202_ACCEPTED,
         )
         response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+        return response
+
+    @extend_schema(
+        summary="Download the invoice as an e-invoice",
+        description="The issued invoice's current version as an EN 16931 e-invoice: `facturx` (the PDF with the "
+        "CII XML inside, PDF/A-3), `cii`, `ubl`, `xrechnung-cii`, `xrechnung-ubl` or `peppol` (XML). "
+        "409 on a draft; 422 with the missing fields when the invoice lacks what the format needs (no file "
+        "is produced); 202 with Retry-After while the Factur-X PDF is being rendered.",
+        parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True, description="The format.")],
+        responses={
+            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The XML e-invoice."),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The Factur-X PDF."),
+            (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
+            (422, "application/json"): OpenApiResponse(EInvoiceRefusedSerializer, description="Missing data."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[OrjsonRenderer, XMLRenderer, PDFRenderer],
+        content_negotiation_class=IgnoreFormatParameter,
+    )
+    def einvoice(self, request, pk=None):
+        invoice = self.get_object()
+        try:
+            file = document_services.einvoice_download(
+                organization=self.organization, invoice_id=invoice.pk, format_key=request.query_params.get("format")
+            )
+        except EInvoiceRefused as refused:
+            return JsonResponse(
+                {"detail": refused.verdict.detail, "missing": refused.verdict.missing_fields},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        if file is None:
+            response = JsonResponse(
+                {
+                    "detail": gettext("The Factur-X PDF is being rendered; retry after a few seconds."),
+                    "status": "pending",
+                },
+                status=status.HTTP_202_ACCEPTED,
+            )
+            response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+            return response
+        response = HttpResponse(file.content, content_type=file.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
         return response
 
     @staticmethod

@@ -3,10 +3,13 @@ after the SMTP server accepted the message. Registered from ``DocumentsConfig.re
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from audit.presenters import Wording, describe_actions, describe_fields
 from billing import services as billing_services
 from billing.exceptions import StateConflict
 from billing.models import Invoice
+from documents import einvoices
 from documents.models import OutboundEmail
 from documents.outbox import register_kind
 from documents.services import SENDABLE_STATUSES, credit_note_pdf, ensure_fresh_document, pdf_filename
@@ -26,13 +29,30 @@ def attach_invoice_pdf(email: OutboundEmail, message) -> None:
         state = "deleted" if invoice is None else invoice.get_status_display().lower()
         raise InvoiceNotSendable(f"The invoice is {state}; it was not sent.")
     document = ensure_fresh_document(organization=organization, invoice_id=invoice.pk)
+    # The e-invoice must say what the PDF says: read the invoice again, at the PDF's version.
+    invoice = Invoice.objects.select_related("business", "customer").get(organization=organization, pk=invoice.pk)
     with document.file.open("rb") as fh:
         content = fh.read()
-    message.attach(pdf_filename(invoice), content, "application/pdf")
+    for name, data, mimetype in einvoice_attachments(invoice, content, is_facturx=document.facturx):
+        message.attach(name, data, mimetype)
     OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
         document_version=document.invoice_version
     )
     email.document_version = document.invoice_version
+
+
+def einvoice_attachments(invoice, pdf: bytes, *, is_facturx: bool) -> list[tuple[str, bytes, str]]:
+    """What the email attaches, by the customer's ``einvoice_format``: the PDF of the version
+    (the business's: Factur-X or not), the Factur-X PDF, or the XRechnung / Peppol XML with
+    the PDF for people to read. A refused format raises EInvoiceRefused (the email fails)."""
+    wanted = einvoices.EMAIL_FORMATS.get(invoice.customer.einvoice_format)
+    if wanted == einvoices.FACTURX and not is_facturx:
+        pdf = einvoices.facturx_from_pdf(invoice, pdf)
+    attachments = [(pdf_filename(invoice), pdf, einvoices.PDF)]
+    if wanted not in (None, einvoices.FACTURX):
+        xml = einvoices.xml_file(invoice, wanted)
+        attachments.append((xml.filename, xml.content, xml.content_type))
+    return attachments
 
 
 def mark_invoice_sent(email: OutboundEmail) -> None:
@@ -71,14 +91,16 @@ def register() -> None:
     # How documents' audit entries read on the activity page.
     describe_actions(
         {
-            "invoice.email_queued": Wording("{actor} emailed {target} to {to}", "Invoice emailed", values=_recipients),
-            "credit_note.email_queued": Wording(
-                "{actor} emailed {target} to {to}", "Credit note emailed", values=_recipients
+            "invoice.email_queued": Wording(
+                _("{actor} emailed {target} to {to}"), _("Invoice emailed"), values=_recipients
             ),
-            "credit_note.sent": Wording("{actor} sent {target} by email", "Credit note sent"),
+            "credit_note.email_queued": Wording(
+                _("{actor} emailed {target} to {to}"), _("Credit note emailed"), values=_recipients
+            ),
+            "credit_note.sent": Wording(_("{actor} sent {target} by email"), _("Credit note sent")),
             "invoice.pdf_render_requested": Wording(
-                "{actor} asked for the PDF of {target} to be made again", "PDF requested again"
+                _("{actor} asked for the PDF of {target} to be made again"), _("PDF requested again")
             ),
         }
     )
-    describe_fields({"to": "To", "cc": "Copy to", "version": None})
+    describe_fields({"to": _("To"), "cc": _("Copy to"), "version": None})

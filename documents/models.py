@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from organizations.tenancy import TenantManager, TenantModel
 
@@ -12,9 +13,9 @@ class InvoiceDocument(TenantModel):
     """The PDF of one invoice version. Fresh only while its version is the invoice's."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="documents")
     invoice_version = models.PositiveIntegerField()
@@ -24,6 +25,8 @@ class InvoiceDocument(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    # The file is the Factur-X PDF (PDF/A-3 with the CII XML inside), not the plain PDF.
+    facturx = models.BooleanField(default=False)
 
     objects = TenantManager()
 
@@ -57,10 +60,10 @@ class OutboundEmail(TenantModel):
         CREDIT_NOTE = "credit_note", "Credit note"
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVOICE)
     invoice = models.ForeignKey(

@@ -2,6 +2,7 @@
 
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from billing.models import InvoiceStatus
 from billing.signals import invoice_version_changed
@@ -13,7 +14,8 @@ from organizations.signals import invite_created
 
 @receiver(invite_created, dispatch_uid="documents.queue_invite_email")
 def queue_invite_email(sender, *, organization, invite, accept_url, actor=None, **kwargs):
-    """The invite email goes through the outbox like every other email (sent after commit)."""
+    """The invite email goes through the outbox like every other email (sent after commit),
+    written in the inviter's language (the request's)."""
     context = {
         "organization": organization,
         "invite": invite,
@@ -21,7 +23,7 @@ def queue_invite_email(sender, *, organization, invite, accept_url, actor=None, 
         "role": invite.get_role_display().lower(),
         "accept_url": accept_url,
         "expires_at": invite.expires_at,
-        "inviter": (actor.get_full_name() if actor is not None else "") or "Someone",
+        "inviter": (actor.get_full_name() if actor is not None else "") or _("Someone"),
     }
     queue_email(
         organization=organization,

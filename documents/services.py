@@ -18,19 +18,21 @@ import uuid
 import zipfile
 from datetime import timedelta
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext, override
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import CreditNote, Invoice, InvoiceStatus
-from documents import jobs
+from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, CreditNote, Invoice, InvoiceStatus
+from billora.formatting import formats_for
+from documents import einvoices, jobs
+from documents.einvoice import FORMATS, EInvoiceRefused
+from documents.language import document_language
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, print_data_for_credit_note, render_invoice_pdf
@@ -43,7 +45,6 @@ SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, Invoice
 # A pending document asked for again after this long gets its job enqueued again.
 RENDER_REQUEST_AGAIN_AFTER = timedelta(seconds=30)
 PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
-PDF_LOCALE = "en_US"
 MAX_RECIPIENTS = 20
 
 
@@ -95,7 +96,7 @@ def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
         invoice = _invoice(organization, invoice_id, for_print=True)
         if invoice is None:
             raise NotFound("No such invoice.")
-        return invoice, render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+        return invoice, render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
 
 
 def credit_note_pdf(*, organization, credit_note_id) -> tuple[CreditNote, bytes]:
@@ -114,7 +115,7 @@ def credit_note_pdf(*, organization, credit_note_id) -> tuple[CreditNote, bytes]
         )
         if note is None:
             raise NotFound("No such credit note.")
-        return note, render_invoice_pdf(print_data_for_credit_note(note, locale=PDF_LOCALE))
+        return note, render_invoice_pdf(print_data_for_credit_note(note, language=document_language(note)))
 
 
 def pdf_filename(invoice) -> str:
@@ -178,9 +179,11 @@ def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
             raise NotFound("No such invoice.")
         document = document_schedule(organization=organization, invoice_id=invoice.pk, version=invoice.version)
         if document is None:
-            raise StateConflict("No stored PDF to render: a draft is previewed on the fly.")
+            raise StateConflict(gettext("No stored PDF to render: a draft is previewed on the fly."))
         if document.status == InvoiceDocument.Status.READY:
-            raise StateConflict(f"The PDF of version {invoice.version} is already fresh.")
+            raise StateConflict(
+                gettext("The PDF of version %(version)s is already fresh.") % {"version": invoice.version}
+            )
         record(
             organization=organization,
             actor=actor,
@@ -222,11 +225,12 @@ def document_render(*, organization, invoice_id, version=None) -> InvoiceDocumen
 
         # Render outside any transaction: it takes a while and must not hold locks.
         try:
-            pdf = render_invoice_pdf(print_data_for(invoice, locale=PDF_LOCALE))
+            pdf = render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
+            pdf, is_facturx = einvoices.facturx_for_pipeline(invoice, pdf)
         except Exception as exc:
             logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
             return _store_failure(organization, invoice, version, exc)
-        return _store(organization, invoice, version, pdf)
+        return _store(organization, invoice, version, pdf, facturx=is_facturx)
 
 
 def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
@@ -241,7 +245,7 @@ def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
     return document
 
 
-def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None:
+def _store(organization, invoice, version, pdf: bytes, *, facturx: bool = False) -> InvoiceDocument | None:
     """Store the rendered ``pdf`` as ``version``'s document, unless the invoice has left that
     version meanwhile (then the result is discarded: None)."""
     with transaction.atomic():
@@ -265,6 +269,7 @@ def _store(organization, invoice, version, pdf: bytes) -> InvoiceDocument | None
         document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
         document.sha256 = hashlib.sha256(pdf).hexdigest()
         document.size = len(pdf)
+        document.facturx = facturx
         document.status = InvoiceDocument.Status.READY
         document.error = ""
         document.rendered_at = timezone.now()
@@ -285,6 +290,37 @@ def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
     raise RuntimeError("The invoice kept changing while its PDF was rendered.")
 
 
+# --- e-invoices -----------------------------------------------------------------------------
+
+
+def einvoice_download(*, organization, invoice_id, format_key) -> einvoices.EInvoiceFile | None:
+    """The issued invoice's current version as the e-invoice ``format_key``; None while its
+    Factur-X PDF is being rendered (retry). A draft: StateConflict; a format the invoice
+    cannot satisfy: EInvoiceRefused (its verdict names the missing fields), before any file."""
+    if not isinstance(format_key, str) or format_key not in FORMATS:
+        raise BillingValidationError({"format": [einvoices.unknown_format_message()]})
+    with organization_scope(organization):
+        invoice = _invoice(organization, invoice_id, for_print=True)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        if invoice.is_draft:
+            raise StateConflict(gettext("A draft has no e-invoice; issue it first."))
+        verdict = einvoices.verdict(invoice, format_key)
+        if not verdict.ok:
+            raise EInvoiceRefused(verdict)
+        if format_key != einvoices.FACTURX:
+            return einvoices.xml_file(invoice, format_key)
+        document = fresh_document(organization=organization, invoice=invoice)
+        if document is None:
+            document_request_render(organization=organization, invoice_id=invoice.pk)
+            return None
+        with document.file.open("rb") as handle:
+            content = handle.read()
+        if not document.facturx:  # the business's PDF is the plain one: attach the XML to it
+            content = einvoices.facturx_from_pdf(invoice, content)
+    return einvoices.EInvoiceFile(content, einvoices.PDF, einvoices.filename(invoice, einvoices.FACTURX))
+
+
 # --- email ----------------------------------------------------------------------------------
 
 
@@ -302,41 +338,66 @@ def _recipients(value, field: str, errors: dict) -> list[str]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[,;\s]+", value) if part]
     if not isinstance(value, list | tuple):
-        errors[field] = ["Enter a list of email addresses."]
+        errors[field] = [gettext("Enter a list of email addresses.")]
         return []
     addresses = []
     for address in value:
         if not isinstance(address, str):
-            errors[field] = ["Enter a list of email addresses."]
+            errors[field] = [gettext("Enter a list of email addresses.")]
             return []
         address = address.strip()
         try:
             validate_email(address)
         except ValidationError:
-            errors[field] = [f"Enter a valid email address: {address[:254]!r} is not one."]
+            message = gettext("Enter a valid email address: %(address)s is not one.") % {"address": repr(address[:254])}
+            errors[field] = [message]
             return []
         addresses.append(address)
     if len(addresses) > MAX_RECIPIENTS:
-        errors[field] = [f"At most {MAX_RECIPIENTS} addresses."]
+        errors[field] = [gettext("At most %(count)s addresses.") % {"count": MAX_RECIPIENTS}]
     return addresses
 
 
-def email_placeholders(invoice) -> dict[str, str]:
+def email_placeholders(invoice, language: str) -> dict[str, str]:
     business = invoice.business_snapshot or {}
     customer = invoice.customer_snapshot or {}
+    formats = formats_for(language)
     return {
         "number": invoice.number or "",
-        "total": format_currency(invoice.total, invoice.currency, locale=PDF_LOCALE),
-        "due_date": format_date(invoice.due_date, format="medium", locale=PDF_LOCALE),
+        "total": formats.money(invoice.total, invoice.currency),
+        "due_date": formats.date(invoice.due_date),
         "customer_name": customer.get("name") or invoice.customer.name,
         "business_name": business.get("name") or invoice.business.name,
     }
+
+
+def email_template(template: str, default: str, language: str) -> str:
+    """The business's subject or body template; the built-in default in the document's
+    language when the business kept it (a template the business wrote is used as written)."""
+    if template == default:
+        with override(language):
+            return gettext(default)
+    return template
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:
     """Replace the known ``{placeholders}``; any other brace is left as written (a business's
     template must never make sending fail)."""
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template or "")
+
+
+def _check_customer_einvoice_format(invoice) -> None:
+    """The customer takes its invoices as an e-invoice the invoice cannot be written in: the
+    email is refused now, saying what is missing, rather than failing in the worker."""
+    wanted = einvoices.EMAIL_FORMATS.get(invoice.customer.einvoice_format)
+    if wanted is None:
+        return
+    verdict = einvoices.verdict(invoice, wanted)
+    if not verdict.ok:
+        raise StateConflict(
+            gettext("%(customer)s receives e-invoices. %(problem)s")
+            % {"customer": invoice.customer.name, "problem": verdict.detail}
+        )
 
 
 def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=None, body=None) -> OutboundEmail:
@@ -351,7 +412,10 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
         if invoice is None:
             raise NotFound("No such invoice.")
         if invoice.status not in SENDABLE_STATUSES:
-            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+            raise StateConflict(
+                gettext("A %(status)s invoice cannot be sent.") % {"status": invoice.get_status_display().lower()}
+            )
+        _check_customer_einvoice_format(invoice)
         errors: dict[str, list[str]] = {}
         recipients = _recipients(to, "to", errors)
         copies = _recipients(cc, "cc", errors)
@@ -360,18 +424,21 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             if default:
                 recipients = [default]
             else:
-                errors["to"] = ["The customer has no email address; enter the recipient."]
+                errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
         if subject is not None and (not isinstance(subject, str) or not subject.strip()):
-            errors["subject"] = ["Enter a subject or leave it out for the business's default."]
+            errors["subject"] = [gettext("Enter a subject or leave it out for the business's default.")]
         elif subject is not None and len(subject) > 300:
-            errors["subject"] = ["At most 300 characters."]
+            errors["subject"] = [gettext("At most 300 characters.")]
         if body is not None and (not isinstance(body, str) or len(body) > 20_000):
-            errors["body"] = ["Enter the message text (at most 20,000 characters)."]
+            errors["body"] = [gettext("Enter the message text (at most 20,000 characters).")]
         if errors:
             raise BillingValidationError(errors)
 
-        values = email_placeholders(invoice)
+        language = document_language(invoice)
+        values = email_placeholders(invoice, language)
         business = invoice.business
+        subject_template = email_template(business.email_subject_template, DEFAULT_EMAIL_SUBJECT, language)
+        body_template = email_template(business.email_body_template, DEFAULT_EMAIL_BODY, language)
         reply_to = (invoice.business_snapshot or {}).get("email") or business.email
         email = queue_email(
             organization=organization,
@@ -379,8 +446,8 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             to=recipients,
             cc=copies,
             reply_to=[reply_to] if reply_to else [],
-            subject=fill_template(subject if subject is not None else business.email_subject_template, values),
-            body=fill_template(body if body is not None else business.email_body_template, values),
+            subject=fill_template(subject if subject is not None else subject_template, values),
+            body=fill_template(body if body is not None else body_template, values),
             invoice=invoice,
             requested_by_label=_actor_label(actor),
         )
@@ -407,9 +474,9 @@ def credit_note_send(*, organization, actor, credit_note_id, to=None) -> Outboun
             else None
         )
         if note is None:
-            raise NotFound("No such credit note.")
+            raise NotFound(gettext("No such credit note."))
         if note.is_draft:
-            raise StateConflict("A draft credit note cannot be sent; issue it first.")
+            raise StateConflict(gettext("A draft credit note cannot be sent; issue it first."))
         errors: dict[str, list[str]] = {}
         recipients = _recipients(to, "to", errors)
         if not recipients and "to" not in errors:
@@ -417,22 +484,34 @@ def credit_note_send(*, organization, actor, credit_note_id, to=None) -> Outboun
             if default:
                 recipients = [default]
             else:
-                errors["to"] = ["The customer has no email address; enter the recipient."]
+                errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
         if errors:
             raise BillingValidationError(errors)
         seller = (note.business_snapshot or {}).get("name") or note.business.name
         reply_to = (note.business_snapshot or {}).get("email") or note.business.email
+        language = document_language(note)
+        with override(language):
+            values = {
+                "number": note.number,
+                "business": seller,
+                "total": formats_for(language).money(note.total, note.currency),
+                "invoice": note.invoice_number,
+            }
+            subject = gettext("Credit note %(number)s from %(business)s") % values
+            body = (
+                gettext(
+                    "Hello,\n\nPlease find attached credit note %(number)s, which credits %(total)s "
+                    "on invoice %(invoice)s.\n\n%(business)s"
+                )
+                % values
+            )
         email = queue_email(
             organization=organization,
             kind=OutboundEmail.Kind.CREDIT_NOTE,
             to=recipients,
             reply_to=[reply_to] if reply_to else [],
-            subject=f"Credit note {note.number} from {seller}",
-            body=(
-                f"Hello,\n\nPlease find attached credit note {note.number}, which credits "
-                f"{format_currency(note.total, note.currency, locale=PDF_LOCALE)} on invoice {note.invoice_number}."
-                f"\n\n{seller}"
-            ),
+            subject=subject,
+            body=body,
             credit_note=note,
             requested_by_label=_actor_label(actor),
         )
@@ -458,10 +537,15 @@ def _bulk_invoices(organization, invoice_ids) -> list[Invoice]:
     ``MAX_BULK_INVOICES``."""
     pks = list(dict.fromkeys(pk for pk in map(_valid_pk, invoice_ids or []) if pk is not None))
     if not pks:
-        raise BillingValidationError({"invoices": ["Select at least one invoice."]})
+        raise BillingValidationError({"invoices": [gettext("Select at least one invoice.")]})
     if len(pks) > MAX_BULK_INVOICES:
         raise BillingValidationError(
-            {"invoices": [f"Select at most {MAX_BULK_INVOICES} invoices at a time ({len(pks)} were selected)."]}
+            {
+                "invoices": [
+                    gettext("Select at most %(limit)s invoices at a time (%(count)s were selected).")
+                    % {"limit": MAX_BULK_INVOICES, "count": len(pks)}
+                ]
+            }
         )
     found = {invoice.pk: invoice for invoice in Invoice.objects.filter(organization=organization, pk__in=pks)}
     invoices = [found[pk] for pk in pks if pk in found]
@@ -516,7 +600,7 @@ def invoices_send(*, organization, actor, invoice_ids) -> tuple[list[Invoice], l
         except BillingValidationError as exc:
             skipped.append((invoice, " ".join(text for texts in exc.messages.values() for text in texts)))
         except NotFound:
-            skipped.append((invoice, "It was deleted meanwhile."))
+            skipped.append((invoice, gettext("It was deleted meanwhile.")))
         else:
             queued.append(invoice)
     return queued, skipped

@@ -8,6 +8,7 @@ urlpatterns = [
     path("invoices/bulk/pdf/", views.InvoiceBulkPdfView.as_view(), name="invoice_bulk_pdf"),
     path("invoices/bulk/send/", views.InvoiceBulkSendView.as_view(), name="invoice_bulk_send"),
     path("invoices/<uuid:invoice_id>/pdf/", views.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path("invoices/<uuid:invoice_id>/einvoice/", views.InvoiceEInvoiceView.as_view(), name="invoice_einvoice"),
     path("invoices/<uuid:invoice_id>/send/", views.InvoiceSendView.as_view(), name="invoice_send"),
     path("invoices/<uuid:invoice_id>/pdf/preview/", views.InvoicePdfPreviewView.as_view(), name="invoice_pdf_preview"),
     path("credit-notes/<uuid:credit_note_id>/pdf/", views.CreditNotePdfView.as_view(), name="credit_note_pdf"),

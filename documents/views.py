@@ -4,15 +4,17 @@ answers 404 to everybody else); only the current version's PDF is ever served.""
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Invoice
 from billing.views import InvoiceActionView
 from billora.downloads import signed_redirect
-from documents import services
+from documents import einvoices, services
+from documents.einvoice import EInvoiceRefused
 from documents.models import InvoiceDocument
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
@@ -81,6 +83,45 @@ class InvoicePdfView(OrganizationViewMixin, View):
         return _pdf_response(content, services.pdf_filename(invoice), download=download)
 
 
+class InvoiceEInvoiceView(OrganizationViewMixin, View):
+    """The "Download as" menu's e-invoices (``?format=cii``, ...). A format the invoice cannot
+    be written in sends the user back to the invoice with a message naming what is missing."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        back = reverse("invoice_detail", kwargs={"org_slug": org_slug, "invoice_id": invoice.pk})
+        try:
+            file = services.einvoice_download(
+                organization=self.organization, invoice_id=invoice.pk, format_key=request.GET.get("format")
+            )
+        except EInvoiceRefused as refused:
+            messages.error(request, refused.verdict.detail)
+            return redirect(back)
+        except StateConflict as exc:
+            messages.error(request, exc.conflict_message)
+            return redirect(back)
+        except BillingValidationError:
+            messages.error(request, einvoices.unknown_format_message())
+            return redirect(back)
+        if file is None:  # the Factur-X PDF is being rendered with the PDF
+            response = render(
+                request,
+                "documents/pdf_pending.html",
+                {"invoice": invoice, "document": None, "failed": False, "retry_after": RETRY_AFTER_SECONDS},
+                status=202,
+            )
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            response["Cache-Control"] = "no-store"
+            return response
+        response = HttpResponse(file.content, content_type=file.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
 class InvoicePdfPreviewView(OrganizationViewMixin, View):
     """The invoice as it is right now, rendered on the fly and not stored (watermarked
     DRAFT for drafts)."""
@@ -132,7 +173,7 @@ class InvoiceSendView(InvoiceActionView):
     def perform(self, invoice):
         to = self.request.POST.get("to", "").strip() or None  # None: the customer's address
         services.invoice_send(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, to=to)
-        messages.success(self.request, f"Invoice {invoice} is being sent to the customer.")
+        messages.success(self.request, _("Invoice %(invoice)s is being sent to the customer.") % {"invoice": invoice})
         return self.detail(invoice)
 
 
@@ -149,7 +190,7 @@ class InvoiceBulkView(OrganizationViewMixin, View):
         if isinstance(exc, BillingValidationError):
             text = " ".join(message for texts in exc.messages.values() for message in texts)
         else:
-            text = "None of the selected invoices exists any more."
+            text = _("None of the selected invoices exists any more.")
         messages.error(self.request, text)
         return self.back()
 
@@ -164,7 +205,7 @@ class InvoiceBulkPdfView(InvoiceBulkView):
         except (BillingValidationError, NotFound) as exc:
             return self.refuse(exc)
         except RuntimeError as exc:  # a PDF could not be rendered; its page shows why
-            messages.error(request, f"The PDFs could not all be prepared: {exc}")
+            messages.error(request, _("The PDFs could not all be prepared: %(error)s") % {"error": exc})
             return self.back()
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="invoices-{org.slug}-{org.local_today()}.zip"'
@@ -184,7 +225,9 @@ class InvoiceBulkSendView(InvoiceBulkView):
             return self.refuse(exc)
         if queued:
             count = len(queued)
-            messages.success(request, f"{count} invoice{pluralize(count)} {pluralize(count, 'is,are')} being sent.")
+            text = ngettext("%(count)d invoice is being sent.", "%(count)d invoices are being sent.", count)
+            messages.success(request, text % {"count": count})
         for invoice, reason in skipped:
-            messages.warning(request, f"{invoice} was not sent: {reason}")
+            text = _("%(invoice)s was not sent: %(reason)s") % {"invoice": invoice, "reason": reason}
+            messages.warning(request, text)
         return self.back()

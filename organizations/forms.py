@@ -4,6 +4,7 @@ import zoneinfo
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
+from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization, currency_code_validators, validate_time_zone
 from organizations.permissions import ApiKeyScope, Role
@@ -104,9 +105,11 @@ class CurrencyCodeField(forms.CharField):
 
 
 class OrganizationCreateForm(forms.Form):
-    name = forms.CharField(max_length=200, strip=True)
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC", validators=[validate_time_zone])
-    default_currency = CurrencyCodeField(initial="EUR")
+    name = forms.CharField(max_length=200, strip=True, label=_("Name"))
+    time_zone = forms.ChoiceField(
+        choices=TIME_ZONE_CHOICES, initial="UTC", validators=[validate_time_zone], label=_("Time zone")
+    )
+    default_currency = CurrencyCodeField(initial="EUR", label=_("Default currency"))
 
 
 class OrganizationSettingsForm(OrganizationCreateForm):
@@ -114,9 +117,11 @@ class OrganizationSettingsForm(OrganizationCreateForm):
 
     require_two_factor = forms.BooleanField(
         required=False,
-        label="Require two-factor authentication for every member",
-        help_text="Members without it are asked to set up an authenticator app before they can open "
-        "anything in this organization. API keys are not affected.",
+        label=_("Require two-factor authentication for every member"),
+        help_text=_(
+            "Members without it are asked to set up an authenticator app before they can open "
+            "anything in this organization. API keys are not affected."
+        ),
     )
 
     def __init__(self, *args, organization: Organization, is_owner: bool, **kwargs):
@@ -132,14 +137,14 @@ class OrganizationSettingsForm(OrganizationCreateForm):
         super().__init__(*args, **kwargs)
         if not is_owner:
             self.fields["name"].disabled = True
-            self.fields["name"].help_text = "Only an owner can rename the organization."
+            self.fields["name"].help_text = _("Only an owner can rename the organization.")
             self.fields["require_two_factor"].disabled = True
-            self.fields["require_two_factor"].help_text = "Only an owner can change this."
+            self.fields["require_two_factor"].help_text = _("Only an owner can change this.")
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(max_length=254)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, label=_("Role"))
 
     def __init__(self, *args, can_invite_owners: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,9 +156,13 @@ class InviteForm(forms.Form):
 
 
 class RoleChangeForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, label=_("Role"))
 
 
 class ApiKeyCreateForm(forms.Form):
-    name = forms.CharField(max_length=100, strip=True, help_text="Where the key is used, e.g. “accounting sync”.")
-    scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ_ONLY, widget=forms.RadioSelect)
+    name = forms.CharField(
+        max_length=100, strip=True, label=_("Name"), help_text=_("Where the key is used, e.g. “accounting sync”.")
+    )
+    scope = forms.ChoiceField(
+        choices=ApiKeyScope.choices, initial=ApiKeyScope.READ_ONLY, widget=forms.RadioSelect, label=_("Scope")
+    )

@@ -5,18 +5,19 @@ for a membership role or an API key alike. The table mirrors billing-rules.md (R
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    VIEWER = "viewer", _("Viewer")
 
 
 class ApiKeyScope(models.TextChoices):
-    READ_ONLY = "read_only", "Read only"
-    READ_WRITE = "read_write", "Read and write"
+    READ_ONLY = "read_only", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
 
 
 class Capability:

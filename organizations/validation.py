@@ -1,8 +1,8 @@
 """Rules for what people type that every app shares: text fields and currency codes.
 
 organizations is the lowest app, so the rules live here and ``billing.validation`` builds its
-parsers on them; nothing here imports Django. Each function returns the message that explains
-what is wrong, or None.
+parsers on them; of Django, only gettext: each function returns the message that explains what
+is wrong, or None, in the active language.
 """
 
 import re
@@ -11,6 +11,8 @@ from functools import cache
 
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_currency_precision, get_territory_currencies, is_currency
+from django.utils.translation import get_language, to_locale
+from django.utils.translation import gettext as _
 
 # Amounts are stored with 3 decimal places, enough for every currency in use except the
 # units of account CLF and UYW (4 places), which are refused rather than rounded.
@@ -38,18 +40,19 @@ def text_problem(text: str, *, multiline: bool) -> str | None:
         return None
     char = found.group()
     if char == "\x00":
-        return "Text may not contain NUL characters."
+        return _("Text may not contain NUL characters.")
     if "\ud800" <= char <= "\udfff":
-        return f"Text may not contain an unpaired surrogate character (U+{ord(char):04X})."
+        return _("Text may not contain an unpaired surrogate character (U+%(code)s).") % {"code": f"{ord(char):04X}"}
     if not multiline and char in _LINE_BREAKS:
-        return "Use a single line: line breaks are not allowed here."
+        return _("Use a single line: line breaks are not allowed here.")
     if char in "\u2028\u2029":
-        return f"Use ordinary line breaks, not the Unicode separator U+{ord(char):04X}."
-    return f"Text may not contain control characters (U+{ord(char):04X})."
+        return _("Use ordinary line breaks, not the Unicode separator U+%(code)s.") % {"code": f"{ord(char):04X}"}
+    return _("Text may not contain control characters (U+%(code)s).") % {"code": f"{ord(char):04X}"}
 
 
 def unsupported_currency_message(code: str, places: int) -> str:
-    return f"{code} has {places} decimal places; Billora keeps amounts to {MAX_CURRENCY_PLACES}."
+    words = {"code": code, "places": places, "kept": MAX_CURRENCY_PLACES}
+    return _("%(code)s has %(places)s decimal places; Billora keeps amounts to %(kept)s.") % words
 
 
 @cache
@@ -71,11 +74,13 @@ def invoiceable_currencies() -> frozenset[str]:
 def currency_problem(code: str) -> str | None:
     """Why ``code`` (upper case) is not a currency Billora invoices in, or None."""
     if not re.fullmatch(r"[A-Z]{3}", code) or not is_currency(code):
-        return f"“{code}” is not an ISO 4217 currency code."
+        return _("“%(code)s” is not an ISO 4217 currency code.") % {"code": code}
     places = get_currency_precision(code)
     if places > MAX_CURRENCY_PLACES:
         return unsupported_currency_message(code, places)
     if code not in invoiceable_currencies():
-        name = get_currency_name(code, locale="en")
-        return f"{code} ({name}) is not a currency a business can invoice in; use one in use today, such as EUR or USD."
+        name = get_currency_name(code, locale=to_locale(get_language() or "en"))
+        return _(
+            "%(code)s (%(name)s) is not a currency a business can invoice in; use one in use today, such as EUR or USD."
+        ) % {"code": code, "name": name}
     return None

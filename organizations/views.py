@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
@@ -68,7 +69,7 @@ def organization_create(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{organization.name} is ready. Welcome!")
+            messages.success(request, _("%(name)s is ready. Welcome!") % {"name": organization.name})
             return redirect(organization_home_url(organization))
     has_memberships = bool(selectors.memberships_for_user(request.user))
     return render(request, "organizations/organization_create.html", {"form": form, "has_memberships": has_memberships})
@@ -99,7 +100,7 @@ class OrganizationSettingsView(OrganizationViewMixin, View):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, "Settings saved.")
+                messages.success(request, _("Settings saved."))
                 return redirect("organization_settings", org_slug=self.organization.slug)
         return self._render(form, status=400)
 
@@ -152,7 +153,7 @@ def _get_or_404(call):
 def member_change_role(request, org_slug, membership_id):
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a valid role.")
+        messages.error(request, _("Choose a valid role."))
     else:
         try:
             membership = _get_or_404(
@@ -166,7 +167,11 @@ def member_change_role(request, org_slug, membership_id):
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": membership.get_role_display().lower()},
+            )
     return redirect("member_list", org_slug=org_slug)
 
 
@@ -183,9 +188,9 @@ def member_remove(request, org_slug, membership_id):
         _flash_errors(request, exc)
         return redirect("member_list", org_slug=org_slug)
     if membership_id == request.membership.pk:
-        messages.success(request, f"You left {request.organization.name}.")
+        messages.success(request, _("You left %(name)s.") % {"name": request.organization.name})
         return redirect("home")
-    messages.success(request, "Member removed.")
+    messages.success(request, _("Member removed."))
     return redirect("member_list", org_slug=org_slug)
 
 
@@ -197,7 +202,7 @@ def member_leave(request, org_slug):
     except ValidationError as exc:
         _flash_errors(request, exc)
         return redirect("member_list", org_slug=org_slug)
-    messages.success(request, f"You left {request.organization.name}.")
+    messages.success(request, _("You left %(name)s.") % {"name": request.organization.name})
     return redirect("home")
 
 
@@ -224,7 +229,7 @@ class InviteCreateView(OrganizationViewMixin, View):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, f"Invite sent to {invite.email}.")
+                messages.success(request, _("Invite sent to %(email)s.") % {"email": invite.email})
                 return redirect("member_list", org_slug=self.organization.slug)
         return render(request, self.template_name, {"form": form}, status=400)
 
@@ -239,7 +244,7 @@ def invite_revoke(request, org_slug, invite_id):
     except ValidationError as exc:
         _flash_errors(request, exc)
     else:
-        messages.success(request, f"The invite for {invite.email} was revoked.")
+        messages.success(request, _("The invite for %(email)s was revoked.") % {"email": invite.email})
     return redirect("member_list", org_slug=org_slug)
 
 
@@ -292,7 +297,7 @@ def invite_accept(request, token):
         except services.InviteError as exc:
             return _invite_problem(request, exc.reason, exc.invite or invite)
         request.session.pop(PENDING_INVITE_SESSION_KEY, None)
-        messages.success(request, f"Welcome to {membership.organization.name}!")
+        messages.success(request, _("Welcome to %(name)s!") % {"name": membership.organization.name})
         return redirect(organization_home_url(membership.organization))
 
     if not services.user_has_verified_email(request.user, invite.email):
@@ -370,5 +375,5 @@ def api_key_revoke(request, org_slug, api_key_id):
     api_key = _get_or_404(
         lambda: services.api_key_revoke(organization=request.organization, actor=request.user, api_key_id=api_key_id)
     )
-    messages.success(request, f"{api_key.label} was revoked.")
+    messages.success(request, _("%(label)s was revoked.") % {"label": api_key.label})
     return redirect("api_key_list", org_slug=org_slug)

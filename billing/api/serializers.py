@@ -213,6 +213,7 @@ class BusinessSerializer(StrictModelSerializer):
             "legal_mentions",
             "contact_name",
             "peppol_id",
+            "facturx",
             "default_currency",
             "payment_terms_days",
             "invoice_number_format",
@@ -243,6 +244,11 @@ class BusinessSerializer(StrictModelSerializer):
                 "help_text": "IBAN of the account customers pay to, e.g. DE89370400440532013000.",
             },
             "bic": {"max_length": 20, "help_text": "BIC (SWIFT code) of that account, e.g. COBADEFFXXX."},
+            "facturx": {
+                "required": False,
+                "help_text": "The invoice PDF (download and email) is the Factur-X file, with the CII XML "
+                "inside. Default: on for businesses in the EU.",
+            },
         }
 
 
@@ -270,6 +276,7 @@ class CustomerSerializer(StrictModelSerializer):
             "language",
             "buyer_reference",
             "peppol_id",
+            "einvoice_format",
             "currency",
             "notes",
             "archived",
@@ -277,7 +284,15 @@ class CustomerSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {**PARTY_EXTRA_KWARGS, "currency": {"required": False}}
+        extra_kwargs = {
+            **PARTY_EXTRA_KWARGS,
+            "currency": {"required": False},
+            "einvoice_format": {
+                "required": False,
+                "help_text": "What invoice emails attach: pdf (the business's PDF), facturx, xrechnung or peppol "
+                "(the XML with the PDF).",
+            },
+        }
 
 
 # --- invoices ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from audit.services import record
 from billing import hooks, vat
@@ -76,8 +77,8 @@ PRINTED_FIELDS = (
     "vat_exemption_reasons",
 )
 TOTAL_FIELDS = ("subtotal", "discount_total", "tax_total", "total", "balance_due")
-ARCHIVED_CUSTOMER_MESSAGE = "This customer is archived; restore it before invoicing it."
-DUE_BEFORE_ISSUE_MESSAGE = "The due date cannot be before the issue date."
+ARCHIVED_CUSTOMER_MESSAGE = gettext_lazy("This customer is archived; restore it before invoicing it.")
+DUE_BEFORE_ISSUE_MESSAGE = gettext_lazy("The due date cannot be before the issue date.")
 
 
 # --- items, totals and audit values ---------------------------------------------------------
@@ -158,7 +159,7 @@ def compute_document(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
         )
     except DiscountExceedsSubtotal:
         raise BillingValidationError(
-            {"discount_value": ["The discount may not be larger than the subtotal."]}
+            {"discount_value": [gettext("The discount may not be larger than the subtotal.")]}
         ) from None
     check_invoice_amounts(subtotal=totals.subtotal, total=totals.total, currency=invoice.currency)
     return totals
@@ -288,7 +289,7 @@ def _new_invoice_dates(organization, business, data: dict, errors: FieldErrors):
     try:
         return issue_date, issue_date + timedelta(days=business.payment_terms_days)
     except OverflowError:  # an issue date at the very end of the calendar
-        errors.add("due_date", "Enter a due date: the default would be past the year 9999.")
+        errors.add("due_date", gettext("Enter a due date: the default would be past the year 9999."))
         return issue_date, None
 
 
@@ -351,14 +352,14 @@ def _edit_parties(organization, invoice: Invoice, data: dict, errors: FieldError
         business = find_reference(Business, organization, data["business"], "business", errors)
         if business is not None and business.pk != invoice.business_id:
             if fixed:
-                errors.add("business", "The business of an issued invoice cannot be changed.")
+                errors.add("business", gettext("The business of an issued invoice cannot be changed."))
             else:
                 invoice.business = business
     if "customer" in data:
         customer = find_reference(Customer, organization, data["customer"], "customer", errors)
         if customer is not None and customer.pk != invoice.customer_id:
             if fixed:
-                errors.add("customer", "The customer of an issued invoice cannot be changed.")
+                errors.add("customer", gettext("The customer of an issued invoice cannot be changed."))
             elif customer.archived:
                 errors.add("customer", ARCHIVED_CUSTOMER_MESSAGE)
             else:
@@ -367,7 +368,7 @@ def _edit_parties(organization, invoice: Invoice, data: dict, errors: FieldError
         currency = errors.parse("currency", parse_currency, data["currency"])
         if currency is not None and currency != invoice.currency:
             if fixed:
-                errors.add("currency", "The currency of an issued invoice cannot be changed.")
+                errors.add("currency", gettext("The currency of an issued invoice cannot be changed."))
             else:
                 invoice.currency = currency
 
@@ -470,7 +471,7 @@ def invoice_update(*, organization, actor, invoice_id, data: dict) -> Invoice:
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if not invoice.is_draft:
-            raise StateConflict(FINAL_MESSAGE)
+            raise StateConflict(gettext(FINAL_MESSAGE))
         refuse_unknown_fields(data, INVOICE_FIELDS)
         old_items = item_inputs(invoice)
         before = _invoice_audit_values(invoice, old_items)
@@ -499,7 +500,9 @@ def invoice_delete(*, organization, actor, invoice_id) -> None:
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if not invoice.is_draft:
-            raise StateConflict("Only a draft can be deleted; cancel an issued invoice with a credit note instead.")
+            raise StateConflict(
+                gettext("Only a draft can be deleted; cancel an issued invoice with a credit note instead.")
+            )
         items = item_inputs(invoice)
         changes = {field: [value, None] for field, value in _invoice_audit_values(invoice, items).items()}
         target = {"target_type": "invoice", "target_id": str(invoice.pk), "target_label": str(invoice)}
@@ -518,13 +521,16 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if not invoice.is_draft:
-            raise StateConflict(f"Only a draft can be issued; this invoice is {invoice.get_status_display().lower()}.")
+            raise StateConflict(
+                gettext("Only a draft can be issued; this invoice is %(status)s.")
+                % {"status": invoice.get_status_display().lower()}
+            )
         items = item_inputs(invoice)
         if not items:
-            raise StateConflict("Add at least one item before issuing the invoice.")
+            raise StateConflict(gettext("Add at least one item before issuing the invoice."))
         totals = compute_document(invoice, items)
         if totals.total <= 0:
-            raise StateConflict("An invoice with a total of zero cannot be issued.")
+            raise StateConflict(gettext("An invoice with a total of zero cannot be issued."))
         business = Business.objects.get(organization=organization, pk=invoice.business_id)
         customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
         _check_issue_rules(invoice, items, business=business, customer=customer)
@@ -532,7 +538,8 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
         if Invoice.objects.filter(organization=organization, business=business, number=number).exists():
             # Only possible after the numbering settings were changed to overlap old numbers.
             raise StateConflict(
-                f"The number {number} is already used by this business; change its numbering format first."
+                gettext("The number %(number)s is already used by this business; change its numbering format first.")
+                % {"number": number}
             )
         _apply_totals(invoice, totals)
         invoice.number = number
@@ -563,11 +570,13 @@ def invoice_void(*, organization, actor, invoice_id) -> Invoice:
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if invoice.status == InvoiceStatus.DRAFT:
-            raise StateConflict("A draft cannot be voided; delete it instead.")
+            raise StateConflict(gettext("A draft cannot be voided; delete it instead."))
         if invoice.status == InvoiceStatus.VOID:
-            raise StateConflict("This invoice is already void.")
+            raise StateConflict(gettext("This invoice is already void."))
         raise StateConflict(
-            "An issued invoice cannot be voided: cancel it instead, which issues a credit note for what is left."
+            gettext(
+                "An issued invoice cannot be voided: cancel it instead, which issues a credit note for what is left."
+            )
         )
 
 
@@ -577,7 +586,9 @@ def invoice_mark_sent(*, organization, actor, invoice_id, sent_at=None) -> Invoi
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if invoice.status not in SENDABLE_STATUSES:
-            raise StateConflict(f"A {invoice.get_status_display().lower()} invoice cannot be sent.")
+            raise StateConflict(
+                gettext("A %(status)s invoice cannot be sent.") % {"status": invoice.get_status_display().lower()}
+            )
         old = invoice.sent_at
         invoice.sent_at = sent_at or timezone.now()
         invoice.save(update_fields=["sent_at", "updated_at"])

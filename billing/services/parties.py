@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, StateConflict
@@ -17,6 +18,7 @@ from billing.validation import (
     number_format_messages,
     refuse_unknown_fields,
 )
+from billing.vat import EU_COUNTRIES
 from organizations.tenancy import organization_scope
 
 # --- businesses -----------------------------------------------------------------------------
@@ -60,6 +62,8 @@ def business_create(*, organization, actor, data: dict) -> Business:
     with organization_scope(organization), transaction.atomic():
         values = _parse_business(data, current=None)
         values.setdefault("default_currency", organization.default_currency)
+        # Factur-X is the invoice PDF by default where EN 16931 e-invoicing is (becoming) the law.
+        values.setdefault("facturx", values["country"] in EU_COUNTRIES)
         business = Business(organization=organization, **values)
         business.save(force_insert=True)
         record(
@@ -161,7 +165,7 @@ def customer_delete(*, organization, actor, customer_id) -> None:
     with organization_scope(organization), transaction.atomic():
         customer = find_target(Customer, organization, customer_id, for_update=True, label="customer")
         if Invoice.objects.filter(organization=organization, customer=customer).exists():
-            raise StateConflict("This customer has invoices and cannot be deleted; archive it instead.")
+            raise StateConflict(gettext("This customer has invoices and cannot be deleted; archive it instead."))
         record(
             organization=organization,
             actor=actor,

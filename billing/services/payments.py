@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import record
 from billing import hooks
@@ -75,18 +76,20 @@ def _payment_label(payment: Payment, invoice: Invoice) -> str:
 
 def _check_takes_payments(invoice: Invoice, kind: str) -> None:
     if invoice.status == InvoiceStatus.DRAFT:
-        raise StateConflict("Issue the invoice before recording a payment.")
+        raise StateConflict(gettext("Issue the invoice before recording a payment."))
     if invoice.status == InvoiceStatus.VOID:
-        raise StateConflict("A void invoice cannot take payments.")
+        raise StateConflict(gettext("A void invoice cannot take payments."))
     if kind == PaymentKind.REFUND:
         if invoice.balance_due >= 0:
-            raise StateConflict("Nothing is owed to the customer on this invoice: there is no refund to record.")
+            raise StateConflict(
+                gettext("Nothing is owed to the customer on this invoice: there is no refund to record.")
+            )
         return
     if invoice.balance_due <= 0:
         raise StateConflict(
-            "This invoice is fully credited."
+            gettext("This invoice is fully credited.")
             if invoice.status == InvoiceStatus.CREDITED
-            else "This invoice is already paid in full."
+            else gettext("This invoice is already paid in full.")
         )
 
 
@@ -99,11 +102,15 @@ def _parse_payment(organization, invoice: Invoice, *, kind, amount, date, method
     amount = errors.parse("amount", parse_money, amount, currency, positive=True)
     limit = -invoice.balance_due if kind == PaymentKind.REFUND else invoice.balance_due
     if amount is not None and amount > limit:
-        what = "what the customer is owed" if kind == PaymentKind.REFUND else "the balance due"
-        errors.add("amount", f"The amount may not exceed {what} ({money_text(limit, currency)} {currency}).")
+        message = (
+            gettext("The amount may not exceed what the customer is owed (%(amount)s %(currency)s).")
+            if kind == PaymentKind.REFUND
+            else gettext("The amount may not exceed the balance due (%(amount)s %(currency)s).")
+        )
+        errors.add("amount", message % {"amount": money_text(limit, currency), "currency": currency})
     payment_date = errors.parse("date", parse_date, date)
     if payment_date is not None and payment_date > organization.local_today():
-        errors.add("date", "The payment date cannot be in the future.")
+        errors.add("date", gettext("The payment date cannot be in the future."))
     values = {
         "amount": amount,
         "date": payment_date,
@@ -175,9 +182,9 @@ def payment_void(*, organization, actor, payment_id, reason: str) -> Payment:
         payment.organization = organization
         payment.invoice = invoice
         if invoice.status == InvoiceStatus.VOID:
-            raise StateConflict("Payments of a void invoice cannot be voided.")
+            raise StateConflict(gettext("Payments of a void invoice cannot be voided."))
         if payment.voided:
-            raise StateConflict("This payment is already voided.")
+            raise StateConflict(gettext("This payment is already voided."))
         errors = FieldErrors()
         reason = errors.parse("reason", VOID_REASON, reason)
         errors.raise_if_any()

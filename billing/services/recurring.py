@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import record
 from billing import hooks, vat
@@ -164,9 +165,9 @@ def _parse_schedule(organization, template, data: dict, errors: FieldErrors, cre
     if "max_catch_up" in data:
         template.max_catch_up = errors.parse("max_catch_up", RECURRING_CATCH_UP, data["max_catch_up"])
     if template.day_of_month is not None and template.frequency not in (None, *MONTH_BASED):
-        errors.add("day_of_month", "Only monthly, quarterly and yearly schedules have a day of the month.")
+        errors.add("day_of_month", gettext("Only monthly, quarterly and yearly schedules have a day of the month."))
     if template.end_date and template.start_date and template.end_date < template.start_date:
-        errors.add("end_date", "The end date cannot be before the start date.")
+        errors.add("end_date", gettext("The end date cannot be before the start date."))
 
 
 def _parse_items(template, data: dict, errors: FieldErrors, old_items):
@@ -183,7 +184,7 @@ def _parse_items(template, data: dict, errors: FieldErrors, old_items):
         errors.merge(exc)
         return []
     if not items:
-        errors.add("items", "A recurring invoice needs at least one item.")
+        errors.add("items", gettext("A recurring invoice needs at least one item."))
     return items
 
 
@@ -214,13 +215,13 @@ def _check_totals(template, items: list[ItemInput], errors: FieldErrors) -> None
         )
         check_invoice_amounts(subtotal=totals.subtotal, total=totals.total, currency=template.currency)
     except DiscountExceedsSubtotal:
-        errors.add("discount_value", "The discount may not be larger than the subtotal.")
+        errors.add("discount_value", gettext("The discount may not be larger than the subtotal."))
         return
     except BillingValidationError as exc:
         errors.merge(exc)
         return
     if totals.total <= 0:
-        errors.add("items", "The invoices must have a total above zero.")
+        errors.add("items", gettext("The invoices must have a total above zero."))
 
 
 def _apply(organization, template, data: dict, *, old_items=None) -> list[ItemInput]:
@@ -335,7 +336,7 @@ def recurring_invoice_pause(*, organization, actor, template_id) -> RecurringInv
     with organization_scope(organization), transaction.atomic():
         template = find_target(RecurringInvoice, organization, template_id, for_update=True, label="recurring invoice")
         if template.paused:
-            raise StateConflict("This recurring invoice is already paused.")
+            raise StateConflict(gettext("This recurring invoice is already paused."))
         template.paused = True
         template.save(update_fields=["paused", "updated_at"])
         record(
@@ -354,7 +355,7 @@ def recurring_invoice_resume(*, organization, actor, template_id) -> RecurringIn
     with organization_scope(organization), transaction.atomic():
         template = find_target(RecurringInvoice, organization, template_id, for_update=True, label="recurring invoice")
         if not template.paused:
-            raise StateConflict("This recurring invoice is not paused.")
+            raise StateConflict(gettext("This recurring invoice is not paused."))
         yesterday = organization.local_today() - timedelta(days=1)
         missed = due_periods(schedule_of(template), after=template.last_period, today=yesterday, cap=1_000_000)
         _record_skipped(template, missed.create, PAUSED_NOTE)

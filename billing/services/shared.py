@@ -3,6 +3,8 @@ the audit entry's values."""
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
+
 from billing.calc import quantize_money
 from billing.exceptions import NotFound
 from billing.validation import REQUIRED_MESSAGE, FieldErrors, object_pk
@@ -10,7 +12,7 @@ from organizations.models import ApiKey
 
 # The same words for a missing id and another organization's id, and without the id itself, so
 # the answer never tells which ids exist elsewhere.
-NOT_FOUND_MESSAGE = "Object does not exist."
+NOT_FOUND_MESSAGE = gettext_lazy("Object does not exist.")
 
 
 def find_target(model, organization, target_id, *, label: str, for_update: bool = False):

@@ -11,19 +11,23 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from billing.addresses import party_address, render_address
 from billing.vat import CATEGORY_LABELS
+from billora.formatting import formats_for
 
 logger = logging.getLogger(__name__)
 
+# Lazy: the renderer writes them in the document's language.
 STATUS_LABELS = {
-    "draft": "Draft",
-    "issued": "Issued",
-    "partially_paid": "Partially paid",
-    "paid": "Paid",
-    "credited": "Credited",
-    "void": "Void",
+    "draft": _("Draft"),
+    "issued": _("Issued"),
+    "partially_paid": _("Partially paid"),
+    "paid": _("Paid"),
+    "credited": _("Credited"),
+    "void": _("Void"),
 }
 MAX_LOGO_BYTES = 2_000_000
 
@@ -99,7 +103,7 @@ class InvoicePrintData:
     legal_mentions: str = ""  # the seller's, printed in every page's footer
     logo: bytes | None = None
     version: int = 1
-    locale: str = "en_US"
+    language: str = "en"  # of labels, dates and numbers (customer data is never translated)
     # A credit note (document type 381) prints the invoice it corrects (BT-25, BT-26) and why.
     kind: str = "invoice"  # invoice | credit_note
     invoice_number: str = ""
@@ -116,19 +120,22 @@ class InvoicePrintData:
 
     @property
     def title(self) -> str:
-        if self.is_credit_note:
-            return f"Credit note {self.number}" if self.number else "Draft credit note"
-        return f"Invoice {self.number}" if self.number else "Draft invoice"
+        with override(self.language):
+            if self.is_credit_note:
+                return str(
+                    _("Credit note %(number)s") % {"number": self.number} if self.number else _("Draft credit note")
+                )
+            return str(_("Invoice %(number)s") % {"number": self.number} if self.number else _("Draft invoice"))
 
 
 def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _party_from_snapshot(snapshot: dict, locale: str) -> PrintParty:
+def _party_from_snapshot(snapshot: dict, language: str) -> PrintParty:
     values = {field.name: _text(snapshot.get(field.name)) for field in fields(PrintParty)}
-    # A snapshot from before addresses were structured holds only the old free text: printed as is.
-    values["address"] = render_address(snapshot, locale)
+    # The country is named in the document's language; an old snapshot's free text as it was.
+    values["address"] = render_address(snapshot, language)
     return PrintParty(**values)
 
 
@@ -145,20 +152,19 @@ def _prints_snapshots(invoice) -> bool:
     return invoice.status != "draft"
 
 
-def _seller(invoice, locale: str) -> PrintParty:
+def _seller(invoice, language: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.business_snapshot:
-        return _party_from_snapshot(invoice.business_snapshot, locale)
+        return _party_from_snapshot(invoice.business_snapshot, language)
     business = invoice.business
-    return _from_attributes(PrintParty, business, address=render_address(party_address(business), locale))
+    return _from_attributes(PrintParty, business, address=render_address(party_address(business), language))
 
 
-def _buyer(invoice, locale: str) -> PrintParty:
+def _buyer(invoice, language: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.customer_snapshot:
-        return _party_from_snapshot(invoice.customer_snapshot, locale)
+        return _party_from_snapshot(invoice.customer_snapshot, language)
     customer = invoice.customer
-    return _from_attributes(
-        PrintParty, customer, legal_name="", address=render_address(party_address(customer), locale)
-    )
+    address = render_address(party_address(customer), language)
+    return _from_attributes(PrintParty, customer, legal_name="", address=address)
 
 
 def _payment_instructions(invoice) -> str:
@@ -190,7 +196,7 @@ def _tax_rows(invoice) -> tuple[PrintTaxRow, ...]:
             taxable_amount=Decimal(str(row["taxable_amount"])),
             tax_amount=Decimal(str(row["tax_amount"])),
             category=row["category"],
-            category_name=CATEGORY_LABELS.get(row["category"], row["category"]),
+            category_name=str(CATEGORY_LABELS.get(row["category"], row["category"])),
             exemption_reason=_text(row.get("exemption_reason")),
             exemption_reason_code=_text(row.get("exemption_reason_code")),
         )
@@ -200,7 +206,7 @@ def _tax_rows(invoice) -> tuple[PrintTaxRow, ...]:
 
 def _payments(invoice) -> tuple[PrintPayment, ...]:
     live = sorted((p for p in invoice.payments.all() if not p.voided), key=lambda p: (p.date, p.created_at))
-    return tuple(_from_attributes(PrintPayment, payment, method=payment.get_method_display()) for payment in live)
+    return tuple(_from_attributes(PrintPayment, payment, method=str(payment.get_method_display())) for payment in live)
 
 
 def _read_logo(invoice) -> bytes | None:
@@ -224,35 +230,40 @@ def _read_logo(invoice) -> bytes | None:
         return None
 
 
-def _discount_label(invoice) -> str:
+def _discount_label(invoice, language: str) -> str:
     if invoice.discount_type == "percent" and invoice.discount_value:
-        value = Decimal(invoice.discount_value).normalize()
-        # normalize() may give 1E+1; format with plain notation.
-        return f"Discount ({value:f}%)"
-    return "Discount"
+        rate = formats_for(language).percent(Decimal(invoice.discount_value))
+        return str(_("Discount (%(rate)s)") % {"rate": rate})
+    return str(_("Discount"))
 
 
-def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
+def print_data_for(invoice, *, language: str = "en") -> InvoicePrintData:
     """Everything printed for ``invoice`` as it is now. Caller opens the organization scope.
 
     Issued invoices print the seller and buyer snapshots taken at issue; drafts print the
     live business and customer. Every other field is the invoice's attribute of that name.
+    ``language`` is the document's (``documents.language.document_language``).
     """
+    with override(language):  # the labels it holds (payment methods, discount) in that language
+        return _print_data(invoice, language)
+
+
+def _print_data(invoice, language: str) -> InvoicePrintData:
     return _from_attributes(
         InvoicePrintData,
         invoice,
-        seller=_seller(invoice, locale),
-        buyer=_buyer(invoice, locale),
+        seller=_seller(invoice, language),
+        buyer=_buyer(invoice, language),
         lines=_lines(invoice),
         tax_rows=_tax_rows(invoice),
         payments=_payments(invoice),
-        discount_label=_discount_label(invoice),
+        discount_label=_discount_label(invoice, language),
         payment_instructions=_payment_instructions(invoice),
         iban=_seller_detail(invoice, "iban"),
         bic=_seller_detail(invoice, "bic"),
         legal_mentions=_seller_detail(invoice, "legal_mentions"),
         logo=_read_logo(invoice),
-        locale=locale,
+        language=language,
         kind="invoice",
         invoice_number="",
         invoice_issue_date=None,
@@ -260,32 +271,33 @@ def print_data_for(invoice, *, locale: str = "en_US") -> InvoicePrintData:
     )
 
 
-def print_data_for_credit_note(note, *, locale: str = "en_US") -> InvoicePrintData:
+def print_data_for_credit_note(note, *, language: str = "en") -> InvoicePrintData:
     """Everything printed for credit note ``note``: its lines and totals, both parties as
     snapshotted at issue (a draft: the live records), and the invoice it corrects. Nothing is
     due on it: no payments, no bank details. Caller opens the organization scope."""
     invoice = note.invoice
-    return InvoicePrintData(
-        kind="credit_note",
-        status=note.status,
-        number=note.number,
-        currency=note.currency,
-        issue_date=note.issue_date,
-        due_date=note.issue_date,
-        seller=_seller(note, locale),
-        buyer=_buyer(note, locale),
-        lines=_lines(note),
-        tax_rows=_tax_rows(note),
-        subtotal=note.subtotal,
-        discount_total=note.discount_total,
-        tax_total=note.tax_total,
-        total=note.total,
-        discount_label=_discount_label(note),
-        legal_mentions=_seller_detail(note, "legal_mentions"),
-        logo=_read_logo(note),
-        version=note.version,
-        locale=locale,
-        invoice_number=note.invoice_number or _text(invoice.number),
-        invoice_issue_date=note.invoice_issue_date or invoice.issue_date,
-        reason=note.reason,
-    )
+    with override(language):
+        return InvoicePrintData(
+            kind="credit_note",
+            status=note.status,
+            number=note.number,
+            currency=note.currency,
+            issue_date=note.issue_date,
+            due_date=note.issue_date,
+            seller=_seller(note, language),
+            buyer=_buyer(note, language),
+            lines=_lines(note),
+            tax_rows=_tax_rows(note),
+            subtotal=note.subtotal,
+            discount_total=note.discount_total,
+            tax_total=note.tax_total,
+            total=note.total,
+            discount_label=_discount_label(note, language),
+            legal_mentions=_seller_detail(note, "legal_mentions"),
+            logo=_read_logo(note),
+            version=note.version,
+            language=language,
+            invoice_number=note.invoice_number or _text(invoice.number),
+            invoice_issue_date=note.invoice_issue_date or invoice.issue_date,
+            reason=note.reason,
+        )

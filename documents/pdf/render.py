@@ -8,9 +8,8 @@ clock, and fonts are subset in the order characters first appear, so the same
 import io
 from decimal import Decimal
 
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision, parse_pattern
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -32,6 +31,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from billora.formatting import formats_for
+
 from .data import InvoicePrintData
 from .fonts import BOLD, REGULAR, has_foreign_glyphs, markup, register_fonts
 from .payment_qr import payment_qr_png
@@ -47,22 +48,17 @@ INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#616e7c")
 RULE = colors.HexColor("#cbd2d9")
 STRIPE = colors.HexColor("#f5f7fa")
-WATERMARKS = {"draft": ("DRAFT", colors.HexColor("#52606d")), "void": ("VOID", colors.HexColor("#c81e1e"))}
+WATERMARK_COLORS = {"draft": colors.HexColor("#52606d"), "void": colors.HexColor("#c81e1e")}
 PAID_COLOR = colors.HexColor("#2f8f46")
 
 
 class _Formatter:
-    """Babel formatting for one currency and locale; patterns parsed once, results memoized
-    (long invoices repeat the same prices and rates)."""
+    """``billora.formatting`` for one currency and language, memoized (long invoices repeat
+    the same prices and rates)."""
 
-    QUANTITY = parse_pattern("#,##0.####")
-    RATE = parse_pattern("#,##0.###")
-
-    def __init__(self, currency: str, locale: str):
+    def __init__(self, currency: str, language: str):
         self.currency = currency
-        self.locale = Locale.parse(locale)
-        self.places = get_currency_precision(currency)
-        self.pattern = self.locale.currency_formats["standard"]
+        self.formats = formats_for(language)
         self._formatted: dict = {}
 
     def _memo(self, kind, value, make):
@@ -73,29 +69,20 @@ class _Formatter:
         return text
 
     def money(self, amount: Decimal) -> str:
-        return self._memo(
-            "m", amount, lambda v: self.pattern.apply(v, self.locale, currency=self.currency, currency_digits=True)
-        )
+        return self._memo("m", amount, lambda v: self.formats.money(v, self.currency))
 
     def price(self, amount: Decimal) -> str:
         """Unit prices keep their extra places (up to 4) when they have them."""
-
-        def make(value):
-            normalized = Decimal(value).normalize()
-            if -normalized.as_tuple().exponent > self.places:
-                return format_currency(normalized, self.currency, locale=self.locale, decimal_quantization=False)
-            return self.money(value)
-
-        return self._memo("p", amount, make)
+        return self._memo("p", amount, lambda v: self.formats.price(v, self.currency))
 
     def quantity(self, value: Decimal) -> str:
-        return self._memo("q", value, lambda v: self.QUANTITY.apply(v, self.locale))
+        return self._memo("q", value, self.formats.number)
 
     def rate(self, value: Decimal) -> str:
-        return self._memo("r", value, lambda v: self.RATE.apply(v, self.locale) + "%")
+        return self._memo("r", value, self.formats.percent)
 
     def date(self, value) -> str:
-        return format_date(value, format="medium", locale=self.locale)
+        return self.formats.date(value)
 
 
 QR_SIZE = 30 * mm
@@ -115,6 +102,12 @@ def legal_lines(text: str) -> list[str]:
 def grouped_iban(iban: str) -> str:
     """``DE89370400440532013000`` as printed: ``DE89 3704 0044 0532 0130 00``."""
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _table_style(commands) -> TableStyle:
+    """A table style whose default cell font is the embedded one: ReportLab's default is
+    Helvetica, which is never embedded (PDF/A needs every font embedded)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), *commands])
 
 
 class _NumberedCanvas(Canvas):
@@ -153,8 +146,24 @@ class _NumberedCanvas(Canvas):
         self.setFont(REGULAR, LEGAL_SIZE)
         for index, line in enumerate(reversed(self.legal_lines)):
             self.drawString(MARGIN, y + 6 * mm + index * LEGAL_LEADING, line)
-        self.drawRightString(PAGE_SIZE[0] - MARGIN, y, f"Page {self._pageNumber} of {total}")
+        page = _("Page %(page)s of %(pages)s") % {"page": self._pageNumber, "pages": total}
+        self.drawRightString(PAGE_SIZE[0] - MARGIN, y, page)
         self.restoreState()
+
+
+def _tax_column_widths(rows: list) -> list:
+    """The VAT breakdown's amount columns as wide as their texts; the first (a rate, or a
+    category name that wraps) takes the rest of the summary's left half, less a gutter."""
+    cell_padding = 12  # a table cell's default 6 pt on each side
+
+    def width(column: int) -> float:
+        header, *cells = (row[column] for row in rows)
+        return cell_padding + max(
+            stringWidth(str(header), BOLD, SMALL_SIZE), *(stringWidth(str(cell), REGULAR, SMALL_SIZE) for cell in cells)
+        )
+
+    amounts = [width(1), width(2)]
+    return [max(FRAME_WIDTH * 0.5 - 6 * mm - sum(amounts), 20 * mm), *amounts]
 
 
 class InvoicePdfRenderer:
@@ -171,6 +180,10 @@ class InvoicePdfRenderer:
             "meta": ParagraphStyle(
                 "meta", fontName=REGULAR, fontSize=BODY_SIZE, leading=12, textColor=INK, alignment=TA_RIGHT
             ),
+            # A VAT category's name in the breakdown, wrapped within its column.
+            "tax_category": ParagraphStyle(
+                "tax_category", fontName=REGULAR, fontSize=SMALL_SIZE, leading=10, textColor=INK, alignment=TA_RIGHT
+            ),
             "label": ParagraphStyle("label", fontName=BOLD, fontSize=SMALL_SIZE, leading=10, textColor=MUTED),
             "heading": ParagraphStyle(
                 "heading", fontName=BOLD, fontSize=10, leading=13, textColor=INK, spaceBefore=4, spaceAfter=2
@@ -179,7 +192,13 @@ class InvoicePdfRenderer:
 
     # -- public ---------------------------------------------------------------------------
     def render(self, data: InvoicePrintData) -> bytes:
-        fmt = _Formatter(data.currency, data.locale)
+        """The PDF in the document's language (labels, dates, numbers); customer data as written."""
+        # The footer's page numbers are drawn at save(), inside build(): still in the language.
+        with override(data.language):
+            return self._render(data)
+
+    def _render(self, data: InvoicePrintData) -> bytes:
+        fmt = _Formatter(data.currency, data.language)
         buffer = io.BytesIO()
         doc = BaseDocTemplate(
             buffer,
@@ -188,17 +207,19 @@ class InvoicePdfRenderer:
             rightMargin=MARGIN,
             topMargin=MARGIN,
             bottomMargin=MARGIN,
-            title=data.title,
+            title=str(data.title),
             author=data.seller.legal_name or data.seller.name,
-            subject=data.title,
+            subject=str(data.title),
             creator="Billora",
             producer="Billora",
             invariant=1,
             pageCompression=1,
+            # ReportLab's preamble names an initial font: an embedded one, never a base-14 font (PDF/A).
+            initialFontName=REGULAR,
         )
         story = self._story(data, fmt)
 
-        footer_label = f"{data.seller.name} · {data.number or 'Draft'}"
+        footer_label = f"{data.seller.name} · {data.number or _('Draft')}"
         legal = tuple(legal_lines(data.legal_mentions))
         canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label, "legal_lines": legal})
         legal_height = len(legal) * LEGAL_LEADING  # the body ends above the legal mentions
@@ -234,7 +255,7 @@ class InvoicePdfRenderer:
         ]
         if data.payments:
             story += [Spacer(1, 4 * mm), KeepTogether(self._payments(data, fmt))]
-        for heading, text in (("Reason", data.reason), ("Notes", data.notes), ("Terms", data.terms)):
+        for heading, text in ((_("Reason"), data.reason), (_("Notes"), data.notes), (_("Terms"), data.terms)):
             if text and text.strip():
                 story += [
                     Spacer(1, 3 * mm),
@@ -249,13 +270,17 @@ class InvoicePdfRenderer:
         qr_png = payment_qr_png(data)
         if not text and qr_png is None:
             return []
-        block = [Paragraph("Payment instructions", self.styles["heading"])]
+        block = [Paragraph(markup(_("Payment instructions")), self.styles["heading"])]
         if text:
             block.append(Paragraph(markup(text), self.styles["body"]))
         if qr_png is not None:
             code = Image(io.BytesIO(qr_png), width=QR_SIZE, height=QR_SIZE)
             code.hAlign = "LEFT"
-            block += [Spacer(1, 2 * mm), code, Paragraph("Scan to pay with a banking app.", self.styles["small"])]
+            block += [
+                Spacer(1, 2 * mm),
+                code,
+                Paragraph(markup(_("Scan to pay with a banking app.")), self.styles["small"]),
+            ]
         return [Spacer(1, 3 * mm), KeepTogether(block)]
 
     @staticmethod
@@ -296,7 +321,7 @@ class InvoicePdfRenderer:
             commands.append(("BOTTOMPADDING", (0, row), (0, row), style.leading - style.fontSize * 1.2 + 1))
         table = Table(data, colWidths=[width], hAlign="LEFT")
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -314,13 +339,13 @@ class InvoicePdfRenderer:
             rows.append((party.legal_name, "body"))
         if party.address:
             rows.append((party.address.strip(), "body"))
-        for label, value in (
-            ("VAT", party.vat_id),
-            ("Registration", party.legal_registration_id),
-            ("Tax ID", party.tax_id),
+        for text, value in (
+            (_("VAT: %(value)s"), party.vat_id),
+            (_("Registration: %(value)s"), party.legal_registration_id),
+            (_("Tax ID: %(value)s"), party.tax_id),
         ):
             if value:
-                rows.append((f"{label}: {value}", "body"))
+                rows.append((text % {"value": value}, "body"))
         contact = " · ".join(v for v in (party.email, party.phone) if v)
         if contact:
             rows.append((contact, "small"))
@@ -350,11 +375,11 @@ class InvoicePdfRenderer:
         left.append(self._party_lines(data.seller, name_style="seller", width=left_width - 4 * mm))
 
         facts = [
-            ("No.", data.number or "Draft (no number yet)"),
-            ("Status", data.status_label),
-            ("Issue date", fmt.date(data.issue_date)),
+            (_("No."), data.number or _("Draft (no number yet)")),
+            (_("Status"), str(data.status_label)),
+            (_("Issue date"), fmt.date(data.issue_date)),
             *self._reference_facts(data, fmt),
-            ("Currency", data.currency),
+            (_("Currency"), data.currency),
         ]
         meta = self.styles["meta"]
         rows = [
@@ -363,7 +388,7 @@ class InvoicePdfRenderer:
         ]
         facts_table = Table(rows, hAlign="RIGHT")
         facts_table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (0, -1), BOLD, BODY_SIZE),
                     ("FONT", (1, 0), (1, -1), REGULAR, BODY_SIZE),
@@ -376,10 +401,11 @@ class InvoicePdfRenderer:
                 ]
             )
         )
-        right = [Paragraph("CREDIT NOTE" if data.is_credit_note else "INVOICE", self.styles["title"]), facts_table]
+        heading = _("Credit note") if data.is_credit_note else _("Invoice")
+        right = [Paragraph(markup(heading.upper()), self.styles["title"]), facts_table]
         table = Table([[left, right]], colWidths=[left_width, right_width])
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("ALIGN", (1, 0), (1, 0), "RIGHT"),
@@ -394,34 +420,39 @@ class InvoicePdfRenderer:
     def _reference_facts(data: InvoicePrintData, fmt: _Formatter) -> list[tuple[str, str]]:
         """An invoice's due date; a credit note's invoice number and date (BT-25, BT-26)."""
         if not data.is_credit_note:
-            return [("Due date", fmt.date(data.due_date))]
-        return [("Invoice", data.invoice_number), ("Invoice date", fmt.date(data.invoice_issue_date))]
+            return [(_("Due date"), fmt.date(data.due_date))]
+        return [(_("Invoice"), data.invoice_number), (_("Invoice date"), fmt.date(data.invoice_issue_date))]
 
     def _parties(self, data: InvoicePrintData, fmt: _Formatter):
         left = [
-            Paragraph("BILL TO", self.styles["label"]),
+            Paragraph(markup(_("Bill to").upper()), self.styles["label"]),
             Spacer(1, 1 * mm),
             self._party_lines(data.buyer, name_style="heading", width=FRAME_WIDTH * 0.6 - 4 * mm),
         ]
         # A void invoice is owed by nobody: show what it was, not a balance.
         due_label, due_amount = (
-            ("Total (void)", data.total) if data.status == "void" else ("Balance due", data.balance_due)
+            (_("Total (void)"), data.total) if data.status == "void" else (_("Balance due"), data.balance_due)
         )
-        due_line = f"Due {fmt.date(data.due_date)}"
+        due_line = _("Due %(date)s") % {"date": fmt.date(data.due_date)}
         if data.is_credit_note:
-            due_label, due_amount = "Total credited", data.total
-            due_line = markup(f"Credits invoice {data.invoice_number} of {fmt.date(data.invoice_issue_date)}")
+            due_label, due_amount = _("Total credited"), data.total
+            due_line = _("Credits invoice %(number)s of %(date)s") % {
+                "number": data.invoice_number,
+                "date": fmt.date(data.invoice_issue_date),
+            }
         right = [
-            Paragraph(due_label.upper(), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)),
+            Paragraph(
+                markup(due_label.upper()), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)
+            ),
             Paragraph(
                 markup(fmt.money(due_amount)),
                 ParagraphStyle("due", fontName=BOLD, fontSize=16, leading=20, textColor=INK, alignment=TA_RIGHT),
             ),
-            Paragraph(due_line, ParagraphStyle("dued", parent=self.styles["meta"])),
+            Paragraph(markup(due_line), ParagraphStyle("dued", parent=self.styles["meta"])),
         ]
         table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.6, FRAME_WIDTH * 0.4])
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -432,7 +463,7 @@ class InvoicePdfRenderer:
         return table
 
     def _items(self, data: InvoicePrintData, fmt: _Formatter):
-        header = ["#", "Description", "Qty", "Unit price", "Tax", "Amount"]
+        header = ["#", _("Description"), _("Qty"), _("Unit price"), _("Tax"), _("Amount")]
         numeric = [
             (
                 str(index),
@@ -457,7 +488,7 @@ class InvoicePdfRenderer:
             rows.append([index, self._description(line.description, room), qty, price, rate, amount])
         table = LongTable(rows, colWidths=widths, repeatRows=1)
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, 0), BOLD, BODY_SIZE),
                     ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE, CELL_LEADING),
@@ -491,23 +522,27 @@ class InvoicePdfRenderer:
 
     def _tax_breakdown(self, data: InvoicePrintData, fmt: _Formatter) -> tuple:
         """The VAT breakdown table, and the exemption reason of each exempt row to print below it."""
-        tax_rows = [["Tax rate", "Taxable amount", "Tax"]]
+        tax_rows = [[_("Tax rate"), _("Taxable amount"), _("Tax")]]
         reasons = []
         for row in data.tax_rows:
             # A standard-rate row shows its rate; any other its category, and the reason below the table.
-            label = fmt.rate(row.rate) if row.category == "S" else f"{row.category_name} ({row.category})"
+            if row.category == "S":
+                label = fmt.rate(row.rate)
+            else:  # some names are long ("Steuerschuldnerschaft des Leistungsempfängers"): they wrap
+                label = Paragraph(markup(f"{row.category_name} ({row.category})"), self.styles["tax_category"])
             tax_rows.append([label, fmt.money(row.taxable_amount), fmt.money(row.tax_amount)])
             if row.exemption_reason:
                 text = f"{row.category_name}: {row.exemption_reason}"
                 reasons.append(Paragraph(markup(text), self.styles["small"]))
-        tax_table = Table(tax_rows, hAlign="LEFT")
+        tax_table = Table(tax_rows, colWidths=_tax_column_widths(tax_rows), hAlign="LEFT")
         tax_table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, 0), BOLD, SMALL_SIZE),
                     ("FONT", (0, 1), (-1, -1), REGULAR, SMALL_SIZE),
                     ("TEXTCOLOR", (0, 0), (-1, -1), INK),
                     ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
                     ("TOPPADDING", (0, 0), (-1, -1), 2),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
@@ -520,21 +555,21 @@ class InvoicePdfRenderer:
         """Per-rate tax breakdown on the left, totals on the right."""
         tax_table, reasons = self._tax_breakdown(data, fmt)
 
-        totals = [["Subtotal", fmt.money(data.subtotal)]]
+        totals = [[_("Subtotal"), fmt.money(data.subtotal)]]
         if data.discount_total:
             totals.append([data.discount_label, fmt.money(-data.discount_total)])
-        totals.append(["Tax", fmt.money(data.tax_total)])
-        totals.append(["Total", fmt.money(data.total)])
+        totals.append([_("Tax"), fmt.money(data.tax_total)])
+        totals.append([_("Total"), fmt.money(data.total)])
         total_row = len(totals) - 1
         if data.amount_paid:
-            totals.append(["Payments received", fmt.money(-data.amount_paid)])
+            totals.append([_("Payments received"), fmt.money(-data.amount_paid)])
         if data.is_credit_note:
-            totals.append(["Total credited", fmt.money(data.total)])
+            totals.append([_("Total credited"), fmt.money(data.total)])
         else:
-            totals.append(["Balance due", fmt.money(data.balance_due)])
+            totals.append([_("Balance due"), fmt.money(data.balance_due)])
         totals_table = Table(totals, hAlign="RIGHT")
         totals_table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, -1), REGULAR, BODY_SIZE),
                     ("FONT", (0, total_row), (-1, total_row), BOLD, BODY_SIZE),
@@ -549,10 +584,10 @@ class InvoicePdfRenderer:
                 ]
             )
         )
-        left = [Paragraph("Tax breakdown", self.styles["label"]), Spacer(1, 1 * mm), tax_table, *reasons]
+        left = [Paragraph(markup(_("Tax breakdown")), self.styles["label"]), Spacer(1, 1 * mm), tax_table, *reasons]
         outer = Table([[left, totals_table]], colWidths=[FRAME_WIDTH * 0.5, FRAME_WIDTH * 0.5])
         outer.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("ALIGN", (1, 0), (1, 0), "RIGHT"),
@@ -564,7 +599,7 @@ class InvoicePdfRenderer:
         return [outer]
 
     def _payments(self, data: InvoicePrintData, fmt: _Formatter) -> list:
-        rows = [["Date", "Method", "Reference", "Amount"]]
+        rows = [[_("Date"), _("Method"), _("Reference"), _("Amount")]]
         for payment in data.payments:
             rows.append(
                 [
@@ -576,7 +611,7 @@ class InvoicePdfRenderer:
             )
         table = Table(rows, colWidths=[30 * mm, 32 * mm, FRAME_WIDTH - 96 * mm, 34 * mm], hAlign="LEFT")
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("FONT", (0, 0), (-1, 0), BOLD, SMALL_SIZE),
                     ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE),
@@ -589,13 +624,14 @@ class InvoicePdfRenderer:
                 ]
             )
         )
-        return [Paragraph("Payments received", self.styles["heading"]), table]
+        return [Paragraph(markup(_("Payments received")), self.styles["heading"]), table]
 
     # -- page decoration ------------------------------------------------------------------
     def _stamp(self, canvas, data: InvoicePrintData):
         width, height = PAGE_SIZE
-        if data.status in WATERMARKS:
-            text, color = WATERMARKS[data.status]
+        if data.status in WATERMARK_COLORS:
+            text = (_("Draft") if data.status == "draft" else _("Void")).upper()
+            color = WATERMARK_COLORS[data.status]
             canvas.saveState()
             canvas.setFillColor(color)
             canvas.setFillAlpha(0.16)
@@ -615,9 +651,10 @@ class InvoicePdfRenderer:
             canvas.translate(width * 0.47, height - MARGIN - 30 * mm)
             canvas.rotate(12)
             canvas.setFont(BOLD, 28)
-            text_width = stringWidth("PAID", BOLD, 28)
+            text = _("Paid").upper()
+            text_width = stringWidth(text, BOLD, 28)
             canvas.roundRect(-text_width / 2 - 8, -10, text_width + 16, 38, 6, stroke=1, fill=0)
-            canvas.drawCentredString(0, 0, "PAID")
+            canvas.drawCentredString(0, 0, text)
             canvas.restoreState()
 
 

@@ -236,7 +236,8 @@ ROW_BUILDERS = {
     "documents.outboundemail": emails,
 }
 
-# Tenant tables shown only inline in the admin: their rows come with their parents'.
+# Tenant models the admin shows only inline on their parent's page: their parent's builder
+# makes them (the row-level security tests need rows in every tenant table).
 INLINE_ROW_BUILDERS = {
     "billing.creditnoteitem": credit_notes,
     "billing.recurringinvoiceline": recurring_invoices,

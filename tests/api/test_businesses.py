@@ -14,10 +14,11 @@ def test_create_business_with_defaults(api, org):
     assert body["default_currency"] == org.default_currency
     assert body["invoice_number_format"] == "INV-{YYYY}-{SEQ}"
     assert (body["credit_note_number_format"], body["credit_note_number_width"]) == ("CN-{YYYY}-{SEQ}", 4)
+    assert body["facturx"] is True  # a business in the EU sends Factur-X PDFs unless it says otherwise
     assert set(body) == {
         "id", "name", "legal_name", "email", "phone", "address", "tax_id", "default_currency",
         "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
-        "iban", "bic", "language", "legal_mentions", "contact_name", "peppol_id",
+        "iban", "bic", "language", "legal_mentions", "contact_name", "peppol_id", "facturx",
         "payment_terms_days", "invoice_number_format", "invoice_number_width", "invoice_number_yearly_reset",
         "credit_note_number_format", "credit_note_number_width", "credit_note_number_yearly_reset",
         "default_notes", "default_terms", "default_vat_category", "vat_exemption_reasons", "created_at", "updated_at",
@@ -27,6 +28,16 @@ def test_create_business_with_defaults(api, org):
         assert business.organization_id == org.pk
         entry = AuditEntry.objects.get(action="business.created")
         assert entry.actor_api_key is not None and entry.target_id == str(business.pk)
+
+
+def test_factur_x_is_off_by_default_outside_the_eu_and_can_be_set(api):
+    outside = api.post(URL, {"name": "Acme Inc", "country": "US"}, format="json").json()
+    assert outside["facturx"] is False
+    chosen = api.post(URL, {"name": "Acme SAS", "country": "FR", "facturx": False}, format="json").json()
+    assert chosen["facturx"] is False
+    updated = api.patch(f"{URL}{chosen['id']}/", {"facturx": True}, format="json")
+    assert updated.status_code == 200 and updated.json()["facturx"] is True
+    assert api.patch(f"{URL}{chosen['id']}/", {"facturx": "maybe"}, format="json").status_code == 400
 
 
 def test_create_business_validation_errors(api):

@@ -14,12 +14,20 @@ def test_create_customer(api, org):
     assert set(body) == {
         "id", "name", "email", "phone", "billing_address", "tax_id", "currency", "notes", "archived",
         "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
-        "language", "buyer_reference", "peppol_id",
+        "language", "buyer_reference", "peppol_id", "einvoice_format",
         "created_at", "updated_at",
     }  # fmt: skip
+    assert body["einvoice_format"] == "pdf"
     with organization_scope(org):
         assert Customer.objects.get(pk=body["id"]).organization_id == org.pk
         assert AuditEntry.objects.filter(action="customer.created", target_id=body["id"]).exists()
+
+
+def test_einvoice_format_is_one_of_the_attachments_offered(api):
+    created = api.post(URL, {"name": "Stadt", "einvoice_format": "xrechnung"}, format="json")
+    assert created.status_code == 201 and created.json()["einvoice_format"] == "xrechnung"
+    refused = api.post(URL, {"name": "Stadt", "einvoice_format": "docx"}, format="json")
+    assert refused.status_code == 400 and "einvoice_format" in refused.json()
 
 
 def test_create_customer_validation(api):

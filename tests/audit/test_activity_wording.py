@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from billing import services as billing_services
 from organizations.permissions import Role
+from organizations.tenancy import organization_scope
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
 from tests.organizations.factories import MembershipFactory
@@ -44,6 +45,12 @@ def invoice(org, owner):
         currency="EUR",
         status="issued",
     )
+
+
+def draft_for_the_same_parties(org, owner, invoice):
+    with organization_scope(org):  # the parties are tenant rows: read in their organization's scope
+        business, customer = invoice.business, invoice.customer
+    return make_invoice(organization=org, business=business, customer=customer, actor=owner)
 
 
 def page(client, org, owner, **params):
@@ -90,7 +97,7 @@ def test_no_codes_ids_or_enum_values_are_shown(client, org, owner, invoice):
 
 
 def test_field_changes_use_labels(client, org, owner, invoice):
-    draft = make_invoice(organization=org, business=invoice.business, customer=invoice.customer, actor=owner)
+    draft = draft_for_the_same_parties(org, owner, invoice)
     billing_services.invoice_update(
         organization=org,
         actor=owner,
@@ -105,7 +112,7 @@ def test_field_changes_use_labels(client, org, owner, invoice):
 
 
 def test_item_changes_are_a_small_table(client, org, owner, invoice):
-    draft = make_invoice(organization=org, business=invoice.business, customer=invoice.customer, actor=owner)
+    draft = draft_for_the_same_parties(org, owner, invoice)
     items = [{"description": "Support", "quantity": "3", "unit_price": "50", "tax_rate": "20"}]
     billing_services.invoice_update(organization=org, actor=owner, invoice_id=draft.pk, data={"items": items})
     html = page(client, org, owner)
@@ -117,13 +124,14 @@ def test_item_changes_are_a_small_table(client, org, owner, invoice):
     rows = [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.findall(r"<tr>.*?</tr>", update, re.S)
     ]
-    assert "Added Support 3 50 20% Standard or reduced rate" in rows
+    # Numbers as the page's language writes them; the VAT category in words.
+    assert "Added Support 3 50.00 20% Standard or reduced rate" in rows
     assert any(row.startswith("Removed") for row in rows)
     assert "{&#x27;description" not in html and "{'description" not in html
 
 
 def test_search_by_object_finds_its_entries(client, org, owner, invoice):
-    other = make_invoice(organization=org, business=invoice.business, customer=invoice.customer, actor=owner)
+    other = draft_for_the_same_parties(org, owner, invoice)
     billing_services.payment_record(
         organization=org, actor=owner, invoice_id=invoice.pk, amount=str(Decimal("10.00")), date=org.local_today()
     )

@@ -4,6 +4,7 @@ from audit.models import AuditEntry
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory
+from tests.database_roles import as_table_owner
 from tests.organizations.factories import MembershipFactory, OrganizationFactory
 
 
@@ -41,3 +42,12 @@ def audit_entries(org):
             return list(AuditEntry.objects.filter(organization=org, **filters).order_by("sequence"))
 
     return entries
+
+
+@pytest.fixture
+def as_migration_owner(transactional_db):
+    """Migration tests run as the tables' owner, as deployments migrate: altering, dropping and
+    creating tables (and their row-level security policies) is the owner's right. Their rows,
+    made through historical models that know no scope, are read as the owner too."""
+    with as_table_owner():
+        yield

@@ -40,6 +40,7 @@ def _migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("as_migration_owner")
 def test_migration_moves_free_text_into_the_structured_fields_and_back():
     old_apps = _migrate(BEFORE)
     # The organizations app stays migrated: its current model makes the row.

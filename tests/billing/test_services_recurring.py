@@ -53,7 +53,8 @@ def runs_of(org, template):
 
 def test_create_defaults_and_audit(org, business, make_template, audit_entries):
     business.default_notes = "Thanks!"
-    business.save()
+    with organization_scope(org):
+        business.save()
     template = make_template()
     assert template.currency == "EUR" and template.mode == "issue_and_send" and template.max_catch_up == 3
     assert template.notes == "Thanks!"
@@ -148,7 +149,8 @@ def test_issue_and_send_creates_issued_invoices_with_one_queued_email_each(org, 
         (date(2026, 2, 28), created[1].pk),
     ]
     assert all(r.email_queued for r in runs_of(org, template))
-    template.refresh_from_db()
+    with organization_scope(org):
+        template.refresh_from_db()
     assert template.last_period == date(2026, 2, 28) and template.next_run_date == date(2026, 3, 31)
 
 
@@ -163,11 +165,13 @@ def test_draft_only_creates_drafts_and_sends_nothing(org, make_template):
 
 def test_a_customer_without_email_gets_an_issued_invoice_and_the_history_says_why(org, make_template, customer):
     customer.email = ""
-    customer.save()
+    with organization_scope(org):
+        customer.save()
     template = make_template()
     run(datetime(2026, 2, 1, tzinfo=UTC))
     (row,) = runs_of(org, template)
-    assert row.invoice.status == InvoiceStatus.ISSUED and not row.email_queued
+    with organization_scope(org):
+        assert row.invoice.status == InvoiceStatus.ISSUED and not row.email_queued
     assert row.note == "Not sent: The customer has no email address; enter the recipient."
 
 
@@ -187,7 +191,8 @@ def test_catch_up_is_capped_and_the_skipped_periods_are_recorded(org, make_templ
     history = runs_of(org, template)
     assert [r.status for r in history] == ["skipped"] * 11 + ["created"] * 2
     assert history[0].note == "Beyond the catch-up limit: not invoiced." and history[0].invoice is None
-    template.refresh_from_db()
+    with organization_scope(org):
+        template.refresh_from_db()
     assert template.skipped_count == 11
     (entry,) = audit_entries(action="recurring_invoice.ran")
     assert len(entry.changes["skipped_periods"][1]) == 11
@@ -205,7 +210,8 @@ def test_count_and_end_date_end_the_schedule(org, make_template):
     ended = make_template(start_date="2026-01-01", frequency="weekly", end_date="2026-01-08")
     run(datetime(2026, 6, 1, tzinfo=UTC))
     assert len(runs_of(org, counted)) == 2 and len(runs_of(org, ended)) == 2
-    counted.refresh_from_db()
+    with organization_scope(org):
+        counted.refresh_from_db()
     assert counted.next_run_date is None
     assert run(datetime(2027, 6, 1, tzinfo=UTC)) == {"templates": 0, "invoices": 0, "failed": 0, "deferred": 0}
 
@@ -229,7 +235,8 @@ def test_a_failing_template_keeps_its_error_and_the_others_still_run(org, make_t
     services.customer_update(organization=org, actor=None, customer_id=customer.pk, data={"archived": True})
     summary = run(datetime(2026, 2, 1, tzinfo=UTC))
     assert summary == {"templates": 1, "invoices": 1, "failed": 1, "deferred": 0}
-    failing.refresh_from_db()
+    with organization_scope(org):
+        failing.refresh_from_db()
     assert "archived" in failing.last_error and failing.last_period is None
     assert len(runs_of(org, healthy)) == 1
 
@@ -360,8 +367,8 @@ def test_a_reverse_charge_template_creates_issued_reverse_charge_invoices(
 def test_a_template_without_reasons_gives_its_invoices_the_business_reasons(org, make_template, reverse_charge_parties):
     with organization_scope(org):
         business = Business.objects.get(pk=reverse_charge_parties["business"])
-    business.vat_exemption_reasons = {"AE": REVERSE_CHARGE}
-    business.save()
+        business.vat_exemption_reasons = {"AE": REVERSE_CHARGE}
+        business.save()
     template = make_template(**reverse_charge_parties, items=AE_LINES)
     assert template.vat_exemption_reasons == {}
     run(datetime(2026, 2, 1, 12, tzinfo=UTC))
@@ -373,7 +380,8 @@ def test_a_reverse_charge_template_for_a_customer_without_a_vat_id_fails_with_th
     customer = CustomerFactory(organization=org, country="DE", vat_id="")
     template = make_template(customer=str(customer.pk), items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE})
     assert run(datetime(2026, 2, 1, 12, tzinfo=UTC))["failed"] == 1
-    template.refresh_from_db()
+    with organization_scope(org):
+        template.refresh_from_db()
     assert "customer.vat_id: Reverse charge needs the customer's VAT number." in template.last_error
     assert invoices(org) == [] and template.last_period is None
 
@@ -383,7 +391,8 @@ def test_a_line_without_a_category_gets_the_one_an_invoice_line_would(
     org, make_template, business, business_default, category
 ):
     business.default_vat_category = business_default
-    business.save()
+    with organization_scope(org):
+        business.save()
     template = make_template(items=[ITEM, {**ITEM, "tax_rate": "0"}])
     with organization_scope(org):
         assert [line.vat_category for line in template.lines.order_by("position")] == ["S", category]

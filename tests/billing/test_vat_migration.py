@@ -23,6 +23,7 @@ def _migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("as_migration_owner")
 def test_existing_lines_and_breakdowns_get_their_default_categories():
     old_apps = _migrate(BEFORE)
     organization = Organization.objects.create(name="Old", slug=f"old-{uuid.uuid4().hex[:8]}")

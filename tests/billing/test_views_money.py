@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from billing.templatetags.money import money, money_number, percent
+from billora.templatetags.formatting import money, money_number, percent
 
 
 @pytest.mark.parametrize(

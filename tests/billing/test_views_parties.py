@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_the_country_picker_lists_iso_countries_by_name_in_the_users_language(language, germany, first_three):
     with translation.override(language):
         choices = CustomerForm().fields["country"].choices
-    assert choices[0] == ("", "Choose a country")
+    assert choices[0][0] == ""  # the prompt, in the language (tests/billing/test_views_languages.py)
     countries = choices[1:]
     assert len(countries) == 249  # ISO 3166-1: no "EU", "World" or other CLDR regions
     assert dict(countries)["DE"] == germany

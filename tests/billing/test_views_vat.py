@@ -154,7 +154,8 @@ def test_the_business_form_sets_the_default_category_and_reasons(client, org):
     data["vat_exemption_reasons_G_code"] = ""
     response = client.post(url, data)
     assert response.status_code == 302, response.context["form"].errors
-    business.refresh_from_db()
+    with organization_scope(org):
+        business.refresh_from_db()
     assert business.default_vat_category == "E"
     assert business.vat_exemption_reasons == {"E": SMALL_BUSINESS_DE}
     html = client.get(url).content.decode()

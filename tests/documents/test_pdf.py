@@ -157,7 +157,7 @@ def test_money_follows_the_currency_minor_unit_and_the_locale():
     _, text = pdf_text(render_invoice_pdf(kwd))
     assert "KWD" in text and "4,950.125" in text
 
-    german = make_data(locale="de_DE")
+    german = make_data(language="de")
     _, text = pdf_text(render_invoice_pdf(german))
     assert "1.128,14 €" in text
 
@@ -268,6 +268,7 @@ def test_bytes_are_identical_across_processes():
     paths = [str(ROOT), str(Path(__file__).parent)]
     script = (
         f"import sys, hashlib; sys.path[:0] = {paths!r};"
+        "import django; django.setup();"
         "from test_pdf import make_data; from documents.pdf import render_invoice_pdf;"
         "print(hashlib.sha256(render_invoice_pdf(make_data())).hexdigest())"
     )

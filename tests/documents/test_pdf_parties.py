@@ -108,7 +108,7 @@ def test_legal_mentions_are_in_every_pages_footer(org, member):
 def test_the_country_is_named_in_the_documents_language(org, member):
     invoice = issued_invoice(org, member)
     with organization_scope(org):
-        data = print_data_for(load(invoice), locale="de_DE")
+        data = print_data_for(load(invoice), language="de")
     assert data.seller.address.splitlines()[-1] == "Frankreich"
     assert data.buyer.address.splitlines()[-1] == "Deutschland"
 

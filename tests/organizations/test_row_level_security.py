@@ -28,6 +28,7 @@ TENANT_MODELS = sorted(
     key=lambda model: model._meta.db_table,
 )
 TABLES = [model._meta.db_table for model in TENANT_MODELS]
+BUILDERS = {**ROW_BUILDERS, **INLINE_ROW_BUILDERS}
 
 
 def raw(sql, params=()):
@@ -45,7 +46,7 @@ def two_tenants(db):
     """Two organizations with rows in every tenant table."""
     org_a, org_b = OrganizationFactory(), OrganizationFactory()
     for model in TENANT_MODELS:
-        {**ROW_BUILDERS, **INLINE_ROW_BUILDERS}[model._meta.label_lower]([org_a, org_b], 2)
+        BUILDERS[model._meta.label_lower]([org_a, org_b], 2)
     return org_a, org_b
 
 

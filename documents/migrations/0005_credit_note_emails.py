@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0010_credit_notes_refunds'),
-        ('documents', '0003_redact_sent_invite_links'),
+        ('billing', '0011_credit_notes_refunds'),
+        ('documents', '0004_invoice_document_facturx'),
     ]
 
     operations = [

@@ -31,7 +31,7 @@ def _on_postgresql(statement):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0009_recurring_vat_categories"),
+        ("billing", "0010_business_facturx_customer_einvoice_format"),
         ("organizations", "0005_row_level_security"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,118 @@
+"""E-invoice cost per document: writing each format, validating it with the official rules,
+and the Factur-X PDF against the plain PDF (target: within 1.5x).
+
+Run: ``.venv/bin/python bench/einvoice.py [--runs N]``. No database: the documents are built
+as the adapter builds them (amounts from billing.calc), for 10 and 500 lines, seller and
+buyer with everything every format needs. Each rule set is compiled once first (as the test
+session does), then timed. Times are medians of process CPU time in milliseconds (wall time
+on a shared machine mostly measures the neighbours); a markdown table is printed.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billora.settings")
+
+from saxonche import PySaxonProcessor
+
+from bench.pdf_render import make_data
+from documents.einvoice import FORMATS, render
+from documents.pdf import render_invoice_pdf
+from documents.pdf.pdfa import facturx_pdf
+from tests.einvoice.builder import build, buyer_party, item
+from tests.einvoice.conftest import Validator
+from tests.einvoice.parties import DE_SELLER
+
+DATED = datetime.datetime(2026, 11, 1, 9, 30, tzinfo=datetime.UTC)
+
+
+def document(lines: int):
+    buyer = buyer_party(
+        "Stadtverwaltung Musterstadt",
+        "DE",
+        vat_id="DE136695976",
+        peppol_id="9930:DE136695976",
+        city="Musterstadt",
+        postcode="12345",
+    )
+    items = [
+        item("1.5", "120.00", "19" if i % 3 else "7", description=f"Consulting, week {i + 1}") for i in range(lines)
+    ]
+    return build(
+        seller=DE_SELLER,
+        buyer=buyer,
+        items=items,
+        buyer_reference="04011000-12345-34",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
+        number="INV-2026-0042",
+    ).document
+
+
+def cpu_ms(run, times: int) -> float:
+    timings = []
+    for _ in range(times):
+        start = time.process_time()
+        run()
+        timings.append((time.process_time() - start) * 1000)
+    return statistics.median(timings)
+
+
+def formats_table(validator, runs: int) -> None:
+    print("| lines | format | write ms | validate ms | size |")
+    print("| ---: | --- | ---: | ---: | ---: |")
+    for lines in (10, 500):
+        doc = document(lines)
+        times = runs if lines < 100 else max(2, runs // 4)
+        for key, fmt in FORMATS.items():
+            if key == "facturx":
+                continue  # the cii XML; its PDF is the next table
+            xml = render(doc, key)
+            assert not validator.validate(xml, fmt.rule_sets).fatal, key
+            write = cpu_ms(lambda doc=doc, key=key: render(doc, key), times)
+            check = cpu_ms(lambda xml=xml, fmt=fmt: validator.validate(xml, fmt.rule_sets), max(1, times // 2))
+            print(f"| {lines} | {key} | {write:.1f} | {check:.0f} | {len(xml) // 1024} KiB |")
+
+
+def facturx_table(runs: int) -> None:
+    print("\n| lines | plain PDF ms | Factur-X PDF ms | ratio | target |")
+    print("| ---: | ---: | ---: | ---: | --- |")
+    for lines in (10, 500):
+        data, doc = make_data(lines), document(lines)
+        times = runs if lines < 100 else max(2, runs // 4)
+
+        def factur_x(data=data, doc=doc):
+            return facturx_pdf(
+                render_invoice_pdf(data), render(doc, "facturx"), dated=DATED, title="Invoice", author="Acme", lang="de"
+            )
+
+        plain = cpu_ms(lambda data=data: render_invoice_pdf(data), times)
+        combined = cpu_ms(factur_x, times)
+        ratio = combined / plain
+        print(
+            f"| {lines} | {plain:.1f} | {combined:.1f} | {ratio:.2f}x | < 1.5x: {'ok' if ratio < 1.5 else 'MISSED'} |"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=8, help="timed runs per case (500 lines: a quarter)")
+    args = parser.parse_args()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load {load}\n")
+    render_invoice_pdf(make_data(1))  # fonts are registered once per process, as in a worker
+    with PySaxonProcessor(license=False) as processor:
+        validator = Validator(processor)
+        formats_table(validator, args.runs)
+    facturx_table(args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The invoice page's "Download as" menu: every member role downloads each e-invoice; a
+format the invoice lacks data for sends them back with a message naming what to fill in."""
+
+import pytest
+from django.urls import reverse
+
+from organizations.permissions import Role
+from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.billing.webclient import log_in, log_in_outsider
+from tests.einvoice.issued import DE_FULL_BUYER, DE_FULL_SELLER
+
+ITEMS = ({"description": "Beratung", "quantity": "2", "unit_price": "500.00", "tax_rate": "19"},)
+
+
+def url(invoice, name="invoice_einvoice"):
+    return reverse(name, kwargs={"org_slug": invoice.organization.slug, "invoice_id": invoice.pk})
+
+
+@pytest.fixture
+def full(org, commit):
+    business = BusinessFactory(organization=org, **DE_FULL_SELLER)
+    customer = CustomerFactory(organization=org, **DE_FULL_BUYER)
+    with commit():
+        return make_invoice(organization=org, business=business, customer=customer, items=ITEMS, status="issued")
+
+
+def test_the_invoice_page_offers_every_format(client, org, full):
+    log_in(client, org, Role.VIEWER)
+    page = client.get(url(full, "invoice_detail")).content.decode()
+    assert 'data-testid="download-as"' in page
+    for key in ("facturx", "cii", "ubl", "xrechnung-cii", "xrechnung-ubl", "peppol"):
+        assert f"{url(full)}?format={key}" in page
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER])
+@pytest.mark.parametrize(
+    ("key", "content_type"), [("xrechnung-ubl", "application/xml"), ("facturx", "application/pdf")]
+)
+def test_every_role_downloads(client, org, full, role, key, content_type):
+    log_in(client, org, role)
+    response = client.get(url(full), {"format": key})
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+
+
+def test_a_refused_format_says_what_is_missing(client, org):
+    plain = make_invoice(organization=org, status="issued")  # no Peppol ids, no buyer reference
+    log_in(client, org)
+    response = client.get(url(plain), {"format": "peppol"}, follow=True)
+    assert response.redirect_chain[-1][0] == url(plain, "invoice_detail")
+    text = response.content.decode()
+    assert "cannot be produced as Peppol BIS Billing 3.0" in text
+    assert "the customer&#x27;s Peppol id" in text or "the customer's Peppol id" in text
+
+
+def test_a_draft_and_an_unknown_format_send_back_with_a_message(client, org, full):
+    log_in(client, org)
+    draft = make_invoice(organization=org)
+    assert "A draft has no e-invoice" in client.get(url(draft), {"format": "cii"}, follow=True).content.decode()
+    assert "Choose a format" in client.get(url(full), {"format": "docx"}, follow=True).content.decode()
+
+
+def test_another_organization_gets_404(client, full):
+    log_in_outsider(client)
+    assert client.get(url(full), {"format": "cii"}).status_code == 404
