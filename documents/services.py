@@ -461,6 +461,28 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
     return email
 
 
+def _credit_note_message(note) -> tuple[str, str]:
+    """Subject and body of a credit note's email, in the document's language."""
+    seller = (note.business_snapshot or {}).get("name") or note.business.name
+    language = document_language(note)
+    with override(language):
+        values = {
+            "number": note.number,
+            "business": seller,
+            "total": formats_for(language).money(note.total, note.currency),
+            "invoice": note.invoice_number,
+        }
+        subject = gettext("Credit note %(number)s from %(business)s") % values
+        body = (
+            gettext(
+                "Hello,\n\nPlease find attached credit note %(number)s, which credits %(total)s "
+                "on invoice %(invoice)s.\n\n%(business)s"
+            )
+            % values
+        )
+    return subject, body
+
+
 def credit_note_send(*, organization, actor, credit_note_id, to=None) -> OutboundEmail:
     """Queue an issued credit note's email to the customer (its PDF attached by the outbox
     task when it runs). Drafts cannot be sent."""
@@ -478,33 +500,15 @@ def credit_note_send(*, organization, actor, credit_note_id, to=None) -> Outboun
         if note.is_draft:
             raise StateConflict(gettext("A draft credit note cannot be sent; issue it first."))
         errors: dict[str, list[str]] = {}
-        recipients = _recipients(to, "to", errors)
+        recipients = _recipients(to, "to", errors) or [
+            address for address in [(note.customer_snapshot or {}).get("email")] if address
+        ]
         if not recipients and "to" not in errors:
-            default = (note.customer_snapshot or {}).get("email")
-            if default:
-                recipients = [default]
-            else:
-                errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
+            errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
         if errors:
             raise BillingValidationError(errors)
-        seller = (note.business_snapshot or {}).get("name") or note.business.name
+        subject, body = _credit_note_message(note)
         reply_to = (note.business_snapshot or {}).get("email") or note.business.email
-        language = document_language(note)
-        with override(language):
-            values = {
-                "number": note.number,
-                "business": seller,
-                "total": formats_for(language).money(note.total, note.currency),
-                "invoice": note.invoice_number,
-            }
-            subject = gettext("Credit note %(number)s from %(business)s") % values
-            body = (
-                gettext(
-                    "Hello,\n\nPlease find attached credit note %(number)s, which credits %(total)s "
-                    "on invoice %(invoice)s.\n\n%(business)s"
-                )
-                % values
-            )
         email = queue_email(
             organization=organization,
             kind=OutboundEmail.Kind.CREDIT_NOTE,
