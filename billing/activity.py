@@ -45,6 +45,12 @@ def _invoice_text(label: str) -> str:
     return str(_("invoice %(number)s") % {"number": label})
 
 
+def _credit_note_text(label: str) -> str:
+    if label.startswith("Draft") or not label:
+        return str(_("a draft credit note"))
+    return str(_("credit note %(number)s") % {"number": label})
+
+
 def _payment_recorded(entry, links) -> dict:
     amount, _currency, number = payment_parts(entry.target_label)
     invoice_id = (entry.changes.get("invoice") or [None, None])[1]
@@ -68,6 +74,7 @@ def register() -> None:
             "customer": TargetKind(_("customer"), "customer_detail", "customer_id"),
             "business": TargetKind(_("business"), "business_edit", "business_id"),
             "payment": TargetKind(_("payment")),
+            "creditnote": TargetKind(_("credit note"), text=_credit_note_text),
         }
     )
     describe_actions(
@@ -84,6 +91,17 @@ def register() -> None:
             "payment.voided": Wording(
                 _("{actor} voided the {amount} payment on {invoice}"), _("Payment voided"), values=_payment_voided
             ),
+            "refund.recorded": Wording(
+                _("{actor} recorded a {amount} refund on {invoice}"), _("Refund recorded"), values=_payment_recorded
+            ),
+            "invoice.cancelled": Wording(_("{actor} cancelled {target} by a credit note"), _("Invoice cancelled")),
+            "invoice.corrected": Wording(
+                _("{actor} corrected {target}: credit note and a new draft"), _("Invoice corrected")
+            ),
+            "credit_note.created": Wording(_("{actor} drafted {target}"), _("Credit note drafted")),
+            "credit_note.updated": Wording(_("{actor} changed {target}"), _("Credit note changed")),
+            "credit_note.issued": Wording(_("{actor} issued {target}"), _("Credit note issued")),
+            "credit_note.deleted": Wording(_("{actor} deleted {target}"), _("Credit note deleted"), links_target=False),
             "business.created": Wording(_("{actor} added the business {target}"), _("Business added")),
             "business.updated": Wording(_("{actor} changed the business {target}"), _("Business changed")),
             "customer.created": Wording(_("{actor} added the customer {target}"), _("Customer added")),
@@ -153,7 +171,15 @@ def _describe_fields() -> None:
             "voided": _("Voided"),
             "void_reason": _("Reason"),
             "invoice_amount_paid": _("Paid on the invoice"),
+            "invoice_amount_refunded": _("Refunded on the invoice"),
+            "invoice_credited_total": _("Credited on the invoice"),
+            "invoice_balance_due": _("Balance of the invoice"),
             "invoice_status": _("Invoice status"),
+            "reason": _("Reason"),
+            "credit_note": None,
+            "replaced_by": None,
+            "replaces": None,
+            "invoice_number": _("Invoice"),
             **_model_labels(Business, [name for name in BUSINESS_INPUT if name != "logo"]),
             **_model_labels(Customer, CUSTOMER_INPUT),
         },

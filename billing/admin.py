@@ -15,6 +15,8 @@ from billing import services
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import (
     Business,
+    CreditNote,
+    CreditNoteItem,
     Customer,
     Invoice,
     InvoiceItem,
@@ -166,6 +168,8 @@ class InvoiceAdmin(BigTableAdmin):
                     "tax_total_money",
                     "total_money",
                     "amount_paid_money",
+                    "credited_total_money",
+                    "amount_refunded_money",
                     "balance_due_money",
                     "tax_breakdown",
                     "vat_exemption_reasons",
@@ -187,6 +191,8 @@ class InvoiceAdmin(BigTableAdmin):
         "tax_total_money",
         "total_money",
         "amount_paid_money",
+        "credited_total_money",
+        "amount_refunded_money",
         "balance_due_money",
     )
     subtotal_money = money_field("subtotal")
@@ -194,6 +200,8 @@ class InvoiceAdmin(BigTableAdmin):
     tax_total_money = money_field("tax_total")
     total_money = money_field("total")
     amount_paid_money = money_field("amount_paid")
+    credited_total_money = money_field("credited_total")
+    amount_refunded_money = money_field("amount_refunded")
     balance_due_money = money_field("balance_due")
     inlines = (InvoiceItemInline, PaymentInline)
     service_refusals = BILLING_REFUSALS
@@ -268,6 +276,7 @@ class PaymentAdmin(BigTableAdmin):
     list_display = (
         "invoice",
         "organization",
+        "kind",
         "amount_money",
         "currency",
         "date",
@@ -277,7 +286,7 @@ class PaymentAdmin(BigTableAdmin):
         "voided",
         "void",
     )
-    list_filter = ("voided", "method", "organization")
+    list_filter = ("voided", "kind", "method", "organization")
     list_select_related = ("invoice", "organization")
     search_fields = (
         "invoice__number",
@@ -358,9 +367,47 @@ class PaymentAdmin(BigTableAdmin):
         return super().get_queryset(request).select_related("invoice", "organization")
 
 
+class CreditNoteItemInline(ReadOnlyTabularInline):
+    model = CreditNoteItem
+    fields = ("position", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_net_money")
+    readonly_fields = fields
+    show_change_link = False
+    line_net_money = money_field("line_net", currency_of=lambda item: item.credit_note.currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("credit_note")
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    """View-only, money included: credit notes are written by the billing services alone."""
+
+    list_display = (
+        "__str__",
+        "organization",
+        "invoice",
+        "status",
+        "currency",
+        "total_money",
+        "issue_date",
+        "reason",
+    )
+    list_filter = ("status", "currency", "organization")
+    list_select_related = ("organization", "invoice")
+    search_fields = ("number", "invoice__number", "organization__name", "organization__slug")
+    raw_id_fields = ("invoice", "created_by_user", "created_by_api_key")
+    readonly_fields = (*TENANT_TIMES, "subtotal_money", "discount_total_money", "tax_total_money", "total_money")
+    exclude = ("subtotal", "discount_total", "tax_total", "total")
+    subtotal_money = money_field("subtotal")
+    discount_total_money = money_field("discount_total")
+    tax_total_money = money_field("tax_total")
+    total_money = money_field("total")
+    inlines = (CreditNoteItemInline,)
+
+
 @admin.register(NumberSequence)
 class NumberSequenceAdmin(ReadOnlyAdmin):
-    list_display = ("business", "organization", "year", "last_value")
+    list_display = ("business", "organization", "kind", "year", "last_value")
     list_select_related = ("business", "organization")
     list_filter = ("organization",)
     search_fields = ("business__name", "organization__slug")

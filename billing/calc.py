@@ -18,6 +18,7 @@ DISCOUNT_AMOUNT = "amount"
 STATUS_ISSUED = "issued"
 STATUS_PARTIALLY_PAID = "partially_paid"
 STATUS_PAID = "paid"
+STATUS_CREDITED = "credited"
 
 # Tax rates are percents with up to 3 places; the breakdown keys them as e.g. Decimal("20.000").
 RATE_PLACES = Decimal("0.001")
@@ -233,18 +234,35 @@ def compute_totals(
     )
 
 
-def balance_and_status(*, total: Decimal, amount_paid: Decimal) -> tuple[Decimal, str]:
-    """Rule 7 and "Payments" step 4, for an issued (not void) invoice.
+def balance_and_status(
+    *,
+    total: Decimal,
+    amount_paid: Decimal,
+    credited_total: Decimal = Decimal(0),
+    amount_refunded: Decimal = Decimal(0),
+) -> tuple[Decimal, str]:
+    """Rule 7 and eu-invoicing.md "Money", for an issued (not void) invoice.
 
-    balance_due = total - amount_paid; status "paid" when the balance is 0, "partially_paid"
-    when something was paid, else "issued". Overpayment is never a valid state: ValueError.
+    balance_due = total - credited_total - amount_paid + amount_refunded (negative: a refund
+    is due). Status "credited" when everything invoiced was credited; else "paid" when nothing
+    is left to pay and something was paid; else "partially_paid" when something was paid;
+    else "issued". Negative amounts, credits above the total, or more kept than invoiced
+    (overpayment) are never valid: ValueError.
     """
     total = _decimal(total, "total")
     amount_paid = _decimal(amount_paid, "amount_paid")
-    if amount_paid < 0 or amount_paid > total:
-        raise ValueError(f"amount_paid {amount_paid} must be between 0 and the total {total}")
-    balance_due = total - amount_paid
-    if balance_due == 0:
+    credited_total = _decimal(credited_total, "credited_total")
+    amount_refunded = _decimal(amount_refunded, "amount_refunded")
+    if min(amount_paid, credited_total, amount_refunded) < 0:
+        raise ValueError("amount_paid, credited_total and amount_refunded may not be negative")
+    if credited_total > total:
+        raise ValueError(f"credited_total {credited_total} may not exceed the total {total}")
+    if amount_paid - amount_refunded > total:
+        raise ValueError(f"amount_paid {amount_paid} less refunds may not exceed the total {total}")
+    balance_due = total - credited_total - amount_paid + amount_refunded
+    if credited_total == total and total > 0:
+        return balance_due, STATUS_CREDITED
+    if balance_due <= 0 and amount_paid > 0:
         return balance_due, STATUS_PAID
     if amount_paid > 0:
         return balance_due, STATUS_PARTIALLY_PAID

@@ -8,6 +8,13 @@
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
+from django.utils.translation import gettext_noop
+
+# Issued invoices are final (eu-invoicing.md): every path that would change one says so.
+FINAL_MESSAGE = gettext_noop(
+    "An issued invoice is final and cannot be edited: correct it with a credit note "
+    "(cancel it, or correct it to get a new draft)."
+)
 
 
 class BillingValidationError(Exception):

@@ -476,6 +476,14 @@ class PaymentForm(BillingForm):
     note = _textarea(rows=2, label=_("Note"))
 
 
+class RefundForm(PaymentForm):
+    """A refund: a payment of kind ``refund`` (what the customer is owed after a credit note)."""
+
+
+class CorrectionForm(BillingForm):
+    reason = InputField(required=False, help_text="Printed on the credit note.")
+
+
 class VoidPaymentForm(BillingForm):
     reason = InputField(label=_("Reason"), help_text=_("Why this payment is voided; kept in the history."))
 

@@ -17,6 +17,7 @@ from organizations.tenancy import TenantManager, TenantModel
 # API and templates format each amount with exactly its currency's places.
 MONEY = {"max_digits": 19, "decimal_places": MAX_CURRENCY_PLACES}
 DEFAULT_NUMBER_FORMAT = "INV-{YYYY}-{SEQ}"
+DEFAULT_CREDIT_NOTE_NUMBER_FORMAT = "CN-{YYYY}-{SEQ}"
 # The languages documents (PDF, email) are written in; ISO 639-1 codes.
 DOCUMENT_LANGUAGES = ("en", "fr", "de")
 DEFAULT_DOCUMENT_LANGUAGE = "en"
@@ -77,6 +78,12 @@ class Business(TenantModel):
         default=4, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     invoice_number_yearly_reset = models.BooleanField(default=True)
+    # Credit notes have their own gapless sequence, format, width and reset (eu-invoicing.md).
+    credit_note_number_format = models.CharField(max_length=50, default=DEFAULT_CREDIT_NOTE_NUMBER_FORMAT)
+    credit_note_number_width = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    credit_note_number_yearly_reset = models.BooleanField(default=True)
     default_notes = models.TextField(blank=True, max_length=5000)
     default_terms = models.TextField(blank=True, max_length=5000)
     payment_instructions = models.TextField(blank=True, max_length=2000)
@@ -196,6 +203,9 @@ class InvoiceStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
     PAID = "paid", _("Paid")
+    # Everything invoiced was credited (cancelled, or corrected); ``void`` is only the history of
+    # invoices voided before issued invoices became final.
+    CREDITED = "credited", _("Credited")
     VOID = "void", _("Void")
 
 
@@ -213,7 +223,10 @@ class InvoiceQuerySet(models.QuerySet):
 
 
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
-# Invoices that count as invoiced (the dashboard's monthly chart): issued, not draft or void.
+# Invoices a credit note (or cancel, or correct) can still credit.
+CREDITABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+# Invoices that count as invoiced (the dashboard's monthly chart): issued, not draft or void,
+# less what credit notes took back (a fully credited invoice counts nothing).
 INVOICED_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 
 
@@ -236,6 +249,10 @@ class Invoice(TenantModel):
     tax_total = models.DecimalField(**MONEY, default=0)
     total = models.DecimalField(**MONEY, default=0)
     amount_paid = models.DecimalField(**MONEY, default=0)
+    # The sum of the issued credit notes' totals, and of the refunds not voided.
+    credited_total = models.DecimalField(**MONEY, default=0)
+    amount_refunded = models.DecimalField(**MONEY, default=0)
+    # balance_due = total - credited_total - amount_paid + amount_refunded; negative: refund due.
     balance_due = models.DecimalField(**MONEY, default=0)
     # BG-23, one row per (category, rate), by rate then category: [{"category": "S", "rate": "20.000",
     # "taxable_amount": "100.00", "tax_amount": "20.00", "exemption_reason": "", "exemption_reason_code": ""}]
@@ -248,6 +265,8 @@ class Invoice(TenantModel):
     issued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # The invoice this draft corrects (``invoice_correct``); the corrected one reads ``replaced_by``.
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by")
     # Seller and buyer as they were at issue; printed from then on, never changed.
     business_snapshot = models.JSONField(default=dict, blank=True)
     customer_snapshot = models.JSONField(default=dict, blank=True)
@@ -276,12 +295,19 @@ class Invoice(TenantModel):
             models.CheckConstraint(condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"),
             models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="invoice_amount_paid_not_negative"),
-            models.CheckConstraint(condition=Q(amount_paid__lte=F("total")), name="invoice_no_overpayment"),
+            models.CheckConstraint(condition=Q(amount_refunded__gte=0), name="invoice_amount_refunded_not_negative"),
+            # Never credit more than was invoiced.
+            models.CheckConstraint(
+                condition=Q(credited_total__gte=0) & Q(credited_total__lte=F("total")),
+                name="invoice_credited_within_total",
+            ),
             # Rounded to the stored 3 places: SQLite computes with floats (100.00 - 33.33 is
             # 66.67000000000002 there); on PostgreSQL's exact numerics the rounding changes nothing.
             models.CheckConstraint(
-                condition=Q(balance_due=Round(F("total") - F("amount_paid"), 3)),
-                name="invoice_balance_is_total_minus_paid",
+                condition=Q(
+                    balance_due=Round(F("total") - F("credited_total") - F("amount_paid") + F("amount_refunded"), 3)
+                ),
+                name="invoice_balance_adds_up",
             ),
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="invoice_subtotal_not_negative"),
             models.CheckConstraint(
@@ -309,7 +335,7 @@ class Invoice(TenantModel):
                 name="invoice_open_org_due",
             ),
             models.Index(
-                fields=["organization", "issue_date", "currency", "total"],
+                fields=["organization", "issue_date", "currency", "total", "credited_total"],
                 condition=Q(status__in=INVOICED_STATUSES),
                 name="invoice_invoiced_org_issue",
             ),
@@ -369,8 +395,16 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    REFUND = "refund", "Refund"
+
+
 class Payment(TenantModel):
+    """Money received for an invoice, or paid back to the customer (kind ``refund``)."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices, default=PaymentKind.PAYMENT)
     amount = models.DecimalField(**MONEY)
     # The invoice's currency, copied when the payment is recorded (payments go to issued
     # invoices, whose currency is fixed): sums of payments by currency read one index.
@@ -404,6 +438,7 @@ class Payment(TenantModel):
                 condition=Q(voided=False) | Q(voided_at__isnull=False), name="payment_voided_has_time"
             ),
             models.CheckConstraint(condition=~Q(currency=""), name="payment_currency_set"),
+            models.CheckConstraint(condition=Q(kind__in=PaymentKind.values), name="payment_kind_valid"),
         ]
         indexes = [
             models.Index(fields=["organization", "invoice"], name="payment_org_invoice"),
@@ -411,7 +446,7 @@ class Payment(TenantModel):
             models.Index(fields=["organization", "-created_at"], name="payment_org_created"),
             # The dashboard's "paid" figures: payments not voided, by date, with currency and amount.
             models.Index(
-                fields=["organization", "date", "currency", "amount"],
+                fields=["organization", "date", "currency", "amount", "kind"],
                 condition=Q(voided=False),
                 name="payment_live_org_date",
             ),
@@ -421,22 +456,143 @@ class Payment(TenantModel):
         return f"{self.amount} {self.invoice.currency} on {self.date}"
 
 
+class NumberSequenceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoices"
+    CREDIT_NOTE = "credit_note", "Credit notes"
+
+
 class NumberSequence(TenantModel):
-    """The gapless counter of a business (per year when the business resets yearly).
-    Locked with select_for_update in the transaction that issues an invoice."""
+    """A gapless counter of a business, one per kind of document (per year when the business
+    resets that kind yearly). Locked with select_for_update in the transaction that issues."""
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="number_sequences")
+    kind = models.CharField(max_length=16, choices=NumberSequenceKind.choices, default=NumberSequenceKind.INVOICE)
     year = models.PositiveSmallIntegerField(help_text="0 when the sequence never restarts.")
     last_value = models.PositiveIntegerField(default=0)
 
     objects = TenantManager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["business", "year"], name="number_sequence_unique_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "kind", "year"], name="number_sequence_unique_kind_year")
+        ]
         indexes = [models.Index(fields=["organization", "business"], name="number_sequence_org_business")]
 
     def __str__(self):
-        return f"{self.business} {self.year or 'all years'}: {self.last_value}"
+        return f"{self.business} {self.kind} {self.year or 'all years'}: {self.last_value}"
+
+
+# --- credit notes ---------------------------------------------------------------------------
+
+
+class CreditNoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+
+
+class CreditNote(TenantModel):
+    """A correction of one issued invoice (document type 381, eu-invoicing.md): its own lines,
+    each in a VAT category and rate the invoice used, a total no larger than what is left to
+    credit, its own gapless number. A draft until issued; final after."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="credit_notes")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=64, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=CreditNoteStatus.choices, default=CreditNoteStatus.DRAFT)
+    reason = models.TextField(max_length=2000, blank=True)
+    issue_date = models.DateField()
+    currency = models.CharField(max_length=3, validators=currency_code_validators)
+    discount_type = models.CharField(max_length=10, choices=DiscountType.choices, default=DiscountType.NONE)
+    discount_value = models.DecimalField(max_digits=19, decimal_places=3, default=0)
+
+    subtotal = models.DecimalField(**MONEY, default=0)
+    discount_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY, default=0)
+    tax_breakdown = models.JSONField(default=list, blank=True)  # the invoice's shape
+    vat_exemption_reasons = models.JSONField(default=dict, blank=True)  # the invoice's
+
+    version = models.PositiveIntegerField(default=1)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The invoice it corrects, as printed (BT-25, BT-26), and both parties, copied at issue.
+    invoice_number = models.CharField(max_length=64, blank=True)
+    invoice_issue_date = models.DateField(null=True, blank=True)
+    business_snapshot = models.JSONField(default=dict, blank=True)
+    customer_snapshot = models.JSONField(default=dict, blank=True)
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        "organizations.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "number"],
+                condition=Q(number__isnull=False),
+                name="credit_note_number_unique_per_business",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CreditNoteStatus.DRAFT, number__isnull=True)
+                | Q(status=CreditNoteStatus.ISSUED, number__isnull=False),
+                name="credit_note_numbered_when_issued",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="credit_note_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(total=Round(F("subtotal") - F("discount_total") + F("tax_total"), 3)),
+                name="credit_note_total_adds_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="credit_note_org_created"),
+            models.Index(fields=["organization", "invoice"], name="credit_note_org_invoice"),
+            models.Index(fields=["organization", "status"], name="credit_note_org_status"),
+        ]
+
+    def __str__(self):
+        return self.number or f"Draft credit note {str(self.pk)[:8]}"
+
+    @property
+    def is_draft(self):
+        return self.status == CreditNoteStatus.DRAFT
+
+    @property
+    def customer(self):
+        """The customer of its invoice (a draft prints the live record, as a draft invoice does)."""
+        return self.invoice.customer
+
+
+class CreditNoteItem(TenantModel):
+    """A line of a credit note: the shape and calc of an invoice item."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    description = models.TextField(max_length=2000)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=15, decimal_places=4)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)
+    line_net = models.DecimalField(**MONEY)
+    line_discount = models.DecimalField(**MONEY, default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["credit_note", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["credit_note", "position"], name="credit_note_item_unique_position"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="credit_note_item_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="credit_note_item_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["organization", "credit_note"], name="credit_note_item_org_note")]
+
+    def __str__(self):
+        return self.description[:60]
 
 
 # --- recurring invoices ---------------------------------------------------------------------

@@ -91,6 +91,9 @@ def business_dict(business, tz=None) -> dict:
         "invoice_number_format": business.invoice_number_format,
         "invoice_number_width": business.invoice_number_width,
         "invoice_number_yearly_reset": business.invoice_number_yearly_reset,
+        "credit_note_number_format": business.credit_note_number_format,
+        "credit_note_number_width": business.credit_note_number_width,
+        "credit_note_number_yearly_reset": business.credit_note_number_yearly_reset,
         "default_notes": business.default_notes,
         "default_terms": business.default_terms,
         "default_vat_category": business.default_vat_category,
@@ -128,6 +131,7 @@ def payment_dict(payment, currency: str, tz=None) -> dict:
     return {
         "id": str(payment.pk),
         "invoice": str(payment.invoice_id),
+        "kind": payment.kind,
         "amount": money(payment.amount, currency),
         "date": iso_date(payment.date),
         "method": payment.method,
@@ -163,9 +167,12 @@ INVOICE_COLUMNS = (
     "tax_total",
     "total",
     "amount_paid",
+    "credited_total",
+    "amount_refunded",
     "balance_due",
     "tax_breakdown",
     "vat_exemption_reasons",
+    "replaces_id",
     "issued_at",
     "sent_at",
     "created_at",
@@ -212,6 +219,12 @@ def present_invoices(invoices: Iterable, *, organization) -> list[dict]:
         return []
     ids = [row["id"] for row in rows]
     items = selectors.invoice_item_rows(organization=organization, invoice_ids=ids)
+    # Only credited invoices have issued credit notes, and only they are replaced (correct
+    # cancels first): a page of invoices without credits asks nothing more.
+    credited = [row["id"] for row in rows if row["credited_total"]]
+    notes, replaced_by = (
+        selectors.invoice_corrections(organization=organization, invoice_ids=credited) if credited else ({}, {})
+    )
     extras = [
         (name, extra.provider(organization=organization, invoices=rows)) for name, extra in _INVOICE_EXTRAS.items()
     ]
@@ -220,6 +233,8 @@ def present_invoices(invoices: Iterable, *, organization) -> list[dict]:
     presented = []
     for row in rows:
         data = _invoice_dict(row, items.get(row["id"], ()), today, tz)
+        data["replaced_by"] = _id(replaced_by.get(row["id"]))
+        data["credit_notes"] = [str(note_id) for note_id in notes.get(row["id"], ())]
         for name, values in extras:
             data[name] = values.get(row["id"])
         presented.append(data)
@@ -228,6 +243,37 @@ def present_invoices(invoices: Iterable, *, organization) -> list[dict]:
 
 def present_invoice(invoice, *, organization) -> dict:
     return present_invoices([invoice], organization=organization)[0]
+
+
+def _id(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _items(items, amount: Callable) -> list[dict]:
+    """Invoice items or credit note lines (``invoice_item_rows`` tuples)."""
+    return [
+        {
+            "id": str(item_id),
+            "description": description,
+            "quantity": plain_decimal(quantity),
+            "unit_price": plain_decimal(unit_price),
+            "tax_rate": plain_decimal(tax_rate),
+            "vat_category": vat_category,
+            "line_total": amount(line_net),
+        }
+        for item_id, description, quantity, unit_price, tax_rate, vat_category, line_net in items
+    ]
+
+
+def _amount_in(currency: str) -> Callable:
+    unit = money_unit(currency)
+
+    def amount(value):
+        if type(value) is not Decimal:  # the tax breakdown's amounts are JSON strings
+            value = Decimal(value)
+        return str(value.quantize(unit, rounding=ROUND_HALF_UP))
+
+    return amount
 
 
 def _tax_row(tax: Mapping, amount: Callable) -> dict:
@@ -244,13 +290,7 @@ def _tax_row(tax: Mapping, amount: Callable) -> dict:
 
 def _invoice_dict(row: Mapping, items, today, tz) -> dict:
     currency = row["currency"]
-    unit = money_unit(currency)
-
-    def amount(value):
-        if type(value) is not Decimal:  # the tax breakdown's amounts are JSON strings
-            value = Decimal(value)
-        return str(value.quantize(unit, rounding=ROUND_HALF_UP))
-
+    amount = _amount_in(currency)
     discount_value = row["discount_value"]
     return {
         "id": str(row["id"]),
@@ -269,30 +309,100 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
         else plain_decimal(discount_value),
         "notes": row["notes"],
         "terms": row["terms"],
-        "items": [
-            {
-                "id": str(item_id),
-                "description": description,
-                "quantity": plain_decimal(quantity),
-                "unit_price": plain_decimal(unit_price),
-                "tax_rate": plain_decimal(tax_rate),
-                "vat_category": vat_category,
-                "line_total": amount(line_net),
-            }
-            for item_id, description, quantity, unit_price, tax_rate, vat_category, line_net in items
-        ],
+        "items": _items(items, amount),
         "subtotal": amount(row["subtotal"]),
         "discount_total": amount(row["discount_total"]),
         "tax_total": amount(row["tax_total"]),
         "total": amount(row["total"]),
         "amount_paid": amount(row["amount_paid"]),
+        "credited_total": amount(row["credited_total"]),
+        "amount_refunded": amount(row["amount_refunded"]),
         "balance_due": amount(row["balance_due"]),
         "tax_breakdown": [_tax_row(tax, amount) for tax in row["tax_breakdown"] or ()],
         "vat_exemption_reasons": row["vat_exemption_reasons"] or {},
+        "replaces": _id(row["replaces_id"]),
         "issued_at": timestamp(row["issued_at"], tz),
         "sent_at": timestamp(row["sent_at"], tz),
         "created_at": timestamp(row["created_at"], tz),
         "updated_at": timestamp(row["updated_at"], tz),
+    }
+
+
+# --- credit notes ------------------------------------------------------------------------------
+
+
+# The credit note columns the representation reads (its invoice's number, date and customer too).
+CREDIT_NOTE_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "version",
+    "invoice_id",
+    "invoice_number",
+    "invoice_issue_date",
+    "business_id",
+    "currency",
+    "reason",
+    "issue_date",
+    "discount_type",
+    "discount_value",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "tax_breakdown",
+    "vat_exemption_reasons",
+    "issued_at",
+    "sent_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def present_credit_notes(notes: Iterable, *, organization) -> list[dict]:
+    """Credit notes with their lines, in the order given (one query for all the lines)."""
+    notes = list(notes)
+    if not notes:
+        return []
+    lines = selectors.credit_note_item_rows(organization=organization, credit_note_ids=[n.pk for n in notes])
+    tz = timezone.get_current_timezone()
+    return [_credit_note_dict(note, lines.get(note.pk, ()), tz) for note in notes]
+
+
+def present_credit_note(note, *, organization) -> dict:
+    return present_credit_notes([note], organization=organization)[0]
+
+
+def _credit_note_dict(note, lines, tz) -> dict:
+    amount = _amount_in(note.currency)
+    return {
+        "id": str(note.pk),
+        "number": note.number,
+        "status": note.status,
+        "version": note.version,
+        "invoice": str(note.invoice_id),
+        "invoice_number": note.invoice_number or note.invoice.number,
+        "invoice_issue_date": iso_date(note.invoice_issue_date or note.invoice.issue_date),
+        "business": str(note.business_id),
+        "customer": str(note.invoice.customer_id),
+        "currency": note.currency,
+        "reason": note.reason,
+        "issue_date": iso_date(note.issue_date),
+        "discount_type": note.discount_type,
+        "discount_value": amount(note.discount_value)
+        if note.discount_type == DiscountType.AMOUNT
+        else plain_decimal(note.discount_value),
+        "items": _items(lines, amount),
+        "subtotal": amount(note.subtotal),
+        "discount_total": amount(note.discount_total),
+        "tax_total": amount(note.tax_total),
+        "total": amount(note.total),
+        "tax_breakdown": [_tax_row(tax, amount) for tax in note.tax_breakdown or ()],
+        "vat_exemption_reasons": note.vat_exemption_reasons or {},
+        "issued_at": timestamp(note.issued_at, tz),
+        "sent_at": timestamp(note.sent_at, tz),
+        "created_at": timestamp(note.created_at, tz),
+        "updated_at": timestamp(note.updated_at, tz),
     }
 
 

@@ -16,10 +16,14 @@ from billing.exceptions import NotFound
 from billing.models import (
     INVOICED_STATUSES,
     OPEN_STATUSES,
+    CreditNote,
+    CreditNoteItem,
+    CreditNoteStatus,
     Customer,
     Invoice,
     InvoiceItem,
     Payment,
+    PaymentKind,
     RecurringInvoice,
     RecurringInvoiceLine,
     RecurringRun,
@@ -144,6 +148,50 @@ def invoice_item_rows(*, organization, invoice_ids) -> dict:
     return by_invoice
 
 
+def invoice_corrections(*, organization, invoice_ids) -> tuple[dict, dict]:
+    """For the given invoices, in two queries: ``{invoice id: [issued credit note id, ...]}``
+    (oldest first) and ``{invoice id: id of the draft or invoice that replaces it}``."""
+    ids = list(invoice_ids)
+    credit_notes: dict = {}
+    rows = (
+        CreditNote.objects.filter(organization=organization, invoice_id__in=ids, status=CreditNoteStatus.ISSUED)
+        .order_by("invoice_id", "issued_at", "id")
+        .values_list("invoice_id", "id")
+    )
+    for invoice_id, note_id in rows:
+        credit_notes.setdefault(invoice_id, []).append(note_id)
+    replaced_by = dict(
+        Invoice.objects.filter(organization=organization, replaces_id__in=ids).values_list("replaces_id", "id")
+    )
+    return credit_notes, replaced_by
+
+
+def credit_note_item_rows(*, organization, credit_note_ids) -> dict:
+    """The lines of the given credit notes in one query, shaped like ``invoice_item_rows``."""
+    by_note: dict = {}
+    rows = (
+        CreditNoteItem.objects.filter(organization=organization, credit_note_id__in=list(credit_note_ids))
+        .order_by("credit_note_id", "position")
+        .values_list(
+            "credit_note_id", "id", "description", "quantity", "unit_price", "tax_rate", "vat_category", "line_net"
+        )
+    )
+    for note_id, *item in rows:
+        by_note.setdefault(note_id, []).append(item)
+    return by_note
+
+
+def credit_notes(*, organization, status: str = "", search: str = "") -> QuerySet:
+    """The organization's credit notes, newest first, with their invoice (and its customer);
+    ``status`` filters (draft, issued), ``search`` matches its or its invoice's number."""
+    queryset = CreditNote.objects.filter(organization=organization).select_related("invoice__customer")
+    if status in CreditNoteStatus.values:
+        queryset = queryset.filter(status=status)
+    if search:
+        queryset = queryset.filter(Q(number__icontains=search) | Q(invoice__number__icontains=search))
+    return queryset.order_by("-created_at", "-id")
+
+
 def invoice_detail(*, organization, invoice_id) -> Invoice:
     """One invoice with customer, business, items (by position) and payments (oldest first)
     loaded in four queries; another organization's id raises ``NotFound``."""
@@ -215,7 +263,7 @@ def dashboard_figures(*, organization) -> list[dict]:
     paid_rows = (
         _live_payments(organization, date__gt=today - timedelta(days=PAID_WINDOW_DAYS), date__lte=today)
         .values("currency")
-        .annotate(paid=Sum("amount"))
+        .annotate(paid=NET_PAID)
         .order_by()
     )
     figures: dict[str, dict] = {}
@@ -229,6 +277,10 @@ def dashboard_figures(*, organization) -> list[dict]:
         currency = item["currency"]
         _figures_row(figures, currency)["paid_last_30_days"] = _money(item["paid"], currency)
     return [figures[currency] for currency in sorted(figures)]
+
+
+# Money received less money paid back: a refund counts against the payments of its period.
+NET_PAID = Sum(Case(When(kind=PaymentKind.REFUND, then=-F("amount")), default=F("amount")))
 
 
 def _live_payments(organization, **dates) -> QuerySet:
@@ -284,14 +336,14 @@ def invoiced_vs_paid_by_month(*, organization, months=12) -> list[dict]:
         )
         .annotate(month=TruncMonth("issue_date"))
         .values("currency", "month")
-        .annotate(amount=Sum("total"))
+        .annotate(amount=Sum(F("total") - F("credited_total")))
         .order_by()
     )
     paid = (
         _live_payments(organization, date__gte=first, date__lte=today)
         .annotate(month=TruncMonth("date"))
         .values("currency", "month")
-        .annotate(amount=Sum("amount"))
+        .annotate(amount=NET_PAID)
         .order_by()
     )
     series: dict[str, dict[date, dict]] = {}

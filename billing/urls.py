@@ -27,6 +27,21 @@ urlpatterns = [
     path("invoices/<uuid:invoice_id>/edit/", views.InvoiceEditView.as_view(), name="invoice_edit"),
     path("invoices/<uuid:invoice_id>/issue/", views.InvoiceIssueView.as_view(), name="invoice_issue"),
     path("invoices/<uuid:invoice_id>/void/", views.InvoiceVoidView.as_view(), name="invoice_void"),
+    path("invoices/<uuid:invoice_id>/cancel/", views.InvoiceCancelView.as_view(), name="invoice_cancel"),
+    path("invoices/<uuid:invoice_id>/correct/", views.InvoiceCorrectView.as_view(), name="invoice_correct"),
+    path(
+        "invoices/<uuid:invoice_id>/credit-notes/new/", views.CreditNoteCreateView.as_view(), name="credit_note_create"
+    ),
+    path(
+        "invoices/<uuid:invoice_id>/credit-notes/<uuid:credit_note_id>/issue/",
+        views.CreditNoteActionView.as_view(action="issue"),
+        name="credit_note_issue",
+    ),
+    path(
+        "invoices/<uuid:invoice_id>/credit-notes/<uuid:credit_note_id>/delete/",
+        views.CreditNoteActionView.as_view(action="delete"),
+        name="credit_note_delete",
+    ),
     path("invoices/<uuid:invoice_id>/delete/", views.InvoiceDeleteView.as_view(), name="invoice_delete"),
     path("invoices/<uuid:invoice_id>/duplicate/", views.InvoiceDuplicateView.as_view(), name="invoice_duplicate"),
     path("invoices/<uuid:invoice_id>/payments/", views.PaymentRecordView.as_view(), name="payment_record"),
@@ -35,6 +50,7 @@ urlpatterns = [
         views.PaymentVoidView.as_view(),
         name="payment_void",
     ),
+    path("credit-notes/", views.CreditNoteListView.as_view(), name="credit_note_list"),
     # Recurring invoices
     path("recurring/", views.RecurringInvoiceListView.as_view(), name="recurring_list"),
     path("recurring/<uuid:template_id>/", views.RecurringInvoiceDetailView.as_view(), name="recurring_detail"),

@@ -624,6 +624,9 @@ BUSINESS_INPUT = {
     "invoice_number_format": Text(50, required=True),
     "invoice_number_width": Integer(1, 12),
     "invoice_number_yearly_reset": parse_bool,
+    "credit_note_number_format": Text(50, required=True),
+    "credit_note_number_width": Integer(1, 12),
+    "credit_note_number_yearly_reset": parse_bool,
     "logo": parse_logo,
     "default_vat_category": parse_vat_category,
     "vat_exemption_reasons": parse_exemption_reasons,
@@ -804,3 +807,25 @@ def parse_day_of_month(value) -> int:
     if isinstance(value, str) and not _INTEGER.fullmatch(value):
         raise InvalidValue(_('Enter a day from 1 to 31, or "last".'))
     return parse_int(value, minimum=1, maximum=31)
+
+
+# --- credit notes ---------------------------------------------------------------------------
+
+CREDIT_NOTE_REASON = Text(2000, multiline=True)
+CREDIT_NOTE_FIELDS = ("invoice", "reason", "issue_date", "discount_type", "discount_value", "items", "full")
+
+
+def check_credit_lines(items: list[ItemInput], *, allowed: set[tuple[str, Decimal]], errors: FieldErrors) -> None:
+    """Each credit note line uses a VAT category and rate its invoice used (eu-invoicing.md)."""
+    for index, item in enumerate(items):
+        if (item.vat_category, item.tax_rate.normalize()) not in allowed:
+            errors.add(
+                f"items.{index}.tax_rate",
+                "Use a VAT category and rate the invoice uses: a credit note corrects what was invoiced.",
+            )
+
+
+def check_credit_within(total: Decimal, *, left: Decimal, currency: str, errors: FieldErrors) -> None:
+    """A credit note never credits more than is left of its invoice (``total - credited_total``)."""
+    if total > left:
+        errors.add("items", f"The credit note's total may not exceed what is left to credit ({left} {currency}).")

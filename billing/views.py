@@ -28,16 +28,18 @@ from django.views.generic import TemplateView
 from audit import selectors as audit_selectors
 from audit.models import AuditEntry
 from billing import calc, selectors, services, validation
-from billing.exceptions import BillingValidationError, StateConflict
+from billing.exceptions import FINAL_MESSAGE, BillingValidationError, StateConflict
 from billing.forms import (
     NON_FIELD_KEYS,
     BusinessForm,
+    CorrectionForm,
     CustomerFilterForm,
     CustomerForm,
     InvoiceFilterForm,
     InvoiceForm,
     ItemRow,
     PaymentForm,
+    RefundForm,
     VoidPaymentForm,
     apply_editor_action,
     attach_item_errors,
@@ -49,12 +51,15 @@ from billing.forms import (
     typed_decimal,
 )
 from billing.models import (
+    CREDITABLE_STATUSES,
     OPEN_STATUSES,
     Business,
+    CreditNote,
     Customer,
     Invoice,
     InvoiceStatus,
     Payment,
+    PaymentKind,
     RecurringInvoice,
     VatCategory,
 )
@@ -671,11 +676,8 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
 
     def get_invoice(self):
         invoice = selectors.invoice_detail(organization=self.organization, invoice_id=self.kwargs["invoice_id"])
-        if invoice.status not in (InvoiceStatus.DRAFT, *OPEN_STATUSES):
-            messages.error(
-                self.request,
-                _("A %(status)s invoice cannot be edited.") % {"status": invoice.get_status_display().lower()},
-            )
+        if not invoice.is_draft:
+            messages.error(self.request, _(FINAL_MESSAGE))
             return None, redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
         return invoice, None
 
@@ -831,11 +833,11 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
         invoice = selectors.invoice_detail(organization=org, invoice_id=self.kwargs["invoice_id"])
         today = org.local_today()
         payments = list(invoice.payments.all())
+        refund_due = -invoice.balance_due if invoice.balance_due < 0 else None
         if payment_form is None:
-            payment_form = PaymentForm(
-                initial={"amount": typed_decimal(invoice.balance_due) if invoice.balance_due else "", "date": today},
-                auto_id="id_payment_%s",
-            )
+            form_class = RefundForm if refund_due else PaymentForm
+            amount = typed_decimal(abs(invoice.balance_due)) if invoice.balance_due else ""
+            payment_form = form_class(initial={"amount": amount, "date": today}, auto_id="id_payment_%s")
         # The invoice's own entries and its payments' (payment.recorded/voided), newest first.
         targets = [str(invoice.pk)] + [str(p.pk) for p in payments]
         history = list(
@@ -852,10 +854,16 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
             payments=payments,
             payment_form=payment_form,
             is_overdue=invoice.is_overdue_on(today),
-            can_record_payment=invoice.status in OPEN_STATUSES,
-            can_edit=invoice.status in (InvoiceStatus.DRAFT, *OPEN_STATUSES),
-            can_void=invoice.status == InvoiceStatus.ISSUED and invoice.amount_paid == 0,
-            can_send=invoice.status in (*OPEN_STATUSES, InvoiceStatus.PAID),
+            can_record_payment=invoice.status in OPEN_STATUSES or refund_due is not None,
+            refund_due=refund_due,
+            can_edit=invoice.is_draft,
+            creditable=invoice.status in CREDITABLE_STATUSES,
+            correction_form=CorrectionForm(auto_id="id_correction_%s"),
+            credit_notes=list(invoice.credit_notes.order_by("created_at")),
+            replaced_by=Invoice.objects.filter(organization=org, replaces=invoice).first()
+            if invoice.status == InvoiceStatus.CREDITED
+            else None,
+            can_send=invoice.status in (*OPEN_STATUSES, InvoiceStatus.PAID, InvoiceStatus.CREDITED),
             emails=list(invoice.emails.all()[:10]),
             documents=list(invoice.documents.all()[:1]),
             history=history[:HISTORY_LIMIT],
@@ -892,12 +900,125 @@ class InvoiceIssueView(InvoiceActionView):
 
 
 class InvoiceVoidView(InvoiceActionView):
-    required_capability = Capability.INVOICES_VOID
+    required_capability = Capability.INVOICES_CANCEL
 
     def perform(self, invoice):
         invoice = services.invoice_void(organization=self.organization, actor=self.request.user, invoice_id=invoice.pk)
         messages.success(self.request, _("Invoice %(number)s voided.") % {"number": invoice.number})
         return self.detail(invoice)
+
+
+class InvoiceCancelView(InvoiceActionView):
+    """Cancel: a credit note for everything not yet credited, issued at once."""
+
+    required_capability = Capability.INVOICES_CANCEL
+
+    def perform(self, invoice):
+        form = CorrectionForm(self.request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        note = services.invoice_cancel(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, reason=reason
+        )
+        messages.success(self.request, f"Invoice {invoice.number} cancelled by credit note {note.number}.")
+        return self.detail(invoice)
+
+
+class InvoiceCorrectView(InvoiceActionView):
+    """Correct: cancel, then open the new linked draft in the editor."""
+
+    required_capability = Capability.INVOICES_CANCEL
+
+    def perform(self, invoice):
+        form = CorrectionForm(self.request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        note, draft = services.invoice_correct(
+            organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, reason=reason
+        )
+        messages.success(
+            self.request,
+            f"Invoice {invoice.number} cancelled by credit note {note.number}. Fix this new draft, then issue it.",
+        )
+        return redirect(_org_url("invoice_edit", self.organization, invoice_id=draft.pk))
+
+
+class CreditNoteCreateView(OrganizationViewMixin, View):
+    """A credit note for an issued invoice, prefilled with its lines (each editable or
+    removable in the invoice's line editor); saved as a draft, issued from the invoice page."""
+
+    required_capability = Capability.BILLING_WRITE
+    template_name = "billing/credit_note_form.html"
+
+    def get(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        rows = rows_from_items(invoice.items.order_by("position"))
+        return self.render_page(invoice, rows=rows, reason="")
+
+    def post(self, request, org_slug, invoice_id):
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        action = request.POST.get("editor_action")
+        rows = parse_item_rows(request.POST, keep_blank=bool(action))
+        reason = request.POST.get("reason", "")
+        if action:
+            rows = apply_editor_action(rows, action, default_category=VatCategory.STANDARD)
+            return self.render_page(invoice, rows=rows, reason=reason)
+        data = {"invoice": invoice.pk, "reason": reason, "items": [row.as_service_item() for row in rows]}
+        try:
+            note = services.credit_note_create(organization=self.organization, actor=request.user, data=data)
+        except BillingValidationError as exc:
+            errors = attach_item_errors(rows, exc)
+            errors += [
+                message for path, texts in exc.messages.items() if not path.startswith("items") for message in texts
+            ]
+            return self.render_page(invoice, rows=rows, reason=reason, list_errors=errors, status=400)
+        except StateConflict as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(request, f"Draft credit note of {note.total.normalize():f} {note.currency} saved.")
+        return HttpResponseRedirect(
+            _org_url("invoice_detail", self.organization, invoice_id=invoice.pk) + "#credit-notes"
+        )
+
+    def render_page(self, invoice, *, rows, reason, list_errors=(), status=200):
+        # The editor's buttons and preview post the invoice's parties and currency, as on an invoice.
+        form = InvoiceForm(
+            {"business": str(invoice.business_id), "customer": str(invoice.customer_id), "currency": invoice.currency},
+            businesses=[invoice.business],
+            customers=[invoice.customer],
+        )
+        context = {
+            "invoice": invoice,
+            "form": form,
+            "rows": rows,
+            "reason": reason,
+            "preview": preview_totals(self.organization, form, rows),
+            "list_errors": list_errors,
+            "vat_categories": VatCategory.choices,
+            "editor_url": _org_url("invoice_editor", self.organization),
+            "max_items": validation.MAX_ITEMS,
+        }
+        return TemplateResponse(self.request, self.template_name, context, status=status)
+
+
+class CreditNoteActionView(OrganizationViewMixin, View):
+    """Issue or delete a draft credit note from its invoice's page."""
+
+    required_capability = Capability.BILLING_WRITE
+    action = ""
+
+    def post(self, request, org_slug, invoice_id, credit_note_id):
+        org = self.organization
+        # Both ids must name this organization's credit note of this invoice (else 404).
+        get_object_or_404(CreditNote, organization=org, invoice_id=invoice_id, pk=credit_note_id)
+        try:
+            if self.action == "issue":
+                note = services.credit_note_issue(organization=org, actor=request.user, credit_note_id=credit_note_id)
+                messages.success(request, f"Credit note {note.number} issued.")
+            else:
+                services.credit_note_delete(organization=org, actor=request.user, credit_note_id=credit_note_id)
+                messages.success(request, "Draft credit note deleted.")
+        except (StateConflict, BillingValidationError) as exc:
+            messages.error(request, _message(exc))
+        return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#credit-notes")
 
 
 class InvoiceDuplicateView(InvoiceActionView):
@@ -923,22 +1044,24 @@ class PaymentRecordView(OrganizationViewMixin, View):
     def post(self, request, org_slug, invoice_id):
         org = self.organization
         invoice = get_object_or_404(Invoice, organization=org, pk=invoice_id)
-        form = PaymentForm(request.POST, auto_id="id_payment_%s")
+        kind = PaymentKind.REFUND if request.POST.get("kind") == PaymentKind.REFUND else PaymentKind.PAYMENT
+        form = (RefundForm if kind == PaymentKind.REFUND else PaymentForm)(request.POST, auto_id="id_payment_%s")
         if form.is_valid():
             try:
                 payment = services.payment_record(
-                    organization=org, actor=request.user, invoice_id=invoice.pk, **form.cleaned_data
+                    organization=org, actor=request.user, invoice_id=invoice.pk, kind=kind, **form.cleaned_data
                 )
             except BillingValidationError as exc:
                 form.add_service_errors(exc)
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
             else:
-                messages.success(
-                    request,
-                    _("Payment of %(amount)s recorded.")
-                    % {"amount": formats_for().money(payment.amount, invoice.currency)},
+                text = (
+                    _("Refund of %(amount)s recorded.")
+                    if kind == PaymentKind.REFUND
+                    else _("Payment of %(amount)s recorded.")
                 )
+                messages.success(request, text % {"amount": formats_for().money(payment.amount, invoice.currency)})
                 return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice.pk) + "#payments")
         view = InvoiceDetailView(request=request, kwargs={"invoice_id": invoice_id}, args=())
         view.organization, view.membership = org, self.membership
@@ -973,6 +1096,20 @@ class PaymentVoidView(OrganizationViewMixin, View):
 
 
 # --- Recurring invoices -----------------------------------------------------------------
+
+
+class CreditNoteListView(OrganizationViewMixin, TemplateView):
+    """Every credit note, filtered by status and searched by its or its invoice's number."""
+
+    template_name = "billing/credit_note_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        status = self.request.GET.get("status", "")
+        search = self.request.GET.get("q", "").strip()[:64]
+        notes = selectors.credit_notes(organization=self.organization, status=status, search=search)
+        context.update(page_obj=_paginate(self.request, notes), status=status, q=search)
+        return context
 
 
 class RecurringInvoiceListView(OrganizationViewMixin, TemplateView):

@@ -373,6 +373,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
         "VatCategoryEnum": "billing.models.VatCategory",
         "DocumentStatusEnum": "documents.api.DOCUMENT_STATES",
+        "CreditNoteStatusEnum": "billing.models.CreditNoteStatus",
+        "PaymentKindEnum": "billing.models.PaymentKind",
     },
 }
 

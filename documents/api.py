@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from billing.models import Invoice, InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus
 from billing.presenters import register_invoice_extra
 from billora.api.renderers import OrjsonRenderer
 from billora.api.viewsets import ApiViewSet
@@ -251,4 +251,51 @@ class InvoiceDocumentViewSet(ApiViewSet):
     def _pdf_response(invoice, content):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(invoice)}"'
+        return response
+
+
+class CreditNoteDocumentViewSet(ApiViewSet):
+    """``/credit-notes/{id}/send/`` and ``/credit-notes/{id}/pdf/``, as for invoices (billing's
+    viewset serves the rest under the prefix)."""
+
+    model = CreditNote
+    http_method_names = ["get", "post"]
+
+    def allowed_query_params(self):
+        return super().allowed_query_params() | {"format"}
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = OrjsonRenderer()
+        self.request.accepted_media_type = "application/json"
+        return response
+
+    @extend_schema(
+        summary="Email the credit note to its customer",
+        description="Queues the email (to the customer's address as issued, the PDF attached). 409 on a draft; "
+        "400 on `to` when the customer has no email address.",
+        request=None,
+        responses={202: SendResultSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        note = self.get_object()
+        email = document_services.credit_note_send(
+            organization=self.organization, actor=request.auth, credit_note_id=note.pk
+        )
+        body = {"detail": "The credit note email is queued.", "invoice": note.invoice_id, "email": email.pk}
+        return Response({**body, "to": email.to}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Download the credit note PDF",
+        description='200 with the PDF ("CREDIT NOTE", the invoice it corrects, the reason, the totals); '
+        "rendered deterministically, a draft's watermarked DRAFT.",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[OrjsonRenderer, PDFRenderer])
+    def pdf(self, request, pk=None):
+        note = self.get_object()
+        note, content = document_services.credit_note_pdf(organization=self.organization, credit_note_id=note.pk)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(note)}"'
         return response

@@ -12,7 +12,7 @@ from billing.models import Invoice
 from documents import einvoices
 from documents.models import OutboundEmail
 from documents.outbox import register_kind
-from documents.services import SENDABLE_STATUSES, ensure_fresh_document, pdf_filename
+from documents.services import SENDABLE_STATUSES, credit_note_pdf, ensure_fresh_document, pdf_filename
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,18 @@ def mark_invoice_sent(email: OutboundEmail) -> None:
         logger.warning("invoice %s changed state while its email %s was sent", email.invoice_id, email.pk)
 
 
+def attach_credit_note_pdf(email: OutboundEmail, message) -> None:
+    """The credit note's PDF, rendered from what it prints (the same bytes every time)."""
+    note, content = credit_note_pdf(organization=email.organization, credit_note_id=email.credit_note_id)
+    message.attach(pdf_filename(note), content, "application/pdf")
+
+
+def mark_credit_note_sent(email: OutboundEmail) -> None:
+    billing_services.credit_note_mark_sent(
+        organization=email.organization, actor=None, credit_note_id=email.credit_note_id, sent_at=email.sent_at
+    )
+
+
 def _recipients(entry, links) -> dict:
     to = (entry.changes.get("to") or [None, []])[1] or []
     return {"to": ", ".join(to) if isinstance(to, list) else str(to)}
@@ -75,12 +87,17 @@ def _recipients(entry, links) -> dict:
 
 def register() -> None:
     register_kind(OutboundEmail.Kind.INVOICE, prepare=attach_invoice_pdf, after_sent=mark_invoice_sent)
+    register_kind(OutboundEmail.Kind.CREDIT_NOTE, prepare=attach_credit_note_pdf, after_sent=mark_credit_note_sent)
     # How documents' audit entries read on the activity page.
     describe_actions(
         {
             "invoice.email_queued": Wording(
                 _("{actor} emailed {target} to {to}"), _("Invoice emailed"), values=_recipients
             ),
+            "credit_note.email_queued": Wording(
+                _("{actor} emailed {target} to {to}"), _("Credit note emailed"), values=_recipients
+            ),
+            "credit_note.sent": Wording(_("{actor} sent {target} by email"), _("Credit note sent")),
             "invoice.pdf_render_requested": Wording(
                 _("{actor} asked for the PDF of {target} to be made again"), _("PDF requested again")
             ),

@@ -57,6 +57,7 @@ class OutboundEmail(TenantModel):
     class Kind(models.TextChoices):
         INVOICE = "invoice", "Invoice"
         INVITE = "invite", "Invite"
+        CREDIT_NOTE = "credit_note", "Credit note"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -64,12 +65,15 @@ class OutboundEmail(TenantModel):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INVOICE)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVOICE)
     invoice = models.ForeignKey(
         "billing.Invoice", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
     invite = models.ForeignKey(
         "organizations.Invite", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    credit_note = models.ForeignKey(
+        "billing.CreditNote", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)

@@ -106,6 +106,7 @@ def queue_email(
     reply_to=(),
     invoice=None,
     invite=None,
+    credit_note=None,
     requested_by_label="",
 ) -> OutboundEmail:
     """Write the outbox row (in the caller's transaction) and send it after commit."""
@@ -121,6 +122,7 @@ def queue_email(
         subject=header_text(subject)[:300],
         body=body,
         invoice=invoice,
+        credit_note=credit_note,
         invite=invite,
         requested_by_label=requested_by_label[:300],
     )

@@ -28,14 +28,14 @@ from django.utils.translation import gettext, override
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, Invoice, InvoiceStatus
+from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, CreditNote, Invoice, InvoiceStatus
 from billora.formatting import formats_for
 from documents import einvoices, jobs
 from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.language import document_language
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
-from documents.pdf import print_data_for, render_invoice_pdf
+from documents.pdf import print_data_for, print_data_for_credit_note, render_invoice_pdf
 from organizations.models import ApiKey
 from organizations.tenancy import organization_scope
 
@@ -97,6 +97,25 @@ def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
         if invoice is None:
             raise NotFound("No such invoice.")
         return invoice, render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
+
+
+def credit_note_pdf(*, organization, credit_note_id) -> tuple[CreditNote, bytes]:
+    """The PDF of a credit note, rendered from what it prints: deterministic bytes, so an issued
+    credit note (final, its parties snapshotted) always gives the same file; a draft is
+    watermarked DRAFT. Another organization's id raises NotFound."""
+    with organization_scope(organization):
+        pk = _valid_pk(credit_note_id)
+        note = (
+            CreditNote.objects.filter(organization=organization, pk=pk)
+            .select_related("business", "invoice__customer")
+            .prefetch_related("items")
+            .first()
+            if pk
+            else None
+        )
+        if note is None:
+            raise NotFound("No such credit note.")
+        return note, render_invoice_pdf(print_data_for_credit_note(note, language=document_language(note)))
 
 
 def pdf_filename(invoice) -> str:
@@ -438,6 +457,74 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             action="invoice.email_queued",
             target=invoice,
             changes={"to": [None, recipients], "cc": [None, copies]} if copies else {"to": [None, recipients]},
+        )
+    return email
+
+
+def _credit_note_message(note) -> tuple[str, str]:
+    """Subject and body of a credit note's email, in the document's language."""
+    seller = (note.business_snapshot or {}).get("name") or note.business.name
+    language = document_language(note)
+    with override(language):
+        values = {
+            "number": note.number,
+            "business": seller,
+            "total": formats_for(language).money(note.total, note.currency),
+            "invoice": note.invoice_number,
+        }
+        subject = gettext("Credit note %(number)s from %(business)s") % values
+        body = (
+            gettext(
+                "Hello,\n\nPlease find attached credit note %(number)s, which credits %(total)s "
+                "on invoice %(invoice)s.\n\n%(business)s"
+            )
+            % values
+        )
+    return subject, body
+
+
+def credit_note_send(*, organization, actor, credit_note_id, to=None) -> OutboundEmail:
+    """Queue an issued credit note's email to the customer (its PDF attached by the outbox
+    task when it runs). Drafts cannot be sent."""
+    with organization_scope(organization), transaction.atomic():
+        pk = _valid_pk(credit_note_id)
+        note = (
+            CreditNote.objects.select_related("business", "invoice__customer")
+            .filter(organization=organization, pk=pk)
+            .first()
+            if pk
+            else None
+        )
+        if note is None:
+            raise NotFound(gettext("No such credit note."))
+        if note.is_draft:
+            raise StateConflict(gettext("A draft credit note cannot be sent; issue it first."))
+        errors: dict[str, list[str]] = {}
+        recipients = _recipients(to, "to", errors) or [
+            address for address in [(note.customer_snapshot or {}).get("email")] if address
+        ]
+        if not recipients and "to" not in errors:
+            errors["to"] = [gettext("The customer has no email address; enter the recipient.")]
+        if errors:
+            raise BillingValidationError(errors)
+        subject, body = _credit_note_message(note)
+        reply_to = (note.business_snapshot or {}).get("email") or note.business.email
+        email = queue_email(
+            organization=organization,
+            kind=OutboundEmail.Kind.CREDIT_NOTE,
+            to=recipients,
+            reply_to=[reply_to] if reply_to else [],
+            subject=subject,
+            body=body,
+            credit_note=note,
+            requested_by_label=_actor_label(actor),
+        )
+        record(
+            organization=organization,
+            actor=actor,
+            action="credit_note.email_queued",
+            target=note,
+            changes={"to": [None, recipients]},
         )
     return email
 

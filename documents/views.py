@@ -134,6 +134,39 @@ class InvoicePdfPreviewView(OrganizationViewMixin, View):
         return _pdf_response(content, services.pdf_filename(invoice), download=False)
 
 
+class CreditNotePdfView(OrganizationViewMixin, View):
+    """A credit note's PDF, rendered from what it prints (deterministic; a draft's watermarked)."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, credit_note_id):
+        note, content = services.credit_note_pdf(organization=self.organization, credit_note_id=credit_note_id)
+        return _pdf_response(content, services.pdf_filename(note), download=request.GET.get("download") == "1")
+
+
+class CreditNoteSendView(OrganizationViewMixin, View):
+    """Queues an issued credit note's email to the customer, from its invoice's page."""
+
+    required_capability = Capability.BILLING_WRITE
+
+    def post(self, request, org_slug, credit_note_id):
+        try:
+            email = services.credit_note_send(
+                organization=self.organization, actor=request.user, credit_note_id=credit_note_id
+            )
+        except BillingValidationError as exc:
+            messages.error(request, " ".join(m for texts in exc.messages.values() for m in texts))
+            return redirect(reverse("credit_note_list", kwargs={"org_slug": self.organization.slug}))
+        except StateConflict as exc:
+            messages.error(request, exc.conflict_message)
+            return redirect(reverse("credit_note_list", kwargs={"org_slug": self.organization.slug}))
+        messages.success(request, f"The credit note is being sent to {', '.join(email.to)}.")
+        detail = reverse(
+            "invoice_detail", kwargs={"org_slug": self.organization.slug, "invoice_id": email.credit_note.invoice_id}
+        )
+        return redirect(detail + "#credit-notes")
+
+
 class InvoiceSendView(InvoiceActionView):
     """Queues the invoice email (documents sits above billing, so the action lives here)."""
 

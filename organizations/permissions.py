@@ -23,7 +23,7 @@ class ApiKeyScope(models.TextChoices):
 class Capability:
     READ = "organization.read"  # read everything, download PDFs
     BILLING_WRITE = "billing.write"  # customers, invoices, issue, payments, send
-    INVOICES_VOID = "invoices.void"
+    INVOICES_CANCEL = "invoices.cancel"  # cancel and correct issued invoices (voiding was this)
     BUSINESSES_MANAGE = "businesses.manage"  # business profiles and numbering
     MEMBERS_MANAGE = "members.manage"  # invite, change roles, remove non-owners
     API_KEYS_MANAGE = "api_keys.manage"
@@ -35,7 +35,7 @@ class Capability:
 _VIEWER = frozenset({Capability.READ})
 _MEMBER = _VIEWER | {Capability.BILLING_WRITE}
 _ADMIN = _MEMBER | {
-    Capability.INVOICES_VOID,
+    Capability.INVOICES_CANCEL,
     Capability.BUSINESSES_MANAGE,
     Capability.MEMBERS_MANAGE,
     Capability.API_KEYS_MANAGE,

@@ -9,7 +9,17 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from billing.models import OPEN_STATUSES, Customer, Invoice, InvoiceStatus, Payment, RecurringInvoice
+from billing.models import (
+    OPEN_STATUSES,
+    CreditNote,
+    CreditNoteStatus,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentKind,
+    RecurringInvoice,
+)
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -54,10 +64,20 @@ class CustomerFilter(django_filters.FilterSet):
 
 class PaymentFilter(django_filters.FilterSet):
     invoice = django_filters.UUIDFilter(field_name="invoice_id")
+    kind = django_filters.ChoiceFilter(choices=PaymentKind.choices)
 
     class Meta:
         model = Payment
-        fields = ["invoice"]
+        fields = ["invoice", "kind"]
+
+
+class CreditNoteFilter(django_filters.FilterSet):
+    invoice = django_filters.UUIDFilter(field_name="invoice_id")
+    status = django_filters.ChoiceFilter(choices=CreditNoteStatus.choices)
+
+    class Meta:
+        model = CreditNote
+        fields = ["invoice", "status"]
 
 
 class RecurringInvoiceFilter(django_filters.FilterSet):

@@ -20,12 +20,16 @@ from rest_framework.settings import api_settings
 from billing.models import (
     DOCUMENT_LANGUAGES,
     Business,
+    CreditNote,
+    CreditNoteItem,
+    CreditNoteStatus,
     Customer,
     DiscountType,
     Invoice,
     InvoiceItem,
     InvoiceStatus,
     Payment,
+    PaymentKind,
     PaymentMethod,
     RecurringFrequency,
     RecurringInvoice,
@@ -215,6 +219,9 @@ class BusinessSerializer(StrictModelSerializer):
             "invoice_number_format",
             "invoice_number_width",
             "invoice_number_yearly_reset",
+            "credit_note_number_format",
+            "credit_note_number_width",
+            "credit_note_number_yearly_reset",
             "default_notes",
             "default_terms",
             "default_vat_category",
@@ -379,12 +386,21 @@ class InvoiceSerializer(StrictModelSerializer):
     tax_total = MoneyField()
     total = MoneyField()
     amount_paid = MoneyField()
-    balance_due = MoneyField()
+    credited_total = MoneyField(help_text="The sum of the issued credit notes' totals.")
+    amount_refunded = MoneyField(help_text="The sum of the refunds not voided.")
+    balance_due = MoneyField(
+        help_text="total - credited_total - amount_paid + amount_refunded; negative: a refund is due."
+    )
     tax_breakdown = TaxRowSerializer(many=True, read_only=True)
     vat_exemption_reasons = ExemptionReasonsField(
         required=False,
         help_text="Per exempt category the lines use. Default: the business's, when a category first appears; "
         "kept only for categories the lines use. Required for each of them at issue.",
+    )
+    replaces = serializers.UUIDField(read_only=True, allow_null=True, help_text="The invoice this one corrects.")
+    replaced_by = serializers.UUIDField(read_only=True, allow_null=True, help_text="The invoice correcting this one.")
+    credit_notes = serializers.ListField(
+        child=serializers.UUIDField(), read_only=True, help_text="The issued credit notes, oldest first."
     )
 
     class Meta:
@@ -410,13 +426,18 @@ class InvoiceSerializer(StrictModelSerializer):
             "tax_total",
             "total",
             "amount_paid",
+            "credited_total",
+            "amount_refunded",
             "balance_due",
             "tax_breakdown",
             "vat_exemption_reasons",
+            "replaces",
             "issued_at",
             "sent_at",
             "created_at",
             "updated_at",
+            "replaced_by",
+            "credit_notes",
         ]
         read_only_fields = ["id", "number", "version", "issued_at", "sent_at", "created_at", "updated_at"]
         extra_kwargs = {
@@ -446,7 +467,13 @@ class InvoiceSerializer(StrictModelSerializer):
 
 class PaymentSerializer(StrictModelSerializer):
     invoice = ReferenceField()
-    amount = DecimalStringField(help_text="> 0 and at most the balance due, in the invoice's currency.")
+    kind = serializers.ChoiceField(
+        choices=PaymentKind.choices, required=False, help_text="refund: money paid back to the customer."
+    )
+    amount = DecimalStringField(
+        help_text="> 0 and at most the balance due (a refund: at most what the customer is owed, -balance_due), "
+        "in the invoice's currency."
+    )
     date = serializers.DateField(required=False, help_text="Default: today; never in the future.")
     method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
     recorded_by = serializers.CharField(read_only=True)
@@ -456,6 +483,7 @@ class PaymentSerializer(StrictModelSerializer):
         fields = [
             "id",
             "invoice",
+            "kind",
             "amount",
             "date",
             "method",
@@ -472,6 +500,92 @@ class PaymentSerializer(StrictModelSerializer):
             "reference": {"required": False, "allow_blank": True},
             "note": {"required": False, "allow_blank": True},
         }
+
+
+class CreditNoteItemSerializer(InvoiceItemSerializer):
+    class Meta(InvoiceItemSerializer.Meta):
+        model = CreditNoteItem
+
+
+class CreditNoteSerializer(StrictModelSerializer):
+    """POST and PATCH bodies of credit notes, and the schema of every credit note in a response
+    (written by ``billing.presenters.present_credit_notes``)."""
+
+    invoice = ReferenceField(help_text="An issued invoice; fixed once the credit note exists.")
+    issue_date = serializers.DateField(required=False, help_text="Default: today.")
+    discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
+    discount_value = DecimalStringField(required=False, help_text="Percent (0 to 100) or an amount.")
+    items = CreditNoteItemSerializer(
+        many=True,
+        required=False,
+        help_text="Each in a VAT category and rate the invoice uses; on PATCH, replaces the whole list.",
+    )
+    full = StrictBooleanField(
+        required=False, write_only=True, help_text="true: credit everything not yet credited (instead of items)."
+    )
+    status = serializers.ChoiceField(choices=CreditNoteStatus.choices, read_only=True)
+    invoice_number = serializers.CharField(read_only=True)
+    invoice_issue_date = serializers.DateField(read_only=True)
+    business = serializers.UUIDField(read_only=True)
+    customer = serializers.UUIDField(read_only=True)
+    currency = serializers.CharField(read_only=True, help_text="The invoice's.")
+    subtotal = MoneyField()
+    discount_total = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField(help_text="At most what is left to credit on the invoice (total - credited_total).")
+    tax_breakdown = TaxRowSerializer(many=True, read_only=True)
+    vat_exemption_reasons = serializers.DictField(read_only=True, help_text="The invoice's.")
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id",
+            "number",
+            "status",
+            "version",
+            "invoice",
+            "invoice_number",
+            "invoice_issue_date",
+            "business",
+            "customer",
+            "currency",
+            "reason",
+            "issue_date",
+            "discount_type",
+            "discount_value",
+            "items",
+            "full",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "tax_breakdown",
+            "vat_exemption_reasons",
+            "issued_at",
+            "sent_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "number", "version", "issued_at", "sent_at", "created_at", "updated_at"]
+        extra_kwargs = {"reason": {"required": False, "allow_blank": True, "trim_whitespace": False}}
+
+    def get_validators(self):
+        return []
+
+
+class InvoiceCorrectionSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        trim_whitespace=False,
+        help_text="Printed on the credit note.",
+    )
+
+
+class InvoiceCorrectedSerializer(serializers.Serializer):
+    credit_note = CreditNoteSerializer(read_only=True)
+    invoice = InvoiceSerializer(read_only=True, help_text="The new draft, linked by replaces.")
 
 
 class PaymentVoidSerializer(serializers.Serializer):

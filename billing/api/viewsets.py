@@ -13,22 +13,29 @@ from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from billing import selectors, services
-from billing.api.filters import CustomerFilter, InvoiceFilter, PaymentFilter, RecurringInvoiceFilter
+from billing.api.filters import CreditNoteFilter, CustomerFilter, InvoiceFilter, PaymentFilter, RecurringInvoiceFilter
 from billing.api.serializers import (
     BusinessSerializer,
+    CreditNoteSerializer,
     CustomerSerializer,
+    InvoiceCorrectedSerializer,
+    InvoiceCorrectionSerializer,
     InvoiceSerializer,
     PaymentSerializer,
     PaymentVoidSerializer,
     RecurringInvoiceSerializer,
     RecurringRunSerializer,
 )
-from billing.models import Business, Customer, Invoice, Payment, RecurringInvoice
+from billing.models import Business, CreditNote, Customer, Invoice, Payment, RecurringInvoice
 from billing.presenters import (
+    CREDIT_NOTE_COLUMNS,
     INVOICE_COLUMNS,
     business_dict,
     customer_dict,
     payment_dict,
+    present_credit_note,
+    present_credit_notes,
+    present_invoice,
     present_invoices,
     present_recurring_invoices,
     recurring_run_dict,
@@ -131,7 +138,9 @@ class CustomerViewSet(
     create=extend_schema(summary="Create a draft invoice with its items"),
     retrieve=extend_schema(summary="Get an invoice"),
     partial_update=extend_schema(
-        summary="Edit an invoice", description="`items`, when present, replaces the whole list."
+        summary="Edit a draft invoice",
+        description="`items`, when present, replaces the whole list. An issued invoice is final (409): "
+        "correct it with a credit note (`cancel`, `correct`, or `/credit-notes/`).",
     ),
     destroy=extend_schema(summary="Delete a draft invoice", description="Only drafts can be deleted (else 409)."),
 )
@@ -187,8 +196,9 @@ class InvoiceViewSet(
         return Response(self.present_one(invoice))
 
     @extend_schema(
-        summary="Void an issued invoice",
-        description="Only an issued invoice with nothing paid can be voided (else 409). It keeps its number.",
+        summary="Void an invoice (history only)",
+        description="Issued invoices are final and are cancelled instead (409 naming `cancel`); a draft is "
+        "deleted (409). Invoices voided before keep the `void` status.",
         request=None,
         responses={200: InvoiceSerializer},
     )
@@ -198,12 +208,58 @@ class InvoiceViewSet(
         invoice = services.invoice_void(organization=self.organization, actor=request.auth, invoice_id=invoice.pk)
         return Response(self.present_one(invoice))
 
+    @extend_schema(
+        summary="Cancel an issued invoice",
+        description="Issues a credit note for everything not yet credited, in one step; the invoice becomes "
+        "`credited`. 409 on a draft, a void or a fully credited invoice.",
+        request=InvoiceCorrectionSerializer,
+        responses={201: CreditNoteSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        invoice = self.get_object()
+        serializer = InvoiceCorrectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.invoice_cancel(
+            organization=self.organization,
+            actor=request.auth,
+            invoice_id=invoice.pk,
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        return Response(present_credit_note(note, organization=self.organization), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Correct an issued invoice",
+        description="Cancels it (a credit note for everything not yet credited) and creates a new draft copying "
+        "it, linked by `replaces`, to fix and issue.",
+        request=InvoiceCorrectionSerializer,
+        responses={201: InvoiceCorrectedSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        invoice = self.get_object()
+        serializer = InvoiceCorrectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note, draft = services.invoice_correct(
+            organization=self.organization,
+            actor=request.auth,
+            invoice_id=invoice.pk,
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        body = {
+            "credit_note": present_credit_note(note, organization=self.organization),
+            "invoice": present_invoice(draft, organization=self.organization),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List payments"),
     create=extend_schema(
         summary="Record a payment",
-        description="On an issued or partially paid invoice; more than the balance due is refused (400 on amount).",
+        description="On an invoice with a balance due; more than the balance due is refused (400 on amount). "
+        'A refund (`"kind": "refund"`) pays back what the customer is owed (a negative balance, after a credit '
+        "note); more than that is refused (400 on amount).",
     ),
     retrieve=extend_schema(summary="Get a payment"),
 )
@@ -234,6 +290,7 @@ class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retrieve
             organization=self.organization,
             actor=request.auth,
             invoice_id=data["invoice"],
+            kind=data.get("kind", "payment"),
             amount=data["amount"],
             date=data.get("date", self.organization.local_today()),
             method=data.get("method", "bank_transfer"),
@@ -260,6 +317,65 @@ class PaymentViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retrieve
             reason=serializer.validated_data["reason"],
         )
         return Response(self.present_one(payment))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List credit notes"),
+    create=extend_schema(
+        summary="Create a draft credit note",
+        description="For an issued invoice: `items` (each in a VAT category and rate the invoice uses) or "
+        '`"full": true` for everything not yet credited. A total above what is left to credit -> 400 on `items`.',
+    ),
+    retrieve=extend_schema(summary="Get a credit note"),
+    partial_update=extend_schema(
+        summary="Edit a draft credit note",
+        description="`items`, when present, replaces the whole list. An issued credit note is final (409).",
+    ),
+    destroy=extend_schema(summary="Delete a draft credit note", description="Only drafts can be deleted (else 409)."),
+)
+class CreditNoteViewSet(
+    _ServiceWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """Credit notes (eu-invoicing.md). ``documents.api`` serves ``send`` and ``pdf`` under the
+    same prefix, as for invoices."""
+
+    model = CreditNote
+    serializer_class = CreditNoteSerializer
+    http_method_names = ["get", "post", "patch", "delete"]
+    filter_backends = FILTER_BACKENDS
+    filterset_class = CreditNoteFilter
+    search_fields = ["number", "invoice__number"]
+    ordering_fields = ["created_at", "issue_date", "number", "total"]
+    ordering = ["-created_at"]
+    create_service = "credit_note_create"
+    update_service = "credit_note_update"
+    id_argument = "credit_note_id"
+
+    def base_queryset(self):
+        # The invoice for its number, date and customer (a draft's reference); the snapshots are the PDF's.
+        return CreditNote.objects.select_related("invoice").only(
+            *CREDIT_NOTE_COLUMNS, "invoice__number", "invoice__issue_date", "invoice__customer_id"
+        )
+
+    def present(self, rows):
+        return present_credit_notes(rows, organization=self.organization)
+
+    def perform_destroy(self, instance):
+        services.credit_note_delete(organization=self.organization, actor=self.request.auth, credit_note_id=instance.pk)
+
+    @extend_schema(
+        summary="Issue a draft credit note",
+        description="Gives it its number from the business's credit note sequence; the invoice's "
+        "`credited_total`, balance and status follow. 409 unless it is a draft; 400 on `items` when its "
+        "total is above what is left to credit.",
+        request=None,
+        responses={200: CreditNoteSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        note = self.get_object()
+        note = services.credit_note_issue(organization=self.organization, actor=request.auth, credit_note_id=note.pk)
+        return Response(self.present_one(note))
 
 
 @extend_schema_view(

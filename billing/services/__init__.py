@@ -17,10 +17,20 @@ services never wait on each other, and the organization's writes queue on the ch
 short a time as possible.
 
 ``version`` counts the printed states of an invoice: every change to something printed on
-it (items, dates, discount, notes, terms, issue, a payment or its void, void) increments it.
+it (items, dates, discount, notes, terms, issue, a payment, refund or credit note, or a void)
+increments it. After issue an invoice is final: only payments, refunds and credit notes change it.
 Marking an invoice sent does not: ``sent_at`` is not printed, so the PDF stays valid.
 """
 
+from billing.services.credit_notes import (
+    credit_note_create,
+    credit_note_delete,
+    credit_note_issue,
+    credit_note_mark_sent,
+    credit_note_update,
+    invoice_cancel,
+    invoice_correct,
+)
 from billing.services.invoices import (
     invoice_create,
     invoice_delete,
@@ -51,9 +61,16 @@ from billing.services.recurring import (
 __all__ = [
     "business_create",
     "business_update",
+    "credit_note_create",
+    "credit_note_delete",
+    "credit_note_issue",
+    "credit_note_mark_sent",
+    "credit_note_update",
     "customer_create",
     "customer_delete",
     "customer_update",
+    "invoice_cancel",
+    "invoice_correct",
     "invoice_create",
     "invoice_delete",
     "invoice_duplicate",

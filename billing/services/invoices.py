@@ -17,7 +17,7 @@ from billing.calc import (
     balance_and_status,
     compute_totals,
 )
-from billing.exceptions import BillingValidationError, StateConflict
+from billing.exceptions import FINAL_MESSAGE, BillingValidationError, StateConflict
 from billing.models import Business, Customer, DiscountType, Invoice, InvoiceItem, InvoiceStatus
 from billing.numbering import next_number
 from billing.services.shared import (
@@ -48,8 +48,8 @@ from billing.validation import (
 )
 from organizations.tenancy import organization_scope
 
-EDITABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
-SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID, InvoiceStatus.CREDITED)
+
 INVOICE_FIELDS = (
     "business",
     "customer",
@@ -84,14 +84,14 @@ DUE_BEFORE_ISSUE_MESSAGE = gettext_lazy("The due date cannot be before the issue
 # --- items, totals and audit values ---------------------------------------------------------
 
 
-def _item_inputs(invoice) -> list[ItemInput]:
+def item_inputs(invoice) -> list[ItemInput]:
     items = InvoiceItem.objects.filter(organization=invoice.organization_id, invoice=invoice).order_by("position")
     return [
         ItemInput(item.description, item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items
     ]
 
 
-def _item_values(items: list[ItemInput]) -> list[dict]:
+def item_values(items: list[ItemInput]) -> list[dict]:
     """Items as audit values: decimals as plain strings, trailing zeros dropped."""
     return [
         {
@@ -105,7 +105,7 @@ def _item_values(items: list[ItemInput]) -> list[dict]:
     ]
 
 
-def _parse_items_into(errors: FieldErrors, raw_items, business) -> list[ItemInput]:
+def parse_items_into(errors: FieldErrors, raw_items, business) -> list[ItemInput]:
     default_category = business.default_vat_category if business is not None else VAT_STANDARD
     try:
         return parse_items(raw_items, default_category=default_category)
@@ -141,7 +141,7 @@ def _exemption_reasons(errors: FieldErrors, data: dict, *, invoice, business, it
     return reasons
 
 
-def _parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
+def parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
     if discount_type == DiscountType.PERCENT:
         return errors.parse("discount_value", parse_percent, raw_value)
     if discount_type == DiscountType.AMOUNT:
@@ -149,7 +149,7 @@ def _parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
     return Decimal(0)  # "none": a value sent along is meaningless and not kept
 
 
-def _compute(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
+def compute_document(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
     try:
         totals = compute_totals(
             currency=invoice.currency,
@@ -225,7 +225,7 @@ def _invoice_audit_values(invoice: Invoice, items: list[ItemInput]) -> dict:
         "discount_value": plain(invoice.discount_value),
         "notes": invoice.notes,
         "terms": invoice.terms,
-        "items": _item_values(items),
+        "items": item_values(items),
         "vat_exemption_reasons": invoice.vat_exemption_reasons,
         **{field: money_text(getattr(invoice, field), currency) for field in TOTAL_FIELDS},
     }
@@ -250,12 +250,12 @@ def _new_invoice(organization, data: dict) -> tuple[Invoice, list[ItemInput]]:
     discount_type = errors.parse("discount_type", parse_choice, data.get("discount_type") or "none", DiscountType)
     discount_value = None
     if currency and discount_type:
-        discount_value = _parse_discount(errors, discount_type, data.get("discount_value", "0"), currency)
+        discount_value = parse_discount(errors, discount_type, data.get("discount_value", "0"), currency)
     texts = {
         field: errors.parse(field, INVOICE_TEXT, data[field] if field in data else getattr(business, default, ""))
         for field, default in (("notes", "default_notes"), ("terms", "default_terms"))
     }
-    items = _parse_items_into(errors, data.get("items") or [], business)
+    items = parse_items_into(errors, data.get("items") or [], business)
     reasons = _exemption_reasons(errors, data, invoice=None, business=business, items=items, old_items=[])
     if issue_date and due_date and due_date < issue_date:
         errors.add("due_date", DUE_BEFORE_ISSUE_MESSAGE)
@@ -299,7 +299,7 @@ def invoice_create(*, organization, actor, data: dict) -> Invoice:
     Defaults: the business's currency, notes and terms; issue date today in the
     organization's time zone; due date issue date + the business's payment terms."""
     with organization_scope(organization), transaction.atomic():
-        return _create_draft(organization, actor, data)
+        return create_draft(organization, actor, data)
 
 
 def invoice_duplicate(*, organization, actor, invoice_id) -> Invoice:
@@ -317,15 +317,15 @@ def invoice_duplicate(*, organization, actor, invoice_id) -> Invoice:
             "discount_value": plain(source.discount_value),
             "notes": source.notes,
             "terms": source.terms,
-            "items": _item_values(_item_inputs(source)),
+            "items": item_values(item_inputs(source)),
         }
         copied_from = {"duplicated_from": [None, str(source)]}  # its number, or "Draft 1a2b3c4d"
-        return _create_draft(organization, actor, data, extra_changes=copied_from)
+        return create_draft(organization, actor, data, extra_changes=copied_from)
 
 
-def _create_draft(organization, actor, data: dict, *, extra_changes=None) -> Invoice:
+def create_draft(organization, actor, data: dict, *, extra_changes=None) -> Invoice:
     invoice, items = _new_invoice(organization, data)
-    totals = _compute(invoice, items)
+    totals = compute_document(invoice, items)
     invoice.created_by_user = actor_user(actor)
     invoice.created_by_api_key = actor_api_key(actor)
     _apply_totals(invoice, totals)
@@ -385,7 +385,7 @@ def _edit_terms(invoice: Invoice, data: dict, errors: FieldErrors) -> None:
     if "discount_value" in data or "discount_type" in data or "currency" in data:
         raw = data.get("discount_value", invoice.discount_value)
         if invoice.discount_type:
-            invoice.discount_value = _parse_discount(errors, invoice.discount_type, raw, invoice.currency)
+            invoice.discount_value = parse_discount(errors, invoice.discount_type, raw, invoice.currency)
     for field in ("notes", "terms"):
         if field in data:
             setattr(invoice, field, errors.parse(field, INVOICE_TEXT, data[field]))
@@ -398,7 +398,7 @@ def _apply_edit(organization, invoice: Invoice, data: dict, old_items: list[Item
     _edit_terms(invoice, data, errors)
     items = old_items
     if "items" in data:
-        items = _parse_items_into(errors, data["items"] if data["items"] is not None else [], invoice.business)
+        items = parse_items_into(errors, data["items"] if data["items"] is not None else [], invoice.business)
     invoice.vat_exemption_reasons = _exemption_reasons(
         errors, data, invoice=invoice, business=invoice.business, items=items, old_items=old_items
     )
@@ -444,27 +444,6 @@ def _vat_party(party) -> vat.Party:
     return vat.Party(vat_id=party.vat_id, country=party.country)
 
 
-def _check_issued_total(invoice: Invoice, totals: InvoiceTotals) -> None:
-    """After issue, the total stays above zero and never falls below what has been paid."""
-    if invoice.is_draft:
-        return
-    if totals.total < invoice.amount_paid:
-        new_total, paid = money_text(totals.total, invoice.currency), money_text(invoice.amount_paid, invoice.currency)
-        raise BillingValidationError(
-            {
-                "non_field_errors": [
-                    gettext(
-                        "The new total (%(total)s) would be below the amount already paid (%(paid)s); "
-                        "void a payment first."
-                    )
-                    % {"total": new_total, "paid": paid}
-                ]
-            }
-        )
-    if totals.total <= 0:
-        raise BillingValidationError({"items": [gettext("An issued invoice must keep a total above zero.")]})
-
-
 def _save_edit(invoice: Invoice, items, old_items, totals: InvoiceTotals, printed_before: dict) -> bool:
     """Save the edited invoice, with a new version when something printed changed, and write
     its items again when they or their amounts changed. True when something printed changed."""
@@ -474,7 +453,7 @@ def _save_edit(invoice: Invoice, items, old_items, totals: InvoiceTotals, printe
         .values_list("line_net", "line_discount")
     )
     lines_changed = stored_lines != [(line.line_net, line.line_discount) for line in totals.lines]
-    items_changed = _item_values(items) != _item_values(old_items)
+    items_changed = item_values(items) != item_values(old_items)
     printed_changed = items_changed or any(getattr(invoice, field) != value for field, value in printed_before.items())
     if printed_changed:
         invoice.version += 1
@@ -485,34 +464,21 @@ def _save_edit(invoice: Invoice, items, old_items, totals: InvoiceTotals, printe
 
 
 def invoice_update(*, organization, actor, invoice_id, data: dict) -> Invoice:
-    """Edit a draft, issued or partially paid invoice; ``items`` replaces the whole list.
+    """Edit a draft; ``items`` replaces the whole list. Totals are recomputed by calc.
 
-    After issue the business, customer and currency are fixed, and the new total may not
-    fall below what has been paid. Totals are recomputed by calc on every edit."""
+    Issued invoices are final (eu-invoicing.md): nothing printed on them changes, and an
+    edit is refused with a pointer to credit notes (cancel, or correct)."""
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
-        if invoice.status not in EDITABLE_STATUSES:
-            raise StateConflict(
-                gettext("A %(status)s invoice cannot be edited.") % {"status": invoice.get_status_display().lower()}
-            )
+        if not invoice.is_draft:
+            raise StateConflict(gettext(FINAL_MESSAGE))
         refuse_unknown_fields(data, INVOICE_FIELDS)
-        old_items = _item_inputs(invoice)
+        old_items = item_inputs(invoice)
         before = _invoice_audit_values(invoice, old_items)
         printed_before = {field: getattr(invoice, field) for field in PRINTED_FIELDS}
         items = _apply_edit(organization, invoice, data, old_items)
-        totals = _compute(invoice, items)
-        _check_issued_total(invoice, totals)
-        if not invoice.is_draft:  # an issued invoice stays issuable: the VAT table holds after each edit
-            errors = FieldErrors()
-            _vat_problems(
-                invoice, items, seller=invoice.business_snapshot, buyer=invoice.customer_snapshot, errors=errors
-            )
-            errors.raise_if_any()
+        totals = compute_document(invoice, items)
         _apply_totals(invoice, totals)
-        if invoice.status != InvoiceStatus.DRAFT:
-            invoice.balance_due, invoice.status = balance_and_status(
-                total=invoice.total, amount_paid=invoice.amount_paid
-            )
         printed_changed = _save_edit(invoice, items, old_items, totals, printed_before)
         record(
             organization=organization,
@@ -534,8 +500,10 @@ def invoice_delete(*, organization, actor, invoice_id) -> None:
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if not invoice.is_draft:
-            raise StateConflict(gettext("Only a draft can be deleted; void an issued invoice instead."))
-        items = _item_inputs(invoice)
+            raise StateConflict(
+                gettext("Only a draft can be deleted; cancel an issued invoice with a credit note instead.")
+            )
+        items = item_inputs(invoice)
         changes = {field: [value, None] for field, value in _invoice_audit_values(invoice, items).items()}
         target = {"target_type": "invoice", "target_id": str(invoice.pk), "target_label": str(invoice)}
         InvoiceItem.objects.filter(organization=organization, invoice=invoice).delete()
@@ -557,10 +525,10 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
                 gettext("Only a draft can be issued; this invoice is %(status)s.")
                 % {"status": invoice.get_status_display().lower()}
             )
-        items = _item_inputs(invoice)
+        items = item_inputs(invoice)
         if not items:
             raise StateConflict(gettext("Add at least one item before issuing the invoice."))
-        totals = _compute(invoice, items)
+        totals = compute_document(invoice, items)
         if totals.total <= 0:
             raise StateConflict(gettext("An invoice with a total of zero cannot be issued."))
         business = Business.objects.get(organization=organization, pk=invoice.business_id)
@@ -597,29 +565,19 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
 
 
 def invoice_void(*, organization, actor, invoice_id) -> Invoice:
-    """Void an issued invoice with nothing paid on it. Terminal; it keeps its number."""
+    """Voiding is history: an issued invoice is final and is cancelled by a credit note
+    (``invoice_cancel``); a draft is deleted. Every call is refused with the way to go."""
     with organization_scope(organization), transaction.atomic():
         invoice = find_target(Invoice, organization, invoice_id, for_update=True, label="invoice")
         if invoice.status == InvoiceStatus.DRAFT:
             raise StateConflict(gettext("A draft cannot be voided; delete it instead."))
         if invoice.status == InvoiceStatus.VOID:
             raise StateConflict(gettext("This invoice is already void."))
-        if invoice.status != InvoiceStatus.ISSUED or invoice.amount_paid != 0:
-            raise StateConflict(gettext("This invoice has payments; void them before voiding the invoice."))
-        old_status = invoice.status
-        invoice.status = InvoiceStatus.VOID
-        invoice.voided_at = timezone.now()
-        invoice.version += 1
-        invoice.save()
-        record(
-            organization=organization,
-            actor=actor,
-            action="invoice.voided",
-            target=invoice,
-            changes={"status": [old_status, InvoiceStatus.VOID]},
+        raise StateConflict(
+            gettext(
+                "An issued invoice cannot be voided: cancel it instead, which issues a credit note for what is left."
+            )
         )
-        hooks.schedule_document_refresh(invoice)
-    return invoice
 
 
 def invoice_mark_sent(*, organization, actor, invoice_id, sent_at=None) -> Invoice:

@@ -39,13 +39,14 @@ def _parse_business(data: dict, *, current: Business | None) -> dict:
     def setting(field):
         return values[field] if field in values else getattr(current or Business(), field)
 
-    for message in number_format_messages(
-        setting("invoice_number_format"),
-        yearly_reset=setting("invoice_number_yearly_reset"),
-        width=setting("invoice_number_width"),
-        on_date=timezone.now().date(),
-    ):
-        errors.add("invoice_number_format", message)
+    for prefix in ("invoice", "credit_note"):  # each kind of document has its own numbering
+        for message in number_format_messages(
+            setting(f"{prefix}_number_format"),
+            yearly_reset=setting(f"{prefix}_number_yearly_reset"),
+            width=setting(f"{prefix}_number_width"),
+            on_date=timezone.now().date(),
+        ):
+            errors.add(f"{prefix}_number_format", message)
     errors.raise_if_any()
     return values
 

@@ -1,9 +1,11 @@
-"""Payments (billing-rules.md "Payments"): record one on an issued invoice, void one."""
+"""Payments (billing-rules.md "Payments") and refunds (eu-invoicing.md "Money"): record one
+on an issued invoice, void one. A refund is a payment of kind ``refund``: money paid back
+when the customer is owed some (a negative balance, after a credit note)."""
 
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -12,7 +14,7 @@ from billing import hooks
 from billing.activity import payment_label
 from billing.calc import balance_and_status, quantize_money
 from billing.exceptions import StateConflict
-from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from billing.models import Invoice, InvoiceStatus, Payment, PaymentKind, PaymentMethod
 from billing.services.shared import actor_api_key, actor_label, actor_user, find_reference, find_target, money_text
 from billing.validation import (
     PAYMENT_NOTE,
@@ -26,48 +28,86 @@ from billing.validation import (
 from organizations.tenancy import organization_scope
 
 
-def _refresh_paid(invoice: Invoice) -> dict:
-    """Rule 7 in SQL: amount_paid is the sum of the invoice's payments that are not voided;
-    balance, status and version follow. Returns the audit changes of the invoice."""
-    before = {"amount_paid": money_text(invoice.amount_paid, invoice.currency), "status": invoice.status}
-    paid = Payment.objects.filter(organization=invoice.organization_id, invoice=invoice, voided=False).aggregate(
-        paid=Sum("amount")
-    )["paid"] or Decimal(0)
-    invoice.amount_paid = quantize_money(paid, invoice.currency)
-    invoice.balance_due, invoice.status = balance_and_status(total=invoice.total, amount_paid=invoice.amount_paid)
-    invoice.version += 1
-    invoice.save(update_fields=["amount_paid", "balance_due", "status", "version", "updated_at"])
+def invoice_money_values(invoice: Invoice) -> dict:
+    """The invoice's money fields as audit values (before and after an action)."""
     return {
-        "invoice_amount_paid": [before["amount_paid"], money_text(invoice.amount_paid, invoice.currency)],
-        "invoice_status": [before["status"], invoice.status],
-    }
+        field: money_text(getattr(invoice, field), invoice.currency)
+        for field in ("amount_paid", "amount_refunded", "credited_total", "balance_due")
+    } | {"status": invoice.status}
+
+
+def money_changes(before: dict, invoice: Invoice) -> dict:
+    """Audit changes of the invoice's money fields, ``invoice_<field>: [before, after]``."""
+    after = invoice_money_values(invoice)
+    return {f"invoice_{field}": [before[field], after[field]] for field in after if before[field] != after[field]}
+
+
+def refresh_balance(invoice: Invoice) -> None:
+    """eu-invoicing.md "Money": balance and status from the stored total, credits, payments and
+    refunds; a new version (the PDF prints what was paid). The caller holds the invoice's lock."""
+    invoice.balance_due, invoice.status = balance_and_status(
+        total=invoice.total,
+        amount_paid=invoice.amount_paid,
+        credited_total=invoice.credited_total,
+        amount_refunded=invoice.amount_refunded,
+    )
+    invoice.version += 1
+    money = ["amount_paid", "amount_refunded", "credited_total", "balance_due"]
+    invoice.save(update_fields=[*money, "status", "version", "updated_at"])
+
+
+def _refresh_paid(invoice: Invoice) -> dict:
+    """Rule 7 in SQL: amount_paid and amount_refunded are the sums of the invoice's payments and
+    refunds not voided; balance, status and version follow. Returns the audit changes."""
+    before = invoice_money_values(invoice)
+    sums = Payment.objects.filter(organization=invoice.organization_id, invoice=invoice, voided=False).aggregate(
+        paid=Sum("amount", filter=Q(kind=PaymentKind.PAYMENT)),
+        refunded=Sum("amount", filter=Q(kind=PaymentKind.REFUND)),
+    )
+    invoice.amount_paid = quantize_money(sums["paid"] or Decimal(0), invoice.currency)
+    invoice.amount_refunded = quantize_money(sums["refunded"] or Decimal(0), invoice.currency)
+    refresh_balance(invoice)
+    return money_changes(before, invoice)
 
 
 def _payment_label(payment: Payment, invoice: Invoice) -> str:
     return payment_label(money_text(payment.amount, invoice.currency), invoice.currency, invoice.number)
 
 
-def _check_takes_payments(invoice: Invoice) -> None:
+def _check_takes_payments(invoice: Invoice, kind: str) -> None:
     if invoice.status == InvoiceStatus.DRAFT:
         raise StateConflict(gettext("Issue the invoice before recording a payment."))
     if invoice.status == InvoiceStatus.VOID:
         raise StateConflict(gettext("A void invoice cannot take payments."))
-    if invoice.status == InvoiceStatus.PAID:
-        raise StateConflict(gettext("This invoice is already paid in full."))
+    if kind == PaymentKind.REFUND:
+        if invoice.balance_due >= 0:
+            raise StateConflict(
+                gettext("Nothing is owed to the customer on this invoice: there is no refund to record.")
+            )
+        return
+    if invoice.balance_due <= 0:
+        raise StateConflict(
+            gettext("This invoice is fully credited.")
+            if invoice.status == InvoiceStatus.CREDITED
+            else gettext("This invoice is already paid in full.")
+        )
 
 
-def _parse_payment(organization, invoice: Invoice, *, amount, date, method, reference, note) -> dict:
-    """The payment's fields: ``0 < amount <= balance_due`` in the invoice's currency, a date
-    no later than today in the organization's time zone."""
+def _parse_payment(organization, invoice: Invoice, *, kind, amount, date, method, reference, note) -> dict:
+    """The payment's fields: ``0 < amount <= balance_due`` (a refund: ``<= -balance_due``, what
+    the customer is owed) in the invoice's currency, a date no later than today in the
+    organization's time zone."""
     errors = FieldErrors()
     currency = invoice.currency
     amount = errors.parse("amount", parse_money, amount, currency, positive=True)
-    if amount is not None and amount > invoice.balance_due:
-        errors.add(
-            "amount",
-            gettext("The amount may not exceed the balance due (%(amount)s %(currency)s).")
-            % {"amount": money_text(invoice.balance_due, currency), "currency": currency},
+    limit = -invoice.balance_due if kind == PaymentKind.REFUND else invoice.balance_due
+    if amount is not None and amount > limit:
+        message = (
+            gettext("The amount may not exceed what the customer is owed (%(amount)s %(currency)s).")
+            if kind == PaymentKind.REFUND
+            else gettext("The amount may not exceed the balance due (%(amount)s %(currency)s).")
         )
+        errors.add("amount", message % {"amount": money_text(limit, currency), "currency": currency})
     payment_date = errors.parse("date", parse_date, date)
     if payment_date is not None and payment_date > organization.local_today():
         errors.add("date", gettext("The payment date cannot be in the future."))
@@ -83,24 +123,28 @@ def _parse_payment(organization, invoice: Invoice, *, amount, date, method, refe
 
 
 def payment_record(
-    *, organization, actor, invoice_id, amount, date, method="bank_transfer", reference="", note=""
+    *, organization, actor, invoice_id, amount, date, method="bank_transfer", reference="", note="", kind="payment"
 ) -> Payment:
-    """Record a payment on an issued or partially paid invoice.
+    """Record a payment on an invoice with a balance due, or (``kind="refund"``) a refund on an
+    invoice whose customer is owed money (a negative balance).
 
-    The invoice row is locked first, so concurrent payments queue: each sees the balance the
-    previous one left, and ``0 < amount <= balance_due`` holds for every one that succeeds.
-    The date may not be later than today in the organization's time zone."""
+    The invoice row is locked first, so concurrent payments, refunds and credit notes queue:
+    each sees the balance the previous one left, and ``0 < amount <= balance_due`` (a refund:
+    ``<= -balance_due``) holds for every one that succeeds. The date may not be later than
+    today in the organization's time zone."""
     with organization_scope(organization), transaction.atomic():
         errors = FieldErrors()
         invoice = find_reference(Invoice, organization, invoice_id, "invoice", errors, for_update=True)
+        kind = errors.parse("kind", parse_choice, kind or PaymentKind.PAYMENT, PaymentKind)
         errors.raise_if_any()
-        _check_takes_payments(invoice)
+        _check_takes_payments(invoice, kind)
         values = _parse_payment(
-            organization, invoice, amount=amount, date=date, method=method, reference=reference, note=note
+            organization, invoice, kind=kind, amount=amount, date=date, method=method, reference=reference, note=note
         )
         payment = Payment(
             organization=organization,
             invoice=invoice,
+            kind=kind,
             currency=invoice.currency,
             **values,
             recorded_by_user=actor_user(actor),
@@ -112,7 +156,7 @@ def payment_record(
         record(
             organization=organization,
             actor=actor,
-            action="payment.recorded",
+            action="refund.recorded" if kind == PaymentKind.REFUND else "payment.recorded",
             target=payment,
             target_label=_payment_label(payment, invoice),
             changes={

@@ -12,13 +12,14 @@ from rest_framework.routers import DefaultRouter
 from audit.api import AuditEventViewSet
 from billing.api.viewsets import (
     BusinessViewSet,
+    CreditNoteViewSet,
     CustomerViewSet,
     InvoiceViewSet,
     PaymentViewSet,
     RecurringInvoiceViewSet,
 )
 from billora.api.views import PingView
-from documents.api import InvoiceDocumentViewSet
+from documents.api import CreditNoteDocumentViewSet, InvoiceDocumentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -27,6 +28,8 @@ router.register("businesses", BusinessViewSet, basename="business")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("invoices", InvoiceDocumentViewSet, basename="invoice-document")
+router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
+router.register("credit-notes", CreditNoteDocumentViewSet, basename="credit-note-document")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("recurring-invoices", RecurringInvoiceViewSet, basename="recurring-invoice")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")

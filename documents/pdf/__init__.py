@@ -1,6 +1,14 @@
-"""Invoice PDFs: plain print data in, deterministic bytes out."""
+"""Invoice and credit note PDFs: plain print data in, deterministic bytes out."""
 
-from .data import InvoicePrintData, PrintLine, PrintParty, PrintPayment, PrintTaxRow, print_data_for
+from .data import (
+    InvoicePrintData,
+    PrintLine,
+    PrintParty,
+    PrintPayment,
+    PrintTaxRow,
+    print_data_for,
+    print_data_for_credit_note,
+)
 from .render import InvoicePdfRenderer, render_invoice_pdf
 
 __all__ = [
@@ -11,5 +19,6 @@ __all__ = [
     "PrintPayment",
     "PrintTaxRow",
     "print_data_for",
+    "print_data_for_credit_note",
     "render_invoice_pdf",
 ]

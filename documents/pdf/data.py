@@ -26,6 +26,7 @@ STATUS_LABELS = {
     "issued": _("Issued"),
     "partially_paid": _("Partially paid"),
     "paid": _("Paid"),
+    "credited": _("Credited"),
     "void": _("Void"),
 }
 MAX_LOGO_BYTES = 2_000_000
@@ -103,6 +104,15 @@ class InvoicePrintData:
     logo: bytes | None = None
     version: int = 1
     language: str = "en"  # of labels, dates and numbers (customer data is never translated)
+    # A credit note (document type 381) prints the invoice it corrects (BT-25, BT-26) and why.
+    kind: str = "invoice"  # invoice | credit_note
+    invoice_number: str = ""
+    invoice_issue_date: datetime.date | None = None
+    reason: str = ""
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit_note"
 
     @property
     def status_label(self) -> str:
@@ -111,6 +121,10 @@ class InvoicePrintData:
     @property
     def title(self) -> str:
         with override(self.language):
+            if self.is_credit_note:
+                return str(
+                    _("Credit note %(number)s") % {"number": self.number} if self.number else _("Draft credit note")
+                )
             return str(_("Invoice %(number)s") % {"number": self.number} if self.number else _("Draft invoice"))
 
 
@@ -250,4 +264,40 @@ def _print_data(invoice, language: str) -> InvoicePrintData:
         legal_mentions=_seller_detail(invoice, "legal_mentions"),
         logo=_read_logo(invoice),
         language=language,
+        kind="invoice",
+        invoice_number="",
+        invoice_issue_date=None,
+        reason="",
     )
+
+
+def print_data_for_credit_note(note, *, language: str = "en") -> InvoicePrintData:
+    """Everything printed for credit note ``note``: its lines and totals, both parties as
+    snapshotted at issue (a draft: the live records), and the invoice it corrects. Nothing is
+    due on it: no payments, no bank details. Caller opens the organization scope."""
+    invoice = note.invoice
+    with override(language):
+        return InvoicePrintData(
+            kind="credit_note",
+            status=note.status,
+            number=note.number,
+            currency=note.currency,
+            issue_date=note.issue_date,
+            due_date=note.issue_date,
+            seller=_seller(note, language),
+            buyer=_buyer(note, language),
+            lines=_lines(note),
+            tax_rows=_tax_rows(note),
+            subtotal=note.subtotal,
+            discount_total=note.discount_total,
+            tax_total=note.tax_total,
+            total=note.total,
+            discount_label=_discount_label(note, language),
+            legal_mentions=_seller_detail(note, "legal_mentions"),
+            logo=_read_logo(note),
+            version=note.version,
+            language=language,
+            invoice_number=note.invoice_number or _text(invoice.number),
+            invoice_issue_date=note.invoice_issue_date or invoice.issue_date,
+            reason=note.reason,
+        )

@@ -255,7 +255,7 @@ class InvoicePdfRenderer:
         ]
         if data.payments:
             story += [Spacer(1, 4 * mm), KeepTogether(self._payments(data, fmt))]
-        for heading, text in ((_("Notes"), data.notes), (_("Terms"), data.terms)):
+        for heading, text in ((_("Reason"), data.reason), (_("Notes"), data.notes), (_("Terms"), data.terms)):
             if text and text.strip():
                 story += [
                     Spacer(1, 3 * mm),
@@ -378,7 +378,7 @@ class InvoicePdfRenderer:
             (_("No."), data.number or _("Draft (no number yet)")),
             (_("Status"), str(data.status_label)),
             (_("Issue date"), fmt.date(data.issue_date)),
-            (_("Due date"), fmt.date(data.due_date)),
+            *self._reference_facts(data, fmt),
             (_("Currency"), data.currency),
         ]
         meta = self.styles["meta"]
@@ -401,7 +401,8 @@ class InvoicePdfRenderer:
                 ]
             )
         )
-        right = [Paragraph(markup(_("Invoice").upper()), self.styles["title"]), facts_table]
+        heading = _("Credit note") if data.is_credit_note else _("Invoice")
+        right = [Paragraph(markup(heading.upper()), self.styles["title"]), facts_table]
         table = Table([[left, right]], colWidths=[left_width, right_width])
         table.setStyle(
             _table_style(
@@ -415,6 +416,13 @@ class InvoicePdfRenderer:
         )
         return table
 
+    @staticmethod
+    def _reference_facts(data: InvoicePrintData, fmt: _Formatter) -> list[tuple[str, str]]:
+        """An invoice's due date; a credit note's invoice number and date (BT-25, BT-26)."""
+        if not data.is_credit_note:
+            return [(_("Due date"), fmt.date(data.due_date))]
+        return [(_("Invoice"), data.invoice_number), (_("Invoice date"), fmt.date(data.invoice_issue_date))]
+
     def _parties(self, data: InvoicePrintData, fmt: _Formatter):
         left = [
             Paragraph(markup(_("Bill to").upper()), self.styles["label"]),
@@ -425,6 +433,13 @@ class InvoicePdfRenderer:
         due_label, due_amount = (
             (_("Total (void)"), data.total) if data.status == "void" else (_("Balance due"), data.balance_due)
         )
+        due_line = _("Due %(date)s") % {"date": fmt.date(data.due_date)}
+        if data.is_credit_note:
+            due_label, due_amount = _("Total credited"), data.total
+            due_line = _("Credits invoice %(number)s of %(date)s") % {
+                "number": data.invoice_number,
+                "date": fmt.date(data.invoice_issue_date),
+            }
         right = [
             Paragraph(
                 markup(due_label.upper()), ParagraphStyle("due_l", parent=self.styles["label"], alignment=TA_RIGHT)
@@ -433,10 +448,7 @@ class InvoicePdfRenderer:
                 markup(fmt.money(due_amount)),
                 ParagraphStyle("due", fontName=BOLD, fontSize=16, leading=20, textColor=INK, alignment=TA_RIGHT),
             ),
-            Paragraph(
-                markup(_("Due %(date)s") % {"date": fmt.date(data.due_date)}),
-                ParagraphStyle("dued", parent=self.styles["meta"]),
-            ),
+            Paragraph(markup(due_line), ParagraphStyle("dued", parent=self.styles["meta"])),
         ]
         table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.6, FRAME_WIDTH * 0.4])
         table.setStyle(
@@ -551,7 +563,10 @@ class InvoicePdfRenderer:
         total_row = len(totals) - 1
         if data.amount_paid:
             totals.append([_("Payments received"), fmt.money(-data.amount_paid)])
-        totals.append([_("Balance due"), fmt.money(data.balance_due)])
+        if data.is_credit_note:
+            totals.append([_("Total credited"), fmt.money(data.total)])
+        else:
+            totals.append([_("Balance due"), fmt.money(data.balance_due)])
         totals_table = Table(totals, hAlign="RIGHT")
         totals_table.setStyle(
             _table_style(

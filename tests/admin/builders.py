@@ -199,6 +199,17 @@ def recurring_runs(organizations, count):
     services.run_due_recurring_invoices(now=datetime(2026, 1, 2, tzinfo=UTC))
 
 
+def credit_notes(organizations, count):
+    """Issued credit notes (one line each) on issued invoices."""
+    for invoice in invoices(organizations, count, status="issued"):
+        note = services.credit_note_create(
+            organization=invoice.organization,
+            actor=None,
+            data={"invoice": invoice.pk, "reason": "Rebate", "items": [{**SMALL_ITEMS[0], "unit_price": "10.00"}]},
+        )
+        services.credit_note_issue(organization=invoice.organization, actor=None, credit_note_id=note.pk)
+
+
 ROW_BUILDERS = {
     "auth.group": groups,
     "account.emailaddress": email_addresses,
@@ -220,6 +231,7 @@ ROW_BUILDERS = {
     "billing.numbersequence": number_sequences,
     "billing.recurringinvoice": recurring_invoices,
     "billing.recurringrun": recurring_runs,
+    "billing.creditnote": credit_notes,
     "documents.invoicedocument": documents,
     "documents.outboundemail": emails,
 }
@@ -227,5 +239,6 @@ ROW_BUILDERS = {
 # Tenant models the admin shows only inline on their parent's page: their parent's builder
 # makes them (the row-level security tests need rows in every tenant table).
 INLINE_ROW_BUILDERS = {
+    "billing.creditnoteitem": credit_notes,
     "billing.recurringinvoiceline": recurring_invoices,
 }

@@ -13,12 +13,14 @@ def test_create_business_with_defaults(api, org):
     assert body["name"] == "Acme Design"
     assert body["default_currency"] == org.default_currency
     assert body["invoice_number_format"] == "INV-{YYYY}-{SEQ}"
+    assert (body["credit_note_number_format"], body["credit_note_number_width"]) == ("CN-{YYYY}-{SEQ}", 4)
     assert body["facturx"] is True  # a business in the EU sends Factur-X PDFs unless it says otherwise
     assert set(body) == {
         "id", "name", "legal_name", "email", "phone", "address", "tax_id", "default_currency",
         "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
         "iban", "bic", "language", "legal_mentions", "contact_name", "peppol_id", "facturx",
         "payment_terms_days", "invoice_number_format", "invoice_number_width", "invoice_number_yearly_reset",
+        "credit_note_number_format", "credit_note_number_width", "credit_note_number_yearly_reset",
         "default_notes", "default_terms", "default_vat_category", "vat_exemption_reasons", "created_at", "updated_at",
     }  # fmt: skip
     with organization_scope(org):

@@ -31,6 +31,7 @@ DETAIL_TARGETS = {
     "payments": "payment",
     "audit-events": "audit_event",
     "recurring-invoices": "recurring_invoice",
+    "credit-notes": "credit_note",
 }
 # Bodies that would be valid in organization A, so a 404 cannot come from validation.
 BODIES = {
@@ -39,6 +40,7 @@ BODIES = {
     "invoices": {"notes": "changed"},
     "payments": {"reason": "changed"},
     "recurring-invoices": {"name": "changed"},
+    "credit-notes": {"reason": "changed"},
 }
 
 
@@ -108,6 +110,14 @@ def world(db):
         },
     )
     services.run_due_recurring_invoices(now=datetime(2026, 1, 2, tzinfo=UTC))
+    credit_note = services.credit_note_create(
+        organization=org_a,
+        actor=None,
+        data={
+            "invoice": invoice.pk,
+            "items": [{"description": "x", "quantity": "1", "unit_price": "1", "tax_rate": "20"}],
+        },
+    )
     with organization_scope(org_a):
         payment = invoice.payments.get()
         audit_event = AuditEntry.objects.first()
@@ -124,6 +134,7 @@ def world(db):
         "payment": payment,
         "audit_event": audit_event,
         "recurring_invoice": recurring_invoice,
+        "credit_note": credit_note,
         "client": client_for(make_api_key(org_b, name="outsider")[1]),
     }
 
@@ -281,6 +292,22 @@ def _recurring_invoices(world, client, method, before):
     assert _snapshot() == before
 
 
+def _credit_notes(world, client, method, before):
+    url = "/api/v1/credit-notes/"
+    if method == "get":
+        _list_is_empty(client, url, {})
+        _list_is_empty(client, url, {"invoice": str(world["invoice"].pk)})
+        _list_is_empty(client, url, {"status": "draft"})
+        assert str(world["credit_note"].pk) not in client.get(url).content.decode()
+    else:
+        body = {"invoice": str(world["invoice"].pk), "full": True}
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400
+        missing = client.post(url, {**body, "invoice": "00000000-0000-0000-0000-000000000000"}, format="json").json()
+        assert response.json()["invoice"] == missing["invoice"]
+    assert _snapshot() == before
+
+
 def _assert_org_a_unchanged(world, before):
     org_a = world["org_a"].pk
     after = _snapshot()
@@ -297,4 +324,5 @@ LIST_CASES = {
     "api/v1/payments/": _payments,
     "api/v1/audit-events/": _audit_events,
     "api/v1/recurring-invoices/": _recurring_invoices,
+    "api/v1/credit-notes/": _credit_notes,
 }

@@ -18,10 +18,11 @@ def test_record_payment(api, org, rw_key):
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["amount"] == "50.00" and data["method"] == "card" and data["voided"] is False
+    assert data["kind"] == "payment"
     assert data["recorded_by"] == rw_key[0].label
     assert set(data) == {
-        "id", "invoice", "amount", "date", "method", "reference", "note", "voided", "voided_at", "void_reason",
-        "recorded_by", "created_at",
+        "id", "invoice", "kind", "amount", "date", "method", "reference", "note", "voided", "voided_at",
+        "void_reason", "recorded_by", "created_at",
     }  # fmt: skip
     with organization_scope(org):
         invoice.refresh_from_db()

@@ -27,8 +27,9 @@ def test_every_registered_viewset_is_in_the_schema(schema):
     for prefix, _viewset, _basename in router.registry:
         assert f"/api/v1/{prefix}/" in paths
         assert f"/api/v1/{prefix}/{{id}}/" in paths
-    for action in ("issue", "void", "send", "pdf"):
+    for action in ("issue", "void", "cancel", "correct", "send", "pdf"):
         assert f"/api/v1/invoices/{{id}}/{action}/" in paths
+    assert "/api/v1/credit-notes/{id}/issue/" in paths
     assert "/api/v1/payments/{id}/void/" in paths and "/api/v1/ping/" in paths
 
 
@@ -54,7 +55,9 @@ def test_pdf_and_send_responses(schema):
 
 def test_enums_and_decimal_strings(schema):
     components = schema["components"]["schemas"]
-    assert components["InvoiceStatusEnum"]["enum"] == ["draft", "issued", "partially_paid", "paid", "void"]
+    assert components["InvoiceStatusEnum"]["enum"] == ["draft", "issued", "partially_paid", "paid", "credited", "void"]
+    assert components["CreditNoteStatusEnum"]["enum"] == ["draft", "issued"]
+    assert components["PaymentKindEnum"]["enum"] == ["payment", "refund"]
     assert components["DocumentStatusEnum"]["enum"] == ["pending", "ready", "stale", "failed"]
     quantity = components["InvoiceItemRequest"]["properties"]["quantity"]
     assert quantity["type"] == "string" and quantity["format"] == "decimal"

@@ -94,6 +94,9 @@ def real_ids(org):
         },
     )
     services.run_due_recurring_invoices(now=datetime(2026, 2, 2, tzinfo=UTC))
+    note = services.credit_note_create(
+        organization=org, actor=None, data={"invoice": paid.pk, "full": True, "reason": "Schemathesis"}
+    )
     with organization_scope(org):
         payment = paid.payments.first()
         event = AuditEntry.objects.first()
@@ -104,6 +107,7 @@ def real_ids(org):
         "payments": [payment.pk],
         "audit-events": [event.pk],
         "recurring-invoices": [recurring.pk],
+        "credit-notes": [note.pk],
         "business": [business.pk],
         "customer": [customer.pk],
         "invoice": [paid.pk, draft.pk],

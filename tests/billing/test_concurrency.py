@@ -106,33 +106,36 @@ def test_20_concurrent_payments_of_10_on_100_exactly_10_succeed(setup):
     assert_stored_totals(after)
 
 
-def test_concurrent_edit_and_payment_never_leave_total_below_paid(setup):
+def test_concurrent_credit_note_and_payment_queue_on_the_invoice_row(setup):
+    """Invoice 100.00: a payment of 80.00 and a credit note of 50.00 at once. Credit first leaves
+    50.00 due and the payment is refused; payment first leaves 20.00 due and the credit makes it
+    -30.00 (a refund due). Never both judged against the same old balance."""
     org, business, customer = setup
     today = org.local_today()
     outcomes = set()
     for _ in range(8):
         invoice = make_invoice(organization=org, business=business, customer=customer, items=[ITEM], status="issued")
+        note = services.credit_note_create(
+            organization=org, actor=None, data={"invoice": invoice.pk, "items": [{**ITEM, "unit_price": "50.00"}]}
+        )
 
         def pay(invoice=invoice):
             return services.payment_record(
                 organization=org, actor=None, invoice_id=invoice.pk, amount="80.00", date=today
             )
 
-        def shrink(invoice=invoice):
-            return services.invoice_update(
-                organization=org, actor=None, invoice_id=invoice.pk, data={"items": [{**ITEM, "unit_price": "50.00"}]}
-            )
+        def credit(note=note):
+            return services.credit_note_issue(organization=org, actor=None, credit_note_id=note.pk)
 
-        _, errors = run_concurrently([pay, shrink])
-        # Exactly one of the two wins; the loser sees the winner's committed state.
-        assert sum(error is None for error in errors) == 1, errors
-        assert all(error is None or isinstance(error, BillingValidationError) for error in errors), errors
+        _, errors = run_concurrently([pay, credit])
+        assert errors[1] is None, errors
+        assert errors[0] is None or isinstance(errors[0], BillingValidationError), errors
         with organization_scope(org):
             after = Invoice.objects.get(pk=invoice.pk)
-        assert after.total >= after.amount_paid
-        assert after.balance_due == after.total - after.amount_paid
+        expected = Decimal("50.00") if errors[0] else Decimal("-30.00")
+        assert (after.credited_total, after.balance_due) == (Decimal("50.00"), expected)
         assert_stored_totals(after)
-        outcomes.add("paid first" if errors[1] else "edited first")
+        outcomes.add("credited first" if errors[0] else "paid first")
     assert outcomes  # which one wins depends on scheduling; both orders are safe
 
 

@@ -60,7 +60,14 @@ def test_seed_demo_builds_a_realistic_organization(seeded):
         memberships = {m.user.email: m.role for m in Membership.objects.select_related("user")}
         assert memberships == {DEMO_OWNER_EMAIL: "owner", DEMO_MEMBER_EMAIL: "member"}
         actions = set(AuditEntry.objects.values_list("action", flat=True))
-    assert {"invoice.created", "invoice.issued", "invoice.voided", "payment.recorded", "payment.voided"} <= actions
+    assert {
+        "invoice.created",
+        "invoice.issued",
+        "invoice.cancelled",
+        "credit_note.issued",
+        "payment.recorded",
+        "payment.voided",
+    } <= actions
     for invoice in invoices:
         assert_stored_totals(invoice)
     assert DEMO_OWNER_EMAIL in output

@@ -302,3 +302,27 @@ def test_dashboard_aggregates_match_a_brute_force_computation(org, other_org, us
         assert [(m["month"], m["invoiced"], m["paid"]) for m in row["months"]] == [
             (start, *expected[start]) for start in sorted(expected)
         ]
+
+
+def test_dashboard_counts_credits_and_refunds(org, user):
+    """Outstanding is what customers still owe: a credit note lowers it, a cancelled invoice
+    owes nothing, and a refund counts against the money received in its period."""
+    today = org.local_today()
+    dates = {"issue_date": today.isoformat(), "due_date": (today + timedelta(days=9)).isoformat()}
+    credited = invoice(org, status="issued", **dates)  # 100, 30 credited: 70 owed
+    note = services.credit_note_create(
+        organization=org, actor=user, data={"invoice": credited.pk, "items": [{**ITEM, "unit_price": "30.00"}]}
+    )
+    services.credit_note_issue(organization=org, actor=user, credit_note_id=note.pk)
+    cancelled = invoice(org, status="issued", **dates)
+    services.payment_record(organization=org, actor=user, invoice_id=cancelled.pk, amount="100.00", date=today)
+    services.invoice_cancel(organization=org, actor=user, invoice_id=cancelled.pk)  # 100 refund due
+    services.payment_record(
+        organization=org, actor=user, invoice_id=cancelled.pk, amount="40.00", date=today, kind="refund"
+    )
+    with organization_scope(org):
+        [figures] = selectors.dashboard_figures(organization=org)
+        [series] = selectors.invoiced_vs_paid_by_month(organization=org, months=1)
+    assert (figures["outstanding"], figures["paid_last_30_days"]) == (Decimal("70.00"), Decimal("60.00"))
+    assert series["months"][-1]["invoiced"] == Decimal("70.00")  # 100 - 30; the cancelled one counts nothing
+    assert series["months"][-1]["paid"] == Decimal("60.00")

@@ -218,19 +218,28 @@ def test_reasons_of_categories_no_line_uses_are_not_kept(org, user, business, cu
     assert reload(org, invoice).vat_exemption_reasons == {}
 
 
-def test_an_issued_invoice_keeps_to_the_table_when_edited(org, user):
+def test_credit_note_lines_keep_to_the_categories_and_rates_of_their_invoice(org, user):
     business = BusinessFactory(organization=org, vat_id="ATU13585627")
     customer = CustomerFactory(organization=org, vat_id="")
-    invoice = create(org, user, business, customer, [line("1", "10", "20")])
+    invoice = create(org, user, business, customer, [line("1", "10", "20"), line("1", "10", "0", "Z")])
     services.invoice_issue(organization=org, actor=user, invoice_id=invoice.pk)
     with pytest.raises(BillingValidationError) as refused:
-        services.invoice_update(
+        services.credit_note_create(
             organization=org,
             actor=user,
-            invoice_id=invoice.pk,
-            data={"items": [line("1", "10", "0", "AE")], "vat_exemption_reasons": {"AE": REVERSE_CHARGE}},
+            data={
+                "invoice": invoice.pk,
+                "items": [line("1", "5", "20"), line("1", "5", "10"), line("1", "5", "0", "E")],
+            },
         )
-    assert refused.value.messages == {"customer.vat_id": ["Reverse charge needs the customer's VAT number."]}
+    message = "Use a VAT category and rate the invoice uses: a credit note corrects what was invoiced."
+    assert refused.value.messages == {"items.1.tax_rate": [message], "items.2.tax_rate": [message]}
+    note = services.credit_note_create(
+        organization=org,
+        actor=user,
+        data={"invoice": invoice.pk, "items": [line("1", "5", "20.000"), line("1", "5", "0")]},
+    )
+    assert [row["category"] for row in note.tax_breakdown] == ["Z", "S"]
 
 
 def test_the_issue_check_reads_the_parties_as_they_are_at_issue(org, user):

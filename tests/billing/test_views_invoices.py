@@ -8,12 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing import validation
+from billing import services, validation
 from billing.models import Invoice, InvoiceStatus
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory, assert_stored_totals, make_invoice
 from tests.billing.webclient import MANAGERS, ROLES, WRITERS, count_queries, log_in, log_in_outsider, org_url
+from tests.organizations.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -506,32 +507,18 @@ class TestEdit:
         assert ">Design work</textarea>" in content and 'value="12.5"' in content and 'value="80"' in content
         assert response.context["preview"]["totals"].total == invoice.total
 
-    def test_issued_invoice_keeps_business_customer_and_currency(self, client, org, parties):
+    @pytest.mark.parametrize("status", ["issued", "partially_paid"])
+    def test_an_issued_invoice_is_final_and_the_editor_points_to_credit_notes(self, client, org, parties, status):
         business, customer = parties
-        invoice = make_invoice(organization=org, business=business, customer=customer, status="issued")
-        other_customer = CustomerFactory(organization=org)
+        invoice = make_invoice(organization=org, business=business, customer=customer, status=status)
         log_in(client, org)
         url = org_url("invoice_edit", org, invoice_id=invoice.pk)
-        form = client.get(url).context["form"]
-        assert form.fields["customer"].disabled and form.fields["currency"].disabled
-        response = client.post(
-            url, invoice_post(business, other_customer, ("More", "1", "999", "0"), currency="USD", notes="edited")
-        )
-        assert response.status_code == 302
-        invoice = reload(invoice)
-        assert (invoice.customer_id, invoice.currency, invoice.notes) == (customer.pk, "EUR", "edited")
-
-    def test_total_below_amount_paid_is_refused(self, client, org, parties):
-        business, customer = parties
-        invoice = make_invoice(organization=org, business=business, customer=customer, status="partially_paid")
-        log_in(client, org)
-        response = client.post(
-            org_url("invoice_edit", org, invoice_id=invoice.pk),
-            invoice_post(business, customer, ("Tiny", "1", "1", "0")),
-        )
-        assert response.status_code == 400
-        assert "already paid" in str(response.context["form"].non_field_errors())
-        assert reload(invoice).total == invoice.total
+        assert client.get(url).status_code == 302
+        response = client.post(url, invoice_post(business, customer, ("More", "1", "999", "0"), notes="x"), follow=True)
+        assert b"credit note" in response.content
+        assert (reload(invoice).notes, reload(invoice).total) == (invoice.notes, invoice.total)
+        detail = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert ">Edit</a>" not in detail and "Correct…" in detail and "Cancel…" in detail
 
     @pytest.mark.parametrize("status", ["paid", "void"])
     def test_paid_or_void_invoice_cannot_be_edited(self, client, org, parties, status):
@@ -564,8 +551,11 @@ class TestDetail:
         assert invoice.number in content
         assert "Design work" in content and "Tax 20%" in content
         assert ("Record a payment" in content) == (role in WRITERS)
-        assert (org_url("invoice_void", org, invoice_id=invoice.pk) in content) == (role in MANAGERS)
-        assert (org_url("invoice_edit", org, invoice_id=invoice.pk) in content) == (role in WRITERS)
+        assert (org_url("invoice_cancel", org, invoice_id=invoice.pk) in content) == (role in MANAGERS)
+        assert (org_url("invoice_correct", org, invoice_id=invoice.pk) in content) == (role in MANAGERS)
+        # Issued invoices are final: no Edit and no Void for anyone.
+        assert org_url("invoice_edit", org, invoice_id=invoice.pk) not in content
+        assert org_url("invoice_void", org, invoice_id=invoice.pk) not in content
 
     def test_shows_balance_payments_and_history(self, client, org, parties):
         invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="partially_paid")
@@ -642,21 +632,46 @@ class TestActions:
         assert reload(invoice).status == InvoiceStatus.DRAFT
 
     @pytest.mark.parametrize("role", ROLES)
-    def test_void_role_matrix(self, client, org, parties, role):
-        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
-        log_in(client, org, role)
-        response = client.post(org_url("invoice_void", org, invoice_id=invoice.pk))
-        if role in MANAGERS:
-            assert response.status_code == 302 and reload(invoice).status == InvoiceStatus.VOID
-        else:
-            assert response.status_code == 403 and reload(invoice).status == InvoiceStatus.ISSUED
-
-    def test_void_with_payments_is_refused(self, client, org, parties):
+    def test_cancel_role_matrix(self, client, org, parties, role, audit_entries):
         invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="partially_paid")
+        log_in(client, org, role)
+        response = client.post(org_url("invoice_cancel", org, invoice_id=invoice.pk), {"reason": "Duplicate"})
+        if role in MANAGERS:
+            assert response.status_code == 302 and reload(invoice).status == InvoiceStatus.CREDITED
+            assert audit_entries(action="invoice.cancelled")
+            page = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+            assert "Refund due" in page and "Record refund" in page and "Duplicate" in page
+        else:
+            assert response.status_code == 403 and reload(invoice).status == InvoiceStatus.PARTIALLY_PAID
+
+    def test_correct_opens_the_new_draft_in_the_editor(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org)
+        response = client.post(org_url("invoice_correct", org, invoice_id=invoice.pk), {"reason": "Typo"})
+        with organization_scope(org):
+            draft = Invoice.objects.get(replaces=invoice)
+        assert response.status_code == 302 and response.url == org_url("invoice_edit", org, invoice_id=draft.pk)
+        assert reload(invoice).status == InvoiceStatus.CREDITED
+
+    def test_refund_of_a_negative_balance_from_the_invoice_page(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="paid")
+        log_in(client, org)
+        client.post(org_url("invoice_cancel", org, invoice_id=invoice.pk))
+        url = org_url("payment_record", org, invoice_id=invoice.pk)
+        today = org.local_today().isoformat()
+        data = {"kind": "refund", "date": today, "method": "bank_transfer"}
+        too_much = client.post(url, {**data, "amount": str(invoice.total + 1)})
+        assert too_much.status_code == 400 and b"owed" in too_much.content
+        assert client.post(url, {**data, "amount": str(invoice.total)}).status_code == 302
+        after = reload(invoice)
+        assert (after.amount_refunded, after.balance_due) == (invoice.total, 0)
+
+    def test_void_of_an_issued_invoice_is_refused_naming_cancel(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
         log_in(client, org)
         response = client.post(org_url("invoice_void", org, invoice_id=invoice.pk), follow=True)
-        assert b"has payments" in response.content
-        assert reload(invoice).status == InvoiceStatus.PARTIALLY_PAID
+        assert b"cancel it instead" in response.content
+        assert reload(invoice).status == InvoiceStatus.ISSUED
 
     @pytest.mark.parametrize("role", ROLES)
     def test_delete_draft_role_matrix(self, client, org, parties, role):
@@ -868,3 +883,48 @@ class TestValidation:
         assert response.context["rows"][0].errors == {"quantity": ["Ensure this value is less than or equal to 10."]}
         preview = client.post(org_url("invoice_editor", org), invoice_post(business, customer, ("A", "11", "1", "0")))
         assert "less than or equal to 10" in preview.content.decode()
+
+
+class TestCreditNotes:
+    def test_a_credit_note_from_the_invoice_page_prefilled_edited_issued(self, client, org, parties, audit_entries):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, Role.MEMBER)
+        url = org_url("credit_note_create", org, invoice_id=invoice.pk)
+        page = client.get(url)
+        assert page.status_code == 200
+        assert [row.values["description"] for row in page.context["rows"]] == ["Design work", "Hosting"]
+        too_much = client.post(url, invoice_post(parties[0], parties[1], ("Design work", "14", "80", "20"), reason="x"))
+        assert too_much.status_code == 400 and b"what is left to credit" in too_much.content
+        saved = client.post(url, invoice_post(parties[0], parties[1], ("Design work", "1", "80", "20"), reason="1 h"))
+        assert saved.status_code == 302
+        with organization_scope(org):
+            note = invoice.credit_notes.get()
+        assert (note.status, note.total, note.reason) == ("draft", Decimal("96.00"), "1 h")
+        detail = client.get(org_url("invoice_detail", org, invoice_id=invoice.pk)).content.decode()
+        assert "credit-note-row" in detail and "New credit note" in detail
+        issue = org_url("credit_note_issue", org, invoice_id=invoice.pk, credit_note_id=note.pk)
+        assert client.post(issue).status_code == 302
+        assert reload(invoice).credited_total == Decimal("96.00")
+        assert audit_entries(action="credit_note.issued")
+
+    def test_viewers_cannot_create_or_issue_credit_notes(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        log_in(client, org, Role.VIEWER)
+        assert client.get(org_url("credit_note_create", org, invoice_id=invoice.pk)).status_code == 403
+
+
+class TestCreditNoteList:
+    def test_filters_by_status_and_number_and_shows_nothing_of_another_organization(self, client, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        other = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        issued = services.invoice_cancel(organization=org, actor=None, invoice_id=invoice.pk)
+        draft = services.credit_note_create(organization=org, actor=None, data={"invoice": other.pk, "full": True})
+        outsider = make_invoice(organization=OrganizationFactory(), status="issued")
+        services.invoice_cancel(organization=outsider.organization, actor=None, invoice_id=outsider.pk)
+        log_in(client, org, Role.VIEWER)
+        url = org_url("credit_note_list", org)
+        everything = client.get(url)
+        assert [note.pk for note in everything.context["page_obj"]] == [draft.pk, issued.pk]
+        assert [n.pk for n in client.get(url, {"status": "issued"}).context["page_obj"]] == [issued.pk]
+        assert [n.pk for n in client.get(url, {"q": other.number}).context["page_obj"]] == [draft.pk]
+        assert client.get(url, {"status": "bogus", "q": "x" * 500}).status_code == 200

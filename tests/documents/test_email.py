@@ -6,6 +6,7 @@ from aiosmtpd.controller import Controller
 from audit.models import AuditEntry
 from billing import services as billing_services
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
+from billing.models import Invoice
 from documents import services
 from documents.models import OutboundEmail
 from documents.tasks import EMAIL_MAX_ATTEMPTS, send_outbound_email
@@ -287,7 +288,8 @@ def test_an_invoice_voided_after_queueing_is_not_sent(org, business, customer, m
     invoice = make_invoice(organization=org, business=business, customer=customer, status="issued")
     with commit():
         queued = services.invoice_send(organization=org, actor=member, invoice_id=invoice.pk)
-        billing_services.invoice_void(organization=org, actor=member, invoice_id=invoice.pk)
+        with organization_scope(org):  # void is history now (issued invoices are cancelled): set as it was
+            Invoice.objects.filter(pk=invoice.pk).update(status="void")
     failed = row(queued.pk, org)
     assert failed.status == OutboundEmail.Status.FAILED and "void" in failed.last_error
     assert smtp.messages == []
@@ -309,3 +311,39 @@ def test_send_from_the_invoice_page(client, issued, member, smtp, commit):
     assert response.status_code == 302
     assert len(smtp.messages) == 1
     assert reload(issued).sent_at is not None
+
+
+def test_a_credit_note_email_arrives_with_its_pdf_and_marks_it_sent(issued, member, smtp, commit):
+    invoice = reload(issued)
+    note = billing_services.invoice_cancel(organization=invoice.organization, actor=member, invoice_id=invoice.pk)
+    with pytest.raises(StateConflict):
+        draft_invoice = make_invoice(organization=invoice.organization, status="issued")
+        draft = billing_services.credit_note_create(
+            organization=invoice.organization, actor=member, data={"invoice": draft_invoice.pk, "full": True}
+        )
+        services.credit_note_send(organization=invoice.organization, actor=member, credit_note_id=draft.pk)
+    with commit():
+        queued = services.credit_note_send(organization=invoice.organization, actor=member, credit_note_id=note.pk)
+    assert len(smtp.messages) == 1
+    message = smtp.parsed()
+    assert message["Subject"] == f"Credit note {note.number} from Acme Studio"
+    assert message["To"] == "ap@customer.example"
+    [attachment] = list(message.iter_attachments())
+    text = pdf_text(attachment.get_content())
+    assert "CREDIT NOTE" in text and note.number in text and invoice.number in text
+    assert row(queued.pk, invoice.organization).status == OutboundEmail.Status.SENT
+    with organization_scope(invoice.organization):
+        assert note.__class__.objects.get(pk=note.pk).sent_at is not None
+
+
+def test_send_a_credit_note_from_the_invoice_page(client, issued, member, smtp, commit):
+    invoice = reload(issued)
+    note = billing_services.invoice_cancel(organization=invoice.organization, actor=member, invoice_id=invoice.pk)
+    client.force_login(member)
+    url = f"/o/{invoice.organization.slug}/credit-notes/{note.pk}/send/"
+    with commit():
+        response = client.post(url)
+    assert response.status_code == 302 and response.url.endswith("#credit-notes")
+    assert len(smtp.messages) == 1
+    page = client.get(f"/o/{invoice.organization.slug}/invoices/{invoice.pk}/").content.decode()
+    assert "Send again" in page

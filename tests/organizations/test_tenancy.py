@@ -55,6 +55,11 @@ def _populate(organization):
         invoice_send(organization=organization, actor=owner, invoice_id=invoice.pk, to=["ap@example.com"])
         document_render(organization=organization, invoice_id=invoice.pk)
         make_recurring_invoice(organization=organization, business=invoice.business, customer=invoice.customer)
+        from billing import services as billing_services
+
+        billing_services.credit_note_create(
+            organization=organization, actor=owner, data={"invoice": invoice.pk, "full": True}
+        )
         assert Invoice.objects.filter(organization=organization).exists()
 
 

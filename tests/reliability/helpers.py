@@ -92,16 +92,19 @@ def reload(invoice):
 
 
 def assert_invoice_invariants(invoice):
-    """No overpayment, amount_paid = the non-voided payments, stored totals = calc."""
+    """No overpayment, credits within the total, amount_paid = the non-voided payments, the
+    balance by the design's formula, stored totals = calc."""
     invoice = reload(invoice)
     with organization_scope(invoice.organization):
         paid = sum(
-            (p.amount for p in Payment.objects.filter(invoice=invoice, voided=False)),
+            (p.amount for p in Payment.objects.filter(invoice=invoice, voided=False, kind="payment")),
             Decimal(0),
         )
     assert Decimal(0) <= invoice.amount_paid <= invoice.total, (invoice.amount_paid, invoice.total)
+    assert Decimal(0) <= invoice.credited_total <= invoice.total, (invoice.credited_total, invoice.total)
     assert invoice.amount_paid == paid
-    assert invoice.balance_due == invoice.total - invoice.amount_paid
+    expected = invoice.total - invoice.credited_total - invoice.amount_paid + invoice.amount_refunded
+    assert invoice.balance_due == expected
     assert_stored_totals(invoice)
     return invoice
 

@@ -74,6 +74,9 @@ def _seed(name):
     document = document_services.document_render(organization=org, invoice_id=invoices["issued"].pk)
     email = document_services.invoice_send(organization=org, actor=owner, invoice_id=invoices["issued"].pk)
     recurring = make_recurring_invoice(organization=org, business=business, customer=customer, actor=owner)
+    credit_note = billing_services.credit_note_create(
+        organization=org, actor=owner, data={"invoice": invoices["paid"].pk, "full": True}
+    )
     api_key, raw_key = make_api_key(org, name=f"{name} key")
     invite, _token = organization_services.invite_create(
         organization=org, actor=owner, email=f"new@{name.lower()}.example"
@@ -99,6 +102,7 @@ def _seed(name):
         "payment": payment,
         "voided_payment": voided,
         "recurring": recurring,
+        "credit_note": credit_note,
         "document": document,
         "email": email,
         "api_key": api_key,
@@ -161,6 +165,7 @@ WEB_KWARG_TARGETS = {
     "invite_id": ["invite"],
     "api_key_id": ["api_key"],
     "template_id": ["recurring"],
+    "credit_note_id": ["credit_note"],
 }
 
 
@@ -271,6 +276,7 @@ API_DETAIL_TARGETS = {
     "payments": ["payment", "voided_payment"],
     "audit-events": ["audit_entry"],
     "recurring-invoices": ["recurring"],
+    "credit-notes": ["credit_note"],
 }
 API_BODY = {"name": "Changed", "notes": "changed", "reason": "changed", "archived": True}
 

@@ -1,12 +1,12 @@
 """``manage.py seed_demo [--if-empty]``: a realistic demo organization, built through the services.
 
-Two businesses, 15 customers, 60 invoices in every status and several currencies, partial
-and full payments, a voided payment and overdue invoices, all with correct totals and audit
-entries. The one customer with a VAT number in another EU country than its seller's is
-invoiced under reverse charge, with the reason the business set once. Invoices shown as sent
-were emailed through the outbox (``invoice_send``), and their rows are left as a worker
-leaves them after the SMTP server accepted the message (``record_delivery``; nothing is
-handed to an SMTP server: the recipients do not exist).
+Two businesses, 15 customers, 60 invoices in every status (some cancelled by a credit note)
+and several currencies, partial and full payments, a voided payment and overdue invoices,
+all with correct totals and audit entries. The one customer with a VAT number in another EU
+country than its seller's is invoiced under reverse charge, with the reason the business set
+once. Invoices shown as sent were emailed through the outbox (``invoice_send``), and their
+rows are left as a worker leaves them after the SMTP server accepted the message
+(``record_delivery``; nothing is handed to an SMTP server: the recipients do not exist).
 
 Quiet: the task logs of the seeding are held back (``-v 2`` shows them), and how to log in is
 the last thing printed. ``--if-empty`` does nothing when any organization exists (for
@@ -120,7 +120,7 @@ CATALOG = [
 ]
 
 # 60 invoices: enough of every status to make every list, filter and figure interesting.
-PLAN = ["draft"] * 8 + ["issued"] * 14 + ["partially_paid"] * 10 + ["paid"] * 22 + ["void"] * 6
+PLAN = ["draft"] * 8 + ["issued"] * 14 + ["partially_paid"] * 10 + ["paid"] * 22 + ["credited"] * 6
 SENT_SHARE = 0.8  # of the issued invoices, this share was emailed
 PAYMENT_METHODS = ["bank_transfer", "bank_transfer", "card", "cash", "check", "other"]
 
@@ -311,8 +311,10 @@ class _Demo:
         invoice = services.invoice_issue(organization=organization, actor=actor, invoice_id=invoice.pk)
         if self.rng.random() < SENT_SHARE:
             self.email(invoice, actor)
-        if status == InvoiceStatus.VOID:
-            services.invoice_void(organization=organization, actor=self.owner, invoice_id=invoice.pk)
+        if status == InvoiceStatus.CREDITED:
+            services.invoice_cancel(
+                organization=organization, actor=self.owner, invoice_id=invoice.pk, reason="Cancelled by the customer"
+            )
         elif status != InvoiceStatus.ISSUED:
             self.settle(invoice, status, actor)
 

@@ -1,0 +1,74 @@
+"""Credit notes under real concurrency (PostgreSQL): issuing locks the invoice row, so N
+concurrent credit notes whose sum exceeds the invoice never credit more than its total, and
+the credit note and invoice sequences of one business both stay gapless."""
+
+from decimal import Decimal
+
+import pytest
+
+from billing import services
+from billing.exceptions import BillingValidationError, StateConflict
+from billing.models import CreditNote, Invoice
+from organizations.tenancy import organization_scope
+from tests.billing.factories import assert_stored_totals, make_invoice
+from tests.billing.test_concurrency import run_concurrently, setup  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ITEM = {"description": "Work", "quantity": "1", "unit_price": "100.00", "tax_rate": "0"}
+CREDIT = {**ITEM, "unit_price": "7.00"}  # 20 of them: 140.00 asked of a 100.00 invoice
+
+
+def draft_credit(org, invoice):
+    data = {"invoice": invoice.pk, "reason": "Rebate", "issue_date": "2026-06-02", "items": [CREDIT]}
+    return services.credit_note_create(organization=org, actor=None, data=data)
+
+
+def test_20_concurrent_credit_notes_exceeding_the_total_issue_only_what_fits(setup):  # noqa: F811
+    org, business, customer = setup
+    invoice = make_invoice(
+        organization=org, business=business, customer=customer, items=[ITEM], status="issued", issue_date="2026-06-01"
+    )
+    notes = [draft_credit(org, invoice) for _ in range(20)]
+    results, errors = run_concurrently(
+        [lambda n=n: services.credit_note_issue(organization=org, actor=None, credit_note_id=n.pk) for n in notes]
+    )
+    issued = [result for result in results if result is not None]
+    assert len(issued) == 14  # 14 x 7.00 = 98.00; a 15th would make 105.00
+    assert all(isinstance(error, BillingValidationError) for error in errors if error is not None)
+    assert sorted(note.number for note in issued) == [f"CN-2026-{n:04d}" for n in range(1, 15)]
+    with organization_scope(org):
+        stored = Invoice.objects.get(pk=invoice.pk)
+        assert stored.credited_total == Decimal("98.00") <= stored.total
+        assert CreditNote.objects.filter(status="draft").count() == 6
+    assert_stored_totals(stored)
+
+
+def test_credit_note_and_invoice_issues_interleaved_keep_both_sequences_gapless(setup):  # noqa: F811
+    org, business, customer = setup
+    invoices = [
+        make_invoice(organization=org, business=business, customer=customer, items=[ITEM], status="issued")
+        for _ in range(5)
+    ]
+    notes = [draft_credit(org, invoice) for invoice in invoices for _ in range(2)]
+    drafts = [make_invoice(organization=org, business=business, customer=customer, items=[ITEM]) for _ in range(10)]
+    calls = [lambda n=n: services.credit_note_issue(organization=org, actor=None, credit_note_id=n.pk) for n in notes]
+    calls += [lambda d=d: services.invoice_issue(organization=org, actor=None, invoice_id=d.pk) for d in drafts]
+    calls += [
+        lambda i=i: services.invoice_cancel(organization=org, actor=None, invoice_id=i.pk, reason="Cancelled")
+        for i in invoices[:2]
+    ]
+    _, errors = run_concurrently(calls)
+    # A cancel that ran after both notes of its invoice credits the rest; one before them leaves
+    # them nothing: every note either issues or is refused, never crediting more than is left.
+    refused = (BillingValidationError, StateConflict)
+    assert all(error is None or isinstance(error, refused) for error in errors), errors
+    assert all(error is None for error in errors[10:]), errors  # the invoice issues and the cancels
+    year = org.local_today().year
+    with organization_scope(org):
+        note_numbers = sorted(CreditNote.objects.exclude(number=None).values_list("number", flat=True))
+        invoice_numbers = sorted(Invoice.objects.exclude(number=None).values_list("number", flat=True))
+        for invoice in Invoice.objects.exclude(number=None):
+            assert invoice.credited_total <= invoice.total
+    assert note_numbers == [f"CN-2026-{n:04d}" for n in range(1, len(note_numbers) + 1)]
+    assert invoice_numbers == [f"INV-{year}-{n:04d}" for n in range(1, 16)]
