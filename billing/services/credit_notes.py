@@ -40,6 +40,7 @@ from billing.services.shared import (
     created,
     find_reference,
     find_target,
+    line_rows,
     money_text,
     plain,
 )
@@ -128,24 +129,8 @@ def _apply_totals(note: CreditNote, totals) -> None:
 
 def _write_items(note: CreditNote, items: list[ItemInput], totals) -> None:
     CreditNoteItem.objects.filter(organization=note.organization_id, credit_note=note).delete()
-    CreditNoteItem.objects.bulk_create(
-        [
-            CreditNoteItem(
-                organization_id=note.organization_id,
-                credit_note=note,
-                position=position,
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                tax_rate=item.tax_rate,
-                vat_category=item.vat_category,
-                line_net=amounts.line_net,
-                line_discount=amounts.line_discount,
-            )
-            for position, (item, amounts) in enumerate(zip(items, totals.lines, strict=True), start=1)
-        ],
-        batch_size=MAX_ITEMS,
-    )
+    rows = line_rows(CreditNoteItem, items, totals, organization_id=note.organization_id, credit_note=note)
+    CreditNoteItem.objects.bulk_create(rows, batch_size=MAX_ITEMS)
 
 
 def credit_note_items(note: CreditNote) -> list[ItemInput]:

@@ -27,6 +27,7 @@ from billing.services.shared import (
     created,
     find_reference,
     find_target,
+    line_rows,
     money_text,
     plain,
 )
@@ -193,24 +194,8 @@ def _write_items(invoice: Invoice, items: list[ItemInput], totals: InvoiceTotals
     """Write the invoice's items in one bulk insert whatever their number (after one delete)."""
     if replace:
         InvoiceItem.objects.filter(organization=invoice.organization_id, invoice=invoice).delete()
-    InvoiceItem.objects.bulk_create(
-        [
-            InvoiceItem(
-                organization_id=invoice.organization_id,
-                invoice=invoice,
-                position=position,
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                tax_rate=item.tax_rate,
-                vat_category=item.vat_category,
-                line_net=amounts.line_net,
-                line_discount=amounts.line_discount,
-            )
-            for position, (item, amounts) in enumerate(zip(items, totals.lines, strict=True), start=1)
-        ],
-        batch_size=MAX_ITEMS,
-    )
+    rows = line_rows(InvoiceItem, items, totals, organization_id=invoice.organization_id, invoice=invoice)
+    InvoiceItem.objects.bulk_create(rows, batch_size=MAX_ITEMS)
 
 
 def _invoice_audit_values(invoice: Invoice, items: list[ItemInput]) -> dict:

@@ -85,3 +85,22 @@ def changed(before: dict, after: dict) -> dict:
 def created(values: dict) -> dict:
     """Audit changes of a new object: its non-empty fields as [None, value]."""
     return {field: [None, value] for field, value in values.items() if value not in ("", None)}
+
+
+def line_rows(model, items, totals, **document) -> list:
+    """Unsaved rows of a document's lines (invoice or credit note items) in their order, each
+    with the amounts the calc module gave it; ``document`` names the rows' owner."""
+    return [
+        model(
+            **document,
+            position=position,
+            description=item.description,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            tax_rate=item.tax_rate,
+            vat_category=item.vat_category,
+            line_net=amounts.line_net,
+            line_discount=amounts.line_discount,
+        )
+        for position, (item, amounts) in enumerate(zip(items, totals.lines, strict=True), start=1)
+    ]
