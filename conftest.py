@@ -97,6 +97,16 @@ def _fast_hashing_and_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request through LocaleMiddleware leaves its language active in the test's thread (a
+    server thread activates one again for every request); the next test starts in the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 
