@@ -919,7 +919,11 @@ class InvoiceCancelView(InvoiceActionView):
         note = services.invoice_cancel(
             organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, reason=reason
         )
-        messages.success(self.request, f"Invoice {invoice.number} cancelled by credit note {note.number}.")
+        messages.success(
+            self.request,
+            _("Invoice %(invoice)s cancelled by credit note %(note)s.")
+            % {"invoice": invoice.number, "note": note.number},
+        )
         return self.detail(invoice)
 
 
@@ -936,7 +940,8 @@ class InvoiceCorrectView(InvoiceActionView):
         )
         messages.success(
             self.request,
-            f"Invoice {invoice.number} cancelled by credit note {note.number}. Fix this new draft, then issue it.",
+            _("Invoice %(invoice)s cancelled by credit note %(note)s. Fix this new draft, then issue it.")
+            % {"invoice": invoice.number, "note": note.number},
         )
         return redirect(_org_url("invoice_edit", self.organization, invoice_id=draft.pk))
 
@@ -1042,10 +1047,10 @@ class CreditNoteActionView(OrganizationViewMixin, View):
         try:
             if self.action == "issue":
                 note = services.credit_note_issue(organization=org, actor=request.user, credit_note_id=credit_note_id)
-                messages.success(request, f"Credit note {note.number} issued.")
+                messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
             else:
                 services.credit_note_delete(organization=org, actor=request.user, credit_note_id=credit_note_id)
-                messages.success(request, "Draft credit note deleted.")
+                messages.success(request, _("Draft credit note deleted."))
         except (StateConflict, BillingValidationError) as exc:
             messages.error(request, _message(exc))
         return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#credit-notes")
