@@ -33,6 +33,11 @@ urlpatterns = [
         "invoices/<uuid:invoice_id>/credit-notes/new/", views.CreditNoteCreateView.as_view(), name="credit_note_create"
     ),
     path(
+        "invoices/<uuid:invoice_id>/credit-notes/<uuid:credit_note_id>/edit/",
+        views.CreditNoteCreateView.as_view(),
+        name="credit_note_edit",
+    ),
+    path(
         "invoices/<uuid:invoice_id>/credit-notes/<uuid:credit_note_id>/issue/",
         views.CreditNoteActionView.as_view(action="issue"),
         name="credit_note_issue",

@@ -821,11 +821,12 @@ def check_credit_lines(items: list[ItemInput], *, allowed: set[tuple[str, Decima
         if (item.vat_category, item.tax_rate.normalize()) not in allowed:
             errors.add(
                 f"items.{index}.tax_rate",
-                "Use a VAT category and rate the invoice uses: a credit note corrects what was invoiced.",
+                _("Use a VAT category and rate the invoice uses: a credit note corrects what was invoiced."),
             )
 
 
 def check_credit_within(total: Decimal, *, left: Decimal, currency: str, errors: FieldErrors) -> None:
     """A credit note never credits more than is left of its invoice (``total - credited_total``)."""
     if total > left:
-        errors.add("items", f"The credit note's total may not exceed what is left to credit ({left} {currency}).")
+        message = _("The credit note's total may not exceed what is left to credit (%(left)s %(currency)s).")
+        errors.add("items", message % {"left": left, "currency": currency})

@@ -919,7 +919,11 @@ class InvoiceCancelView(InvoiceActionView):
         note = services.invoice_cancel(
             organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, reason=reason
         )
-        messages.success(self.request, f"Invoice {invoice.number} cancelled by credit note {note.number}.")
+        messages.success(
+            self.request,
+            _("Invoice %(invoice)s cancelled by credit note %(note)s.")
+            % {"invoice": invoice.number, "note": note.number},
+        )
         return self.detail(invoice)
 
 
@@ -936,49 +940,79 @@ class InvoiceCorrectView(InvoiceActionView):
         )
         messages.success(
             self.request,
-            f"Invoice {invoice.number} cancelled by credit note {note.number}. Fix this new draft, then issue it.",
+            _("Invoice %(invoice)s cancelled by credit note %(note)s. Fix this new draft, then issue it.")
+            % {"invoice": invoice.number, "note": note.number},
         )
         return redirect(_org_url("invoice_edit", self.organization, invoice_id=draft.pk))
 
 
 class CreditNoteCreateView(OrganizationViewMixin, View):
     """A credit note for an issued invoice, prefilled with its lines (each editable or
-    removable in the invoice's line editor); saved as a draft, issued from the invoice page."""
+    removable in the invoice's line editor); saved as a draft, issued from the invoice page.
+    With a ``credit_note_id``, the same page edits that draft (an issued one is refused)."""
 
     required_capability = Capability.BILLING_WRITE
     template_name = "billing/credit_note_form.html"
 
-    def get(self, request, org_slug, invoice_id):
-        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
-        rows = rows_from_items(invoice.items.order_by("position"))
-        return self.render_page(invoice, rows=rows, reason="")
+    def get(self, request, org_slug, invoice_id, credit_note_id=None):
+        invoice, note = self.objects(invoice_id, credit_note_id)
+        if note is not None and not note.is_draft:
+            return self.refuse(invoice)
+        source = invoice.items if note is None else note.items
+        rows = rows_from_items(source.order_by("position"))
+        return self.render_page(invoice, rows=rows, reason="" if note is None else note.reason, note=note)
 
-    def post(self, request, org_slug, invoice_id):
-        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+    def post(self, request, org_slug, invoice_id, credit_note_id=None):
+        invoice, note = self.objects(invoice_id, credit_note_id)
+        if note is not None and not note.is_draft:
+            return self.refuse(invoice)
         action = request.POST.get("editor_action")
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
         reason = request.POST.get("reason", "")
         if action:
             rows = apply_editor_action(rows, action, default_category=VatCategory.STANDARD)
-            return self.render_page(invoice, rows=rows, reason=reason)
-        data = {"invoice": invoice.pk, "reason": reason, "items": [row.as_service_item() for row in rows]}
+            return self.render_page(invoice, rows=rows, reason=reason, note=note)
+        data = {"reason": reason, "items": [row.as_service_item() for row in rows]}
         try:
-            note = services.credit_note_create(organization=self.organization, actor=request.user, data=data)
+            note = self.save(invoice, note, data)
         except BillingValidationError as exc:
             errors = attach_item_errors(rows, exc)
             errors += [
                 message for path, texts in exc.messages.items() if not path.startswith("items") for message in texts
             ]
-            return self.render_page(invoice, rows=rows, reason=reason, list_errors=errors, status=400)
+            return self.render_page(invoice, rows=rows, reason=reason, note=note, list_errors=errors, status=400)
         except StateConflict as exc:
             messages.error(request, _message(exc))
         else:
-            messages.success(request, f"Draft credit note of {note.total.normalize():f} {note.currency} saved.")
+            total = formats_for().money(note.total, note.currency)
+            messages.success(request, _("Draft credit note of %(total)s saved.") % {"total": total})
+        return self.refuse(invoice, final=False)
+
+    def objects(self, invoice_id, credit_note_id):
+        """The invoice and, when editing, its credit note: both this organization's (else 404)."""
+        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+        if credit_note_id is None:
+            return invoice, None
+        note = get_object_or_404(CreditNote, organization=self.organization, invoice=invoice, pk=credit_note_id)
+        return invoice, note
+
+    def save(self, invoice, note, data):
+        if note is None:
+            data["invoice"] = invoice.pk
+            return services.credit_note_create(organization=self.organization, actor=self.request.user, data=data)
+        return services.credit_note_update(
+            organization=self.organization, actor=self.request.user, credit_note_id=note.pk, data=data
+        )
+
+    def refuse(self, invoice, *, final=True):
+        """Back to the invoice's credit notes; ``final``: with why an issued one is not edited."""
+        if final:
+            messages.error(self.request, _("An issued credit note is final: it cannot be changed or deleted."))
         return HttpResponseRedirect(
             _org_url("invoice_detail", self.organization, invoice_id=invoice.pk) + "#credit-notes"
         )
 
-    def render_page(self, invoice, *, rows, reason, list_errors=(), status=200):
+    def render_page(self, invoice, *, rows, reason, note=None, list_errors=(), status=200):
         # The editor's buttons and preview post the invoice's parties and currency, as on an invoice.
         form = InvoiceForm(
             {"business": str(invoice.business_id), "customer": str(invoice.customer_id), "currency": invoice.currency},
@@ -987,6 +1021,7 @@ class CreditNoteCreateView(OrganizationViewMixin, View):
         )
         context = {
             "invoice": invoice,
+            "note": note,
             "form": form,
             "rows": rows,
             "reason": reason,
@@ -1012,10 +1047,10 @@ class CreditNoteActionView(OrganizationViewMixin, View):
         try:
             if self.action == "issue":
                 note = services.credit_note_issue(organization=org, actor=request.user, credit_note_id=credit_note_id)
-                messages.success(request, f"Credit note {note.number} issued.")
+                messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
             else:
                 services.credit_note_delete(organization=org, actor=request.user, credit_note_id=credit_note_id)
-                messages.success(request, "Draft credit note deleted.")
+                messages.success(request, _("Draft credit note deleted."))
         except (StateConflict, BillingValidationError) as exc:
             messages.error(request, _message(exc))
         return HttpResponseRedirect(_org_url("invoice_detail", org, invoice_id=invoice_id) + "#credit-notes")

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import record
 from billing import hooks
@@ -59,7 +61,8 @@ from billing.validation import (
 )
 from organizations.tenancy import organization_scope
 
-DRAFT_ONLY_MESSAGE = "An issued credit note is final: it cannot be changed or deleted."
+# Messages are translated when raised, as in billing/validation.py (the request's language).
+DRAFT_ONLY_MESSAGE = gettext_lazy("An issued credit note is final: it cannot be changed or deleted.")
 
 
 # --- lines and totals -----------------------------------------------------------------------
@@ -67,11 +70,11 @@ DRAFT_ONLY_MESSAGE = "An issued credit note is final: it cannot be changed or de
 
 def _check_creditable(invoice: Invoice) -> None:
     if invoice.status == InvoiceStatus.DRAFT:
-        raise StateConflict("A draft invoice has nothing to credit: edit or delete it instead.")
+        raise StateConflict(_("A draft invoice has nothing to credit: edit or delete it instead."))
     if invoice.status == InvoiceStatus.VOID:
-        raise StateConflict("A void invoice cannot be credited.")
+        raise StateConflict(_("A void invoice cannot be credited."))
     if invoice.status == InvoiceStatus.CREDITED or invoice.credited_total >= invoice.total:
-        raise StateConflict("This invoice is already credited in full.")
+        raise StateConflict(_("This invoice is already credited in full."))
 
 
 def _left_to_credit(invoice: Invoice) -> Decimal:
@@ -111,7 +114,7 @@ def _compute(note: CreditNote, items: list[ItemInput], invoice: Invoice, errors:
     """Totals by calc; the lines' categories and the total checked against the invoice."""
     check_credit_lines(items, allowed=_allowed_lines(invoice), errors=errors)
     if not items:
-        errors.add("items", "A credit note needs at least one line.")
+        errors.add("items", _("A credit note needs at least one line."))
     errors.raise_if_any()
     totals = compute_document(note, items)
     check_credit_within(totals.total, left=_left_to_credit(invoice), currency=invoice.currency, errors=errors)
@@ -191,7 +194,7 @@ def _new_credit_note(organization, actor, data: dict) -> tuple[CreditNote, list[
     )
     items = _apply_fields(note, invoice, data, errors)
     if items is None:
-        errors.add("items", 'Send the lines to credit, or "full": true for everything left.')
+        errors.add("items", _('Send the lines to credit, or "full": true for everything left.'))
     return note, items or [], invoice
 
 
@@ -223,7 +226,7 @@ def _create(organization, actor, data: dict, *, extra_changes=None) -> CreditNot
 def _find_draft(organization, credit_note_id) -> CreditNote:
     note = find_target(CreditNote, organization, credit_note_id, for_update=True, label="credit note")
     if not note.is_draft:
-        raise StateConflict(DRAFT_ONLY_MESSAGE)
+        raise StateConflict(str(DRAFT_ONLY_MESSAGE))
     return note
 
 
@@ -282,14 +285,15 @@ def _issue(organization, actor, note: CreditNote, invoice: Invoice, *, action_ch
     _check_creditable(invoice)
     totals = _compute(note, credit_note_items(note), invoice, FieldErrors())
     if totals.total <= 0:
-        raise StateConflict("A credit note with a total of zero cannot be issued.")
+        raise StateConflict(_("A credit note with a total of zero cannot be issued."))
     business = Business.objects.get(organization=organization, pk=invoice.business_id)
     customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
     money_before = invoice_money_values(invoice)
     note.number = next_number(business, on_date=note.issue_date, kind=NumberSequenceKind.CREDIT_NOTE)
     if CreditNote.objects.filter(organization=organization, business=business, number=note.number).exists():
         raise StateConflict(
-            f"The number {note.number} is already used by this business; change its credit note numbering first."
+            _("The number %(number)s is already used by this business; change its credit note numbering first.")
+            % {"number": note.number}
         )
     _apply_totals(note, totals)
     note.status = CreditNoteStatus.ISSUED
@@ -324,7 +328,7 @@ def credit_note_mark_sent(*, organization, actor, credit_note_id, sent_at=None) 
     with organization_scope(organization), transaction.atomic():
         note = find_target(CreditNote, organization, credit_note_id, for_update=True, label="credit note")
         if note.is_draft:
-            raise StateConflict("A draft credit note cannot be sent; issue it first.")
+            raise StateConflict(_("A draft credit note cannot be sent; issue it first."))
         old = note.sent_at
         note.sent_at = sent_at or timezone.now()
         note.save(update_fields=["sent_at", "updated_at"])

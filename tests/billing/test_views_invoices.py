@@ -928,3 +928,70 @@ class TestCreditNoteList:
         assert [n.pk for n in client.get(url, {"status": "issued"}).context["page_obj"]] == [issued.pk]
         assert [n.pk for n in client.get(url, {"q": other.number}).context["page_obj"]] == [draft.pk]
         assert client.get(url, {"status": "bogus", "q": "x" * 500}).status_code == 200
+
+
+class TestCreditNoteEdit:
+    @pytest.fixture
+    def draft(self, org, parties):
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], status="issued")
+        data = {"invoice": invoice.pk, "reason": "Overbilled"}
+        data["items"] = [
+            {"description": "Design work", "quantity": "1", "unit_price": "80", "tax_rate": "20", "vat_category": "S"}
+        ]
+        return services.credit_note_create(organization=org, actor=None, data=data)
+
+    def url(self, note):
+        return org_url("credit_note_edit", note.organization, invoice_id=note.invoice_id, credit_note_id=note.pk)
+
+    def test_get_prefills_the_form_from_the_draft(self, client, org, draft):
+        log_in(client, org, Role.MEMBER)
+        page = client.get(self.url(draft))
+        assert page.status_code == 200
+        assert page.context["reason"] == "Overbilled" and page.context["note"] == draft
+        assert [(row.values["description"], row.values["quantity"]) for row in page.context["rows"]] == [
+            ("Design work", "1")
+        ]
+        detail = client.get(org_url("invoice_detail", org, invoice_id=draft.invoice_id)).content.decode()
+        assert self.url(draft) in detail
+        assert self.url(draft) in client.get(org_url("credit_note_list", org)).content.decode()
+
+    def test_post_valid_updates_the_draft(self, client, org, parties, draft, audit_entries):
+        log_in(client, org, Role.MEMBER)
+        data = invoice_post(parties[0], parties[1], ("Design work", "2", "80", "20"), reason="Two hours")
+        response = client.post(self.url(draft), data)
+        assert response.status_code == 302
+        with organization_scope(org):
+            note = type(draft).objects.get(pk=draft.pk)
+            assert [(item.quantity, item.description) for item in note.items.all()] == [(Decimal(2), "Design work")]
+        assert (note.status, note.total, note.reason, note.version) == ("draft", Decimal("192.00"), "Two hours", 2)
+        assert audit_entries(action="credit_note.updated")
+
+    def test_post_invalid_keeps_the_input_with_field_errors(self, client, org, parties, draft):
+        log_in(client, org, Role.MEMBER)
+        data = invoice_post(parties[0], parties[1], ("Design work", "abc", "80", "20"), reason="Typo kept")
+        response = client.post(self.url(draft), data)
+        assert response.status_code == 400
+        assert response.context["reason"] == "Typo kept"
+        row = response.context["rows"][0]
+        assert row.values["quantity"] == "abc" and row.errors.get("quantity")
+        with organization_scope(org):
+            assert type(draft).objects.get(pk=draft.pk).reason == "Overbilled"
+
+    def test_an_issued_credit_note_is_refused(self, client, org, parties, draft):
+        services.credit_note_issue(organization=org, actor=None, credit_note_id=draft.pk)
+        log_in(client, org, Role.MEMBER)
+        for response in (
+            client.get(self.url(draft), follow=True),
+            client.post(self.url(draft), invoice_post(parties[0], parties[1], reason="x"), follow=True),
+        ):
+            assert response.redirect_chain[-1][0].endswith("#credit-notes")
+            assert "An issued credit note is final" in response.content.decode()
+        with organization_scope(org):
+            assert type(draft).objects.get(pk=draft.pk).reason == "Overbilled"
+
+    def test_viewers_are_refused_and_other_organizations_get_404(self, client, org, parties, draft):
+        log_in(client, org, Role.VIEWER)
+        assert client.get(self.url(draft)).status_code == 403
+        log_in_outsider(client)
+        assert client.get(self.url(draft)).status_code == 404
+        assert client.post(self.url(draft), invoice_post(parties[0], parties[1], reason="x")).status_code == 404
