@@ -121,13 +121,15 @@ def facturx_pdf(pdf: bytes, cii_xml: bytes, *, dated: datetime.datetime, title: 
         )
         out = io.BytesIO()
         # ReportLab's streams are compressed already and the new ones are written as wanted:
-        # nothing to decode or compress again (that would cost more than the whole pass).
+        # nothing to decode or compress again (that would cost more than the whole pass). The
+        # XMP has no pdf:PDFVersion for pikepdf to correct (that would parse it again).
         doc.save(
             out,
             min_version="1.7",
             deterministic_id=True,
             compress_streams=False,
             stream_decode_level=pikepdf.StreamDecodeLevel.none,
+            fix_metadata_version=False,
         )
     return out.getvalue()
 
@@ -137,13 +139,14 @@ def _document_info(doc: pikepdf.Pdf, when: datetime.datetime, *, title: str, aut
     XML cannot carry, so that both say the same). Trapped is dropped: the XMP does not carry
     it, and PDF/A wants the two to agree."""
     stamp = when.strftime("D:%Y%m%d%H%M%SZ")
+    rendered = doc.docinfo
     info = {
         "/Title": title,
         "/Author": author,
         "/Subject": title,
         "/Keywords": KEYWORDS,
-        "/Creator": str(doc.docinfo.get("/Creator", "")),
-        "/Producer": str(doc.docinfo.get("/Producer", "")),
+        "/Creator": str(rendered.get("/Creator", "")),
+        "/Producer": str(rendered.get("/Producer", "")),
     }
     info = {key: NOT_XML.sub("", value) for key, value in info.items()} | {"/CreationDate": stamp, "/ModDate": stamp}
     doc.docinfo = doc.make_indirect(pikepdf.Dictionary({key: pikepdf.String(value) for key, value in info.items()}))
