@@ -5,96 +5,62 @@ base-14 font even as ReportLab's initial or table font). ``facturx_pdf`` makes i
 file (PDF/A-3b, profile EN 16931) in one pikepdf pass: the XML attached with pikepdf's
 attachment API (AFRelationship Data, listed in the catalog's AF), the sRGB output intent
 PDF/A asks for, the document information and the PDF/A + Factur-X XMP metadata saying the
-same, PDF 1.7. ReportLab's streams are copied as they are (already compressed); only the
-few objects added here are new, so the pass costs a fraction of the render. The files are
-read back with the ``factur-x`` package (``attached_xml``, ``facturx_level``), as a
-receiver would.
+same (the XMP built by the ``factur-x`` package), PDF 1.7. ReportLab's streams are copied
+as they are (already compressed); only the few objects added here are new, so the pass
+costs a fraction of the render. (The package's own generator clones and rewrites the whole
+PDF with pypdf, which cost as much as rendering the invoice.) The files are read back with
+the ``factur-x`` package (``attached_xml``, ``facturx_level``), as a receiver would.
 
 Determinism: every date the file carries is the document version's own date and the file
 identifier is derived from the content, so the same version gives the same bytes whenever
 and wherever it is rendered.
 """
 
+import copy
 import datetime
 import io
 import re
 import zlib
 from functools import cache
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import facturx
 import pikepdf
+from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xmp
 from lxml import etree
 
 ICC_PROFILE = Path(__file__).resolve().parent.parent.parent / "static" / "icc" / "sRGB.icc"
 SRGB = "sRGB IEC61966-2.1"
 FACTURX_LEVEL = "en16931"
-FACTURX_FILENAME = "factur-x.xml"
-FACTURX_CONFORMANCE = "EN 16931"  # the XMP's fx:ConformanceLevel for FACTURX_LEVEL
+# The XMP's Factur-X extension schema namespace (the package writes it; it has no name for it).
 FACTURX_URN = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 KEYWORDS = "Factur-X, Invoice"
-
-# The PDF/A-3b + Factur-X XMP packet (the extension schema is the one Factur-X 1.0 defines).
-XMP_TEMPLATE = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
-   <pdfaid:part>3</pdfaid:part>
-   <pdfaid:conformance>B</pdfaid:conformance>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
-   <dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>
-   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{subject}</rdf:li></rdf:Alt></dc:description>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
-   <pdf:Producer>{producer}</pdf:Producer>
-   <pdf:Keywords>{keywords}</pdf:Keywords>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
-   <xmp:CreatorTool>{creator}</xmp:CreatorTool>
-   <xmp:CreateDate>{date}</xmp:CreateDate>
-   <xmp:ModifyDate>{date}</xmp:ModifyDate>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
-    xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
-   <pdfaExtension:schemas>
-    <rdf:Bag>
-     <rdf:li rdf:parseType="Resource">
-      <pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
-      <pdfaSchema:namespaceURI>{urn}</pdfaSchema:namespaceURI>
-      <pdfaSchema:prefix>fx</pdfaSchema:prefix>
-      <pdfaSchema:property>
-       <rdf:Seq>{properties}
-       </rdf:Seq>
-      </pdfaSchema:property>
-     </rdf:li>
-    </rdf:Bag>
-   </pdfaExtension:schemas>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:fx="{urn}">
-   <fx:DocumentType>INVOICE</fx:DocumentType>
-   <fx:DocumentFileName>{filename}</fx:DocumentFileName>
-   <fx:Version>1.0</fx:Version>
-   <fx:ConformanceLevel>{conformance}</fx:ConformanceLevel>
-  </rdf:Description>
- </rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="w"?>"""
-XMP_PROPERTY = """
-        <rdf:li rdf:parseType="Resource">
-         <pdfaProperty:name>{0}</pdfaProperty:name>
-         <pdfaProperty:valueType>Text</pdfaProperty:valueType>
-         <pdfaProperty:category>external</pdfaProperty:category>
-         <pdfaProperty:description>{1}</pdfaProperty:description>
-        </rdf:li>"""
-FACTURX_PROPERTIES = (
-    ("DocumentFileName", "The name of the embedded XML document"),
-    ("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE or ORDER"),
-    ("Version", "The actual version of the standard applying to the embedded XML document"),
-    ("ConformanceLevel", "The conformance level of the embedded XML document"),
-)
+PDF_NS = "http://ns.adobe.com/pdf/1.3/"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XMP_NAMESPACES = {
+    "rdf": RDF_NS,
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "pdf": PDF_NS,
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+}
+# Each XMP property and the document information entry it repeats (PDF/A: they agree).
+XMP_INFO = {
+    "dc:title": "/Title",
+    "dc:creator": "/Author",
+    "dc:description": "/Subject",
+    "pdf:Keywords": "/Keywords",
+    "pdf:Producer": "/Producer",
+    "xmp:CreatorTool": "/Creator",
+    "xmp:CreateDate": "/CreationDate",
+    "xmp:ModifyDate": "/ModDate",
+}
+XMP_PATHS = {  # the properties whose value is in a list (Dublin Core)
+    "dc:title": ".//dc:title/rdf:Alt/rdf:li",
+    "dc:creator": ".//dc:creator/rdf:Seq/rdf:li",
+    "dc:description": ".//dc:description/rdf:Alt/rdf:li",
+}
+XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'.encode()
+XPACKET_END = b'\n<?xpacket end="w"?>'
 # Characters XML 1.0 cannot carry (a control character in a business name must not break the XMP).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -116,9 +82,7 @@ def facturx_pdf(pdf: bytes, cii_xml: bytes, *, dated: datetime.datetime, title: 
         doc.Root.PageMode = pikepdf.Name.UseAttachments
         doc.Root.Lang = pikepdf.String(lang.replace("_", "-"))
         doc.Root.OutputIntents = pikepdf.Array([_output_intent(doc)])
-        doc.Root.Metadata = doc.make_stream(
-            _xmp(info, when).encode(), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML
-        )
+        doc.Root.Metadata = doc.make_stream(_xmp(info, when), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
         out = io.BytesIO()
         # ReportLab's streams are compressed already and the new ones are written as wanted:
         # nothing to decode or compress again (that would cost more than the whole pass). The
@@ -181,21 +145,40 @@ def _output_intent(doc: pikepdf.Pdf) -> pikepdf.Dictionary:
     )
 
 
-def _xmp(info: dict[str, str], when: datetime.datetime) -> str:
-    """The XMP packet: the document information again, PDF/A-3b and the Factur-X properties."""
-    return XMP_TEMPLATE.format(
-        title=escape(info["/Title"]),
-        author=escape(info["/Author"]),
-        subject=escape(info["/Subject"]),
-        producer=escape(info["/Producer"]),
-        keywords=escape(info["/Keywords"]),
-        creator=escape(info["/Creator"]),
-        date=when.isoformat(),
-        urn=FACTURX_URN,
-        properties="".join(XMP_PROPERTY.format(name, text) for name, text in FACTURX_PROPERTIES),
-        filename=FACTURX_FILENAME,
-        conformance=FACTURX_CONFORMANCE,
+@cache
+def _xmp_skeleton():
+    """The XMP as the ``factur-x`` package builds it (PDF/A-3b, the Factur-X extension schema
+    and properties), with the document's own values blank: built once per process, as a plain
+    lxml tree that ``_xmp`` copies and fills in."""
+    blank = dict.fromkeys(("title", "author", "subject", "producer", "creator_tool", "timestamp"), "")
+    root = facturx.generate_xmp_object(
+        blank
+        | {
+            "pdfa3_flavor": "B",
+            "version": "1.0",
+            "documenttype": "INVOICE",
+            "xml_filename": FACTURX_FILENAME,
+            "xmp_level": FACTURX_LEVEL2xmp[FACTURX_LEVEL],
+            "urn": FACTURX_URN,
+        }
     )
+    root = etree.fromstring(etree.tostring(root))
+    # The package's packet has no pdf:Keywords (the document information has them), and its
+    # descriptions lack rdf:about, which XMP requires (PDF/A readers ignore them without it).
+    etree.SubElement(root.find(".//pdf:Producer", XMP_NAMESPACES).getparent(), f"{{{PDF_NS}}}Keywords")
+    for description in root.iter(f"{{{RDF_NS}}}Description"):
+        description.set(f"{{{RDF_NS}}}about", "")
+    return root
+
+
+def _xmp(info: dict[str, str], when: datetime.datetime) -> bytes:
+    """The XMP packet, saying what the document information says."""
+    root = copy.deepcopy(_xmp_skeleton())
+    values = {key: info[name] for key, name in XMP_INFO.items()}
+    values["xmp:CreateDate"] = values["xmp:ModifyDate"] = when.isoformat()
+    for key, value in values.items():
+        root.find(XMP_PATHS.get(key, f".//{key}"), XMP_NAMESPACES).text = value
+    return XPACKET_BEGIN + etree.tostring(root, encoding="utf-8") + XPACKET_END
 
 
 def attached_xml(pdf: bytes) -> tuple[str, bytes]:

@@ -85,6 +85,10 @@ def test_document_information_and_xmp_agree_and_carry_the_facturx_properties():
             "EN 16931",
         ]
         assert "Filter" not in doc.Root.Metadata.stream_dict  # readable metadata
+        # XMP readers (PDF/A validators among them) ignore a description without rdf:about.
+        rdf = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+        descriptions = list(root.iter(f"{rdf}Description"))
+        assert len(descriptions) == 6 and all(d.get(f"{rdf}about") == "" for d in descriptions)
 
 
 def test_the_attachment_is_stored_compressed_with_the_xml_size_and_checksum():
