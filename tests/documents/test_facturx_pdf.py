@@ -101,16 +101,6 @@ def test_the_attachment_is_stored_compressed_with_the_xml_size_and_checksum():
         assert str(stream.Params.ModDate) == "D:20260302093000Z"
 
 
-def test_the_page_content_is_the_rendered_pdfs_byte_for_byte():
-    """The pass copies ReportLab's (compressed) streams as they are: no decoding, no re-encoding."""
-    pdf = render_invoice_pdf(make_data())
-    _, combined = factur_x()
-    with pikepdf.open(io.BytesIO(pdf)) as plain, pikepdf.open(io.BytesIO(combined)) as doc:
-        assert len(doc.pages) == len(plain.pages)
-        for page, original in zip(doc.pages, plain.pages, strict=True):
-            assert page.Contents.read_raw_bytes() == original.Contents.read_raw_bytes()
-
-
 def test_markup_and_control_characters_in_the_seller_name_keep_the_xmp_well_formed():
     author = 'Müller & Söhne <GmbH> \x0b"quoted"'
     _, pdf = factur_x(author=author)
