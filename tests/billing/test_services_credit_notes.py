@@ -119,7 +119,7 @@ def test_drafts_are_edited_and_deleted_issued_ones_never(org, user, invoice, aud
         services.credit_note_update(organization=org, actor=user, credit_note_id=note.pk, data={"reason": "x"})
     with pytest.raises(StateConflict, match="final"):
         services.credit_note_delete(organization=org, actor=user, credit_note_id=note.pk)
-    spare = credit(org, user, invoice, [HOSTING])
+    spare = credit(org, user, invoice, [ITEM])
     services.credit_note_delete(organization=org, actor=user, credit_note_id=spare.pk)
     with organization_scope(org):
         assert list(CreditNote.objects.values_list("pk", flat=True)) == [note.pk]
