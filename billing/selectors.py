@@ -198,6 +198,14 @@ def invoice_left_to_credit(*, organization, invoice: Invoice) -> tuple[RowAmount
     return left_to_credit(_row_amounts(invoice.tax_breakdown), credited, invoice.currency)
 
 
+def invoice_left_to_credit_by_id(*, organization, invoice_id) -> tuple[RowAmounts, ...] | None:
+    """``invoice_left_to_credit`` of the organization's invoice ``invoice_id``; None for an id
+    that names none of its invoices (the web editor's preview of a credit note)."""
+    pk = object_pk(invoice_id)
+    invoice = Invoice.objects.filter(organization=organization, pk=pk).first() if pk is not None else None
+    return None if invoice is None else invoice_left_to_credit(organization=organization, invoice=invoice)
+
+
 def credit_notes(*, organization, status: str = "", search: str = "") -> QuerySet:
     """The organization's credit notes, newest first, with their invoice (and its customer);
     ``status`` filters (draft, issued), ``search`` matches its or its invoice's number."""

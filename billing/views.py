@@ -729,7 +729,11 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
-        preview = preview_totals(self.organization, form, rows)
+        # The credit note form names its invoice: its preview counts what is left of each row.
+        left = selectors.invoice_left_to_credit_by_id(
+            organization=self.organization, invoice_id=request.POST.get("credited_invoice")
+        )
+        preview = preview_totals(self.organization, form, rows, left=left)
         template = "billing/partials/item_editor.html" if action else "billing/partials/invoice_totals.html"
         return TemplateResponse(
             request,
