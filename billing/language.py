@@ -16,6 +16,11 @@ def _supported(code) -> str | None:
     return code if code in {code for code, _name in settings.LANGUAGES} else None
 
 
+def supported_language(code) -> str:
+    """``code`` when documents are written in it, else the site's default language."""
+    return _supported(code) or settings.LANGUAGE_CODE
+
+
 def document_language(invoice) -> str:
     """``en``, ``fr`` or ``de``: the language of ``invoice``'s (or a credit note's) PDF and email."""
     if invoice.status != "draft" and (invoice.customer_snapshot or invoice.business_snapshot):
@@ -23,4 +28,4 @@ def document_language(invoice) -> str:
         chosen = customer.get("language") or business.get("language")
     else:
         chosen = invoice.customer.language or invoice.business.language
-    return _supported(chosen) or settings.LANGUAGE_CODE
+    return supported_language(chosen)

@@ -2,6 +2,6 @@
 in ``billing.language``, where billing also names the lines it writes itself (billing does not
 import documents)."""
 
-from billing.language import document_language
+from billing.language import document_language, supported_language
 
-__all__ = ["document_language"]
+__all__ = ["document_language", "supported_language"]
