@@ -729,7 +729,11 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
-        preview = preview_totals(self.organization, form, rows)
+        # The credit note form names its invoice: its preview counts what is left of each row.
+        left = selectors.invoice_left_to_credit_by_id(
+            organization=self.organization, invoice_id=request.POST.get("credited_invoice")
+        )
+        preview = preview_totals(self.organization, form, rows, left=left)
         template = "billing/partials/item_editor.html" if action else "billing/partials/invoice_totals.html"
         return TemplateResponse(
             request,
@@ -756,9 +760,10 @@ def _default_category(form, businesses) -> str:
     return VatCategory.STANDARD
 
 
-def preview_totals(organization, form, rows):
+def preview_totals(organization, form, rows, *, left=None):
     """Totals of what is typed so far, by ``billing.calc`` (the same module the services use),
-    from the values parsed as the service parses them.
+    from the values parsed as the service parses them; ``left``, for a credit note: what is
+    left to credit of its invoice's rows, as the service passes it.
 
     Lines that do not parse yet are left out and named, so the person sees why."""
     currency = _preview_currency(organization, form)
@@ -783,11 +788,13 @@ def preview_totals(organization, form, rows):
     discount_type, discount_value = _preview_discount(form, currency, problems)
     try:
         totals = calc.compute_totals(
-            currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value
+            currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value, left=left
         )
     except calc.DiscountExceedsSubtotal:
         problems.append(_("The discount is larger than the subtotal."))
-        totals = calc.compute_totals(currency=currency, lines=lines, discount_type="none", discount_value=Decimal(0))
+        totals = calc.compute_totals(
+            currency=currency, lines=lines, discount_type="none", discount_value=Decimal(0), left=left
+        )
     for row, amounts in zip(counted, totals.lines, strict=True):
         row.line_net = amounts.line_net
     return {"currency": currency, "totals": totals, "problems": problems}
@@ -1014,6 +1021,7 @@ class CreditNoteCreateView(OrganizationViewMixin, View):
 
     def render_page(self, invoice, *, rows, reason, note=None, list_errors=(), status=200):
         # The editor's buttons and preview post the invoice's parties and currency, as on an invoice.
+        left = selectors.invoice_left_to_credit(organization=self.organization, invoice=invoice)
         form = InvoiceForm(
             {"business": str(invoice.business_id), "customer": str(invoice.customer_id), "currency": invoice.currency},
             businesses=[invoice.business],
@@ -1025,7 +1033,7 @@ class CreditNoteCreateView(OrganizationViewMixin, View):
             "form": form,
             "rows": rows,
             "reason": reason,
-            "preview": preview_totals(self.organization, form, rows),
+            "preview": preview_totals(self.organization, form, rows, left=left),
             "list_errors": list_errors,
             "vat_categories": VatCategory.choices,
             "editor_url": _org_url("invoice_editor", self.organization),

@@ -14,6 +14,7 @@ from billing.calc import (
     DiscountExceedsSubtotal,
     InvoiceTotals,
     LineInput,
+    RowAmounts,
     balance_and_status,
     compute_totals,
 )
@@ -150,13 +151,16 @@ def parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
     return Decimal(0)  # "none": a value sent along is meaningless and not kept
 
 
-def compute_document(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
+def compute_document(invoice, items: list[ItemInput], *, left: tuple[RowAmounts, ...] | None = None) -> InvoiceTotals:
+    """The totals of an invoice, or of a credit note (``left``: what is left to credit of its
+    invoice's rows, ``billing.calc.compute_totals``), by calc."""
     try:
         totals = compute_totals(
             currency=invoice.currency,
             lines=[LineInput(item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items],
             discount_type=invoice.discount_type,
             discount_value=invoice.discount_value,
+            left=left,
         )
     except DiscountExceedsSubtotal:
         raise BillingValidationError(

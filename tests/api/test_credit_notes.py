@@ -104,3 +104,18 @@ def test_refund_of_what_the_customer_is_owed(api, org, invoice):
 def test_read_only_keys_cannot_credit(ro_api, invoice):
     assert ro_api.post(URL, {"invoice": str(invoice.pk), "full": True}, format="json").status_code == 403
     assert ro_api.post(f"/api/v1/invoices/{invoice.pk}/cancel/", {}, format="json").status_code == 403
+
+
+def test_cancel_after_partial_credits_credits_the_last_cent_and_rows_are_limited(api, org):
+    pen = {"description": "Pen", "quantity": "1", "unit_price": "0.33", "tax_rate": "19"}  # 0.39 alone
+    invoice = make_invoice(organization=org, items=[pen, pen, pen], status="issued")  # 0.99 + 0.19
+    for _ in range(2):
+        note = api.post(URL, {"invoice": str(invoice.pk), "items": [pen]}, format="json").json()
+        assert api.post(f"{URL}{note['id']}/issue/").json()["total"] == "0.39"
+    too_much = api.post(URL, {"invoice": str(invoice.pk), "items": [{**pen, "unit_price": "0.34"}]}, format="json")
+    assert too_much.status_code == 400 and "0.33 EUR before VAT and 0.07 EUR of VAT" in too_much.json()["items"][0]
+    rest = api.post(f"/api/v1/invoices/{invoice.pk}/cancel/", {}, format="json")
+    assert rest.status_code == 201, rest.content
+    assert (rest.json()["subtotal"], rest.json()["tax_total"], rest.json()["total"]) == ("0.33", "0.07", "0.40")
+    body = api.get(f"/api/v1/invoices/{invoice.pk}/").json()
+    assert (body["status"], body["credited_total"], body["balance_due"]) == ("credited", "1.18", "0.00")
