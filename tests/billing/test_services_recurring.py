@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from billing import services
-from billing.exceptions import BillingValidationError, StateConflict
+from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Business, Invoice, InvoiceStatus, RecurringInvoice, RecurringRun
 from billing.tasks import run_recurring_invoices
 from documents.models import OutboundEmail
@@ -529,3 +529,52 @@ def test_update_keeps_the_categories_and_reasons_until_they_are_sent(
     assert entry.changes["items"][1] == [
         {"description": "Retainer", "quantity": "1", "unit_price": "500", "tax_rate": "19", "vat_category": "S"}
     ]
+
+
+# --- the preview of a schedule --------------------------------------------------------------
+
+
+def preview(org, **kwargs):
+    with time_machine.travel(datetime(2026, 1, 20, 11, tzinfo=UTC), tick=False):
+        return services.recurring_invoice_preview(organization=org, **kwargs)
+
+
+def test_the_preview_gives_the_run_dates_the_run_would_use(org, audit_entries):
+    data = {"frequency": "monthly", "day_of_month": "last", "start_date": "2026-01-31", "skip_weekends": True}
+    shown = preview(org, data=data, limit=4)
+    assert [(p.nominal, p.run_date) for p in shown.upcoming] == [
+        (date(2026, 1, 31), date(2026, 2, 2)),  # a Saturday: the Monday after
+        (date(2026, 2, 28), date(2026, 3, 2)),
+        (date(2026, 3, 31), date(2026, 3, 31)),
+        (date(2026, 4, 30), date(2026, 4, 30)),
+    ]
+    assert shown.skipped == 0 and shown.more and shown.today == date(2026, 1, 20)
+    assert preview(org, data={**data, "count": 2}).more is False
+    assert audit_entries() == []
+
+
+def test_the_preview_counts_what_the_catch_up_limit_skips(org):
+    shown = preview(org, data={"frequency": "weekly", "start_date": "2025-12-02", "max_catch_up": 2}, limit=3)
+    # Tuesdays from 2 December to 20 January: 8 are due, the last 2 run, 6 are skipped.
+    assert shown.skipped == 6 and shown.max_catch_up == 2
+    assert [p.run_date for p in shown.upcoming] == [date(2026, 1, 13), date(2026, 1, 20), date(2026, 1, 27)]
+
+
+def test_the_preview_of_a_template_continues_after_its_last_period_with_its_changes(org, make_template):
+    template = make_template(start_date="2026-01-05")
+    run(datetime(2026, 1, 5, 12, tzinfo=UTC))
+    assert preview(org, data={}, template_id=template.pk, limit=1).upcoming[0].run_date == date(2026, 2, 5)
+    shown = preview(org, data={"day_of_month": 15}, template_id=template.pk, limit=1)
+    assert shown.upcoming[0].run_date == date(2026, 1, 15)
+    with organization_scope(org):
+        template.refresh_from_db()
+    assert template.day_of_month is None  # nothing saved
+
+
+def test_the_preview_refuses_a_schedule_with_field_errors(org, other_org, make_template):
+    with pytest.raises(BillingValidationError) as caught:
+        preview(org, data={"frequency": "daily", "end_date": "2026-13-01"})
+    assert set(caught.value.messages) == {"frequency", "end_date"}
+    foreign = make_template()
+    with pytest.raises(NotFound):
+        preview(other_org, data={}, template_id=foreign.pk)
