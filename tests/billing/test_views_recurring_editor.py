@@ -428,3 +428,17 @@ def test_another_organizations_template_and_parties_are_404_or_refused(client, o
     errors = response.context["form"].errors
     assert errors["business"] == ["Object does not exist."] and errors["customer"] == ["Object does not exist."]
     assert templates(other_org) == [] and [t.name for t in templates(org)] == ["Weekly cleaning"]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["Nouvelle facture récurrente", "Prochaines factures", "mar. 20 janv. 2026", "Jamais le week-end"]),
+        ("de", ["Neue wiederkehrende Rechnung", "Nächste Rechnungen", "Di., 20. Jan. 2026", "Nie am Wochenende"]),
+    ],
+)
+def test_the_form_and_its_run_dates_are_in_the_browsers_language(client, org, parties, language, expected):
+    log_in(client, org)
+    page = client.get(org_url("recurring_create", org), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for text in expected:
+        assert text in page, (language, text)
