@@ -352,8 +352,9 @@ def recurring_invoice_preview(*, organization, data: dict, template_id=None, lim
 
 def recurring_invoice_create(*, organization, actor, data: dict) -> RecurringInvoice:
     """A template with at least one item whose invoices would have a total above zero and
-    could be issued (``_check_issue_rules``: the issue's own rules, by field). Defaults: the business's currency, notes and terms; start today (organization's time
-    zone); issue and send; catch up at most 3 periods."""
+    could be issued (``_check_issue_rules``: the issue's own rules, by field). Defaults: the
+    business's currency, notes and terms; start today (organization's time zone); issue and
+    send; catch up at most 3 periods."""
     with organization_scope(organization), transaction.atomic():
         template = RecurringInvoice(organization=organization)
         items = _apply(organization, template, data)
