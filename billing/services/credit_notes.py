@@ -123,7 +123,7 @@ def _compute(note: CreditNote, items: list[ItemInput], invoice: Invoice, errors:
     """Totals by calc (with what is left of each row of the invoice); the lines' categories,
     the total and each row checked against what is left of the invoice."""
     check_credit_lines(items, allowed=_allowed_lines(invoice), errors=errors)
-    if not items:
+    if not items and "items" not in errors:
         errors.add("items", _("A credit note needs at least one line."))
     errors.raise_if_any()
     left = _left(invoice)
@@ -189,9 +189,12 @@ def _apply_fields(note: CreditNote, invoice: Invoice, data: dict, errors: FieldE
     return None
 
 
-def _new_credit_note(organization, actor, data: dict) -> tuple[CreditNote, list[ItemInput], Invoice]:
+def _new_credit_note(
+    organization, actor, data: dict, errors: FieldErrors
+) -> tuple[CreditNote, list[ItemInput], Invoice]:
+    """The unsaved credit note ``data`` describes; field errors go to ``errors`` (raised with the
+    lines' own by ``_compute``)."""
     refuse_unknown_fields(data, CREDIT_NOTE_FIELDS)
-    errors = FieldErrors()
     invoice = find_reference(Invoice, organization, data.get("invoice"), "invoice", errors, for_update=True)
     errors.raise_if_any()
     _check_creditable(invoice)
@@ -221,7 +224,7 @@ def credit_note_create(*, organization, actor, data: dict) -> CreditNote:
 
 def _create(organization, actor, data: dict, *, extra_changes=None) -> CreditNote:
     errors = FieldErrors()
-    note, items, invoice = _new_credit_note(organization, actor, data)
+    note, items, invoice = _new_credit_note(organization, actor, data, errors)
     totals = _compute(note, items, invoice, errors)
     _apply_totals(note, totals)
     note.save(force_insert=True)

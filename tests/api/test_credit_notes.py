@@ -59,6 +59,16 @@ def test_a_credit_above_what_is_left_is_400_on_items(api, invoice):
     assert wrong_rate.status_code == 400 and "tax_rate" in wrong_rate.json()["items"][0]
 
 
+@pytest.mark.parametrize("body", [{"full": True}, {"items": [HOSTING]}, {}])
+def test_every_field_error_of_a_new_credit_note_is_400_and_nothing_is_saved(api, invoice, body):
+    response = api.post(URL, {"invoice": str(invoice.pk), "reason": "a\u0006b", **body}, format="json")
+    assert response.status_code == 400, response.content
+    errors = response.json()
+    assert errors["reason"] == ["Text may not contain control characters (U+0006)."]
+    assert ("items" in errors) == (body == {})
+    assert api.get(URL, {"invoice": str(invoice.pk)}).json()["results"] == []
+
+
 def test_cancel_answers_201_with_the_credit_note(api, invoice):
     response = api.post(f"/api/v1/invoices/{invoice.pk}/cancel/", {"reason": "Ordered twice"}, format="json")
     assert response.status_code == 201, response.content
