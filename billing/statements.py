@@ -48,12 +48,13 @@ class StatementLine:
     kind: str  # invoice | credit_note | payment | refund
     id: uuid.UUID
     date: date
-    number: str  # the invoice's or credit note's number; a payment's reference
-    invoice_number: str  # the invoice a credit note, payment or refund belongs to
-    due_date: date | None  # invoices only
-    method: str  # payments and refunds: bank_transfer, card, ...
+    number: str | None  # the invoice's or credit note's number; a payment's reference
+    invoice_id: uuid.UUID  # the invoice itself, or the one a credit note, payment or refund is on
+    invoice_number: str | None
     amount: Decimal  # signed: what it adds to the balance (an invoice +, a credit note or payment -)
     balance: Decimal  # the balance after this line
+    due_date: date | None = None  # invoices only
+    method: str = ""  # payments and refunds: bank_transfer, card, ...
 
 
 @dataclass(frozen=True)
@@ -140,32 +141,48 @@ def _opening_balances(organization, customer, start: date) -> dict[str, Decimal]
 
 
 def _period_lines(organization, customer, start: date, end: date) -> list[tuple]:
-    """Every line dated in the period, unsorted, as (sort key, currency, line without balance)."""
+    """Every line dated in the period, unsorted: (sort key, currency, the line's fields but
+    its balance)."""
     found = []
     invoices = Invoice.objects.filter(
         _counted_invoices(organization, customer), issue_date__gte=start, issue_date__lte=end
     ).values_list("id", "currency", "issue_date", "number", "due_date", "total", "issued_at", "created_at")
     for pk, currency, day, number, due, total, issued_at, created_at in invoices:
+        line = {"kind": INVOICE, "id": pk, "date": day, "number": number, "invoice_id": pk, "invoice_number": number}
         found.append(
-            ((day, INVOICE, issued_at or created_at, pk), currency, (INVOICE, pk, day, number, number, due, "", total))
+            ((day, INVOICE, issued_at or created_at, pk), currency, {**line, "due_date": due, "amount": total})
         )
     notes = (
         _credit_notes(organization, customer)
         .filter(issue_date__gte=start, issue_date__lte=end)
-        .values_list("id", "currency", "issue_date", "number", "invoice__number", "total", "issued_at", "created_at")
+        .values_list("id", "currency", "issue_date", "number", "invoice_id", "invoice__number", "total", "issued_at")
     )
-    for pk, currency, day, number, invoice_number, total, issued_at, created_at in notes:
-        line = (CREDIT_NOTE, pk, day, number, invoice_number, None, "", -total)
-        found.append(((day, CREDIT_NOTE, issued_at or created_at, pk), currency, line))
+    for pk, currency, day, number, invoice_id, invoice_number, total, issued_at in notes:
+        line = {"kind": CREDIT_NOTE, "id": pk, "date": day, "number": number, "invoice_id": invoice_id}
+        found.append(
+            ((day, CREDIT_NOTE, issued_at, pk), currency, {**line, "invoice_number": invoice_number, "amount": -total})
+        )
     payments = (
         _payments(organization, customer)
         .filter(date__gte=start, date__lte=end)
-        .values_list("id", "currency", "date", "reference", "invoice__number", "method", "kind", "amount", "created_at")
+        .values_list(
+            "id",
+            "currency",
+            "date",
+            "reference",
+            "invoice_id",
+            "invoice__number",
+            "method",
+            "kind",
+            "amount",
+            "created_at",
+        )
     )
-    for pk, currency, day, reference, invoice_number, method, kind, amount, created_at in payments:
+    for pk, currency, day, reference, invoice_id, invoice_number, method, kind, amount, created_at in payments:
+        line = {"kind": kind, "id": pk, "date": day, "number": reference, "invoice_id": invoice_id, "method": method}
         signed = amount if kind == PaymentKind.REFUND else -amount
         found.append(
-            ((day, kind, created_at, pk), currency, (kind, pk, day, reference, invoice_number, None, method, signed))
+            ((day, kind, created_at, pk), currency, {**line, "invoice_number": invoice_number, "amount": signed})
         )
     return found
 
@@ -179,12 +196,10 @@ def _sections(opening: dict[str, Decimal], found: list[tuple]) -> tuple[Currency
     """Per currency (alphabetical), the lines in date order with their running balance."""
     balances = dict(opening)
     lines: dict[str, list[StatementLine]] = {currency: [] for currency in opening}
-    for _key, currency, values in sorted(found, key=lambda entry: _sort_key(entry[0])):
-        kind, pk, day, number, invoice_number, due, method, amount = values
-        amount = _money(amount, currency)
+    for _key, currency, fields in sorted(found, key=lambda entry: _sort_key(entry[0])):
+        amount = _money(fields.pop("amount"), currency)
         balances[currency] = balances.get(currency, Decimal(0)) + amount
-        line = StatementLine(kind, pk, day, number or "", invoice_number or "", due, method, amount, balances[currency])
-        lines.setdefault(currency, []).append(line)
+        lines.setdefault(currency, []).append(StatementLine(**fields, amount=amount, balance=balances[currency]))
     return tuple(
         CurrencyStatement(
             currency=currency,

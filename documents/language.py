@@ -14,6 +14,11 @@ def _supported(code) -> str | None:
     return code if code in {code for code, _name in settings.LANGUAGES} else None
 
 
+def supported_language(code) -> str:
+    """``code`` when documents are written in it, else the site's default language."""
+    return _supported(code) or settings.LANGUAGE_CODE
+
+
 def document_language(invoice) -> str:
     """``en``, ``fr`` or ``de``: the language of ``invoice``'s PDF and email."""
     if invoice.status != "draft" and (invoice.customer_snapshot or invoice.business_snapshot):
