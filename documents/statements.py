@@ -8,7 +8,7 @@ customer gets the statement as it is then (the statement kind of the outbox).
 """
 
 from django.db import transaction
-from django.utils.text import get_valid_filename
+from django.utils.text import slugify
 from django.utils.translation import gettext, override
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +36,9 @@ def statement_language(statement: Statement) -> str:
 
 
 def statement_filename(statement: Statement) -> str:
-    name = f"statement-{statement.customer.name}-{statement.start}-{statement.end}.pdf"
-    return get_valid_filename(name) or "statement.pdf"
+    """``statement-globex-ltd-2026-01-01-2026-03-31.pdf``: ASCII, as a header may carry it."""
+    customer = slugify(statement.customer.name)[:60].strip("-")
+    return "-".join(part for part in ("statement", customer, str(statement.start), str(statement.end)) if part) + ".pdf"
 
 
 def statement_pdf(*, organization, customer_id, start=None, end=None) -> tuple[Statement, bytes]:

@@ -138,3 +138,11 @@ def test_viewers_read_but_do_not_send_and_outsiders_get_404(org, buyer):
     for suffix in ("", "pdf/"):
         assert other.get(f"/o/{outsider_org.slug}/customers/{buyer.pk}/statement/{suffix}").status_code == 404
     assert other.post(f"/o/{outsider_org.slug}/customers/{buyer.pk}/statement/send/", {}).status_code == 404
+
+
+def test_a_customer_name_in_any_script_downloads(org, member, business, customer):
+    make_history(org, business, customer)  # "Zoë Ελένη Дмитрий"
+    response = logged_in_client(member).get(page(org, customer, "pdf/"), {"start": START, "end": END})
+    assert response.status_code == 200
+    assert 'filename="statement-zoe-2025-03-01-2025-03-31.pdf"' in response["Content-Disposition"]
+    assert "Zoë Ελένη Дмитрий" in pdf_text(response.content)
