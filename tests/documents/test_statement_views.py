@@ -5,7 +5,6 @@ server); viewers read but do not send; another organization's customer is 404.""
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from audit.models import AuditEntry
 from billing import services
@@ -16,20 +15,10 @@ from organizations.permissions import Role
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory
 from tests.billing.statement_history import END, START, make_history
-from tests.documents.helpers import Recorder, free_port, pdf_text
-from tests.documents.test_email import _point_email_at
+from tests.documents.helpers import pdf_text
+from tests.documents.test_email import smtp  # noqa: F401 (the SMTP server fixture)
 from tests.organizations.conftest import logged_in_client
 from tests.organizations.factories import MembershipFactory, OrganizationFactory
-
-
-@pytest.fixture
-def smtp(settings):
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    _point_email_at(settings, controller.port)
-    yield recorder
-    controller.stop()
 
 
 @pytest.fixture
@@ -81,7 +70,7 @@ def test_the_pdf_download(org, member, buyer):
     assert bad.status_code == 302 and "statement/?start=nope" in bad["Location"]
 
 
-def test_sending_by_email_through_the_outbox(org, member, buyer, smtp, django_capture_on_commit_callbacks):
+def test_sending_by_email_through_the_outbox(org, member, buyer, smtp, django_capture_on_commit_callbacks):  # noqa: F811
     client = logged_in_client(member)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(page(org, buyer, "send/"), {"start": START, "end": END})
@@ -103,9 +92,7 @@ def test_sending_by_email_through_the_outbox(org, member, buyer, smtp, django_ca
     assert entry.actor_user_id == member.pk and entry.changes["to"] == [None, ["ap@globex.example"]]
 
 
-def test_the_pdf_is_rendered_when_the_email_is_sent(
-    org, member, buyer, business, smtp, django_capture_on_commit_callbacks
-):
+def test_the_pdf_is_rendered_when_the_email_is_sent(org, member, buyer, smtp):  # noqa: F811
     """Queued, then a payment recorded before the worker runs: the email carries the new balance."""
     client = logged_in_client(member)
     client.post(page(org, buyer, "send/"), {"start": START, "end": "2025-12-31"})  # on_commit not run yet
