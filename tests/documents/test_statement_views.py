@@ -5,14 +5,17 @@ server); viewers read but do not send; another organization's customer is 404.""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from audit.models import AuditEntry
 from billing import services
 from billing.validation import default_statement_period
 from documents.models import OutboundEmail
+from documents.statements import statement_send
 from documents.tasks import send_outbound_email
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
+from tests.accounts.factories import UserFactory
 from tests.billing.factories import BusinessFactory, CustomerFactory
 from tests.billing.statement_history import END, START, make_history
 from tests.documents.helpers import pdf_text
@@ -133,3 +136,12 @@ def test_a_customer_name_in_any_script_downloads(org, member, business, customer
     assert response.status_code == 200
     assert 'filename="statement-zoe-2025-03-01-2025-03-31.pdf"' in response["Content-Disposition"]
     assert "Zoë Ελένη Дмитрий" in pdf_text(response.content)
+
+
+def test_support_sees_a_statement_emails_customer_and_period_in_the_admin(org, member, buyer, client):
+    email = statement_send(organization=org, actor=member, customer_id=buyer.pk, start=START, end=END)
+    client.force_login(UserFactory(is_staff=True))
+    page = client.get(reverse("admin:documents_outboundemail_change", args=[email.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Globex Ltd" in html and "March 1, 2025" in html and "March 31, 2025" in html
