@@ -145,3 +145,13 @@ def test_support_sees_a_statement_emails_customer_and_period_in_the_admin(org, m
     assert page.status_code == 200
     html = page.content.decode()
     assert "Globex Ltd" in html and "March 1, 2025" in html and "March 31, 2025" in html
+
+
+def test_a_statement_email_whose_customer_was_deleted_fails_without_sending(org, member, customer, smtp):  # noqa: F811
+    email = statement_send(organization=org, actor=member, customer_id=customer.pk, start=START, end=END)
+    services.customer_delete(organization=org, actor=member, customer_id=customer.pk)
+    send_outbound_email(str(email.pk))
+    assert smtp.messages == []
+    with organization_scope(org):
+        email.refresh_from_db()
+    assert email.status == "failed" and "customer was deleted" in email.last_error
