@@ -487,3 +487,40 @@ def recurring_run_dict(run, tz=None) -> dict:
         "note": run.note,
         "created_at": timestamp(run.created_at, tz),
     }
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+def _statement_line_dict(line, currency: str) -> dict:
+    return {
+        "kind": line.kind,
+        "id": str(line.id),
+        "date": iso_date(line.date),
+        "number": line.number or "",
+        "invoice": str(line.invoice_id),
+        "invoice_number": line.invoice_number or "",
+        "due_date": iso_date(line.due_date),
+        "method": line.method or None,
+        "amount": money(line.amount, currency),
+        "balance": money(line.balance, currency),
+    }
+
+
+def statement_dict(statement) -> dict:
+    """A ``billing.statements.Statement``: the period and, per currency, the opening balance,
+    the lines with the balance after each, and the closing balance."""
+    return {
+        "customer": str(statement.customer.pk),
+        "start": iso_date(statement.start),
+        "end": iso_date(statement.end),
+        "currencies": [
+            {
+                "currency": section.currency,
+                "opening_balance": money(section.opening_balance, section.currency),
+                "lines": [_statement_line_dict(line, section.currency) for line in section.lines],
+                "closing_balance": money(section.closing_balance, section.currency),
+            }
+            for section in statement.currencies
+        ],
+    }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("customers/new/", views.CustomerFormView.as_view(), name="customer_create"),
     path("customers/<uuid:customer_id>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("customers/<uuid:customer_id>/statement/", views.CustomerStatementView.as_view(), name="customer_statement"),
     path("customers/<uuid:customer_id>/edit/", views.CustomerFormView.as_view(), name="customer_edit"),
     path("customers/<uuid:customer_id>/archive/", views.CustomerArchiveView.as_view(), name="customer_archive"),
     path("customers/<uuid:customer_id>/delete/", views.CustomerDeleteView.as_view(), name="customer_delete"),

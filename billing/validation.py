@@ -11,7 +11,7 @@ import re
 import string
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -222,6 +222,27 @@ def parse_date(value) -> date:
     if value is None or value == "":
         raise InvalidValue(REQUIRED_MESSAGE)
     raise InvalidValue(_("Enter a valid date as YYYY-MM-DD."))
+
+
+# A statement covers this year, or the last 90 days while the year is younger than that.
+STATEMENT_DEFAULT_DAYS = 90
+
+
+def default_statement_period(today: date) -> tuple[date, date]:
+    return min(date(today.year, 1, 1), today - timedelta(days=STATEMENT_DEFAULT_DAYS)), today
+
+
+def parse_statement_period(start, end, *, today: date) -> tuple[date, date]:
+    """A statement's period from ``start`` and ``end`` (``YYYY-MM-DD``; either left out takes
+    the default period's), errors on the field; an end before the start is an error on ``end``."""
+    default_start, default_end = default_statement_period(today)
+    errors = FieldErrors()
+    start = default_start if start in (None, "") else errors.parse("start", parse_date, start)
+    end = default_end if end in (None, "") else errors.parse("end", parse_date, end)
+    if start is not None and end is not None and end < start:
+        errors.add("end", _("The end of the period cannot be before its start."))
+    errors.raise_if_any()
+    return start, end
 
 
 def parse_choice(value, choices) -> str:

@@ -11,6 +11,7 @@ paths name (``items.3.quantity`` on the fourth line), a ``StateConflict`` as a m
 import csv
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
@@ -66,6 +67,7 @@ from billing.models import (
     RecurringMode,
     VatCategory,
 )
+from billing.statements import customer_statement
 from billora.downloads import signed_redirect
 from billora.formatting import formats_for
 from organizations.mixins import OrganizationViewMixin
@@ -344,6 +346,48 @@ class CustomerDetailView(OrganizationViewMixin, TemplateView):
             page_obj=_paginate(self.request, invoices),
             balances=list(balances),
             today=org.local_today(),
+        )
+        return context
+
+
+class CustomerStatementView(OrganizationViewMixin, TemplateView):
+    """A customer's statement of account for ``?start=&end=`` (by default this year, or the
+    last 90 days early in the year): one table per currency. Its PDF and email are documents'
+    (the page links to them with the same period)."""
+
+    template_name = "billing/customer_statement.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        org = self.organization
+        customer = get_object_or_404(Customer, organization=org, pk=self.kwargs["customer_id"])
+        start, end = self.request.GET.get("start", ""), self.request.GET.get("end", "")
+        statement, errors = None, {}
+        try:
+            statement = customer_statement(organization=org, customer_id=customer.pk, start=start, end=end)
+        except BillingValidationError as exc:
+            errors = exc.messages
+        else:
+            start, end = statement.start.isoformat(), statement.end.isoformat()
+        today = org.local_today()
+        last_year = today.year - 1
+        presets = [
+            (_("Last 90 days"), today - timedelta(days=validation.STATEMENT_DEFAULT_DAYS), today),
+            (_("This year"), today.replace(month=1, day=1), today),
+            (
+                _("Last year"),
+                today.replace(year=last_year, month=1, day=1),
+                today.replace(year=last_year, month=12, day=31),
+            ),
+        ]
+        context.update(
+            customer=customer,
+            statement=statement,
+            errors=errors,
+            start=start,
+            end=end,
+            period_query=urlencode({"start": start, "end": end}),
+            presets=[(label, urlencode({"start": a.isoformat(), "end": b.isoformat()})) for label, a, b in presets],
         )
         return context
 

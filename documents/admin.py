@@ -72,6 +72,9 @@ class OutboundEmailAdmin(BigTableAdmin):
         "kind",
         "invoice",
         "invite",
+        "customer",
+        "statement_start",
+        "statement_end",
         "to",
         "cc",
         "reply_to",
@@ -87,7 +90,15 @@ class OutboundEmailAdmin(BigTableAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("organization", "message", "created_at", "updated_at")
+    readonly_fields = (
+        "organization",
+        "customer",
+        "statement_start",
+        "statement_end",
+        "message",
+        "created_at",
+        "updated_at",
+    )
 
     @admin.display(description="to")
     def recipients(self, obj):

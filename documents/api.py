@@ -18,12 +18,14 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from billing.models import CreditNote, Invoice, InvoiceStatus
+from billing.models import CreditNote, Customer, Invoice, InvoiceStatus
 from billing.presenters import register_invoice_extra
+from billing.validation import refuse_unknown_fields
 from billora.api.renderers import OrjsonRenderer
 from billora.api.viewsets import ApiViewSet
 from billora.downloads import signed_redirect
 from documents import services as document_services
+from documents import statements
 from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.models import InvoiceDocument
 
@@ -299,3 +301,87 @@ class CreditNoteDocumentViewSet(ApiViewSet):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(note)}"'
         return response
+
+
+class StatementSendSerializer(serializers.Serializer):
+    """The body of ``statement/send/`` (schema only: the service validates)."""
+
+    start = serializers.CharField(required=False, help_text="First day of the period (YYYY-MM-DD).")
+    end = serializers.CharField(required=False, help_text="Last day of the period (YYYY-MM-DD).")
+    to = serializers.ListField(
+        child=serializers.EmailField(), required=False, help_text="Recipients; by default the customer's email."
+    )
+
+
+class StatementSentSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    customer = serializers.UUIDField()
+    email = serializers.UUIDField(help_text="The queued message.")
+    to = serializers.ListField(child=serializers.EmailField())
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class CustomerStatementViewSet(ApiViewSet):
+    """``/customers/{id}/statement/pdf/`` and ``/customers/{id}/statement/send/`` (billing's
+    viewset serves the customer and its statement as JSON)."""
+
+    model = Customer
+    http_method_names = ["get", "post"]
+
+    def allowed_query_params(self):
+        allowed = super().allowed_query_params()
+        return allowed | {"start", "end"} if self.action == "statement_pdf" else allowed
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = OrjsonRenderer()
+        self.request.accepted_media_type = "application/json"
+        return response
+
+    @extend_schema(
+        summary="Download the statement of account as a PDF",
+        description="The statement of `GET /customers/{id}/statement/` for the same period, as a PDF in the "
+        "customer's language, rendered from the data of the moment (the same data always gives the same bytes). "
+        "A bad date is a 400 on its field.",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period (YYYY-MM-DD)."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period (YYYY-MM-DD)."),
+        ],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
+    )
+    @action(detail=True, methods=["get"], url_path="statement/pdf", renderer_classes=[OrjsonRenderer, PDFRenderer])
+    def statement_pdf(self, request, pk=None):
+        customer = self.get_object()
+        params = request.query_params
+        statement, content = statements.statement_pdf(
+            organization=self.organization, customer_id=customer.pk, start=params.get("start"), end=params.get("end")
+        )
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{statements.statement_filename(statement)}"'
+        return response
+
+    @extend_schema(
+        summary="Email the statement of account to the customer",
+        description="Queues the email (to the customer's address unless `to` is given) with the statement of the "
+        "period as a PDF, rendered when the email is sent. 400 on `start` or `end` for a bad period, on `to` "
+        "when the customer has no email address.",
+        request=StatementSendSerializer,
+        responses={202: StatementSentSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="statement/send")
+    def statement_send(self, request, pk=None):
+        customer = self.get_object()
+        data = request.data
+        refuse_unknown_fields(data, ("start", "end", "to"))
+        email = statements.statement_send(
+            organization=self.organization,
+            actor=request.auth,
+            customer_id=customer.pk,
+            start=data.get("start"),
+            end=data.get("end"),
+            to=data.get("to"),
+        )
+        body = {"detail": "The statement email is queued.", "customer": customer.pk, "email": email.pk, "to": email.to}
+        period = {"start": email.statement_start.isoformat(), "end": email.statement_end.isoformat()}
+        return Response({**body, **period}, status=status.HTTP_202_ACCEPTED)

@@ -10,10 +10,11 @@ class DocumentsConfig(AppConfig):
         # organizations' signals, and the tasks register in Celery's registry, where the
         # services enqueue them by name (documents.jobs).
         from billing.hooks import register_invoice_sender
-        from documents import api, invite_email, invoice_email, receivers, tasks  # noqa: F401
+        from documents import api, invite_email, invoice_email, receivers, statements, tasks  # noqa: F401
         from documents.services import invoice_send
 
         invoice_email.register()  # the invoice kind of the outbox (PDF attachment, mark sent)
         invite_email.register()  # the invite kind (its link kept out of the stored copy)
+        statements.register()  # the statement kind (its PDF rendered when sent)
         api.register()  # the ``document`` field of billing's invoice representation
         register_invoice_sender(invoice_send)  # recurring invoices in "issue and send" mode

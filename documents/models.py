@@ -58,6 +58,7 @@ class OutboundEmail(TenantModel):
         INVOICE = "invoice", "Invoice"
         INVITE = "invite", "Invite"
         CREDIT_NOTE = "credit_note", "Credit note"
+        STATEMENT = "statement", "Statement"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -75,6 +76,12 @@ class OutboundEmail(TenantModel):
     credit_note = models.ForeignKey(
         "billing.CreditNote", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
+    # A statement of account: its customer and period; the PDF is rendered when it is sent.
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    statement_start = models.DateField(null=True, blank=True)
+    statement_end = models.DateField(null=True, blank=True)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)
     reply_to = models.JSONField(default=list, blank=True)
@@ -97,6 +104,10 @@ class OutboundEmail(TenantModel):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="invoice") | Q(invoice__isnull=False), name="outbound_email_invoice_has_invoice"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="statement") | Q(statement_start__isnull=False, statement_end__isnull=False),
+                name="outbound_email_statement_has_period",
             ),
         ]
         indexes = [

@@ -107,6 +107,8 @@ def queue_email(
     invoice=None,
     invite=None,
     credit_note=None,
+    customer=None,
+    statement_period=None,
     requested_by_label="",
 ) -> OutboundEmail:
     """Write the outbox row (in the caller's transaction) and send it after commit."""
@@ -124,6 +126,9 @@ def queue_email(
         invoice=invoice,
         credit_note=credit_note,
         invite=invite,
+        customer=customer,
+        statement_start=statement_period[0] if statement_period else None,
+        statement_end=statement_period[1] if statement_period else None,
         requested_by_label=requested_by_label[:300],
     )
     email_id = str(email.pk)

@@ -324,7 +324,7 @@ def einvoice_download(*, organization, invoice_id, format_key) -> einvoices.EInv
 # --- email ----------------------------------------------------------------------------------
 
 
-def _actor_label(actor) -> str:
+def actor_label(actor) -> str:
     if actor is None:
         return "system"
     if isinstance(actor, ApiKey):
@@ -332,7 +332,7 @@ def _actor_label(actor) -> str:
     return actor.email
 
 
-def _recipients(value, field: str, errors: dict) -> list[str]:
+def parse_recipients(value, field: str, errors: dict) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -417,8 +417,8 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             )
         _check_customer_einvoice_format(invoice)
         errors: dict[str, list[str]] = {}
-        recipients = _recipients(to, "to", errors)
-        copies = _recipients(cc, "cc", errors)
+        recipients = parse_recipients(to, "to", errors)
+        copies = parse_recipients(cc, "cc", errors)
         if not recipients and "to" not in errors:
             default = (invoice.customer_snapshot or {}).get("email") or invoice.customer.email
             if default:
@@ -449,7 +449,7 @@ def invoice_send(*, organization, actor, invoice_id, to=None, cc=None, subject=N
             subject=fill_template(subject if subject is not None else subject_template, values),
             body=fill_template(body if body is not None else body_template, values),
             invoice=invoice,
-            requested_by_label=_actor_label(actor),
+            requested_by_label=actor_label(actor),
         )
         record(
             organization=organization,
@@ -500,7 +500,7 @@ def credit_note_send(*, organization, actor, credit_note_id, to=None) -> Outboun
         if note.is_draft:
             raise StateConflict(gettext("A draft credit note cannot be sent; issue it first."))
         errors: dict[str, list[str]] = {}
-        recipients = _recipients(to, "to", errors) or [
+        recipients = parse_recipients(to, "to", errors) or [
             address for address in [(note.customer_snapshot or {}).get("email")] if address
         ]
         if not recipients and "to" not in errors:
@@ -517,7 +517,7 @@ def credit_note_send(*, organization, actor, credit_note_id, to=None) -> Outboun
             subject=subject,
             body=body,
             credit_note=note,
-            requested_by_label=_actor_label(actor),
+            requested_by_label=actor_label(actor),
         )
         record(
             organization=organization,

@@ -1,6 +1,8 @@
 """Invoice PDF pages. Any member of the organization may download (the tenancy middleware
 answers 404 to everybody else); only the current version's PDF is ever served."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,10 +12,10 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Invoice
+from billing.models import Customer, Invoice
 from billing.views import InvoiceActionView
 from billora.downloads import signed_redirect
-from documents import einvoices, services
+from documents import einvoices, services, statements
 from documents.einvoice import EInvoiceRefused
 from documents.models import InvoiceDocument
 from organizations.mixins import OrganizationViewMixin
@@ -165,6 +167,59 @@ class CreditNoteSendView(OrganizationViewMixin, View):
             "invoice_detail", kwargs={"org_slug": self.organization.slug, "invoice_id": email.credit_note.invoice_id}
         )
         return redirect(detail + "#credit-notes")
+
+
+def _statement_page(organization, customer_id, start, end):
+    url = reverse("customer_statement", kwargs={"org_slug": organization.slug, "customer_id": customer_id})
+    return redirect(f"{url}?{urlencode({'start': start or '', 'end': end or ''})}")
+
+
+def _error_text(exc: BillingValidationError) -> str:
+    return " ".join(text for texts in exc.messages.values() for text in texts)
+
+
+class CustomerStatementPdfView(OrganizationViewMixin, View):
+    """The statement of account as a PDF, rendered on request from the data of the moment
+    (deterministic: the same data gives the same bytes, so nothing stored can go stale)."""
+
+    required_capability = Capability.READ
+
+    def get(self, request, org_slug, customer_id):
+        customer = get_object_or_404(Customer, organization=self.organization, pk=customer_id)
+        start, end = request.GET.get("start"), request.GET.get("end")
+        try:
+            statement, content = statements.statement_pdf(
+                organization=self.organization, customer_id=customer.pk, start=start, end=end
+            )
+        except BillingValidationError as exc:
+            messages.error(request, _error_text(exc))
+            return _statement_page(self.organization, customer.pk, start, end)
+        filename = statements.statement_filename(statement)
+        return _pdf_response(content, filename, download=request.GET.get("download") == "1")
+
+
+class CustomerStatementSendView(OrganizationViewMixin, View):
+    """Queues the statement of account to the customer (``to`` overrides its address)."""
+
+    required_capability = Capability.BILLING_WRITE
+
+    def post(self, request, org_slug, customer_id):
+        customer = get_object_or_404(Customer, organization=self.organization, pk=customer_id)
+        start, end = request.POST.get("start"), request.POST.get("end")
+        try:
+            email = statements.statement_send(
+                organization=self.organization,
+                actor=request.user,
+                customer_id=customer.pk,
+                start=start,
+                end=end,
+                to=request.POST.get("to", "").strip() or None,
+            )
+        except BillingValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("The statement is being sent to %(to)s.") % {"to": ", ".join(email.to)})
+        return _statement_page(self.organization, customer.pk, start, end)
 
 
 class InvoiceSendView(InvoiceActionView):

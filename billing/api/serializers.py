@@ -735,3 +735,36 @@ class RecurringRunSerializer(serializers.Serializer):
     email_queued = serializers.BooleanField()
     note = serializers.CharField(help_text="Why the invoice was skipped or not sent.")
     created_at = serializers.DateTimeField()
+
+
+class StatementLineSerializer(serializers.Serializer):
+    """One line of a statement (schema only: ``billing.presenters.statement_dict``)."""
+
+    kind = serializers.ChoiceField(choices=["invoice", "credit_note", "payment", "refund"])
+    id = serializers.UUIDField(help_text="The invoice's, credit note's or payment's id.")
+    date = serializers.DateField(help_text="Issue date (invoices, credit notes) or payment date.")
+    number = serializers.CharField(help_text="The invoice's or credit note's number; a payment's reference.")
+    invoice = serializers.UUIDField(help_text="The invoice itself, or the one the line is on.")
+    invoice_number = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True, help_text="Invoices only.")
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, allow_null=True, help_text="Payments and refunds.")
+    amount = serializers.CharField(
+        help_text="Signed: an invoice or refund adds to the balance, a credit note or payment takes from it."
+    )
+    balance = serializers.CharField(help_text="The balance after this line.")
+
+
+class StatementCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    opening_balance = serializers.CharField(help_text="Everything dated before the period.")
+    lines = StatementLineSerializer(many=True)
+    closing_balance = serializers.CharField()
+
+
+class StatementSerializer(serializers.Serializer):
+    """A customer's statement of account (schema only)."""
+
+    customer = serializers.UUIDField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    currencies = StatementCurrencySerializer(many=True, help_text="One per currency, alphabetical.")

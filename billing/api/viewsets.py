@@ -6,7 +6,8 @@ capability of a ``read_write`` key (HasCapability's default for unsafe methods).
 """
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
@@ -25,6 +26,7 @@ from billing.api.serializers import (
     PaymentVoidSerializer,
     RecurringInvoiceSerializer,
     RecurringRunSerializer,
+    StatementSerializer,
 )
 from billing.models import Business, CreditNote, Customer, Invoice, Payment, RecurringInvoice
 from billing.presenters import (
@@ -39,10 +41,16 @@ from billing.presenters import (
     present_invoices,
     present_recurring_invoices,
     recurring_run_dict,
+    statement_dict,
 )
+from billing.statements import customer_statement
 from billora.api.viewsets import ApiViewSet, PresentedMixin, QueryFilterBackend, StableOrderingFilter
 
 FILTER_BACKENDS = [QueryFilterBackend, SearchFilter, StableOrderingFilter]
+STATEMENT_PERIOD_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period (YYYY-MM-DD)."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period (YYYY-MM-DD), not before start."),
+]
 
 
 class _ServiceWritesMixin(PresentedMixin):
@@ -131,6 +139,31 @@ class CustomerViewSet(
 
     def perform_destroy(self, instance):
         services.customer_delete(organization=self.organization, actor=self.request.auth, customer_id=instance.pk)
+
+    def allowed_query_params(self) -> set[str]:
+        allowed = super().allowed_query_params()
+        return allowed | {"start", "end"} if self.action == "statement" else allowed
+
+    @extend_schema(
+        summary="Statement of account of a customer",
+        description="For the period [start, end] (dates in the organization's time zone, both included; by "
+        "default this year, or the last 90 days early in the year), per currency: the opening balance "
+        "(invoices issued less credit notes, less payments, plus refunds, all before the period), every "
+        "invoice, credit note, payment and refund in the period in date order with the balance after it, and "
+        "the closing balance. Drafts, void invoices and voided payments never count. A bad date is a 400 on "
+        "its field; an end before the start a 400 on `end`. The PDF: `statement/pdf/`.",
+        parameters=STATEMENT_PERIOD_PARAMETERS,
+        responses={200: StatementSerializer},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def statement(self, request, pk=None):
+        customer = self.get_object()
+        params = request.query_params
+        statement = customer_statement(
+            organization=self.organization, customer_id=customer.pk, start=params.get("start"), end=params.get("end")
+        )
+        return Response(statement_dict(statement))
 
 
 @extend_schema_view(

@@ -19,13 +19,14 @@ from billing.api.viewsets import (
     RecurringInvoiceViewSet,
 )
 from billora.api.views import PingView
-from documents.api import CreditNoteDocumentViewSet, InvoiceDocumentViewSet
+from documents.api import CreditNoteDocumentViewSet, CustomerStatementViewSet, InvoiceDocumentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.include_format_suffixes = False
 router.register("businesses", BusinessViewSet, basename="business")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("customers", CustomerStatementViewSet, basename="customer-statement")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("invoices", InvoiceDocumentViewSet, basename="invoice-document")
 router.register("credit-notes", CreditNoteViewSet, basename="credit-note")

@@ -1,4 +1,4 @@
-"""Invoice and credit note PDFs: plain print data in, deterministic bytes out."""
+"""Invoice, credit note and statement PDFs: plain print data in, deterministic bytes out."""
 
 from .data import (
     InvoicePrintData,
@@ -10,6 +10,7 @@ from .data import (
     print_data_for_credit_note,
 )
 from .render import InvoicePdfRenderer, render_invoice_pdf
+from .statement import StatementPrintData, render_statement_pdf, statement_print_data
 
 __all__ = [
     "InvoicePdfRenderer",
@@ -18,7 +19,10 @@ __all__ = [
     "PrintParty",
     "PrintPayment",
     "PrintTaxRow",
+    "StatementPrintData",
     "print_data_for",
     "print_data_for_credit_note",
     "render_invoice_pdf",
+    "render_statement_pdf",
+    "statement_print_data",
 ]

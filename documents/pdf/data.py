@@ -155,14 +155,22 @@ def _prints_snapshots(invoice) -> bool:
 def _seller(invoice, language: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.business_snapshot:
         return _party_from_snapshot(invoice.business_snapshot, language)
-    business = invoice.business
-    return _from_attributes(PrintParty, business, address=render_address(party_address(business), language))
+    return business_party(invoice.business, language)
 
 
 def _buyer(invoice, language: str) -> PrintParty:
     if _prints_snapshots(invoice) and invoice.customer_snapshot:
         return _party_from_snapshot(invoice.customer_snapshot, language)
-    customer = invoice.customer
+    return customer_party(invoice.customer, language)
+
+
+def business_party(business, language: str) -> PrintParty:
+    """A business as it is now, as a printed party (a draft's seller, a statement's)."""
+    return _from_attributes(PrintParty, business, address=render_address(party_address(business), language))
+
+
+def customer_party(customer, language: str) -> PrintParty:
+    """A customer as it is now, as a printed party (a draft's buyer, a statement's)."""
     address = render_address(party_address(customer), language)
     return _from_attributes(PrintParty, customer, legal_name="", address=address)
 
@@ -218,6 +226,12 @@ def _read_logo(invoice) -> bytes | None:
         name = snapshot.get("logo") or ""
     else:
         name = invoice.business.logo.name if invoice.business.logo else ""
+    return logo_bytes(name)
+
+
+def logo_bytes(name: str) -> bytes | None:
+    """The logo file ``name`` in storage, or None: a missing, unreadable or oversized file
+    never stops a document."""
     if not name:
         return None
     try:
@@ -226,7 +240,7 @@ def _read_logo(invoice) -> bytes | None:
         with default_storage.open(name, "rb") as fh:
             return fh.read()
     except (OSError, ValueError):
-        logger.warning("invoice logo %s unreadable (invoice %s)", name, invoice.pk)
+        logger.warning("logo %s unreadable", name)
         return None
 
 

@@ -82,3 +82,16 @@ def test_swagger_ui_uses_only_local_assets(client):
     for url in assets:
         assert url.startswith("/static/"), f"not served by the app itself: {url}"
     assert "//cdn" not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_statement_routes(schema):
+    paths = schema["paths"]
+    statement = paths["/api/v1/customers/{id}/statement/"]["get"]
+    assert {p["name"] for p in statement["parameters"] if p["in"] == "query"} == {"start", "end"}
+    assert {"200", "400", "404"} <= set(statement["responses"])
+    body = schema["components"]["schemas"]["Statement"]["properties"]
+    assert set(body) == {"customer", "start", "end", "currencies"}
+    pdf = paths["/api/v1/customers/{id}/statement/pdf/"]["get"]
+    assert "application/pdf" in pdf["responses"]["200"]["content"]
+    send = paths["/api/v1/customers/{id}/statement/send/"]["post"]
+    assert {"202", "400", "404"} <= set(send["responses"])
