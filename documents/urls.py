@@ -12,5 +12,10 @@ urlpatterns = [
     path("invoices/<uuid:invoice_id>/send/", views.InvoiceSendView.as_view(), name="invoice_send"),
     path("invoices/<uuid:invoice_id>/pdf/preview/", views.InvoicePdfPreviewView.as_view(), name="invoice_pdf_preview"),
     path("credit-notes/<uuid:credit_note_id>/pdf/", views.CreditNotePdfView.as_view(), name="credit_note_pdf"),
+    path(
+        "credit-notes/<uuid:credit_note_id>/einvoice/",
+        views.CreditNoteEInvoiceView.as_view(),
+        name="credit_note_einvoice",
+    ),
     path("credit-notes/<uuid:credit_note_id>/send/", views.CreditNoteSendView.as_view(), name="credit_note_send"),
 ]
