@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from billing.models import CreditNote, Invoice, InvoiceStatus
 from billing.presenters import register_invoice_extra
 from billora.api.renderers import OrjsonRenderer
+from billora.api.schema import ErrorDetailSerializer
 from billora.api.viewsets import ApiViewSet
 from billora.downloads import signed_redirect
 from documents import services as document_services
@@ -124,6 +125,7 @@ EINVOICE_RESPONSES = {
     (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The XML e-invoice."),
     (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The Factur-X PDF."),
     (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
+    (409, "application/json"): OpenApiResponse(ErrorDetailSerializer, description="A draft has no e-invoice."),
     (422, "application/json"): OpenApiResponse(EInvoiceRefusedSerializer, description="Missing data."),
 }
 
