@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
 MAX_RECIPIENTS = 20
-__all__ = ["pdf_filename"]  # re-exported: the download name of a PDF
 
 
 # --- reading --------------------------------------------------------------------------------
