@@ -6,8 +6,8 @@ from collections.abc import Callable
 from django.db import transaction
 
 from billing.exceptions import StateConflict
-from billing.models import Invoice
-from billing.signals import invoice_version_changed
+from billing.models import CreditNote, Invoice
+from billing.signals import credit_note_issued, invoice_version_changed
 
 
 def schedule_document_refresh(invoice) -> None:
@@ -20,6 +20,20 @@ def schedule_document_refresh(invoice) -> None:
     def send():
         invoice_version_changed.send(
             sender=Invoice, organization=organization, invoice_id=invoice_id, version=version, status=status
+        )
+
+    transaction.on_commit(send)
+
+
+def schedule_credit_note_document(note) -> None:
+    """After commit (never on rollback), tell listeners the credit note was issued."""
+    organization = note.organization
+    credit_note_id = note.pk
+    version = note.version
+
+    def send():
+        credit_note_issued.send(
+            sender=CreditNote, organization=organization, credit_note_id=credit_note_id, version=version
         )
 
     transaction.on_commit(send)

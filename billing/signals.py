@@ -7,3 +7,8 @@ import django.dispatch
 # at that version). The documents app connects a receiver in its AppConfig.ready to mark
 # older documents stale and render a fresh one.
 invoice_version_changed = django.dispatch.Signal()
+
+# Sent after commit when a credit note is issued (final from then on: its printed content never
+# changes again), with kwargs ``organization``, ``credit_note_id`` and ``version``. The
+# documents app renders and stores its PDF and e-invoices.
+credit_note_issued = django.dispatch.Signal()

@@ -295,6 +295,7 @@ TASK_QUEUE_NAMES = ("documents", "email", "scheduled")
 CELERY_TASK_QUEUES = [Queue(name) for name in TASK_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "documents.tasks.render_invoice_document": {"queue": "documents"},
+    "documents.tasks.render_credit_note_document": {"queue": "documents"},
     "documents.tasks.send_outbound_email": {"queue": "email"},
     "documents.tasks.sweep_pending_work": {"queue": "scheduled"},
     "organizations.tasks.purge_idempotency_keys": {"queue": "scheduled"},

@@ -16,14 +16,18 @@ from billing.admin import InvoiceAdmin
 from billing.models import Invoice
 from billora.admin_site import BigTableAdmin, ReadOnlyTabularInline, run_service_for_each
 from documents import outbox, services
-from documents.models import InvoiceDocument, OutboundEmail
+from documents.models import CreditNoteDocument, InvoiceDocument, OutboundEmail
 
 
 class InvoiceDocumentInline(ReadOnlyTabularInline):
     model = InvoiceDocument
-    fields = ("invoice_version", "status", "size", "sha256", "rendered_at", "error")
+    fields = ("invoice_version", "status", "size", "sha256", "rendered_at", "einvoice_formats", "error")
     readonly_fields = fields
-    verbose_name_plural = "documents (PDF)"
+    verbose_name_plural = "documents (PDF and e-invoices)"
+
+    @admin.display(description="e-invoices")
+    def einvoice_formats(self, document):
+        return ", ".join(sorted(document.einvoices or {})) or "-"
 
 
 class OutboundEmailInline(ReadOnlyTabularInline):
@@ -50,12 +54,38 @@ class InvoiceDocumentAdmin(BigTableAdmin):
         "file",
         "size",
         "sha256",
+        "einvoices",
         "error",
         "rendered_at",
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("organization", "created_at", "updated_at")
+    readonly_fields = ("organization", "einvoices", "created_at", "updated_at")
+
+
+@admin.register(CreditNoteDocument)
+class CreditNoteDocumentAdmin(BigTableAdmin):
+    list_display = ("credit_note", "organization", "credit_note_version", "status", "size", "rendered_at", "created_at")
+    list_filter = ("status", "organization")
+    list_select_related = ("credit_note", "organization")
+    search_fields = ("credit_note__number", "sha256", "organization__slug")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("credit_note",)
+    fields = (
+        "organization",
+        "credit_note",
+        "credit_note_version",
+        "status",
+        "file",
+        "size",
+        "sha256",
+        "einvoices",
+        "error",
+        "rendered_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("organization", "einvoices", "created_at", "updated_at")
 
 
 @admin.register(OutboundEmail)

@@ -1,4 +1,5 @@
-"""The invoice endpoints that involve documents: ``send``, ``pdf`` and the ``document`` field.
+"""The invoice and credit note endpoints that involve documents: ``send``, ``pdf``,
+``einvoice`` and the invoice's ``document`` field.
 
 Billing sits below documents and never imports it (architecture.md, Layout). So documents
 serves its two actions itself, under billing's ``/api/v1/invoices/{id}/`` prefix (a viewset
@@ -22,12 +23,14 @@ from billing.models import CreditNote, Customer, Invoice, InvoiceStatus
 from billing.presenters import register_invoice_extra
 from billing.validation import refuse_unknown_fields
 from billora.api.renderers import OrjsonRenderer
+from billora.api.schema import ErrorDetailSerializer
 from billora.api.viewsets import ApiViewSet
 from billora.downloads import signed_redirect
 from documents import services as document_services
 from documents import statements
 from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.models import InvoiceDocument
+from documents.pipeline import CREDIT_NOTE, INVOICE
 
 PDF_RETRY_AFTER_SECONDS = 3
 # The ``document.status`` values of an invoice (named in SPECTACULAR_SETTINGS' enum overrides).
@@ -120,6 +123,15 @@ class EInvoiceRefusedSerializer(serializers.Serializer):
     )
 
 
+EINVOICE_RESPONSES = {
+    (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The XML e-invoice."),
+    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The Factur-X PDF."),
+    (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
+    (409, "application/json"): OpenApiResponse(ErrorDetailSerializer, description="A draft has no e-invoice."),
+    (422, "application/json"): OpenApiResponse(EInvoiceRefusedSerializer, description="Missing data."),
+}
+
+
 class InvoiceDocumentViewSet(ApiViewSet):
     """``/invoices/{id}/send/`` and ``/invoices/{id}/pdf/``: detail actions only (billing's
     viewset serves everything else under the prefix)."""
@@ -183,40 +195,17 @@ class InvoiceDocumentViewSet(ApiViewSet):
         invoice = self.get_object()
         if invoice.status == InvoiceStatus.DRAFT:
             invoice, content = document_services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
-            return self._pdf_response(invoice, content)
-        document = document_services.fresh_document(organization=self.organization, invoice=invoice)
-        if document is not None:
-            filename = document_services.pdf_filename(invoice)
-            signed = signed_redirect(document.file, content_type="application/pdf", filename=filename)
-            if signed is not None:
-                return signed
-            with document.file.open("rb") as pdf:
-                return self._pdf_response(invoice, pdf.read())
-        pending = document_services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
-        failed = pending is not None and pending.status == InvoiceDocument.Status.FAILED
-        response = JsonResponse(
-            {
-                "detail": "The PDF is being rendered; retry after a few seconds.",
-                "status": "failed" if failed else "pending",
-            },
-            status=status.HTTP_202_ACCEPTED,
-        )
-        response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
-        return response
+            return pdf_response(invoice, content)
+        return stored_pdf_response(INVOICE, self.organization, invoice)
 
     @extend_schema(
         summary="Download the invoice as an e-invoice",
         description="The issued invoice's current version as an EN 16931 e-invoice: `facturx` (the PDF with the "
         "CII XML inside, PDF/A-3), `cii`, `ubl`, `xrechnung-cii`, `xrechnung-ubl` or `peppol` (XML). "
         "409 on a draft; 422 with the missing fields when the invoice lacks what the format needs (no file "
-        "is produced); 202 with Retry-After while the Factur-X PDF is being rendered.",
+        "is produced); 202 with Retry-After while its files are being rendered.",
         parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True, description="The format.")],
-        responses={
-            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The XML e-invoice."),
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The Factur-X PDF."),
-            (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
-            (422, "application/json"): OpenApiResponse(EInvoiceRefusedSerializer, description="Missing data."),
-        },
+        responses=EINVOICE_RESPONSES,
     )
     @action(
         detail=True,
@@ -225,39 +214,11 @@ class InvoiceDocumentViewSet(ApiViewSet):
         content_negotiation_class=IgnoreFormatParameter,
     )
     def einvoice(self, request, pk=None):
-        invoice = self.get_object()
-        try:
-            file = document_services.einvoice_download(
-                organization=self.organization, invoice_id=invoice.pk, format_key=request.query_params.get("format")
-            )
-        except EInvoiceRefused as refused:
-            return JsonResponse(
-                {"detail": refused.verdict.detail, "missing": refused.verdict.missing_fields},
-                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        if file is None:
-            response = JsonResponse(
-                {
-                    "detail": gettext("The Factur-X PDF is being rendered; retry after a few seconds."),
-                    "status": "pending",
-                },
-                status=status.HTTP_202_ACCEPTED,
-            )
-            response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
-            return response
-        response = HttpResponse(file.content, content_type=file.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
-        return response
-
-    @staticmethod
-    def _pdf_response(invoice, content):
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(invoice)}"'
-        return response
+        return einvoice_response(INVOICE, self.organization, self.get_object(), request.query_params.get("format"))
 
 
 class CreditNoteDocumentViewSet(ApiViewSet):
-    """``/credit-notes/{id}/send/`` and ``/credit-notes/{id}/pdf/``, as for invoices (billing's
+    """``/credit-notes/{id}/send/``, ``/pdf/`` and ``/einvoice/``, as for invoices (billing's
     viewset serves the rest under the prefix)."""
 
     model = CreditNote
@@ -290,17 +251,90 @@ class CreditNoteDocumentViewSet(ApiViewSet):
 
     @extend_schema(
         summary="Download the credit note PDF",
-        description='200 with the PDF ("CREDIT NOTE", the invoice it corrects, the reason, the totals); '
-        "rendered deterministically, a draft's watermarked DRAFT.",
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
+        description='200 with the PDF ("CREDIT NOTE", the invoice it corrects, the reason, the totals) of an '
+        "issued credit note, stored when it was issued; 202 with Retry-After while it is being rendered. A draft's "
+        "is rendered on the fly, watermarked DRAFT. With signed URLs from object storage, a ready PDF answers 302.",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
+            (202, "application/json"): OpenApiResponse(PdfPendingSerializer, description="Rendering; retry later."),
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL of the PDF (object storage)."),
+        },
     )
     @action(detail=True, methods=["get"], renderer_classes=[OrjsonRenderer, PDFRenderer])
     def pdf(self, request, pk=None):
         note = self.get_object()
-        note, content = document_services.credit_note_pdf(organization=self.organization, credit_note_id=note.pk)
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(note)}"'
-        return response
+        if note.is_draft:
+            note, content = document_services.credit_note_preview_pdf(
+                organization=self.organization, credit_note_id=note.pk
+            )
+            return pdf_response(note, content)
+        return stored_pdf_response(CREDIT_NOTE, self.organization, note)
+
+    @extend_schema(
+        summary="Download the credit note as an e-invoice",
+        description="The issued credit note as an EN 16931 e-invoice (document type 381, referencing the invoice "
+        "it corrects): `facturx`, `cii`, `ubl` (a UBL CreditNote), `xrechnung-cii`, `xrechnung-ubl` or `peppol`. "
+        "409 on a draft; 422 with the missing fields when the credit note lacks what the format needs (no file "
+        "is produced); 202 with Retry-After while its files are being rendered.",
+        parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True, description="The format.")],
+        responses=EINVOICE_RESPONSES,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[OrjsonRenderer, XMLRenderer, PDFRenderer],
+        content_negotiation_class=IgnoreFormatParameter,
+    )
+    def einvoice(self, request, pk=None):
+        return einvoice_response(CREDIT_NOTE, self.organization, self.get_object(), request.query_params.get("format"))
+
+
+# --- responses shared by invoices and credit notes --------------------------------------------
+
+
+def pdf_response(subject, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document_services.pdf_filename(subject)}"'
+    return response
+
+
+def _pending(detail: str, *, failed: bool = False) -> JsonResponse:
+    response = JsonResponse({"detail": detail, "status": "failed" if failed else "pending"}, status=202)
+    response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+    return response
+
+
+def stored_pdf_response(kind, organization, subject):
+    """200 with the stored PDF of the issued document's current version (or 302 to a signed
+    URL); 202 + Retry-After while it is being rendered."""
+    document, pending = document_services.stored_pdf(kind, organization=organization, subject=subject)
+    if document is None:
+        failed = pending is not None and pending.status == InvoiceDocument.Status.FAILED
+        return _pending("The PDF is being rendered; retry after a few seconds.", failed=failed)
+    filename = document_services.pdf_filename(subject)
+    signed = signed_redirect(document.file, content_type="application/pdf", filename=filename)
+    if signed is not None:
+        return signed
+    with document.file.open("rb") as pdf:
+        return pdf_response(subject, pdf.read())
+
+
+def einvoice_response(kind, organization, subject, format_key):
+    """The stored e-invoice (200), 202 while it is being rendered, 422 naming what is missing."""
+    try:
+        file = document_services.einvoice_download(
+            kind, organization=organization, subject_id=subject.pk, format_key=format_key
+        )
+    except EInvoiceRefused as refused:
+        return JsonResponse(
+            {"detail": refused.verdict.detail, "missing": refused.verdict.missing_fields},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if file is None:
+        return _pending(gettext("The e-invoice is being rendered; retry after a few seconds."))
+    response = HttpResponse(file.content, content_type=file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    return response
 
 
 class StatementSendSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
-"""An issued invoice as an EN 16931 document (`documents.einvoice.model.Document`).
+"""An issued invoice or credit note as an EN 16931 document (`documents.einvoice.model.Document`).
 
-The pure core (`documents.einvoice`) knows no ORM; this module reads one issued invoice, as
+The pure core (`documents.einvoice`) knows no ORM; this module reads one issued document, as
 it was printed: the business and customer snapshots taken at issue, the items and the totals
 billing.calc stored (line nets, line discount shares, the VAT breakdown). Nothing is
 computed again, so the e-invoice says exactly what the PDF and the API say.
@@ -19,6 +19,9 @@ Mapping decisions beyond the core's (documents/einvoice/__init__.py):
   customer's. Other invoices carry no delivery group.
 - BT-113 is what was paid on the invoice when this version was printed (payments change the
   version); BT-115 is the stored balance due.
+- A credit note (type code 381) states its own amounts, positive as EN 16931 wants them (the
+  document type says they are credited), references the invoice it corrects (BG-3: its number
+  and issue date, copied at issue), has no due date and nothing prepaid (BT-115 = BT-112).
 """
 
 import datetime
@@ -26,8 +29,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.models import InvoiceStatus
+from billing.models import CreditNote, InvoiceStatus
 from documents.einvoice.model import (
+    CREDIT_NOTE,
     INTRA_COMMUNITY,
     INVOICE,
     SEPA_CREDIT_TRANSFER,
@@ -66,7 +70,7 @@ class SourceItem:
 
 @dataclass(frozen=True)
 class SourceDocument:
-    """What an issued invoice (or, later, credit note) holds, as stored: plain values only."""
+    """What an issued invoice or credit note holds, as stored: plain values only."""
 
     type_code: str
     number: str
@@ -236,10 +240,26 @@ def document_from(source: SourceDocument) -> Document:
     )
 
 
-def _discount_label(invoice) -> str:
-    if invoice.discount_type == "percent" and invoice.discount_value:
-        return f"Discount {Decimal(invoice.discount_value).normalize():f}%"
+def _discount_label(document) -> str:
+    if document.discount_type == "percent" and document.discount_value:
+        return f"Discount {Decimal(document.discount_value).normalize():f}%"
     return "Discount"
+
+
+def _items(document) -> tuple[SourceItem, ...]:
+    """The stored lines of an invoice or credit note (prefetched by the caller), in order."""
+    return tuple(
+        SourceItem(
+            description=item.description,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            tax_rate=item.tax_rate,
+            vat_category=item.vat_category,
+            line_net=item.line_net,
+            line_discount=item.line_discount,
+        )
+        for item in sorted(document.items.all(), key=lambda item: item.position)
+    )
 
 
 def invoice_source(invoice) -> SourceDocument:
@@ -247,7 +267,6 @@ def invoice_source(invoice) -> SourceDocument:
     opens the organization scope). A draft has none yet: NotIssued."""
     if invoice.status == InvoiceStatus.DRAFT or not invoice.number:
         raise NotIssued("A draft invoice has no e-invoice; issue it first.")
-    items = sorted(invoice.items.all(), key=lambda item: item.position)
     return SourceDocument(
         type_code=INVOICE,
         number=invoice.number,
@@ -256,18 +275,7 @@ def invoice_source(invoice) -> SourceDocument:
         currency=invoice.currency,
         seller=invoice.business_snapshot or {},
         buyer=invoice.customer_snapshot or {},
-        items=tuple(
-            SourceItem(
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                tax_rate=item.tax_rate,
-                vat_category=item.vat_category,
-                line_net=item.line_net,
-                line_discount=item.line_discount,
-            )
-            for item in items
-        ),
+        items=_items(invoice),
         tax_breakdown=tuple(invoice.tax_breakdown or ()),
         subtotal=invoice.subtotal,
         discount_total=invoice.discount_total,
@@ -283,3 +291,36 @@ def invoice_source(invoice) -> SourceDocument:
 def invoice_document(invoice) -> Document:
     """The EN 16931 document of an issued invoice (see `invoice_source`)."""
     return document_from(invoice_source(invoice))
+
+
+def credit_note_source(note) -> SourceDocument:
+    """An issued credit note's stored values (items prefetched by the caller, inside the
+    organization scope). A draft has none yet: NotIssued."""
+    if note.is_draft or not note.number:
+        raise NotIssued("A draft credit note has no e-invoice; issue it first.")
+    return SourceDocument(
+        type_code=CREDIT_NOTE,
+        number=note.number,
+        issue_date=note.issue_date,
+        due_date=None,
+        currency=note.currency,
+        seller=note.business_snapshot or {},
+        buyer=note.customer_snapshot or {},
+        items=_items(note),
+        tax_breakdown=tuple(note.tax_breakdown or ()),
+        subtotal=note.subtotal,
+        discount_total=note.discount_total,
+        tax_total=note.tax_total,
+        total=note.total,
+        prepaid=Decimal(0),
+        discount_label=_discount_label(note),
+        notes=note.reason or "",
+        preceding_invoice=PrecedingInvoice(number=note.invoice_number, issue_date=note.invoice_issue_date),
+    )
+
+
+def source_document(document) -> Document:
+    """The EN 16931 document of an issued invoice or credit note."""
+    if isinstance(document, CreditNote):
+        return document_from(credit_note_source(document))
+    return invoice_document(document)

@@ -1,25 +1,26 @@
-"""E-invoice files of an issued invoice: the XML formats and the Factur-X PDF.
+"""E-invoice files of an issued invoice or credit note: the XML formats and the Factur-X PDF.
 
-Which is made where (README, E-invoicing):
-- The XML formats are rendered when asked for, from the invoice's immutable state at its
-  current version (snapshots, stored items and totals): a few milliseconds, deterministic,
-  nothing to store or to go stale.
-- The Factur-X PDF is made by the document pipeline with the PDF when the business uses
-  Factur-X (``wants_facturx``), and stored as that version's document. Otherwise a
-  Factur-X download attaches the XML to the stored PDF of the version (no new rendering).
+All of them are made by the document pipeline (``documents.pipeline``) with the PDF of a
+version, and stored with it (README, E-invoicing): the Factur-X PDF is the version's PDF when
+the business uses Factur-X (``wants_facturx``), else a file of its own beside it; each XML
+format the document satisfies is a file too. Downloads and emails read the stored bytes.
 
-The caller opens the organization scope and passes an invoice with its items prefetched.
+The caller opens the organization scope and passes the document (``invoice`` below: an
+``Invoice`` or a ``CreditNote``) with its items prefetched.
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
 
 from documents.einvoice import FORMATS, Document, EInvoiceRefused, Verdict, check, render
-from documents.einvoice_source import invoice_document
+from documents.einvoice_source import source_document
 from documents.pdf.pdfa import facturx_pdf
+
+logger = logging.getLogger(__name__)
 
 XML = "application/xml"
 PDF = "application/pdf"
@@ -39,6 +40,10 @@ def unknown_format_message() -> str:
     return gettext("Choose a format: one of %(formats)s.") % {"formats": ", ".join(FORMATS)}
 
 
+def content_type(format_key: str) -> str:
+    return PDF if format_key == FACTURX else XML
+
+
 def filename(invoice, format_key: str) -> str:
     """``INV-2026-0001-xrechnung-cii.xml``, ``INV-2026-0001.pdf`` for Factur-X (it is the invoice PDF)."""
     stem = invoice.number or "invoice"
@@ -47,18 +52,37 @@ def filename(invoice, format_key: str) -> str:
 
 
 def document_of(invoice) -> Document:
-    return invoice_document(invoice)
+    return source_document(invoice)
 
 
 def verdict(invoice, format_key: str) -> Verdict:
-    """Whether the issued invoice can be written in the format, and what it lacks if not."""
+    """Whether the issued document can be written in the format, and what it lacks if not."""
     return check(document_of(invoice), format_key)
 
 
-def xml_file(invoice, format_key: str) -> EInvoiceFile:
-    """The invoice as XML in the format (EInvoiceRefused naming what is missing)."""
-    key = "cii" if format_key == FACTURX else format_key
-    return EInvoiceFile(render(document_of(invoice), key), XML, filename(invoice, key))
+def satisfied_formats(invoice) -> frozenset[str]:
+    """Every format the issued document can be written in (what its stored version holds).
+    None when its amounts do not add up the EN 16931 way (a bug, logged): its PDF is still
+    stored, and every e-invoice download says what the verdict says."""
+    try:
+        document = document_of(invoice)
+    except ValueError:
+        logger.exception("%s %s cannot be mapped to EN 16931", type(invoice).__name__, invoice.pk)
+        return frozenset()
+    return frozenset(key for key in FORMATS if check(document, key).ok)
+
+
+def rendered_files(invoice, pdf: bytes, *, is_facturx: bool, formats) -> dict[str, bytes | None]:
+    """The e-invoices of the version whose PDF is ``pdf``, one per format in ``formats`` (the
+    satisfied ones): XML bytes, the Factur-X PDF, or None for Factur-X when ``pdf`` is it."""
+    document = document_of(invoice)
+    files: dict[str, bytes | None] = {}
+    for key in sorted(formats):
+        if key != FACTURX:
+            files[key] = render(document, key)
+        else:
+            files[key] = None if is_facturx else facturx_from_pdf(invoice, pdf)
+    return files
 
 
 def wants_facturx(invoice) -> bool:
@@ -78,16 +102,17 @@ def _dated(invoice) -> datetime.datetime:
 
 
 def facturx_from_pdf(invoice, pdf: bytes) -> bytes:
-    """The invoice PDF ``pdf`` of the current version as Factur-X (EInvoiceRefused if the
-    invoice lacks what EN 16931 needs)."""
-    xml = render(document_of(invoice), FACTURX)
+    """The PDF ``pdf`` of the document's current version as Factur-X (EInvoiceRefused if the
+    document lacks what EN 16931 needs)."""
+    document = document_of(invoice)
+    xml = render(document, FACTURX)
     seller = invoice.business_snapshot or {}
     language = (invoice.customer_snapshot or {}).get("language") or seller.get("language") or "en"
     return facturx_pdf(
         pdf,
         xml,
         dated=_dated(invoice),
-        title=f"Invoice {invoice.number}",
+        title=f"{'Credit note' if document.is_credit_note else 'Invoice'} {invoice.number}",
         author=seller.get("legal_name") or seller.get("name") or "",
         lang=language,
     )

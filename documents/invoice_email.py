@@ -1,5 +1,6 @@
-"""The invoice kind of the outbox: attach the fresh PDF before sending, mark the invoice sent
-after the SMTP server accepted the message. Registered from ``DocumentsConfig.ready``."""
+"""The invoice and credit note kinds of the outbox: attach the fresh stored PDF (and the
+e-invoice the customer takes) before sending, mark the document sent after the SMTP server
+accepted the message. Registered from ``DocumentsConfig.ready``."""
 
 import logging
 
@@ -9,10 +10,11 @@ from audit.presenters import Wording, describe_actions, describe_fields
 from billing import services as billing_services
 from billing.exceptions import StateConflict
 from billing.models import Invoice
-from documents import einvoices
-from documents.models import OutboundEmail
+from documents import einvoices, pipeline
+from documents.einvoice import EInvoiceRefused
+from documents.models import OutboundEmail, StoredDocument
 from documents.outbox import register_kind
-from documents.services import SENDABLE_STATUSES, credit_note_pdf, ensure_fresh_document, pdf_filename
+from documents.services import SENDABLE_STATUSES, pdf_filename
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +30,10 @@ def attach_invoice_pdf(email: OutboundEmail, message) -> None:
     if invoice is None or invoice.status not in SENDABLE_STATUSES:
         state = "deleted" if invoice is None else invoice.get_status_display().lower()
         raise InvoiceNotSendable(f"The invoice is {state}; it was not sent.")
-    document = ensure_fresh_document(organization=organization, invoice_id=invoice.pk)
+    document = pipeline.ensure_fresh(pipeline.INVOICE, organization=organization, subject_id=invoice.pk)
     # The e-invoice must say what the PDF says: read the invoice again, at the PDF's version.
     invoice = Invoice.objects.select_related("business", "customer").get(organization=organization, pk=invoice.pk)
-    with document.file.open("rb") as fh:
-        content = fh.read()
-    for name, data, mimetype in einvoice_attachments(invoice, content, is_facturx=document.facturx):
+    for name, data, mimetype in einvoice_attachments(invoice, document):
         message.attach(name, data, mimetype)
     OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
         document_version=document.invoice_version
@@ -41,17 +41,22 @@ def attach_invoice_pdf(email: OutboundEmail, message) -> None:
     email.document_version = document.invoice_version
 
 
-def einvoice_attachments(invoice, pdf: bytes, *, is_facturx: bool) -> list[tuple[str, bytes, str]]:
-    """What the email attaches, by the customer's ``einvoice_format``: the PDF of the version
-    (the business's: Factur-X or not), the Factur-X PDF, or the XRechnung / Peppol XML with
-    the PDF for people to read. A refused format raises EInvoiceRefused (the email fails)."""
-    wanted = einvoices.EMAIL_FORMATS.get(invoice.customer.einvoice_format)
-    if wanted == einvoices.FACTURX and not is_facturx:
-        pdf = einvoices.facturx_from_pdf(invoice, pdf)
-    attachments = [(pdf_filename(invoice), pdf, einvoices.PDF)]
+def einvoice_attachments(subject, document: StoredDocument) -> list[tuple[str, bytes, str]]:
+    """What the email of an invoice or credit note attaches, by the customer's
+    ``einvoice_format``, from the files stored with the version: its PDF (the business's:
+    Factur-X or not), the Factur-X PDF, or the XRechnung / Peppol XML with the PDF for people
+    to read. A format the version holds no file of raises EInvoiceRefused (the email fails)."""
+    wanted = einvoices.EMAIL_FORMATS.get(subject.customer.einvoice_format)
+    pdf = pipeline.read_pdf(document)
+    if wanted is not None:
+        stored = pipeline.read_einvoice(document, wanted)
+        if stored is None:
+            raise EInvoiceRefused(einvoices.verdict(subject, wanted))
+        if wanted == einvoices.FACTURX:
+            pdf, stored = stored, None
+    attachments = [(pdf_filename(subject), pdf, einvoices.PDF)]
     if wanted not in (None, einvoices.FACTURX):
-        xml = einvoices.xml_file(invoice, wanted)
-        attachments.append((xml.filename, xml.content, xml.content_type))
+        attachments.append((einvoices.filename(subject, wanted), stored, einvoices.XML))
     return attachments
 
 
@@ -69,9 +74,17 @@ def mark_invoice_sent(email: OutboundEmail) -> None:
 
 
 def attach_credit_note_pdf(email: OutboundEmail, message) -> None:
-    """The credit note's PDF, rendered from what it prints (the same bytes every time)."""
-    note, content = credit_note_pdf(organization=email.organization, credit_note_id=email.credit_note_id)
-    message.attach(pdf_filename(note), content, "application/pdf")
+    """The credit note's stored PDF (rendered here if its job has not run yet), and the
+    e-invoice its customer takes, as for invoices."""
+    organization = email.organization
+    document = pipeline.ensure_fresh(pipeline.CREDIT_NOTE, organization=organization, subject_id=email.credit_note_id)
+    note = pipeline.CREDIT_NOTE.load(organization, email.credit_note_id, for_print=True)
+    for name, data, mimetype in einvoice_attachments(note, document):
+        message.attach(name, data, mimetype)
+    OutboundEmail.objects.filter(pk=email.pk, organization=organization).update(
+        document_version=document.credit_note_version
+    )
+    email.document_version = document.credit_note_version
 
 
 def mark_credit_note_sent(email: OutboundEmail) -> None:

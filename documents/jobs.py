@@ -19,15 +19,26 @@ from celery.exceptions import Retry
 logger = logging.getLogger(__name__)
 
 RENDER_INVOICE_DOCUMENT = "documents.tasks.render_invoice_document"
+RENDER_CREDIT_NOTE_DOCUMENT = "documents.tasks.render_credit_note_document"
 SEND_OUTBOUND_EMAIL = "documents.tasks.send_outbound_email"
 
 
 def enqueue_render(invoice_id, version) -> bool:
-    """Render and store the PDF of one invoice version."""
+    """Render and store the PDF (and e-invoices) of one invoice version."""
     try:
         current_app.tasks[RENDER_INVOICE_DOCUMENT].apply_async(args=[str(invoice_id), int(version)])
     except Exception:  # kombu OperationalError / redis errors when the broker is unreachable
         logger.exception("could not enqueue the render of invoice %s v%s; it stays pending", invoice_id, version)
+        return False
+    return True
+
+
+def enqueue_render_credit_note(credit_note_id, version) -> bool:
+    """Render and store the PDF (and e-invoices) of an issued credit note."""
+    try:
+        current_app.tasks[RENDER_CREDIT_NOTE_DOCUMENT].apply_async(args=[str(credit_note_id), int(version)])
+    except Exception:  # as enqueue_render: the document stays pending for the sweeper
+        logger.exception("could not enqueue the render of credit note %s v%s; pending", credit_note_id, version)
         return False
     return True
 

@@ -9,17 +9,23 @@ def document_upload_to(document, filename):
     return f"invoices/{document.organization_id}/{document.invoice_id}/v{document.invoice_version}-{filename}"
 
 
-class InvoiceDocument(TenantModel):
-    """The PDF of one invoice version. Fresh only while its version is the invoice's."""
+def credit_note_document_upload_to(document, filename):
+    return (
+        f"credit-notes/{document.organization_id}/{document.credit_note_id}/v{document.credit_note_version}-{filename}"
+    )
+
+
+class StoredDocument(TenantModel):
+    """The files of one printed version of a document (an invoice, a credit note): its PDF and
+    its e-invoices, rendered together by the document pipeline. Fresh only while its version
+    is the document's."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="documents")
-    invoice_version = models.PositiveIntegerField()
-    file = models.FileField(upload_to=document_upload_to, blank=True)
+    file = models.FileField(blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -27,8 +33,34 @@ class InvoiceDocument(TenantModel):
     rendered_at = models.DateTimeField(null=True, blank=True)
     # The file is the Factur-X PDF (PDF/A-3 with the CII XML inside), not the plain PDF.
     facturx = models.BooleanField(default=False)
+    # The e-invoices of this version, one per format the document satisfies, stored beside the
+    # PDF: {format key: {"name": storage name, "sha256", "size"}}; the Factur-X entry names the
+    # PDF itself when ``facturx``. Null: not rendered yet (versions stored before e-invoices were).
+    einvoices = models.JSONField(null=True, blank=True)
 
     objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def version(self) -> int:
+        raise NotImplementedError
+
+    def is_fresh_for(self, subject) -> bool:
+        return self.status == self.Status.READY and self.version == subject.version
+
+    def einvoice(self, format_key: str) -> dict | None:
+        """The stored e-invoice of the format ({"name", "sha256", "size"}), or None."""
+        return (self.einvoices or {}).get(format_key)
+
+
+class InvoiceDocument(StoredDocument):
+    """The files of one invoice version."""
+
+    invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="documents")
+    invoice_version = models.PositiveIntegerField()
+    file = models.FileField(upload_to=document_upload_to, blank=True)
 
     class Meta:
         ordering = ["-invoice_version"]
@@ -43,12 +75,40 @@ class InvoiceDocument(TenantModel):
     def __str__(self):
         return f"{self.invoice} v{self.invoice_version} ({self.status})"
 
-    def is_fresh_for(self, invoice) -> bool:
-        return self.status == self.Status.READY and self.invoice_version == invoice.version
+    @property
+    def version(self) -> int:
+        return self.invoice_version
 
     @property
     def is_fresh(self) -> bool:
         return self.is_fresh_for(self.invoice)
+
+
+class CreditNoteDocument(StoredDocument):
+    """The files of an issued credit note (final: one version once issued)."""
+
+    credit_note = models.ForeignKey("billing.CreditNote", on_delete=models.CASCADE, related_name="documents")
+    credit_note_version = models.PositiveIntegerField()
+    file = models.FileField(upload_to=credit_note_document_upload_to, blank=True)
+
+    class Meta:
+        ordering = ["-credit_note_version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_note", "credit_note_version"], name="credit_note_document_unique_version"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "credit_note", "-credit_note_version"], name="cn_document_org_note"),
+            models.Index(fields=["status", "created_at"], name="cn_document_status_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.credit_note} v{self.credit_note_version} ({self.status})"
+
+    @property
+    def version(self) -> int:
+        return self.credit_note_version
 
 
 class OutboundEmail(TenantModel):

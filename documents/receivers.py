@@ -5,7 +5,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from billing.models import InvoiceStatus
-from billing.signals import invoice_version_changed
+from billing.signals import credit_note_issued, invoice_version_changed
+from documents import pipeline
 from documents.models import OutboundEmail
 from documents.outbox import queue_email
 from documents.services import document_schedule
@@ -48,3 +49,10 @@ def refresh_invoice_document(sender, *, organization, invoice_id, version, statu
         return
 
     document_schedule(organization=organization, invoice_id=invoice_id, version=version)
+
+
+@receiver(credit_note_issued, dispatch_uid="documents.store_credit_note_document")
+def store_credit_note_document(sender, *, organization, credit_note_id, version, **kwargs):
+    """Sent by billing after commit: an issued credit note's PDF and e-invoices are rendered
+    and stored by the pipeline, as an invoice version's are."""
+    pipeline.schedule(pipeline.CREDIT_NOTE, organization=organization, subject_id=credit_note_id, version=version)

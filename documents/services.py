@@ -1,49 +1,39 @@
-"""Invoice documents (PDFs) and invoice email.
+"""Documents' services: downloads of invoice and credit note PDFs and e-invoices, and email.
 
-Freshness (billing-rules.md, Documents): a document is fresh only while its version is the
-invoice's. Every version change creates a pending document and a render job after commit;
-the job renders outside any transaction, then stores the result only if the invoice is still
-at that version (checked under the invoice's row lock, the same lock every billing write
-takes), so a stored ``ready`` document is never of a version the invoice already left.
-Readers compare versions at read time, so a download never serves stale bytes.
-
-Drafts are never stored: they are previewed, rendered on the fly with a DRAFT watermark.
+The PDFs and e-invoices of issued documents are made and stored by the versioned pipeline
+(``documents.pipeline``); these functions read what it stored, ask it for what is missing,
+and answer ``None`` ("being rendered, retry") meanwhile. Drafts are never stored: they are
+previewed, rendered on the fly with a DRAFT watermark.
 """
 
-import hashlib
 import io
 import logging
 import re
-import uuid
 import zipfile
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext, override
 
 from audit.services import record
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import DEFAULT_EMAIL_BODY, DEFAULT_EMAIL_SUBJECT, CreditNote, Invoice, InvoiceStatus
 from billora.formatting import formats_for
-from documents import einvoices, jobs
+from documents import einvoices, pipeline
 from documents.einvoice import FORMATS, EInvoiceRefused
 from documents.language import document_language
 from documents.models import InvoiceDocument, OutboundEmail
 from documents.outbox import queue_email
 from documents.pdf import print_data_for, print_data_for_credit_note, render_invoice_pdf
+from documents.pipeline import CREDIT_NOTE, INVOICE, Kind, pdf_filename
+from documents.pipeline import valid_pk as _valid_pk
 from organizations.models import ApiKey
 from organizations.tenancy import organization_scope
 
 logger = logging.getLogger(__name__)
 
 SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
-# A pending document asked for again after this long gets its job enqueued again.
-RENDER_REQUEST_AGAIN_AFTER = timedelta(seconds=30)
 PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
 MAX_RECIPIENTS = 20
 
@@ -51,122 +41,65 @@ MAX_RECIPIENTS = 20
 # --- reading --------------------------------------------------------------------------------
 
 
-def _valid_pk(value):
-    """A UUID from an instance, UUID or string; None for anything malformed (= missing)."""
-    if hasattr(value, "pk"):
-        value = value.pk
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def _invoice(organization, invoice_id, *, for_print=False):
-    queryset = Invoice.objects.filter(organization=organization)
-    if for_print:
-        queryset = queryset.select_related("business", "customer").prefetch_related("items", "payments")
-    pk = _valid_pk(invoice_id)
-    return queryset.filter(pk=pk).first() if pk else None
-
-
 def fresh_document(*, organization, invoice) -> InvoiceDocument | None:
     """The ready document of the invoice's current version, or None. Never an older one."""
-    with organization_scope(organization):
-        return (
-            InvoiceDocument.objects.filter(
-                organization=organization,
-                invoice_id=invoice.pk,
-                invoice_version=invoice.version,
-                status=InvoiceDocument.Status.READY,
-            )
-            .exclude(file="")
-            .first()
-        )
+    return pipeline.fresh_document(INVOICE, organization=organization, subject=invoice)
 
 
 def latest_document(*, organization, invoice) -> InvoiceDocument | None:
     """The newest document row of any status (for showing progress or an error)."""
-    with organization_scope(organization):
-        return InvoiceDocument.objects.filter(organization=organization, invoice_id=invoice.pk).first()
+    return pipeline.latest_document(INVOICE, organization=organization, subject=invoice)
 
 
 def preview_pdf(*, organization, invoice_id) -> tuple[Invoice, bytes]:
     """The PDF of the invoice as it is now, rendered on the fly and not stored (drafts)."""
     with organization_scope(organization):
-        invoice = _invoice(organization, invoice_id, for_print=True)
+        invoice = INVOICE.load(organization, invoice_id, for_print=True)
         if invoice is None:
             raise NotFound("No such invoice.")
         return invoice, render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
 
 
-def credit_note_pdf(*, organization, credit_note_id) -> tuple[CreditNote, bytes]:
-    """The PDF of a credit note, rendered from what it prints: deterministic bytes, so an issued
-    credit note (final, its parties snapshotted) always gives the same file; a draft is
-    watermarked DRAFT. Another organization's id raises NotFound."""
+def credit_note_preview_pdf(*, organization, credit_note_id) -> tuple[CreditNote, bytes]:
+    """The PDF of a credit note as it is now, rendered on the fly and not stored: a draft's is
+    watermarked DRAFT (an issued one's is the pipeline's, see ``stored_pdf``)."""
     with organization_scope(organization):
-        pk = _valid_pk(credit_note_id)
-        note = (
-            CreditNote.objects.filter(organization=organization, pk=pk)
-            .select_related("business", "invoice__customer")
-            .prefetch_related("items")
-            .first()
-            if pk
-            else None
-        )
+        note = CREDIT_NOTE.load(organization, credit_note_id, for_print=True)
         if note is None:
-            raise NotFound("No such credit note.")
+            raise NotFound(gettext("No such credit note."))
         return note, render_invoice_pdf(print_data_for_credit_note(note, language=document_language(note)))
 
 
-def pdf_filename(invoice) -> str:
-    name = invoice.number or f"draft-{str(invoice.pk)[:8]}"
-    return get_valid_filename(f"{name}.pdf") or "invoice.pdf"
+def stored_pdf(kind: Kind, *, organization, subject):
+    """The issued document's PDF to download: (the fresh stored document, None), or (None,
+    the pending or failed document) after asking the pipeline for it (retry later)."""
+    document = pipeline.fresh_document(kind, organization=organization, subject=subject)
+    if document is not None:
+        return document, None
+    return None, pipeline.request_render(kind, organization=organization, subject_id=subject.pk)
 
 
 # --- rendering ------------------------------------------------------------------------------
 
 
 def document_schedule(*, organization, invoice_id, version) -> InvoiceDocument | None:
-    """Create the pending document of ``version`` (idempotent) and enqueue its render after
-    commit. Nothing for drafts, deleted invoices, or a version the invoice already left."""
-    with organization_scope(organization):
-        invoice = _invoice(organization, invoice_id)
-        if invoice is None or invoice.status == InvoiceStatus.DRAFT or invoice.version != version:
-            return None
-        document, _ = InvoiceDocument.objects.get_or_create(
-            organization=organization, invoice_id=invoice.pk, invoice_version=version
-        )
-    if document.status != InvoiceDocument.Status.READY:
-        transaction.on_commit(lambda: jobs.enqueue_render(invoice_id, version))
-    return document
+    """The pipeline's ``schedule`` for an invoice version."""
+    return pipeline.schedule(INVOICE, organization=organization, subject_id=invoice_id, version=version)
 
 
 def document_request_render(*, organization, invoice_id) -> InvoiceDocument | None:
-    """A download found no fresh document: make sure one is on its way. A failed or pending
-    one is enqueued again once it has waited a while (a pending job may have been lost with
-    the broker). Drafts have no stored documents: None."""
-    with organization_scope(organization):
-        invoice = _invoice(organization, invoice_id)
-        if invoice is None or invoice.status == InvoiceStatus.DRAFT:
-            return None
-        document, created = InvoiceDocument.objects.get_or_create(
-            organization=organization, invoice_id=invoice.pk, invoice_version=invoice.version
-        )
-        if document.status == InvoiceDocument.Status.READY:
-            return document
-        # At most one new attempt per RENDER_REQUEST_AGAIN_AFTER, however often the
-        # self-refreshing page asks (a render that fails keeps failing until fixed).
-        if not created and timezone.now() - document.updated_at < RENDER_REQUEST_AGAIN_AFTER:
-            return document
-        if document.status == InvoiceDocument.Status.FAILED:
-            InvoiceDocument.objects.filter(pk=document.pk, status=InvoiceDocument.Status.FAILED).update(
-                status=InvoiceDocument.Status.PENDING, updated_at=timezone.now()
-            )
-        else:
-            InvoiceDocument.objects.filter(pk=document.pk).update(updated_at=timezone.now())
-    version = invoice.version
-    transaction.on_commit(lambda: jobs.enqueue_render(invoice.pk, version))
-    return document
+    """The pipeline's ``request_render`` for an invoice's current version."""
+    return pipeline.request_render(INVOICE, organization=organization, subject_id=invoice_id)
+
+
+def document_render(*, organization, invoice_id, version=None) -> InvoiceDocument | None:
+    """The pipeline's ``render`` for an invoice version (default: the current one)."""
+    return pipeline.render(INVOICE, organization=organization, subject_id=invoice_id, version=version)
+
+
+def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
+    """The pipeline's ``ensure_fresh`` for an invoice (the email job and bulk zips use it)."""
+    return pipeline.ensure_fresh(INVOICE, organization=organization, subject_id=invoice_id)
 
 
 def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
@@ -174,7 +107,7 @@ def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
     lost): the render is enqueued after commit and the request audited. Refused for a draft
     (previewed on the fly, never stored) and for a fresh PDF (it would render the same bytes)."""
     with organization_scope(organization), transaction.atomic():
-        invoice = _invoice(organization, invoice_id)
+        invoice = INVOICE.load(organization, invoice_id)
         if invoice is None:
             raise NotFound("No such invoice.")
         document = document_schedule(organization=organization, invoice_id=invoice.pk, version=invoice.version)
@@ -194,131 +127,34 @@ def document_rerender(*, organization, actor, invoice_id) -> InvoiceDocument:
     return document
 
 
-def _discard(organization, invoice_id, version) -> None:
-    """The invoice left ``version`` before its document was stored: drop the pending row
-    (the newer version has its own document and job)."""
-    InvoiceDocument.objects.filter(organization=organization, invoice_id=invoice_id, invoice_version=version).exclude(
-        status=InvoiceDocument.Status.READY
-    ).delete()
-
-
-def document_render(*, organization, invoice_id, version=None) -> InvoiceDocument | None:
-    """Render and store the document of ``version`` (default: the current one).
-
-    Idempotent: returns the existing ready document without rendering. Returns None when
-    there is nothing to store: a draft, a deleted invoice, or an invoice that moved past
-    ``version`` (before or while rendering; the result is then discarded)."""
-    with organization_scope(organization):
-        invoice = _invoice(organization, invoice_id, for_print=True)
-        if invoice is None or invoice.status == InvoiceStatus.DRAFT:
-            return None
-        if version is None:
-            version = invoice.version
-        if invoice.version != version:
-            _discard(organization, invoice.pk, version)
-            return None
-        existing = InvoiceDocument.objects.filter(
-            organization=organization, invoice=invoice, invoice_version=version
-        ).first()
-        if existing is not None and existing.status == InvoiceDocument.Status.READY:
-            return existing
-
-        # Render outside any transaction: it takes a while and must not hold locks.
-        try:
-            pdf = render_invoice_pdf(print_data_for(invoice, language=document_language(invoice)))
-            pdf, is_facturx = einvoices.facturx_for_pipeline(invoice, pdf)
-        except Exception as exc:
-            logger.exception("rendering invoice %s v%s failed", invoice.pk, version)
-            return _store_failure(organization, invoice, version, exc)
-        return _store(organization, invoice, version, pdf, facturx=is_facturx)
-
-
-def _store_failure(organization, invoice, version, exc) -> InvoiceDocument:
-    """The render failed: the document says why (a ready twin is left as it is)."""
-    document, _ = InvoiceDocument.objects.get_or_create(
-        organization=organization, invoice=invoice, invoice_version=version
-    )
-    if document.status != InvoiceDocument.Status.READY:
-        document.status = InvoiceDocument.Status.FAILED
-        document.error = f"{type(exc).__name__}: {exc}"[:2000]
-        document.save(update_fields=["status", "error", "updated_at"])
-    return document
-
-
-def _store(organization, invoice, version, pdf: bytes, *, facturx: bool = False) -> InvoiceDocument | None:
-    """Store the rendered ``pdf`` as ``version``'s document, unless the invoice has left that
-    version meanwhile (then the result is discarded: None)."""
-    with transaction.atomic():
-        # The lock every billing write takes: no version change can slip in between this
-        # check and the commit below.
-        current = (
-            Invoice.objects.select_for_update()
-            .filter(organization=organization, pk=invoice.pk)
-            .values_list("version", flat=True)
-            .first()
-        )
-        if current != version:
-            _discard(organization, invoice.pk, version)
-            logger.info("invoice %s moved to v%s while v%s rendered; result discarded", invoice.pk, current, version)
-            return None
-        document, _ = InvoiceDocument.objects.select_for_update().get_or_create(
-            organization=organization, invoice=invoice, invoice_version=version
-        )
-        if document.status == InvoiceDocument.Status.READY:  # a twin job got there first
-            return document
-        document.file.save(pdf_filename(invoice), ContentFile(pdf), save=False)
-        document.sha256 = hashlib.sha256(pdf).hexdigest()
-        document.size = len(pdf)
-        document.facturx = facturx
-        document.status = InvoiceDocument.Status.READY
-        document.error = ""
-        document.rendered_at = timezone.now()
-        document.save()
-    return document
-
-
-def ensure_fresh_document(*, organization, invoice_id) -> InvoiceDocument:
-    """The fresh document of the invoice's current version, rendered here and now if needed
-    (the email job uses it: the email carries exactly the version current when it runs)."""
-    for _ in range(3):  # the invoice may move on while we render; then render the newer one
-        document = document_render(organization=organization, invoice_id=invoice_id)
-        if document is None:
-            continue
-        if document.status != InvoiceDocument.Status.READY:
-            raise RuntimeError(f"The PDF could not be rendered: {document.error}")
-        return document
-    raise RuntimeError("The invoice kept changing while its PDF was rendered.")
-
-
 # --- e-invoices -----------------------------------------------------------------------------
 
 
-def einvoice_download(*, organization, invoice_id, format_key) -> einvoices.EInvoiceFile | None:
-    """The issued invoice's current version as the e-invoice ``format_key``; None while its
-    Factur-X PDF is being rendered (retry). A draft: StateConflict; a format the invoice
-    cannot satisfy: EInvoiceRefused (its verdict names the missing fields), before any file."""
+def einvoice_download(
+    kind: Kind = INVOICE, *, organization, format_key, subject_id=None, invoice_id=None
+) -> einvoices.EInvoiceFile | None:
+    """The issued invoice's or credit note's current version as the e-invoice ``format_key``,
+    from the files the pipeline stored with it; None while they are being rendered (retry).
+    A draft: StateConflict; a format the document cannot satisfy: EInvoiceRefused (its
+    verdict names the missing fields), before any file."""
     if not isinstance(format_key, str) or format_key not in FORMATS:
         raise BillingValidationError({"format": [einvoices.unknown_format_message()]})
+    subject_id = invoice_id if subject_id is None else subject_id
     with organization_scope(organization):
-        invoice = _invoice(organization, invoice_id, for_print=True)
-        if invoice is None:
-            raise NotFound("No such invoice.")
-        if invoice.is_draft:
+        subject = kind.load(organization, subject_id, for_print=True)
+        if subject is None:
+            raise NotFound(gettext("No such credit note.") if kind is CREDIT_NOTE else "No such invoice.")
+        if subject.is_draft:
             raise StateConflict(gettext("A draft has no e-invoice; issue it first."))
-        verdict = einvoices.verdict(invoice, format_key)
+        verdict = einvoices.verdict(subject, format_key)
         if not verdict.ok:
             raise EInvoiceRefused(verdict)
-        if format_key != einvoices.FACTURX:
-            return einvoices.xml_file(invoice, format_key)
-        document = fresh_document(organization=organization, invoice=invoice)
-        if document is None:
-            document_request_render(organization=organization, invoice_id=invoice.pk)
+        document = pipeline.fresh_document(kind, organization=organization, subject=subject)
+        content = pipeline.read_einvoice(document, format_key) if document is not None else None
+        if content is None:
+            pipeline.request_render(kind, organization=organization, subject_id=subject.pk, format_key=format_key)
             return None
-        with document.file.open("rb") as handle:
-            content = handle.read()
-        if not document.facturx:  # the business's PDF is the plain one: attach the XML to it
-            content = einvoices.facturx_from_pdf(invoice, content)
-    return einvoices.EInvoiceFile(content, einvoices.PDF, einvoices.filename(invoice, einvoices.FACTURX))
+    return einvoices.EInvoiceFile(content, einvoices.content_type(format_key), einvoices.filename(subject, format_key))
 
 
 # --- email ----------------------------------------------------------------------------------
@@ -387,8 +223,9 @@ def fill_template(template: str, values: dict[str, str]) -> str:
 
 
 def _check_customer_einvoice_format(invoice) -> None:
-    """The customer takes its invoices as an e-invoice the invoice cannot be written in: the
-    email is refused now, saying what is missing, rather than failing in the worker."""
+    """The customer takes its documents as an e-invoice the invoice (or credit note) cannot be
+    written in: the email is refused now, saying what is missing, rather than failing in the
+    worker."""
     wanted = einvoices.EMAIL_FORMATS.get(invoice.customer.einvoice_format)
     if wanted is None:
         return
@@ -484,8 +321,8 @@ def _credit_note_message(note) -> tuple[str, str]:
 
 
 def credit_note_send(*, organization, actor, credit_note_id, to=None) -> OutboundEmail:
-    """Queue an issued credit note's email to the customer (its PDF attached by the outbox
-    task when it runs). Drafts cannot be sent."""
+    """Queue an issued credit note's email to the customer (its stored PDF, and the e-invoice
+    the customer takes, attached by the outbox task when it runs). Drafts cannot be sent."""
     with organization_scope(organization), transaction.atomic():
         pk = _valid_pk(credit_note_id)
         note = (
@@ -499,6 +336,7 @@ def credit_note_send(*, organization, actor, credit_note_id, to=None) -> Outboun
             raise NotFound(gettext("No such credit note."))
         if note.is_draft:
             raise StateConflict(gettext("A draft credit note cannot be sent; issue it first."))
+        _check_customer_einvoice_format(note)
         errors: dict[str, list[str]] = {}
         recipients = parse_recipients(to, "to", errors) or [
             address for address in [(note.customer_snapshot or {}).get("email")] if address

@@ -13,11 +13,9 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.context import bound_request_context
-from billing.models import Invoice, InvoiceStatus
-from documents import jobs
-from documents.models import InvoiceDocument, OutboundEmail
+from documents import jobs, pipeline
+from documents.models import OutboundEmail
 from documents.outbox import RetryableEmailError, handler_for, header_addresses, header_text, message_id
-from documents.services import document_render, document_schedule
 from organizations.models import Organization
 from organizations.tenancy import all_tenants, organization_scope
 
@@ -166,58 +164,84 @@ def _mark(email, status, *, error=""):
     )
 
 
-# --- invoice documents and the sweeper (the outbox above is generic; this part is invoices) ---
+# --- documents and the sweeper (the outbox above is generic) --------------------------------
 
 SWEEP_AFTER = timedelta(minutes=2)
-# Invoices changed this recently are checked for a missing document (the process that
+# Documents changed this recently are checked for a missing stored version (the process that
 # committed the change may have died before its after-commit hook ran).
 SWEEP_MISSING_WITHIN = timedelta(days=2)
 
 
-@shared_task(name=jobs.RENDER_INVOICE_DOCUMENT, acks_late=True, reject_on_worker_lost=True)
-def render_invoice_document(invoice_id, version):
-    """Render and store one invoice version's PDF. Idempotent (a fresh document is kept as
-    it is); a result for a version the invoice left while rendering is discarded."""
+def _render(kind, subject_id, version, task_id) -> str:
+    """Find the subject's organization with the all-tenants scope, then render inside it."""
     with all_tenants():
-        organization_id = Invoice.objects.filter(pk=invoice_id).values_list("organization_id", flat=True).first()
+        organization_id = kind.model.objects.filter(pk=subject_id).values_list("organization_id", flat=True).first()
     if organization_id is None:
         return "missing"
     organization = Organization.objects.get(pk=organization_id)
-    with bound_request_context(request_id=f"task:{render_invoice_document.request.id or ''}"):
-        document = document_render(organization=organization, invoice_id=invoice_id, version=int(version))
+    with bound_request_context(request_id=f"task:{task_id or ''}"):
+        document = pipeline.render(kind, organization=organization, subject_id=subject_id, version=int(version))
     return document.status if document is not None else "discarded"
+
+
+@shared_task(name=jobs.RENDER_INVOICE_DOCUMENT, acks_late=True, reject_on_worker_lost=True)
+def render_invoice_document(invoice_id, version):
+    """Render and store one invoice version's PDF and e-invoices. Idempotent (a fresh document
+    is kept as it is); a result for a version the invoice left while rendering is discarded."""
+    return _render(pipeline.INVOICE, invoice_id, version, render_invoice_document.request.id)
+
+
+@shared_task(name=jobs.RENDER_CREDIT_NOTE_DOCUMENT, acks_late=True, reject_on_worker_lost=True)
+def render_credit_note_document(credit_note_id, version):
+    """Render and store an issued credit note's PDF and e-invoices, as for invoices."""
+    return _render(pipeline.CREDIT_NOTE, credit_note_id, version, render_credit_note_document.request.id)
+
+
+def _lost_documents(kind, now) -> tuple[list, list]:
+    """(pending documents of current versions whose job seems lost, [(organization id, subject
+    id, version)] of recent issued subjects whose current version has no document at all)."""
+    cutoff = now - SWEEP_AFTER
+    version = F(f"{kind.field}__version")
+    with all_tenants():
+        pending = list(
+            kind.document_model.objects.filter(status=kind.document_model.Status.PENDING, updated_at__lt=cutoff)
+            .filter(**{kind.version_field: version})
+            .values_list(f"{kind.field}_id", kind.version_field)
+        )
+        has_document = kind.document_model.objects.filter(
+            **{kind.field: OuterRef("pk"), kind.version_field: OuterRef("version")}
+        )
+        missing = list(
+            kind.model.objects.exclude(status="draft")
+            .filter(updated_at__lt=cutoff, updated_at__gte=now - SWEEP_MISSING_WITHIN)
+            .filter(~Exists(has_document))
+            .values_list("organization_id", "pk", "version")
+        )
+    return pending, missing
 
 
 @shared_task
 def sweep_pending_work(now=None):
     """Every minute (beat): enqueue again what a down broker or a dead process left behind:
-    pending documents of current versions, queued emails not retried on schedule, emails whose
-    worker died mid-send (lease expired), and recent issued invoices whose current version has
-    no document at all."""
+    pending documents (invoices' and credit notes') of current versions, queued emails not
+    retried on schedule, emails whose worker died mid-send (lease expired), and recent issued
+    invoices and credit notes whose current version has no document at all."""
     now = now or timezone.now()
-    cutoff = now - SWEEP_AFTER
-    with all_tenants():
-        documents = list(
-            InvoiceDocument.objects.filter(
-                status=InvoiceDocument.Status.PENDING,
-                updated_at__lt=cutoff,
-                invoice_version=F("invoice__version"),
-            ).values_list("invoice_id", "invoice_version")
-        )
-        has_document = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), invoice_version=OuterRef("version"))
-        missing = list(
-            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
-            .filter(updated_at__lt=cutoff, updated_at__gte=now - SWEEP_MISSING_WITHIN)
-            .filter(~Exists(has_document))
-            .values_list("organization_id", "pk", "version")
-        )
-    for invoice_id, version in documents:
-        jobs.enqueue_render(invoice_id, version)
+    lost = {kind: _lost_documents(kind, now) for kind in pipeline.KINDS}
+    for kind, (pending, _missing) in lost.items():
+        for subject_id, version in pending:
+            kind.enqueue_render(subject_id, version)
     resent = _sweep_emails(now)
-    organizations = {o.pk: o for o in Organization.objects.filter(pk__in={row[0] for row in missing})}
-    for organization_id, invoice_id, version in missing:
-        document_schedule(organization=organizations[organization_id], invoice_id=invoice_id, version=version)
-    return {"documents": len(documents), "emails": resent, "missing_documents": len(missing)}
+    organization_ids = {row[0] for _pending, missing in lost.values() for row in missing}
+    organizations = {o.pk: o for o in Organization.objects.filter(pk__in=organization_ids)}
+    for kind, (_pending, missing) in lost.items():
+        for organization_id, subject_id, version in missing:
+            pipeline.schedule(kind, organization=organizations[organization_id], subject_id=subject_id, version=version)
+    return {
+        "documents": sum(len(pending) for pending, _missing in lost.values()),
+        "emails": resent,
+        "missing_documents": sum(len(missing) for _pending, missing in lost.values()),
+    }
 
 
 def _sweep_emails(now) -> int:

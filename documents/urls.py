@@ -22,5 +22,10 @@ urlpatterns = [
         name="customer_statement_send",
     ),
     path("credit-notes/<uuid:credit_note_id>/pdf/", views.CreditNotePdfView.as_view(), name="credit_note_pdf"),
+    path(
+        "credit-notes/<uuid:credit_note_id>/einvoice/",
+        views.CreditNoteEInvoiceView.as_view(),
+        name="credit_note_einvoice",
+    ),
     path("credit-notes/<uuid:credit_note_id>/send/", views.CreditNoteSendView.as_view(), name="credit_note_send"),
 ]

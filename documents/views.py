@@ -1,5 +1,6 @@
-"""Invoice PDF pages. Any member of the organization may download (the tenancy middleware
-answers 404 to everybody else); only the current version's PDF is ever served."""
+"""Invoice and credit note PDF and e-invoice downloads. Any member of the organization may
+download (the tenancy middleware answers 404 to everybody else); only the current version's
+files are ever served."""
 
 from urllib.parse import urlencode
 
@@ -12,12 +13,13 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from billing.exceptions import BillingValidationError, NotFound, StateConflict
-from billing.models import Customer, Invoice
+from billing.models import CreditNote, Customer, Invoice
 from billing.views import InvoiceActionView
 from billora.downloads import signed_redirect
 from documents import einvoices, services, statements
 from documents.einvoice import EInvoiceRefused
 from documents.models import InvoiceDocument
+from documents.pipeline import CREDIT_NOTE, INVOICE
 from organizations.mixins import OrganizationViewMixin
 from organizations.permissions import Capability
 
@@ -38,90 +40,136 @@ def _pdf_response(content: bytes, filename: str, *, download: bool, etag: str | 
     return response
 
 
-class InvoicePdfView(OrganizationViewMixin, View):
-    """The stored PDF of the invoice's current version. While it is being rendered: a page
-    that reloads itself (202). Drafts are never stored, so they get the live preview."""
+def _pending_page(request, subject, document=None) -> HttpResponse:
+    """The page that reloads itself (202) while the document's files are being rendered."""
+    failed = document is not None and document.status == InvoiceDocument.Status.FAILED
+    is_credit_note = isinstance(subject, CreditNote)
+    response = render(
+        request,
+        "documents/pdf_pending.html",
+        {
+            "invoice": subject.invoice if is_credit_note else subject,
+            "credit_note": subject if is_credit_note else None,
+            "document": document,
+            "failed": failed,
+            "retry_after": RETRY_AFTER_SECONDS,
+        },
+        status=202,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class StoredPdfView(OrganizationViewMixin, View):
+    """The stored PDF of an issued document's current version. While it is being rendered: a
+    page that reloads itself (202). Drafts are never stored, so they get the live preview."""
 
     required_capability = Capability.READ
+    kind = INVOICE
 
-    def get(self, request, org_slug, invoice_id):
-        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+    def subject(self, **kwargs):
+        raise NotImplementedError
+
+    def preview(self, subject) -> tuple[object, bytes]:
+        raise NotImplementedError
+
+    def get(self, request, org_slug, **kwargs):
+        subject = self.subject(**kwargs)
         download = request.GET.get("download") == "1"
-        if invoice.is_draft:
-            return self._preview(invoice, download=download)
-        document = services.fresh_document(organization=self.organization, invoice=invoice)
-        if document is not None:
-            if request.headers.get("If-None-Match") == f'"{document.sha256}"':
-                return HttpResponseNotModified()
-            filename = services.pdf_filename(invoice)
-            signed = signed_redirect(
-                document.file, content_type="application/pdf", filename=filename, as_attachment=download
-            )
-            if signed is not None:
-                return signed
-            with document.file.open("rb") as fh:
-                content = fh.read()
-            return _pdf_response(content, filename, download=download, etag=document.sha256)
-
-        document = services.document_request_render(organization=self.organization, invoice_id=invoice.pk)
-        failed = document is not None and document.status == InvoiceDocument.Status.FAILED
-        response = render(
-            request,
-            "documents/pdf_pending.html",
-            {
-                "invoice": invoice,
-                "document": document,
-                "failed": failed,
-                "retry_after": RETRY_AFTER_SECONDS,
-            },
-            status=202,
+        if subject.is_draft:
+            subject, content = self.preview(subject)
+            return _pdf_response(content, services.pdf_filename(subject), download=download)
+        document, pending = services.stored_pdf(self.kind, organization=self.organization, subject=subject)
+        if document is None:
+            return _pending_page(request, subject, pending)
+        if request.headers.get("If-None-Match") == f'"{document.sha256}"':
+            return HttpResponseNotModified()
+        filename = services.pdf_filename(subject)
+        signed = signed_redirect(
+            document.file, content_type="application/pdf", filename=filename, as_attachment=download
         )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    def _preview(self, invoice, *, download):
-        invoice, content = services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
-        return _pdf_response(content, services.pdf_filename(invoice), download=download)
+        if signed is not None:
+            return signed
+        with document.file.open("rb") as fh:
+            content = fh.read()
+        return _pdf_response(content, filename, download=download, etag=document.sha256)
 
 
-class InvoiceEInvoiceView(OrganizationViewMixin, View):
-    """The "Download as" menu's e-invoices (``?format=cii``, ...). A format the invoice cannot
-    be written in sends the user back to the invoice with a message naming what is missing."""
+class InvoicePdfView(StoredPdfView):
+    def subject(self, *, invoice_id):
+        return get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+
+    def preview(self, invoice):
+        return services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
+
+
+class CreditNotePdfView(StoredPdfView):
+    """A credit note's PDF: the stored one once issued; a draft's watermarked, on the fly."""
+
+    kind = CREDIT_NOTE
+
+    def subject(self, *, credit_note_id):
+        return get_object_or_404(
+            CreditNote.objects.select_related("invoice"), organization=self.organization, pk=credit_note_id
+        )
+
+    def preview(self, note):
+        return services.credit_note_preview_pdf(organization=self.organization, credit_note_id=note.pk)
+
+
+class EInvoiceView(OrganizationViewMixin, View):
+    """The "Download as" menu's e-invoices (``?format=cii``, ...). A format the document cannot
+    be written in sends the user back to it with a message naming what is missing."""
 
     required_capability = Capability.READ
+    kind = INVOICE
 
-    def get(self, request, org_slug, invoice_id):
-        invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
-        back = reverse("invoice_detail", kwargs={"org_slug": org_slug, "invoice_id": invoice.pk})
+    def subject(self, **kwargs):
+        raise NotImplementedError
+
+    def back(self, subject) -> str:
+        return reverse("invoice_detail", kwargs={"org_slug": self.organization.slug, "invoice_id": subject.pk})
+
+    def get(self, request, org_slug, **kwargs):
+        subject = self.subject(**kwargs)
         try:
             file = services.einvoice_download(
-                organization=self.organization, invoice_id=invoice.pk, format_key=request.GET.get("format")
+                self.kind, organization=self.organization, subject_id=subject.pk, format_key=request.GET.get("format")
             )
         except EInvoiceRefused as refused:
             messages.error(request, refused.verdict.detail)
-            return redirect(back)
+            return redirect(self.back(subject))
         except StateConflict as exc:
             messages.error(request, exc.conflict_message)
-            return redirect(back)
+            return redirect(self.back(subject))
         except BillingValidationError:
             messages.error(request, einvoices.unknown_format_message())
-            return redirect(back)
-        if file is None:  # the Factur-X PDF is being rendered with the PDF
-            response = render(
-                request,
-                "documents/pdf_pending.html",
-                {"invoice": invoice, "document": None, "failed": False, "retry_after": RETRY_AFTER_SECONDS},
-                status=202,
-            )
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            response["Cache-Control"] = "no-store"
-            return response
+            return redirect(self.back(subject))
+        if file is None:  # being rendered with the version's PDF
+            return _pending_page(request, subject)
         response = HttpResponse(file.content, content_type=file.content_type)
         response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class InvoiceEInvoiceView(EInvoiceView):
+    def subject(self, *, invoice_id):
+        return get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
+
+
+class CreditNoteEInvoiceView(EInvoiceView):
+    kind = CREDIT_NOTE
+
+    def subject(self, *, credit_note_id):
+        return get_object_or_404(
+            CreditNote.objects.select_related("invoice"), organization=self.organization, pk=credit_note_id
+        )
+
+    def back(self, note) -> str:
+        return super().back(note.invoice) + "#credit-notes"
 
 
 class InvoicePdfPreviewView(OrganizationViewMixin, View):
@@ -134,16 +182,6 @@ class InvoicePdfPreviewView(OrganizationViewMixin, View):
         invoice = get_object_or_404(Invoice, organization=self.organization, pk=invoice_id)
         invoice, content = services.preview_pdf(organization=self.organization, invoice_id=invoice.pk)
         return _pdf_response(content, services.pdf_filename(invoice), download=False)
-
-
-class CreditNotePdfView(OrganizationViewMixin, View):
-    """A credit note's PDF, rendered from what it prints (deterministic; a draft's watermarked)."""
-
-    required_capability = Capability.READ
-
-    def get(self, request, org_slug, credit_note_id):
-        note, content = services.credit_note_pdf(organization=self.organization, credit_note_id=credit_note_id)
-        return _pdf_response(content, services.pdf_filename(note), download=request.GET.get("download") == "1")
 
 
 class CreditNoteSendView(OrganizationViewMixin, View):

@@ -336,6 +336,7 @@ def _issue(organization, actor, note: CreditNote, invoice: Invoice, *, action_ch
     if action_changes is not None:
         action_changes.update(money_changes(money_before, invoice))
     hooks.schedule_document_refresh(invoice)
+    hooks.schedule_credit_note_document(note)
     return note
 
 

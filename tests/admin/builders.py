@@ -15,7 +15,7 @@ from audit.models import SecurityEvent
 from audit.services import record
 from billing import services
 from billing.models import NumberSequence
-from documents.models import InvoiceDocument, OutboundEmail
+from documents.models import CreditNoteDocument, InvoiceDocument, OutboundEmail
 from organizations.models import IdempotencyKey, Invite
 from organizations.permissions import Role
 from organizations.tenancy import all_tenants, organization_scope
@@ -201,13 +201,24 @@ def recurring_runs(organizations, count):
 
 def credit_notes(organizations, count):
     """Issued credit notes (one line each) on issued invoices."""
+    notes = []
     for invoice in invoices(organizations, count, status="issued"):
         note = services.credit_note_create(
             organization=invoice.organization,
             actor=None,
             data={"invoice": invoice.pk, "reason": "Rebate", "items": [{**SMALL_ITEMS[0], "unit_price": "10.00"}]},
         )
-        services.credit_note_issue(organization=invoice.organization, actor=None, credit_note_id=note.pk)
+        notes.append(services.credit_note_issue(organization=invoice.organization, actor=None, credit_note_id=note.pk))
+    return notes
+
+
+def credit_note_documents(organizations, count):
+    for note in credit_notes(organizations, count):
+        with all_tenants():
+            # The issue hook may already have made this version's row.
+            CreditNoteDocument.objects.get_or_create(
+                organization=note.organization, credit_note=note, credit_note_version=note.version
+            )
 
 
 ROW_BUILDERS = {
@@ -234,6 +245,7 @@ ROW_BUILDERS = {
     "billing.creditnote": credit_notes,
     "documents.invoicedocument": documents,
     "documents.outboundemail": emails,
+    "documents.creditnotedocument": credit_note_documents,
 }
 
 # Tenant models the admin shows only inline on their parent's page: their parent's builder

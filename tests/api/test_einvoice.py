@@ -1,9 +1,11 @@
 """``GET /api/v1/invoices/{id}/einvoice/?format=...``: the XML formats and the Factur-X PDF of
-the current version, 409 on a draft, 422 naming what is missing, 400 on an unknown format."""
+the current version, as the document pipeline stored them (202 until then), 409 on a draft,
+422 naming what is missing, 400 on an unknown format."""
 
 import pytest
 
 from billing.models import Business
+from documents import pipeline
 from documents import services as document_services
 from documents.pdf.pdfa import attached_xml, facturx_level
 from organizations.tenancy import organization_scope
@@ -35,13 +37,18 @@ def render(org, invoice):
 
 
 @pytest.mark.parametrize("format_key", ["cii", "ubl", "xrechnung-cii", "xrechnung-ubl", "peppol"])
-def test_xml_formats_download_with_a_named_file(api, invoice, format_key):
+def test_xml_formats_are_202_until_the_pipeline_rendered_them_then_a_named_file(api, org, invoice, format_key):
+    pending = einvoice(api, invoice, format_key)
+    assert pending.status_code == 202 and int(pending["Retry-After"]) > 0
+    assert pending.json()["status"] == "pending"
+    document = render(org, invoice)
     response = einvoice(api, invoice, format_key, HTTP_ACCEPT="application/xml")
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/xml"
     assert response["Content-Disposition"] == f'attachment; filename="{invoice.number}-{format_key}.xml"'
     assert response.content.startswith(b"<?xml")
-    assert einvoice(api, invoice, format_key).content == response.content  # rendered again: same bytes
+    with document.file.storage.open(document.einvoice(format_key)["name"], "rb") as stored:
+        assert stored.read() == response.content  # the stored bytes, not a render in the request
 
 
 def test_facturx_is_202_until_the_pipeline_rendered_it_then_the_pdf_with_the_cii_inside(api, org, invoice):
@@ -60,7 +67,7 @@ def test_facturx_is_202_until_the_pipeline_rendered_it_then_the_pdf_with_the_cii
     assert api.get(f"{URL}{invoice.pk}/pdf/").content == response.content  # the normal PDF is the Factur-X one
 
 
-def test_facturx_of_a_business_without_it_attaches_the_xml_to_the_stored_pdf(api, org, invoice):
+def test_facturx_of_a_business_without_it_is_stored_beside_the_plain_pdf(api, org, invoice):
     with organization_scope(org):
         Business.objects.filter(pk=invoice.business_id).update(facturx=False)
         invoice.business_snapshot = {**invoice.business_snapshot, "facturx": False}
@@ -70,6 +77,7 @@ def test_facturx_of_a_business_without_it_attaches_the_xml_to_the_stored_pdf(api
     plain = api.get(f"{URL}{invoice.pk}/pdf/").content
     first, second = einvoice(api, invoice, "facturx").content, einvoice(api, invoice, "facturx").content
     assert first == second and first != plain
+    assert first == pipeline.read_einvoice(document, "facturx")  # stored beside the plain PDF
     assert attached_xml(first)[1] == einvoice(api, invoice, "cii").content
 
 
@@ -99,7 +107,8 @@ def test_another_organizations_invoice_is_404(outsider_api, invoice):
     assert einvoice(outsider_api, invoice, "cii").status_code == 404
 
 
-def test_a_read_only_key_may_download(ro_api, invoice):
+def test_a_read_only_key_may_download(ro_api, org, invoice):
+    render(org, invoice)
     assert einvoice(ro_api, invoice, "ubl").status_code == 200
 
 

@@ -53,6 +53,23 @@ def test_pdf_and_send_responses(schema):
     assert "202" in schema["paths"]["/api/v1/invoices/{id}/send/"]["post"]["responses"]
 
 
+@pytest.mark.parametrize("resource", ["invoices", "credit-notes"])
+def test_the_pdf_and_e_invoice_downloads_of_invoices_and_credit_notes(schema, resource):
+    pdf = schema["paths"][f"/api/v1/{resource}/{{id}}/pdf/"]["get"]["responses"]
+    assert "application/pdf" in pdf["200"]["content"] and "application/json" in pdf["202"]["content"]
+    assert "302" in pdf
+    einvoice = schema["paths"][f"/api/v1/{resource}/{{id}}/einvoice/"]["get"]
+    [parameter] = [p for p in einvoice["parameters"] if p["name"] == "format"]
+    assert parameter["required"]
+    assert set(parameter["schema"]["enum"]) == {"facturx", "cii", "ubl", "xrechnung-cii", "xrechnung-ubl", "peppol"}
+    responses = einvoice["responses"]
+    assert {"application/xml", "application/pdf"} <= set(responses["200"]["content"])
+    assert "application/json" in responses["202"]["content"]
+    refused = responses["422"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert "missing" in schema["components"]["schemas"][refused]["properties"]
+    assert {"404", "409"} <= set(responses)
+
+
 def test_enums_and_decimal_strings(schema):
     components = schema["components"]["schemas"]
     assert components["InvoiceStatusEnum"]["enum"] == ["draft", "issued", "partially_paid", "paid", "credited", "void"]

@@ -23,6 +23,7 @@ def project_tasks() -> list[str]:
     ("task", "queue"),
     [
         ("documents.tasks.render_invoice_document", "documents"),
+        ("documents.tasks.render_credit_note_document", "documents"),
         ("documents.tasks.send_outbound_email", "email"),
         ("documents.tasks.sweep_pending_work", "scheduled"),
         ("organizations.tasks.purge_idempotency_keys", "scheduled"),

@@ -41,3 +41,13 @@ def issued(org, business, customer, member, commit):
     """An issued invoice whose after-commit work (the PDF render) has run."""
     with commit():
         return make_invoice(organization=org, business=business, customer=customer, actor=member, status="issued")
+
+
+@pytest.fixture
+def full_note(org, commit):
+    """(invoice, credit note) of a German invoice with the data of every e-invoice format, the
+    credit note's files rendered."""
+    from tests.documents.helpers import full_parties, issue_note
+
+    business, customer = full_parties(org)
+    return issue_note(org, commit=commit, business=business, customer=customer)

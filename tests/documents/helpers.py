@@ -62,3 +62,42 @@ class Recorder:
 
     def parsed(self, index=-1):
         return email.message_from_bytes(self.messages[index].content, policy=email.policy.default)
+
+
+# --- credit notes ---------------------------------------------------------------------------
+
+ITEM = {"description": "Design work", "quantity": "2", "unit_price": "50.00", "tax_rate": "20"}
+EVERY_FORMAT = frozenset({"facturx", "cii", "ubl", "xrechnung-cii", "xrechnung-ubl", "peppol"})
+
+
+def issue_note(org, *, commit=None, business=None, customer=None, items=(ITEM,), reason="Two hours billed twice"):
+    """(invoice, credit note): an invoice of 2 x ``items[0]`` issued on 2026-03-05 and a credit
+    note of one of them, issued (inside ``commit()`` when given: its render runs)."""
+    from tests.billing.factories import make_invoice
+
+    invoice = make_invoice(
+        organization=org, business=business, customer=customer, items=items, status="issued", issue_date="2026-03-05"
+    )
+    line = {**items[0], "quantity": "1"}
+    note = billing_services.credit_note_create(
+        organization=org, actor=None, data={"invoice": invoice.pk, "reason": reason, "items": [line]}
+    )
+    if commit is None:
+        return invoice, billing_services.credit_note_issue(organization=org, actor=None, credit_note_id=note.pk)
+    with commit():
+        return invoice, billing_services.credit_note_issue(organization=org, actor=None, credit_note_id=note.pk)
+
+
+def credit_note_documents(note):
+    from documents.models import CreditNoteDocument
+
+    with organization_scope(note.organization):
+        return list(CreditNoteDocument.objects.filter(credit_note=note))
+
+
+def full_parties(org):
+    """(business, customer) with the data of every e-invoice format."""
+    from tests.billing.factories import BusinessFactory, CustomerFactory
+    from tests.einvoice.issued import DE_FULL_BUYER, DE_FULL_SELLER
+
+    return BusinessFactory(organization=org, **DE_FULL_SELLER), CustomerFactory(organization=org, **DE_FULL_BUYER)

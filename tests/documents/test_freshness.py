@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from billing import services as billing_services
-from documents import jobs, services
+from documents import jobs, pipeline, services
 from documents.models import InvoiceDocument
 from documents.tasks import render_invoice_document, sweep_pending_work
 from organizations.tenancy import organization_scope
@@ -83,7 +83,7 @@ def test_render_task_is_idempotent(issued, monkeypatch):
     invoice = reload(issued)
     [document] = documents_of(invoice)
     calls = []
-    monkeypatch.setattr(services, "render_invoice_pdf", lambda data: calls.append(data) or b"%PDF-other")
+    monkeypatch.setattr(pipeline, "render_invoice_pdf", lambda data: calls.append(data) or b"%PDF-other")
     assert render_invoice_document.apply(args=[str(invoice.pk), invoice.version]).get() == "ready"
     assert render_invoice_document.apply(args=[str(invoice.pk), invoice.version]).get() == "ready"
     assert calls == []  # a fresh document exists: nothing rendered again
@@ -109,7 +109,7 @@ def test_a_render_overtaken_by_a_payment_is_discarded(org, business, customer, m
             pay(invoice, "10.00", actor=member)  # commits a new version mid-render
         return real_render(data)
 
-    monkeypatch.setattr(services, "render_invoice_pdf", slow_render)
+    monkeypatch.setattr(pipeline, "render_invoice_pdf", slow_render)
     with commit():
         result = render_invoice_document.apply(args=[str(invoice.pk), issued_version]).get()
     assert result == "discarded"
@@ -124,12 +124,12 @@ def test_a_task_for_an_old_version_does_nothing(issued, member, commit, monkeypa
     old_version = reload(issued).version
     with commit():
         pay(issued, "5.00", actor=member)
-    monkeypatch.setattr(services, "render_invoice_pdf", lambda data: pytest.fail("must not render"))
+    monkeypatch.setattr(pipeline, "render_invoice_pdf", lambda data: pytest.fail("must not render"))
     assert render_invoice_document.apply(args=[str(issued.pk), old_version]).get() == "discarded"
 
 
 def test_a_failed_render_is_recorded_and_retried_on_request(issued, member, commit, monkeypatch):
-    monkeypatch.setattr(services, "render_invoice_pdf", lambda data: (_ for _ in ()).throw(ValueError("bad font")))
+    monkeypatch.setattr(pipeline, "render_invoice_pdf", lambda data: (_ for _ in ()).throw(ValueError("bad font")))
     with commit():
         pay(issued, "5.00", actor=member)
     invoice = reload(issued)
@@ -215,7 +215,7 @@ def test_twin_renders_of_one_version_store_one_document(org, business, customer,
         barrier.wait()  # both have rendered; now both try to store
         return content
 
-    monkeypatch.setattr(services, "render_invoice_pdf", render_together)
+    monkeypatch.setattr(pipeline, "render_invoice_pdf", render_together)
     results, errors = [], []
 
     def work():

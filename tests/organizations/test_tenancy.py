@@ -41,6 +41,7 @@ def test_an_unscoped_query_on_a_tenant_model_raises(model):
 def _populate(organization):
     """At least one row of every tenant model in ``organization``, made as the app makes them."""
     from billing.models import Invoice
+    from documents import pipeline
     from documents.services import document_render, invoice_send
     from organizations.models import IdempotencyKey
     from organizations.services import invite_create
@@ -57,9 +58,11 @@ def _populate(organization):
         make_recurring_invoice(organization=organization, business=invoice.business, customer=invoice.customer)
         from billing import services as billing_services
 
-        billing_services.credit_note_create(
+        note = billing_services.credit_note_create(
             organization=organization, actor=owner, data={"invoice": invoice.pk, "full": True}
         )
+        billing_services.credit_note_issue(organization=organization, actor=owner, credit_note_id=note.pk)
+        pipeline.render(pipeline.CREDIT_NOTE, organization=organization, subject_id=note.pk)
         assert Invoice.objects.filter(organization=organization).exists()
 
 

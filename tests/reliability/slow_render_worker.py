@@ -19,9 +19,9 @@ def _install_gate():
     gate = os.environ.get("BILLORA_TEST_RENDER_GATE")
     if not gate:
         return
-    import documents.services
+    import documents.pipeline
 
-    original = documents.services.render_invoice_pdf
+    original = documents.pipeline.render_invoice_pdf
 
     def gated_render(*args, **kwargs):
         with open(f"{gate}.started", "a") as started:
@@ -31,7 +31,7 @@ def _install_gate():
             time.sleep(0.05)
         return original(*args, **kwargs)
 
-    documents.services.render_invoice_pdf = gated_render
+    documents.pipeline.render_invoice_pdf = gated_render
 
 
 @worker_process_init.connect
