@@ -110,9 +110,26 @@ def register() -> None:
             "customer.deleted": Wording(
                 _("{actor} deleted the customer {target}"), _("Customer deleted"), links_target=False
             ),
+            **_REMINDER_ACTIONS,
         }
     )
     _describe_fields()
+
+
+_REMINDER_ACTIONS = {
+    "invoice.reminder_queued": Wording(_("{actor} queued a payment reminder for {target}"), _("Reminder queued")),
+    "invoice.reminder_skipped": Wording(_("{actor} skipped a payment reminder for {target}"), _("Reminder skipped")),
+    "invoice.reminder_sent": Wording(_("{actor} sent a payment reminder for {target}"), _("Reminder sent")),
+    "invoice.reminder_withdrawn": Wording(
+        _("{actor} withdrew a payment reminder for {target}"), _("Reminder withdrawn")
+    ),
+    "invoice.reminders_changed": Wording(
+        _("{actor} changed the payment reminders of {target}"), _("Reminders changed")
+    ),
+    "business.reminders_updated": Wording(
+        _("{actor} changed the reminder schedule of {target}"), _("Reminder schedule changed")
+    ),
+}
 
 
 # A field's label in the page's language: the forms show the same words, so the catalogs hold them.
@@ -180,6 +197,11 @@ def _describe_fields() -> None:
             "replaced_by": None,
             "replaces": None,
             "invoice_number": _("Invoice"),
+            "step": _("Reminder step"),
+            "superseded_steps": _("Steps skipped"),
+            "late_fee_invoice": _("Late fee invoice"),
+            "reminder_steps": _("Reminder steps"),
+            "reminders_enabled": _("Payment reminders"),
             **_model_labels(Business, [name for name in BUSINESS_INPUT if name != "logo"]),
             **_model_labels(Customer, CUSTOMER_INPUT),
         },

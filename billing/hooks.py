@@ -43,3 +43,16 @@ def send_invoice(*, organization, actor, invoice_id) -> None:
     if send is None:
         raise StateConflict("Sending invoices is not available in this installation.")
     send(organization=organization, actor=actor, invoice_id=invoice_id)
+
+
+def register_reminder_sender(send: Callable) -> None:
+    """``send(*, organization, reminder) -> email id`` queues a payment reminder's email in the
+    caller's transaction, or raises BillingValidationError / StateConflict when it cannot."""
+    _INVOICE_SENDERS["reminder"] = send
+
+
+def send_reminder(*, organization, reminder):
+    send = _INVOICE_SENDERS.get("reminder")
+    if send is None:
+        raise StateConflict("Sending reminders is not available in this installation.")
+    return send(organization=organization, reminder=reminder)

@@ -58,12 +58,16 @@ class OutboundEmail(TenantModel):
         INVOICE = "invoice", "Invoice"
         INVITE = "invite", "Invite"
         CREDIT_NOTE = "credit_note", "Credit note"
+        REMINDER = "reminder", "Payment reminder"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Not sent, on purpose: what it was about changed before it went out (a reminder of
+        # an invoice paid in the meantime).
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVOICE)
     invoice = models.ForeignKey(
@@ -74,6 +78,9 @@ class OutboundEmail(TenantModel):
     )
     credit_note = models.ForeignKey(
         "billing.CreditNote", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    reminder = models.ForeignKey(
+        "billing.PaymentReminder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)

@@ -210,6 +210,19 @@ def credit_notes(organizations, count):
         services.credit_note_issue(organization=invoice.organization, actor=None, credit_note_id=note.pk)
 
 
+def reminders(organizations, count):
+    """Reminder schedules whose step is due at once on issued invoices, and the reminders a
+    run queues for them."""
+    for invoice in invoices(organizations, count, status="issued"):
+        services.reminder_schedule_set(
+            organization=invoice.organization,
+            actor=None,
+            business_id=invoice.business_id,
+            steps=[{"offset_days": -365}],
+        )
+    services.run_due_reminders()
+
+
 ROW_BUILDERS = {
     "auth.group": groups,
     "account.emailaddress": email_addresses,
@@ -241,4 +254,6 @@ ROW_BUILDERS = {
 INLINE_ROW_BUILDERS = {
     "billing.creditnoteitem": credit_notes,
     "billing.recurringinvoiceline": recurring_invoices,
+    "billing.reminderstep": reminders,
+    "billing.paymentreminder": reminders,
 }
