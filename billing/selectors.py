@@ -470,6 +470,7 @@ def reminder_timeline(*, organization, invoice) -> list[dict]:
             "status": row.status,
             "status_label": row.get_status_display(),
             "reason": row.get_reason_display() if row.reason else "",
+            "reason_code": row.reason,
             "note": row.note,
             "sent_at": row.sent_at,
             "late_fee_invoice": row.late_fee_invoice_id,
@@ -490,6 +491,7 @@ def reminder_timeline(*, organization, invoice) -> list[dict]:
                     "status": ReminderStatus.SCHEDULED,
                     "status_label": ReminderStatus.SCHEDULED.label,
                     "reason": "",
+                    "reason_code": "",
                     "note": "",
                     "sent_at": None,
                     "late_fee_invoice": None,
@@ -497,6 +499,16 @@ def reminder_timeline(*, organization, invoice) -> list[dict]:
                 }
             )
     return rows
+
+
+def invoice_reminders(*, organization, invoice_id) -> tuple[Invoice, list[dict]]:
+    """The invoice (with its customer) and its ``reminder_timeline``."""
+    invoice = (
+        Invoice.objects.select_related("customer").filter(organization=organization, pk=object_pk(invoice_id)).first()
+    )
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice, reminder_timeline(organization=organization, invoice=invoice)
 
 
 def upcoming_reminders(*, organization, days: int = 7, limit: int = 10) -> list[dict]:
