@@ -56,3 +56,14 @@ def send_reminder(*, organization, reminder):
     if send is None:
         raise StateConflict("Sending reminders is not available in this installation.")
     return send(organization=organization, reminder=reminder)
+
+
+def register_reminder_preview(preview: Callable) -> None:
+    """``preview(*, organization, business, step) -> (subject, body)``: the step's email as a
+    customer of the business would read it (the settings page shows it)."""
+    _INVOICE_SENDERS["reminder_preview"] = preview
+
+
+def preview_reminder(*, organization, business, step) -> tuple[str, str] | None:
+    preview = _INVOICE_SENDERS.get("reminder_preview")
+    return preview(organization=organization, business=business, step=step) if preview else None

@@ -9,7 +9,7 @@ class DocumentsConfig(AppConfig):
         # Imported once the models are ready: the receivers connect to billing's and
         # organizations' signals, and the tasks register in Celery's registry, where the
         # services enqueue them by name (documents.jobs).
-        from billing.hooks import register_invoice_sender, register_reminder_sender
+        from billing.hooks import register_invoice_sender, register_reminder_preview, register_reminder_sender
         from documents import api, invite_email, invoice_email, receivers, reminder_email, tasks  # noqa: F401
         from documents.services import invoice_send
 
@@ -19,3 +19,4 @@ class DocumentsConfig(AppConfig):
         register_invoice_sender(invoice_send)  # recurring invoices in "issue and send" mode
         reminder_email.register()  # the payment reminder kind (PDF attached, checked at send time)
         register_reminder_sender(reminder_email.reminder_queue)  # payment reminders
+        register_reminder_preview(reminder_email.reminder_preview)  # their preview in the settings

@@ -5,12 +5,13 @@ the invoice email does, and re-checks at send time, with the invoice locked in t
 transaction that marks the email sent, that the reminder is still wanted."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils.translation import gettext, override
 
 from billing import services as billing_services
 from billing.exceptions import StateConflict
-from billing.models import DEFAULT_REMINDER_TEXTS, Invoice, ReminderSkipReason
+from billing.models import DEFAULT_REMINDER_TEXTS, OPEN_STATUSES, Invoice, ReminderSkipReason
 from billing.selectors import customer_open_invoices
 from billora.formatting import formats_for
 from documents.invoice_email import attach_invoice_pdf
@@ -44,9 +45,10 @@ def open_invoices_text(invoices, language: str) -> str:
         )
 
 
-def reminder_message(invoice, *, subject: str, body: str, today, open_invoices) -> tuple[str, str]:
-    """Subject and body of a reminder of ``invoice`` (also the settings page's preview)."""
-    language = document_language(invoice)
+def reminder_message(invoice, *, subject: str, body: str, today, open_invoices, language=None) -> tuple[str, str]:
+    """Subject and body of a reminder of ``invoice``, in its document language unless
+    ``language`` is given (the settings page's preview: the business's)."""
+    language = language or document_language(invoice)
     formats = formats_for(language)
     values = email_placeholders(invoice, language) | {
         "balance": formats.money(invoice.balance_due, invoice.currency),
@@ -91,6 +93,49 @@ def reminder_queue(*, organization, reminder) -> str:
         requested_by_label="system",
     )
     return email.pk
+
+
+def _sample_invoice(organization, business, step) -> Invoice:
+    """The business's latest open invoice, else a made-up one, for the preview."""
+    invoice = (
+        Invoice.objects.select_related("business", "customer")
+        .filter(organization=organization, business=business, status__in=OPEN_STATUSES)
+        .order_by("-issue_date", "-created_at")
+        .first()
+    )
+    if invoice is not None:
+        return invoice
+    today = organization.local_today()
+    due = today - timedelta(days=step.offset_days)
+    with override(business.language):
+        customer_name = gettext("Sample customer")
+    return Invoice(
+        organization=organization,
+        business=business,
+        number="INV-0001",
+        status="issued",
+        currency=business.default_currency,
+        issue_date=due - timedelta(days=business.payment_terms_days),
+        due_date=due,
+        total=Decimal("1190.00"),
+        balance_due=Decimal("1190.00"),
+        business_snapshot={"name": business.name, "language": business.language},
+        customer_snapshot={"name": customer_name, "language": business.language},
+    )
+
+
+def reminder_preview(*, organization, business, step) -> tuple[str, str]:
+    """A step's email as a customer would read it on the step's day, in the business's
+    language: with the business's latest open invoice, or a sample one."""
+    invoice = _sample_invoice(organization, business, step)
+    return reminder_message(
+        invoice,
+        subject=step.subject,
+        body=step.body,
+        today=invoice.due_date + timedelta(days=step.offset_days),
+        open_invoices=[invoice],
+        language=business.language,
+    )
 
 
 def still_wanted(email: OutboundEmail) -> str:
