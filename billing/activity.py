@@ -155,6 +155,15 @@ def _rate_text(rate) -> str:
     return formats_for().percent(value) if value is not None else str(rate)
 
 
+_REMINDER_FIELDS = {
+    "step": _("Reminder step"),
+    "superseded_steps": _("Steps skipped"),
+    "late_fee_invoice": _("Late fee invoice"),
+    "reminder_steps": _("Reminder steps"),
+    "reminders_enabled": _("Payment reminders"),
+}
+
+
 def _describe_fields() -> None:
     statuses = dict(InvoiceStatus.choices)
     describe_fields(
@@ -197,11 +206,7 @@ def _describe_fields() -> None:
             "replaced_by": None,
             "replaces": None,
             "invoice_number": _("Invoice"),
-            "step": _("Reminder step"),
-            "superseded_steps": _("Steps skipped"),
-            "late_fee_invoice": _("Late fee invoice"),
-            "reminder_steps": _("Reminder steps"),
-            "reminders_enabled": _("Payment reminders"),
+            **_REMINDER_FIELDS,
             **_model_labels(Business, [name for name in BUSINESS_INPUT if name != "logo"]),
             **_model_labels(Customer, CUSTOMER_INPUT),
         },

@@ -164,7 +164,7 @@ class Customer(TenantModel):
     notes = models.TextField(blank=True, max_length=5000)
     archived = models.BooleanField(default=False)
     # Off: no payment reminder goes to this customer, for any invoice.
-    reminders_enabled = models.BooleanField(default=True)
+    reminders_enabled = models.BooleanField(default=True, verbose_name=_("payment reminders"))
 
     objects = TenantManager()
 
@@ -270,7 +270,7 @@ class Invoice(TenantModel):
     # The invoice this draft corrects (``invoice_correct``); the corrected one reads ``replaced_by``.
     replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by")
     # Off: no payment reminder for this invoice. Not printed, so it may change after issue.
-    reminders_enabled = models.BooleanField(default=True)
+    reminders_enabled = models.BooleanField(default=True, verbose_name=_("payment reminders"))
     # A late fee invoice names the invoice whose reminder step charged it.
     late_fee_for = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="late_fees")
     # Seller and buyer as they were at issue; printed from then on, never changed.

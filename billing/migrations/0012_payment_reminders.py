@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='reminders_enabled',
-            field=models.BooleanField(default=True),
+            field=models.BooleanField(default=True, verbose_name='payment reminders'),
         ),
         migrations.AddField(
             model_name='invoice',
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invoice',
             name='reminders_enabled',
-            field=models.BooleanField(default=True),
+            field=models.BooleanField(default=True, verbose_name='payment reminders'),
         ),
         migrations.CreateModel(
             name='ReminderStep',

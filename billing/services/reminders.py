@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.db import DatabaseError, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext, override
+from django.utils.translation import gettext, gettext_noop, override
 
 from audit.services import record
 from billing import hooks
@@ -72,8 +72,8 @@ REMINDER_BODY = Text(5000, multiline=True, placeholders=True)
 CANDIDATES_PER_QUERY = 500
 # The reason printed on a late fee invoice: outside the scope of VAT (damages, not the price
 # of a supply) where no VAT number is shown (BR-O-02); else exempt with the same explanation.
-LATE_FEE_REASON_OUTSIDE = "Late payment compensation: outside the scope of VAT"
-LATE_FEE_REASON_EXEMPT = "Late payment compensation: not consideration for a supply, no VAT charged"
+LATE_FEE_REASON_OUTSIDE = gettext_noop("Late payment compensation: outside the scope of VAT")
+LATE_FEE_REASON_EXEMPT = gettext_noop("Late payment compensation: not consideration for a supply, no VAT charged")
 
 
 def default_texts(offset_days: int) -> tuple[str, str]:
