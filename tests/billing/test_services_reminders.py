@@ -328,3 +328,33 @@ def test_a_spent_time_budget_defers_the_rest(org, business):
         summary = services.run_due_reminders(now=at(DUE + timedelta(days=7)), time_budget=0)
     assert summary["deferred"] and summary["queued"] == 0
     assert services.run_due_reminders(now=at(DUE + timedelta(days=7)))["queued"] == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "listing"),
+    [
+        ("fr", "Relance : la facture", "Ce qui reste à régler sur votre compte"),
+        ("de", "Erinnerung: Rechnung", "Offene Posten auf Ihrem Konto"),
+    ],
+)
+def test_the_built_in_texts_go_out_in_the_customers_language(org, business, language, subject, listing):
+    customer = CustomerFactory(organization=org, language=language)
+    services.reminder_schedule_set(organization=org, actor=None, business_id=business.pk, steps=STEPS)
+    with time_machine.travel(at(DUE - timedelta(days=30)), tick=False):
+        invoice = make_invoice(organization=org, business=business, customer=customer, status="issued", due_date=DUE)
+    run(at(DUE + timedelta(days=7)))
+    (email,) = emails(org)
+    assert email.subject.startswith(f"{subject} {invoice.number}")
+    assert listing in email.body and invoice.number in email.body
+
+
+def test_a_text_the_business_wrote_is_sent_as_written_with_the_open_invoices_added(org, business, customer):
+    steps = [{"offset_days": 7, "subject": "Payez {number}", "body": "Solde : {balance}. {unknown} reste."}]
+    services.reminder_schedule_set(organization=org, actor=None, business_id=business.pk, steps=steps)
+    with time_machine.travel(at(DUE - timedelta(days=30)), tick=False):
+        invoice = make_invoice(organization=org, business=business, customer=customer, status="issued", due_date=DUE)
+    run(at(DUE + timedelta(days=7)))
+    (email,) = emails(org)
+    assert email.subject == f"Payez {invoice.number}"
+    assert email.body.startswith("Solde : €1,") and "{unknown} reste." in email.body
+    assert "What is open on your account:" in email.body and invoice.number in email.body
