@@ -64,10 +64,9 @@ def reminder_message(invoice, *, subject: str, body: str, today, open_invoices, 
 
 
 def reminder_queue(*, organization, reminder) -> str:
-    """Queue the reminder's email in the caller's transaction; its id. No address: refused."""
-    invoice = Invoice.objects.select_related("business", "customer").get(
-        organization=organization, pk=reminder.invoice_id
-    )
+    """Queue the reminder's email in the caller's transaction; its id. No address: refused.
+    ``reminder.invoice`` is the invoice as the caller locked it, with business and customer."""
+    invoice = reminder.invoice
     recipient = (invoice.customer_snapshot or {}).get("email") or invoice.customer.email
     if not recipient:
         raise StateConflict(gettext("The customer has no email address."))

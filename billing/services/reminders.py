@@ -22,7 +22,7 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from django.db import DatabaseError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, override
 
@@ -282,26 +282,35 @@ def _charge_late_fee(organization, invoice, step, today) -> Invoice | None:
 
 
 def _queue(organization, invoice, reminder, step, today) -> None:
-    """The late fee (if any) and the email, all or nothing: when the email cannot be queued
-    (no address, say) no fee is charged and the reminder is skipped with the reason."""
+    """The late fee (if any), the email and the reminder row, all or nothing: when the email
+    cannot be queued (no address, say) no fee is charged and the reminder is saved as skipped
+    with the reason. The email names the reminder before its row is written (the foreign key
+    is checked at commit)."""
     try:
         with transaction.atomic():
             if step.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id:
                 reminder.late_fee_invoice = _charge_late_fee(organization, invoice, step, today)
             reminder.email_id = hooks.send_reminder(organization=organization, reminder=reminder)
-            reminder.save(update_fields=["late_fee_invoice", "email_id", "updated_at"])
+            reminder.save(force_insert=True)
+            return
     except (BillingValidationError, StateConflict) as exc:
         messages = exc.messages.values() if isinstance(exc, BillingValidationError) else [[str(exc)]]
-        reminder.late_fee_invoice = None
-        reminder.status = ReminderStatus.SKIPPED
-        reminder.reason = ReminderSkipReason.NOT_SENDABLE
-        reminder.note = " ".join(str(message) for group in messages for message in group)[:2000]
-        reminder.save(update_fields=["late_fee_invoice", "status", "reason", "note", "updated_at"])
+        note = " ".join(str(message) for group in messages for message in group)
+    reminder.late_fee_invoice = None
+    reminder.email_id = None
+    reminder.status = ReminderStatus.SKIPPED
+    reminder.reason = ReminderSkipReason.NOT_SENDABLE
+    reminder.note = note[:2000]
+    reminder.save(force_insert=True)
 
 
-def _done_through(organization, invoice) -> int:
-    done = PaymentReminder.objects.filter(organization=organization, invoice=invoice).aggregate(n=Max("step_number"))
-    return done["n"] or 0
+def _last_step(organization):
+    """The number of the last step an invoice had (a subquery on the invoice's row)."""
+    return (
+        PaymentReminder.objects.filter(organization=organization, invoice=OuterRef("pk"))
+        .order_by("-step_number")
+        .values("step_number")[:1]
+    )
 
 
 def _reminder(organization, invoice, step, status, reason="") -> PaymentReminder:
@@ -324,14 +333,13 @@ def invoice_remind(*, organization, invoice_id, steps, today) -> PaymentReminder
         invoice = (
             Invoice.objects.select_for_update(of=("self",))
             .select_related("customer", "business")
+            .annotate(done=Subquery(_last_step(organization)))
             .filter(organization=organization, pk=invoice_id)
             .first()
         )
         if invoice is None or stop_reason(invoice):
             return None
-        plan = plan_for(
-            steps, due_date=invoice.due_date, today=today, done_through=_done_through(organization, invoice)
-        )
+        plan = plan_for(steps, due_date=invoice.due_date, today=today, done_through=invoice.done or 0)
         if plan.send is None:
             return None
         if plan.send.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id:
@@ -342,7 +350,6 @@ def invoice_remind(*, organization, invoice_id, steps, today) -> PaymentReminder
         ]
         PaymentReminder.objects.bulk_create(skipped)
         reminder = _reminder(organization, invoice, plan.send, ReminderStatus.SCHEDULED)
-        reminder.save(force_insert=True)
         _queue(organization, invoice, reminder, plan.send, today)
         record(
             organization=organization,
@@ -382,15 +389,10 @@ def _candidates(organization, steps_by_business: dict, today: date):
         due |= Q(business_id=business_id, due_date__lte=today - timedelta(steps[0].offset_days)) & (
             Q(done__isnull=True) | Q(done__lt=steps[-1].position)
         )
-    last_done = (
-        PaymentReminder.objects.filter(organization=organization, invoice=OuterRef("pk"))
-        .order_by("-step_number")
-        .values("step_number")[:1]
-    )
     queryset = (
         Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES, balance_due__gt=0)
         .filter(reminders_enabled=True, customer__reminders_enabled=True)
-        .annotate(done=Subquery(last_done))
+        .annotate(done=Subquery(_last_step(organization)))
         .filter(due)
         .order_by("pk")
     )
