@@ -18,6 +18,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import django
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billora.settings")
 
@@ -111,6 +113,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed renders per case (500-item cases use a quarter)")
     args = parser.parse_args()
+    django.setup()  # the PDF is rendered in the document's language (translations need the apps)
 
     render_invoice_pdf(make_data(1, customer="Ω 東"))  # register every font once, as a worker would
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())

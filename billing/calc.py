@@ -2,6 +2,14 @@
 
 No ORM and no Django here: services feed validated Decimals in and store what comes out.
 Rule numbers in the docstrings refer to the numbered list in the "Totals" section.
+
+Credit notes (eu-invoicing.md "Issued documents are final; corrections by credit note") use
+the same arithmetic plus one rule, "the rest of a row", given by ``left_to_credit``: a credit
+note's (VAT category, rate) row whose taxable amount is exactly what is left of that row of
+its invoice takes exactly what is left of the row's tax, instead of rounding the rate again.
+What is left of a row is the invoice row's taxable amount and tax, each less the sum of the
+issued credit notes' rows. So a credit note for everything left (cancel) totals exactly
+``total - credited_total`` to the minor unit, and after it ``credited_total == total``.
 """
 
 from collections.abc import Sequence
@@ -74,6 +82,17 @@ class TaxRow:
     # The lines' discount shares in this row: net sum - discount_amount = taxable_amount, so an
     # e-invoice states the discount as one allowance per row (EN 16931 BR-S-08 and siblings).
     discount_amount: Decimal
+
+
+@dataclass(frozen=True)
+class RowAmounts:
+    """The money of one (VAT category, rate) breakdown row: a stored row of an invoice or
+    credit note, or what is left of an invoice's row to credit (``left_to_credit``)."""
+
+    category: str
+    rate: Decimal
+    taxable_amount: Decimal
+    tax_amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -179,12 +198,20 @@ def spread_minor_units(total: int, weights: Sequence[int]) -> list[int]:
 
 
 def compute_totals(
-    *, currency: str, lines: Sequence[LineInput], discount_type: str, discount_value: Decimal
+    *,
+    currency: str,
+    lines: Sequence[LineInput],
+    discount_type: str,
+    discount_value: Decimal,
+    left: Sequence[RowAmounts] | None = None,
 ) -> InvoiceTotals:
     """Rules 1-6 of "Totals": line nets, subtotal, discount, its spread, tax per (category, rate), total.
 
     Rule 5 groups by (VAT category, rate) (eu-invoicing.md): with the default categories every
     rate has one category, so the rows are the per-rate rows of billing-rules.md.
+    ``left``, for a credit note: what is left to credit of its invoice's rows
+    (``left_to_credit``); a row whose taxable amount equals its row's left taxable amount takes
+    the left tax (the rest of a row, module docstring). None for invoices.
     Every returned amount has exactly the currency's places (JPY "1500", EUR "12.50", KWD "1.250").
     Raises DiscountExceedsSubtotal (a ValueError) for an amount discount above the subtotal,
     ValueError for other impossible input, TypeError for a non-Decimal (e.g. float) value.
@@ -206,22 +233,7 @@ def compute_totals(
         shares = spread_minor_units(int(discount_total.scaleb(places)), [int(net.scaleb(places)) for net in nets])
         discounts = [quantize_money(Decimal(share).scaleb(-places), currency) for share in shares]
 
-        # (rate, category) -> [net sum, discount sum]; sorted by rate first, as before categories existed.
-        groups: dict[tuple[Decimal, str], list[Decimal]] = {}
-        for net, discount, key in zip(nets, discounts, keys, strict=True):
-            sums = groups.setdefault(key, [Decimal(0), Decimal(0)])
-            sums[0] += net
-            sums[1] += discount
-        breakdown = tuple(
-            TaxRow(
-                rate=rate,
-                taxable_amount=quantize_money(net - discount, currency),
-                tax_amount=quantize_money((net - discount) * rate / HUNDRED, currency),  # rule 5
-                category=category,
-                discount_amount=quantize_money(discount, currency),
-            )
-            for (rate, category), (net, discount) in sorted(groups.items())
-        )
+        breakdown = _breakdown(nets, discounts, keys, currency, _rests_by_key(left or (), currency))
         tax_total = quantize_money(sum((row.tax_amount for row in breakdown), Decimal(0)), currency)  # rule 6
         total = quantize_money(subtotal - discount_total + tax_total, currency)
     return InvoiceTotals(
@@ -232,6 +244,65 @@ def compute_totals(
         tax_total=tax_total,
         total=total,
     )
+
+
+def _rests_by_key(left: Sequence[RowAmounts], currency: str) -> dict[tuple[Decimal, str], RowAmounts]:
+    """``left`` keyed as the breakdown groups are. A row with a negative amount left (only
+    credit notes that broke the per-row limit could leave one) gives no rest: nothing credits
+    the rest of it."""
+    rests = {}
+    for row in left:
+        amounts = (_decimal(row.taxable_amount, "taxable_amount"), _decimal(row.tax_amount, "tax_amount"))
+        if any(quantize_money(amount, currency) != amount for amount in amounts):
+            raise ValueError(f"What is left of a row has more places than {currency} allows: {amounts}")
+        if row.category not in VAT_CATEGORIES:
+            raise ValueError(f"Unknown VAT category {row.category!r}")
+        if min(amounts) >= 0:
+            rests[(_normalize_rate(row.rate), row.category)] = row
+    return rests
+
+
+def _breakdown(nets, discounts, keys, currency: str, rests: dict) -> tuple[TaxRow, ...]:
+    """Rule 5: one row per (category, rate), ascending by rate first (as before categories
+    existed); its tax is round_m(taxable * rate / 100), or the rest of the row's tax when the
+    taxable amount is exactly what is left of the row (``rests``, credit notes only)."""
+    groups: dict[tuple[Decimal, str], list[Decimal]] = {}  # -> [net sum, discount sum]
+    for net, discount, key in zip(nets, discounts, keys, strict=True):
+        sums = groups.setdefault(key, [Decimal(0), Decimal(0)])
+        sums[0] += net
+        sums[1] += discount
+    rows = []
+    for (rate, category), (net, discount) in sorted(groups.items()):
+        taxable = quantize_money(net - discount, currency)
+        rest = rests.get((rate, category))
+        if rest is not None and taxable == rest.taxable_amount:
+            tax = quantize_money(rest.tax_amount, currency)  # the rest of the row, in the currency's places
+        else:
+            tax = quantize_money(taxable * rate / HUNDRED, currency)
+        discount_amount = quantize_money(discount, currency)
+        rows.append(TaxRow(rate, taxable, tax, category, discount_amount))
+    return tuple(rows)
+
+
+def left_to_credit(
+    invoiced: Sequence[RowAmounts], credited: Sequence[RowAmounts], currency: str
+) -> tuple[RowAmounts, ...]:
+    """What is left to credit of each (VAT category, rate) row of an invoice: the row's taxable
+    amount and tax less the sums of the issued credit notes' rows (``credited``), ascending by
+    rate then category. The rows add up to ``total - credited_total``; a row may be credited
+    in full and stay with nothing left."""
+    sums: dict[tuple[Decimal, str], list[Decimal]] = {}
+    with localcontext(prec=_PRECISION):
+        for sign, rows in ((1, invoiced), (-1, credited)):
+            for row in rows:
+                key = (_normalize_rate(row.rate), row.category)
+                amounts = sums.setdefault(key, [Decimal(0), Decimal(0)])
+                amounts[0] += sign * _decimal(row.taxable_amount, "taxable_amount")
+                amounts[1] += sign * _decimal(row.tax_amount, "tax_amount")
+        return tuple(
+            RowAmounts(category, rate, quantize_money(taxable, currency), quantize_money(tax, currency))
+            for (rate, category), (taxable, tax) in sorted(sums.items())
+        )
 
 
 def balance_and_status(

@@ -26,6 +26,8 @@ from billing.models import (
     DiscountType,
     EInvoiceFormat,
     PaymentMethod,
+    RecurringFrequency,
+    RecurringMode,
     VatCategory,
 )
 from billora.formatting import formats_for
@@ -400,16 +402,21 @@ class CustomerFilterForm(BillingForm):
     )
 
 
-class InvoiceForm(BillingForm):
-    """The invoice header. Items come from the line-item editor (``parse_item_rows``)."""
+class PartyChoiceField(ChoiceInputField):
+    """The business or customer of a document; the service's errors about what that party lacks
+    (``customer.vat_id``) are shown on it, in words ("VAT number: ...")."""
 
-    business = ChoiceInputField(label=_("Business"))
-    customer = ChoiceInputField(label=_("Customer"))
+    def path_label(self, rest: str) -> str:
+        return path_label(rest)
+
+
+class DocumentForm(BillingForm):
+    """What invoices and recurring invoices share above and below the line-item editor
+    (``parse_item_rows``): parties, currency, discount, notes, terms and exemption reasons."""
+
+    business = PartyChoiceField(label=_("Business"))
+    customer = PartyChoiceField(label=_("Customer"))
     currency = _currency(help_text=_("Defaults to the business's currency."))
-    issue_date = _date(label=_("Issue date"), help_text=_("Today, unless you change it."))
-    due_date = _date(
-        label=_("Due date"), help_text=_("The issue date plus the business's payment terms, unless you change it.")
-    )
     discount_type = ChoiceInputField(choices=DiscountType.choices, initial=DiscountType.NONE, label=_("Discount"))
     discount_value = DecimalInputField(
         label=_("Discount value"),
@@ -420,22 +427,20 @@ class InvoiceForm(BillingForm):
     vat_exemption_reasons = ExemptionReasonsField(
         help_text=_("Why no VAT is charged on the lines in these categories; printed beside the VAT breakdown.")
     )
+    # The header fields sent to the service when filled in (an empty one takes its default).
+    optional_fields = ("business", "customer", "currency", "discount_type")
 
-    def __init__(self, *args, businesses=(), customers=(), locked=False, **kwargs):
+    def __init__(self, *args, businesses=(), customers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["business"].choices = [(str(b.pk), b.name) for b in businesses]
         archived = _("%(name)s (archived)")
         self.fields["customer"].choices = [("", _("Choose a customer"))] + [
             (str(c.pk), archived % {"name": c.name} if c.archived else c.name) for c in customers
         ]
-        if locked:
-            # After issue, seller, buyer and currency are fixed (billing-rules.md).
-            for name in ("business", "customer", "currency"):
-                self.fields[name].disabled = True
 
     def service_data(self) -> dict:
         data = {}
-        for name in ("business", "customer", "currency", "issue_date", "due_date", "discount_type"):
+        for name in self.optional_fields:
             if self.fields[name].disabled:
                 continue
             value = self.cleaned_data.get(name)
@@ -451,6 +456,72 @@ class InvoiceForm(BillingForm):
         """Show the reason inputs of these categories (the ones the lines use) from the start."""
         self.fields["vat_exemption_reasons"].widget.shown = set(categories)
         self.exemption_reasons_shown = bool(set(categories) & set(vat.EXEMPTION_REASON_CATEGORIES))
+
+
+class InvoiceForm(DocumentForm):
+    """The invoice header. Items come from the line-item editor (``parse_item_rows``)."""
+
+    issue_date = _date(label=_("Issue date"), help_text=_("Today, unless you change it."))
+    due_date = _date(
+        label=_("Due date"), help_text=_("The issue date plus the business's payment terms, unless you change it.")
+    )
+    optional_fields = (*DocumentForm.optional_fields, "issue_date", "due_date")
+
+    def __init__(self, *args, locked=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if locked:
+            # After issue, seller, buyer and currency are fixed (billing-rules.md).
+            for name in ("business", "customer", "currency"):
+                self.fields[name].disabled = True
+
+
+def _day_of_month_choices():
+    days = [(str(day), str(day)) for day in range(1, 32)]
+    return [("", _("The start date's day")), *days, (validation.LAST_DAY_OF_MONTH, _("The last day of the month"))]
+
+
+class RecurringInvoiceForm(DocumentForm):
+    """A recurring invoice: the document's fields, its schedule and what each run does."""
+
+    name = InputField(label=_("Name"), help_text=_("For you, e.g. “Monthly retainer”; not printed."))
+    frequency = ChoiceInputField(
+        choices=RecurringFrequency.choices, initial=RecurringFrequency.MONTHLY, label=_("Every")
+    )
+    day_of_month = ChoiceInputField(
+        choices=_day_of_month_choices(),
+        label=_("Day of the month"),
+        help_text=_("Monthly, quarterly and yearly schedules; a month without that day uses its last day."),
+    )
+    start_date = _date(label=_("Start date"), help_text=_("The first invoice is on or after it."))
+    end_date = _date(label=_("End date"), help_text=_("Optional: no invoice after it."))
+    count = _integer(label=_("Number of invoices"), help_text=_("Optional: the schedule ends after this many."))
+    skip_weekends = forms.BooleanField(
+        required=False,
+        label=_("Never on weekends"),
+        help_text=_("An invoice that falls on a Saturday or Sunday is made on the next Monday."),
+    )
+    mode = ChoiceInputField(choices=RecurringMode.choices, initial=RecurringMode.ISSUE_AND_SEND, label=_("Each run"))
+    max_catch_up = _integer(
+        initial=3,
+        label=_("Catch-up limit"),
+        help_text=_(
+            "After a pause in the service or a start date in the past, at most this many past periods are "
+            "invoiced at once; older ones are skipped, never invoiced."
+        ),
+    )
+    optional_fields = (*DocumentForm.optional_fields, "start_date", "max_catch_up")
+    # Cleared by leaving them empty.
+    nullable_fields = ("day_of_month", "end_date", "count")
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        data["name"] = self.cleaned_data.get("name", "")
+        data["frequency"] = self.cleaned_data.get("frequency", "")
+        data["mode"] = self.cleaned_data.get("mode") or RecurringMode.ISSUE_AND_SEND
+        data["skip_weekends"] = bool(self.cleaned_data.get("skip_weekends"))
+        for name in self.nullable_fields:
+            data[name] = self.cleaned_data.get(name) or None
+        return data
 
 
 class InvoiceFilterForm(BillingForm):

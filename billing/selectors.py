@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import BooleanField, Case, Count, F, Max, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
-from billing.calc import quantize_money
+from billing.calc import RowAmounts, left_to_credit, quantize_money
 from billing.exceptions import NotFound
 from billing.models import (
     INVOICED_STATUSES,
@@ -182,6 +182,31 @@ def credit_note_item_rows(*, organization, credit_note_ids) -> dict:
     for note_id, *item in rows:
         by_note.setdefault(note_id, []).append(item)
     return by_note
+
+
+def _row_amounts(rows) -> list[RowAmounts]:
+    return [
+        RowAmounts(row["category"], Decimal(row["rate"]), Decimal(row["taxable_amount"]), Decimal(row["tax_amount"]))
+        for row in rows or ()
+    ]
+
+
+def invoice_left_to_credit(*, organization, invoice: Invoice) -> tuple[RowAmounts, ...]:
+    """What is left to credit of each (VAT category, rate) row of ``invoice``: its stored row
+    less its issued credit notes' rows (``billing.calc.left_to_credit``), in one query."""
+    issued = CreditNote.objects.filter(
+        organization=organization, invoice=invoice, status=CreditNoteStatus.ISSUED
+    ).values_list("tax_breakdown", flat=True)
+    credited = [row for breakdown in issued for row in _row_amounts(breakdown)]
+    return left_to_credit(_row_amounts(invoice.tax_breakdown), credited, invoice.currency)
+
+
+def invoice_left_to_credit_by_id(*, organization, invoice_id) -> tuple[RowAmounts, ...] | None:
+    """``invoice_left_to_credit`` of the organization's invoice ``invoice_id``; None for an id
+    that names none of its invoices (the web editor's preview of a credit note)."""
+    pk = object_pk(invoice_id)
+    invoice = Invoice.objects.filter(organization=organization, pk=pk).first() if pk is not None else None
+    return None if invoice is None else invoice_left_to_credit(organization=organization, invoice=invoice)
 
 
 def credit_notes(*, organization, status: str = "", search: str = "") -> QuerySet:

@@ -58,7 +58,16 @@ urlpatterns = [
     path("credit-notes/", views.CreditNoteListView.as_view(), name="credit_note_list"),
     # Recurring invoices
     path("recurring/", views.RecurringInvoiceListView.as_view(), name="recurring_list"),
+    path("recurring/new/", views.RecurringInvoiceCreateView.as_view(), name="recurring_create"),
+    path("recurring/schedule/", views.RecurringScheduleView.as_view(), name="recurring_schedule"),
     path("recurring/<uuid:template_id>/", views.RecurringInvoiceDetailView.as_view(), name="recurring_detail"),
+    path("recurring/<uuid:template_id>/edit/", views.RecurringInvoiceEditView.as_view(), name="recurring_edit"),
+    path(
+        "recurring/<uuid:template_id>/schedule/",
+        views.RecurringScheduleView.as_view(),
+        name="recurring_schedule_edit",
+    ),
+    path("recurring/<uuid:template_id>/delete/", views.RecurringInvoiceDeleteView.as_view(), name="recurring_delete"),
     path("recurring/<uuid:template_id>/pause/", views.RecurringInvoicePauseView.as_view(), name="recurring_pause"),
     path("recurring/<uuid:template_id>/resume/", views.RecurringInvoiceResumeView.as_view(), name="recurring_resume"),
 ]

@@ -35,7 +35,7 @@ from stdnum.no import mva as stdnum_no_mva
 
 from billing import vat
 from billing.addresses import country_codes
-from billing.calc import VAT_CATEGORIES, VAT_STANDARD, VAT_ZERO_RATED, currency_exponent
+from billing.calc import VAT_CATEGORIES, VAT_STANDARD, VAT_ZERO_RATED, RowAmounts, TaxRow, currency_exponent
 from billing.exceptions import BillingValidationError
 from billing.models import DOCUMENT_LANGUAGES
 from billing.numbering import MAX_NUMBER_LENGTH, TOKENS, format_number
@@ -831,3 +831,23 @@ def check_credit_within(total: Decimal, *, left: Decimal, currency: str, errors:
     if total > left:
         message = _("The credit note's total may not exceed what is left to credit (%(left)s %(currency)s).")
         errors.add("items", message % {"left": left, "currency": currency})
+
+
+def check_credit_rows(
+    rows: tuple[TaxRow, ...], *, left: tuple[RowAmounts, ...], currency: str, errors: FieldErrors
+) -> None:
+    """Per VAT category and rate, a credit note never credits more than is left of that row of
+    its invoice, neither taxable amount nor tax (``billing.calc.left_to_credit``): so nothing
+    left ever goes below zero, and a credit note for the rest credits exactly the rest."""
+    rests = {(rest.category, rest.rate.normalize()): rest for rest in left}
+    for row in rows:
+        rest = rests.get(
+            (row.category, row.rate.normalize()), RowAmounts(row.category, row.rate, Decimal(0), Decimal(0))
+        )
+        if row.taxable_amount > rest.taxable_amount or row.tax_amount > rest.tax_amount:
+            message = _(
+                "At %(rate)s %% VAT (%(category)s) the invoice has %(taxable)s %(currency)s before VAT and "
+                "%(tax)s %(currency)s of VAT left to credit: credit no more than that."
+            )
+            words = {"rate": f"{row.rate.normalize():f}", "category": row.category, "currency": currency}
+            errors.add("items", message % {**words, "taxable": rest.taxable_amount, "tax": rest.tax_amount})

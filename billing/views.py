@@ -27,7 +27,7 @@ from django.views.generic import TemplateView
 
 from audit import selectors as audit_selectors
 from audit.models import AuditEntry
-from billing import calc, selectors, services, validation
+from billing import calc, recurrence, selectors, services, validation
 from billing.exceptions import FINAL_MESSAGE, BillingValidationError, StateConflict
 from billing.forms import (
     NON_FIELD_KEYS,
@@ -39,6 +39,7 @@ from billing.forms import (
     InvoiceForm,
     ItemRow,
     PaymentForm,
+    RecurringInvoiceForm,
     RefundForm,
     VoidPaymentForm,
     apply_editor_action,
@@ -60,7 +61,9 @@ from billing.models import (
     InvoiceStatus,
     Payment,
     PaymentKind,
+    RecurringFrequency,
     RecurringInvoice,
+    RecurringMode,
     VatCategory,
 )
 from billora.downloads import signed_redirect
@@ -575,7 +578,8 @@ def _query_suffix(query):
 
 
 class InvoiceEditorMixin:
-    """The create/edit page: header form plus the line-item editor.
+    """A page with a document header form and the line-item editor: invoices here, recurring
+    invoices below (they share the editor, its htmx endpoint and ``submit``).
 
     Buttons of the editor (add, remove, move up/down) submit ``editor_action``; with htmx the
     editor alone is swapped, without it the whole page comes back with the rows changed and
@@ -585,15 +589,16 @@ class InvoiceEditorMixin:
 
     businesses = ()
 
-    def choices(self, invoice=None):
+    def choices(self, current=None):
+        """The organization's businesses, and its customers not archived (plus ``current``'s own)."""
         org = self.organization
         self.businesses = list(Business.objects.filter(organization=org).order_by("name"))
         customers = Customer.objects.filter(organization=org).filter(
-            Q(archived=False) | Q(pk=invoice.customer_id if invoice else None)
+            Q(archived=False) | Q(pk=current.customer_id if current else None)
         )
         return self.businesses, list(customers.order_by("name"))
 
-    def render_page(self, *, form, rows, invoice=None, list_errors=(), status=200, focus_last=False):
+    def render_page(self, *, form, rows, current=None, list_errors=(), status=200, focus_last=False):
         preview = preview_totals(self.organization, form, rows)
         form.show_exemption_reasons(row.values["vat_category"] for row in rows)
         context = {
@@ -601,49 +606,60 @@ class InvoiceEditorMixin:
             "focus_last": focus_last,
             "form": form,
             "rows": rows,
-            "invoice": invoice,
             "preview": preview,
             "list_errors": list_errors,
             "editor_url": _org_url("invoice_editor", self.organization),
             "max_items": validation.MAX_ITEMS,
-            # The editor's script moves the due date along with the business and issue date.
-            "payment_terms": {str(b.pk): b.payment_terms_days for b in self.businesses},
+            **self.page_context(form, current),
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
 
-    def submit(self, request, invoice=None):
-        businesses, customers = self.choices(invoice)
+    def page_context(self, form, invoice) -> dict:
+        # The editor's script moves the due date along with the business and issue date.
+        return {"invoice": invoice, "payment_terms": {str(b.pk): b.payment_terms_days for b in self.businesses}}
+
+    def bound_form(self, data, invoice, businesses, customers):
         locked = invoice is not None and not invoice.is_draft
-        form = InvoiceForm(request.POST, businesses=businesses, customers=customers, locked=locked)
+        form = InvoiceForm(data, businesses=businesses, customers=customers, locked=locked)
         if locked:
             form.initial.update(business=str(invoice.business_id), customer=str(invoice.customer_id))
             form.initial["currency"] = invoice.currency
+        return form
+
+    def save(self, invoice, data):
+        """The service call; the page to go to."""
+        if invoice is None:
+            invoice = services.invoice_create(organization=self.organization, actor=self.request.user, data=data)
+            messages.success(self.request, _("Draft invoice created."))
+        else:
+            invoice = services.invoice_update(
+                organization=self.organization, actor=self.request.user, invoice_id=invoice.pk, data=data
+            )
+            messages.success(self.request, _("Invoice %(invoice)s saved.") % {"invoice": invoice})
+        return redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
+
+    def submit(self, request, current=None):
+        businesses, customers = self.choices(current)
+        form = self.bound_form(request.POST, current, businesses, customers)
         action = request.POST.get("editor_action")
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
+        page = {"form": form, "rows": rows, "current": current}
         if action:
             # A button press in the editor is not a submission: nothing is sent to the service.
-            rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
-            return self.render_page(form=form, rows=rows, invoice=invoice, focus_last=action == "add")
+            form.is_valid()
+            page["rows"] = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
+            return self.render_page(**page, focus_last=action == "add")
         if form.is_valid():
             data = form.service_data()
             data["items"] = [row.as_service_item() for row in rows]
             try:
-                if invoice is None:
-                    invoice = services.invoice_create(organization=self.organization, actor=request.user, data=data)
-                    messages.success(request, _("Draft invoice created."))
-                else:
-                    invoice = services.invoice_update(
-                        organization=self.organization, actor=request.user, invoice_id=invoice.pk, data=data
-                    )
-                    messages.success(request, _("Invoice %(invoice)s saved.") % {"invoice": invoice})
-                return redirect(_org_url("invoice_detail", self.organization, invoice_id=invoice.pk))
+                return self.save(current, data)
             except BillingValidationError as exc:
                 form.add_service_errors(exc, skip={"items"})
-                list_errors = attach_item_errors(rows, exc)
-                return self.render_page(form=form, rows=rows, invoice=invoice, list_errors=list_errors, status=400)
+                return self.render_page(**page, list_errors=attach_item_errors(rows, exc), status=400)
             except StateConflict as exc:
                 form.add_error(None, exc.conflict_message)
-        return self.render_page(form=form, rows=rows, invoice=invoice, status=400)
+        return self.render_page(**page, status=400)
 
 
 class InvoiceCreateView(OrganizationViewMixin, InvoiceEditorMixin, View):
@@ -700,7 +716,7 @@ class InvoiceEditView(OrganizationViewMixin, InvoiceEditorMixin, View):
             "vat_exemption_reasons": invoice.vat_exemption_reasons,
         }
         form = InvoiceForm(initial=initial, businesses=businesses, customers=customers, locked=not invoice.is_draft)
-        return self.render_page(form=form, rows=rows_from_items(invoice.items.all()), invoice=invoice)
+        return self.render_page(form=form, rows=rows_from_items(invoice.items.all()), current=invoice)
 
     def post(self, request, *args, **kwargs):
         invoice, refusal = self.get_invoice()
@@ -730,7 +746,11 @@ class InvoiceEditorView(OrganizationViewMixin, InvoiceEditorMixin, View):
         rows = parse_item_rows(request.POST, keep_blank=bool(action))
         if action:
             rows = apply_editor_action(rows, action, default_category=_default_category(form, businesses))
-        preview = preview_totals(self.organization, form, rows)
+        # The credit note form names its invoice: its preview counts what is left of each row.
+        left = selectors.invoice_left_to_credit_by_id(
+            organization=self.organization, invoice_id=request.POST.get("credited_invoice")
+        )
+        preview = preview_totals(self.organization, form, rows, left=left)
         template = "billing/partials/item_editor.html" if action else "billing/partials/invoice_totals.html"
         return TemplateResponse(
             request,
@@ -757,9 +777,10 @@ def _default_category(form, businesses) -> str:
     return VatCategory.STANDARD
 
 
-def preview_totals(organization, form, rows):
+def preview_totals(organization, form, rows, *, left=None):
     """Totals of what is typed so far, by ``billing.calc`` (the same module the services use),
-    from the values parsed as the service parses them.
+    from the values parsed as the service parses them; ``left``, for a credit note: what is
+    left to credit of its invoice's rows, as the service passes it.
 
     Lines that do not parse yet are left out and named, so the person sees why."""
     currency = _preview_currency(organization, form)
@@ -784,11 +805,13 @@ def preview_totals(organization, form, rows):
     discount_type, discount_value = _preview_discount(form, currency, problems)
     try:
         totals = calc.compute_totals(
-            currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value
+            currency=currency, lines=lines, discount_type=discount_type, discount_value=discount_value, left=left
         )
     except calc.DiscountExceedsSubtotal:
         problems.append(_("The discount is larger than the subtotal."))
-        totals = calc.compute_totals(currency=currency, lines=lines, discount_type="none", discount_value=Decimal(0))
+        totals = calc.compute_totals(
+            currency=currency, lines=lines, discount_type="none", discount_value=Decimal(0), left=left
+        )
     for row, amounts in zip(counted, totals.lines, strict=True):
         row.line_net = amounts.line_net
     return {"currency": currency, "totals": totals, "problems": problems}
@@ -1016,6 +1039,7 @@ class CreditNoteCreateView(OrganizationViewMixin, View):
 
     def render_page(self, invoice, *, rows, reason, note=None, list_errors=(), status=200):
         # The editor's buttons and preview post the invoice's parties and currency, as on an invoice.
+        left = selectors.invoice_left_to_credit(organization=self.organization, invoice=invoice)
         form = InvoiceForm(
             {"business": str(invoice.business_id), "customer": str(invoice.customer_id), "currency": invoice.currency},
             businesses=[invoice.business],
@@ -1027,7 +1051,7 @@ class CreditNoteCreateView(OrganizationViewMixin, View):
             "form": form,
             "rows": rows,
             "reason": reason,
-            "preview": preview_totals(self.organization, form, rows),
+            "preview": preview_totals(self.organization, form, rows, left=left),
             "list_errors": list_errors,
             "vat_categories": VatCategory.choices,
             "editor_url": _org_url("invoice_editor", self.organization),
@@ -1150,8 +1174,7 @@ class CreditNoteListView(OrganizationViewMixin, TemplateView):
 
 
 class RecurringInvoiceListView(OrganizationViewMixin, TemplateView):
-    """The templates, when each runs next, and what the catch-up limit skipped. They are
-    created and edited through the API for now."""
+    """The templates, when each runs next, and what the catch-up limit skipped."""
 
     template_name = "billing/recurring_list.html"
 
@@ -1167,12 +1190,196 @@ class RecurringInvoiceDetailView(OrganizationViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        template = selectors.recurring_invoice_detail(
+        org = self.organization
+        template = selectors.recurring_invoice_detail(organization=org, template_id=self.kwargs["template_id"])
+        runs = selectors.recurring_runs(organization=org, template=template)
+        context.update(
+            template=template,
+            lines=list(template.lines.all()),
+            page_obj=_paginate(self.request, runs),
+            schedule=None if template.paused else schedule_preview(org, None, template),
+        )
+        return context
+
+
+def schedule_preview(organization, form, template) -> dict:
+    """The next run dates of the schedule on ``form`` (a template's as saved when None), by the
+    service that saves it; or, while the schedule is not valid, what is wrong with it, in words."""
+    if form is None:
+        data = {}
+    elif form.is_bound:
+        form.is_valid()
+        data = form.service_data()
+    else:
+        data = {name: value for name, value in form.initial.items() if value not in (None, "")}
+    try:
+        preview = services.recurring_invoice_preview(
+            organization=organization, data=data, template_id=template.pk if template else None
+        )
+    except BillingValidationError as exc:
+        return {"problems": _message(exc)}
+    return {"preview": preview}
+
+
+def _template_initial(template) -> dict:
+    """A template's fields as its form shows them."""
+    day = template.day_of_month
+    return {
+        "name": template.name,
+        "business": str(template.business_id),
+        "customer": str(template.customer_id),
+        "currency": template.currency,
+        "discount_type": template.discount_type,
+        "discount_value": typed_decimal(template.discount_value) if template.discount_type != "none" else "",
+        "notes": template.notes,
+        "terms": template.terms,
+        "vat_exemption_reasons": template.vat_exemption_reasons,
+        "frequency": template.frequency,
+        "day_of_month": "" if day is None else (validation.LAST_DAY_OF_MONTH if day == 0 else str(day)),
+        "start_date": template.start_date,
+        "end_date": template.end_date,
+        "count": "" if template.count is None else str(template.count),
+        "skip_weekends": template.skip_weekends,
+        "mode": template.mode,
+        "max_catch_up": str(template.max_catch_up),
+    }
+
+
+def _initial_from_invoice(invoice) -> dict:
+    """For "Make recurring": the invoice's parties, currency, discount, texts and reasons, monthly on
+    its issue date's day from the month after it (the invoice itself is this month's)."""
+    issue = invoice.issue_date
+    first = next(recurrence.periods(recurrence.Schedule(recurrence.Frequency.MONTHLY, issue), after=issue))
+    return {
+        "business": str(invoice.business_id),
+        "customer": str(invoice.customer_id),
+        "currency": invoice.currency,
+        "discount_type": invoice.discount_type,
+        "discount_value": typed_decimal(invoice.discount_value) if invoice.discount_type != "none" else "",
+        "notes": invoice.notes,
+        "terms": invoice.terms,
+        "vat_exemption_reasons": invoice.vat_exemption_reasons,
+        "day_of_month": str(issue.day) if issue.day > 28 else "",
+        "start_date": first.nominal,
+    }
+
+
+class RecurringInvoiceEditorMixin(InvoiceEditorMixin):
+    """The recurring invoice form: the invoice's header, line editor and totals, and the schedule
+    with its next run dates (``schedule_preview``, refreshed as the schedule changes)."""
+
+    template_name = "billing/recurring_form.html"
+
+    def page_context(self, form, template) -> dict:
+        if template is None:
+            schedule_url = _org_url("recurring_schedule", self.organization)
+        else:
+            schedule_url = _org_url("recurring_schedule_edit", self.organization, template_id=template.pk)
+        return {
+            "template": template,
+            "schedule": schedule_preview(self.organization, form, template),
+            "schedule_url": schedule_url,
+        }
+
+    def bound_form(self, data, template, businesses, customers):
+        return RecurringInvoiceForm(data, businesses=businesses, customers=customers)
+
+    def save(self, template, data):
+        org, user = self.organization, self.request.user
+        if template is None:
+            template = services.recurring_invoice_create(organization=org, actor=user, data=data)
+            messages.success(self.request, _("Recurring invoice created."))
+        else:
+            template = services.recurring_invoice_update(
+                organization=org, actor=user, template_id=template.pk, data=data
+            )
+            messages.success(self.request, _("Recurring invoice saved."))
+        return redirect(_org_url("recurring_detail", org, template_id=template.pk))
+
+
+class RecurringInvoiceCreateView(OrganizationViewMixin, RecurringInvoiceEditorMixin, View):
+    """A new template; ``?invoice=<id>`` starts from that invoice ("Make recurring")."""
+
+    required_capability = Capability.BILLING_WRITE
+
+    def get(self, request, *args, **kwargs):
+        businesses, customers = self.choices()
+        initial = {
+            "frequency": RecurringFrequency.MONTHLY,
+            "mode": RecurringMode.ISSUE_AND_SEND,
+            "start_date": self.organization.local_today(),
+            "max_catch_up": "3",
+        }
+        if businesses:
+            business = businesses[0]
+            initial.update(business=str(business.pk), notes=business.default_notes, terms=business.default_terms)
+            initial["vat_exemption_reasons"] = business.vat_exemption_reasons
+        source = self.source_invoice()
+        if source is not None:
+            initial.update(_initial_from_invoice(source))
+        elif any(str(c.pk) == request.GET.get("customer") for c in customers):
+            initial["customer"] = request.GET["customer"]
+        form = RecurringInvoiceForm(initial=initial, businesses=businesses, customers=customers)
+        if source is not None:
+            rows = rows_from_items(source.items.all())
+        else:
+            rows = [ItemRow(0, new_row_values(_default_category(form, businesses)))]
+        return self.render_page(form=form, rows=rows)
+
+    def source_invoice(self):
+        """The invoice of ``?invoice=``, when it is this organization's (anything else: none)."""
+        pk = validation.object_pk(self.request.GET.get("invoice"))
+        if pk is None:
+            return None
+        return Invoice.objects.filter(organization=self.organization, pk=pk).first()
+
+    def post(self, request, *args, **kwargs):
+        return self.submit(request)
+
+
+class RecurringInvoiceEditView(OrganizationViewMixin, RecurringInvoiceEditorMixin, View):
+    required_capability = Capability.BILLING_WRITE
+
+    def get_template(self):
+        return selectors.recurring_invoice_detail(
             organization=self.organization, template_id=self.kwargs["template_id"]
         )
-        runs = selectors.recurring_runs(organization=self.organization, template=template)
-        context.update(template=template, lines=list(template.lines.all()), page_obj=_paginate(self.request, runs))
-        return context
+
+    def get(self, request, *args, **kwargs):
+        template = self.get_template()
+        businesses, customers = self.choices(template)
+        form = RecurringInvoiceForm(initial=_template_initial(template), businesses=businesses, customers=customers)
+        return self.render_page(form=form, rows=rows_from_items(template.lines.all()), current=template)
+
+    def post(self, request, *args, **kwargs):
+        return self.submit(request, self.get_template())
+
+
+class RecurringScheduleView(OrganizationViewMixin, View):
+    """htmx endpoint of the recurring invoice form: the next run dates of the schedule typed so
+    far (of that template, after its last period run, with a ``template_id``). Nothing is saved."""
+
+    required_capability = Capability.BILLING_WRITE
+
+    def post(self, request, org_slug, template_id=None):
+        template = None
+        if template_id is not None:
+            template = get_object_or_404(RecurringInvoice, organization=self.organization, pk=template_id)
+        form = RecurringInvoiceForm(request.POST)
+        context = {"schedule": schedule_preview(self.organization, form, template)}
+        return TemplateResponse(request, "billing/partials/recurring_schedule.html", context)
+
+
+class RecurringInvoiceDeleteView(OrganizationViewMixin, View):
+    """Delete a template and its history; the invoices it created stay."""
+
+    required_capability = Capability.BILLING_WRITE
+
+    def post(self, request, org_slug, template_id):
+        template = get_object_or_404(RecurringInvoice, organization=self.organization, pk=template_id)
+        services.recurring_invoice_delete(organization=self.organization, actor=request.user, template_id=template.pk)
+        messages.success(request, _("Recurring invoice “%(name)s” deleted; its invoices stay.") % {"name": template})
+        return redirect(_org_url("recurring_list", self.organization))
 
 
 class RecurringInvoiceActionView(OrganizationViewMixin, View):

@@ -117,6 +117,10 @@ class Formats:
             value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
         return format_date(value, format="medium", locale=self.locale)
 
+    def weekday_date(self, value: datetime.date) -> str:
+        """A date with its day of the week: ``Mon, Feb 2, 2026`` / ``lun. 2 févr. 2026`` / ``Mo., 2. Feb. 2026``."""
+        return format_skeleton("yMMMEd", value, locale=self.locale)
+
     def month(self, value: datetime.date, style: str = "medium") -> str:
         """A month: ``Mar 2026`` / ``mars 2026`` / ``März 2026`` (``long``: ``March 2026``;
         ``short``: the month alone, ``Mar``)."""

@@ -404,6 +404,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "billora.requests": {"level": "INFO", "propagate": True},
+        "factur-x": {"level": "WARNING"},  # it logs every file it makes at INFO
     },
 }
 

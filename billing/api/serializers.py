@@ -566,10 +566,18 @@ class CreditNoteSerializer(StrictModelSerializer):
     items = CreditNoteItemSerializer(
         many=True,
         required=False,
-        help_text="Each in a VAT category and rate the invoice uses; on PATCH, replaces the whole list.",
+        help_text=(
+            "Each in a VAT category and rate the invoice uses, crediting no more of that category and rate "
+            "(amount or VAT) than is left of it; on PATCH, replaces the whole list."
+        ),
     )
     full = StrictBooleanField(
-        required=False, write_only=True, help_text="true: credit everything not yet credited (instead of items)."
+        required=False,
+        write_only=True,
+        help_text=(
+            "true: credit everything not yet credited (instead of items): per VAT category and rate exactly "
+            "the amount and VAT left, so the total is the invoice's total - credited_total."
+        ),
     )
     status = serializers.ChoiceField(choices=CreditNoteStatus.choices, read_only=True)
     invoice_number = serializers.CharField(read_only=True)

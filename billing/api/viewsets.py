@@ -420,12 +420,16 @@ class CreditNoteViewSet(
     create=extend_schema(
         summary="Create a recurring invoice",
         description="A template and its schedule. Each period, in the organization's time zone, creates one "
-        "invoice: issued and emailed to the customer (`issue_and_send`) or a draft (`draft_only`).",
+        "invoice: issued and emailed to the customer (`issue_and_send`) or a draft (`draft_only`). "
+        "Refused (400) unless its invoices could be issued: what issuing an invoice needs (both parties' countries, "
+        "each exempt category's reason, VAT numbers for reverse charge, ...) is named by field "
+        '(`{"customer": {"vat_id": [...]}}`).',
     ),
     retrieve=extend_schema(summary="Get a recurring invoice"),
     partial_update=extend_schema(
         summary="Edit a recurring invoice",
-        description="`items`, when present, replaces the whole list. Periods already run are never run again.",
+        description="`items`, when present, replaces the whole list. Periods already run are never run again. "
+        "Checked like a new template: the result must be one whose invoices could be issued.",
     ),
     destroy=extend_schema(
         summary="Delete a recurring invoice", description="Its run history goes with it; its invoices stay."

@@ -1,19 +1,28 @@
 """Credit notes (eu-invoicing.md "Issued documents are final; corrections by credit note"):
 drafts created from an issued invoice, edited and deleted while drafts, issued with their own
 gapless number; and the shortcuts cancel (a credit note for everything left) and correct
-(cancel, plus a new linked draft copying the invoice)."""
+(cancel, plus a new linked draft copying the invoice).
+
+What is left to credit is kept per (VAT category, rate) row of the invoice: the row's taxable
+amount and tax less those of the issued credit notes (``selectors.invoice_left_to_credit``).
+A credit note credits no more than is left of any row, and a row that credits exactly the
+taxable amount left takes exactly the tax left ("the rest of a row", ``billing.calc``). So the
+credit note for everything left (``full``, cancel, correct) credits, per row, the invoice's
+taxable amount and tax less what was credited: its total is ``total - credited_total`` to the
+minor unit, whatever the rounding of the earlier credit notes, and the invoice ends credited."""
 
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import record
 from billing import hooks
-from billing.calc import quantize_money
+from billing.calc import RowAmounts, quantize_money
 from billing.exceptions import StateConflict
+from billing.language import document_language
 from billing.models import (
     Business,
     CreditNote,
@@ -26,6 +35,7 @@ from billing.models import (
     NumberSequenceKind,
 )
 from billing.numbering import lock_sequences, next_number
+from billing.selectors import invoice_left_to_credit
 from billing.services.invoices import (
     breakdown_rows,
     compute_document,
@@ -53,6 +63,7 @@ from billing.validation import (
     FieldErrors,
     ItemInput,
     check_credit_lines,
+    check_credit_rows,
     check_credit_within,
     parse_bool,
     parse_choice,
@@ -86,38 +97,40 @@ def _allowed_lines(invoice: Invoice) -> set[tuple[str, Decimal]]:
     return {(item.vat_category, item.tax_rate.normalize()) for item in item_inputs(invoice)}
 
 
-def _remaining_lines(invoice: Invoice) -> tuple[list[ItemInput], str, Decimal]:
+def _remaining_lines(note: CreditNote, invoice: Invoice) -> tuple[list[ItemInput], str, Decimal]:
     """The lines (and discount) of a credit note for everything not yet credited: the invoice's
-    own lines and discount when nothing was credited, else one line per VAT category and rate
-    with what is left of its taxable amount."""
+    own lines and discount when nothing was credited, else one line per (VAT category, rate)
+    for the taxable amount left of that row, named in the credit note's language. Calc gives
+    each such line's row the tax left of the row (the rest of a row), so the note's total is
+    exactly ``total - credited_total``."""
     if invoice.credited_total == 0:
         return item_inputs(invoice), invoice.discount_type, invoice.discount_value
-    taxable: dict[tuple[str, str], Decimal] = {}
-    for row in invoice.tax_breakdown:
-        taxable[(row["category"], row["rate"])] = Decimal(row["taxable_amount"])
-    issued = CreditNote.objects.filter(
-        organization=invoice.organization_id, invoice=invoice, status=CreditNoteStatus.ISSUED
-    ).values_list("tax_breakdown", flat=True)
-    for breakdown in issued:
-        for row in breakdown:
-            key = (row["category"], row["rate"])
-            taxable[key] = taxable.get(key, Decimal(0)) - Decimal(row["taxable_amount"])
+    with translation.override(document_language(note)):
+        description = _("Remaining amount of invoice %(number)s") % {"number": invoice.number}
     lines = [
-        ItemInput(f"Remaining amount of invoice {invoice.number}", Decimal(1), amount, Decimal(rate), category)
-        for (category, rate), amount in sorted(taxable.items(), key=lambda entry: (Decimal(entry[0][1]), entry[0][0]))
-        if amount > 0
+        ItemInput(description, Decimal(1), rest.taxable_amount, rest.rate, rest.category)
+        for rest in _left(invoice)
+        if rest.taxable_amount > 0 or rest.tax_amount > 0
     ]
     return lines, DiscountType.NONE, Decimal(0)
 
 
+def _left(invoice: Invoice) -> tuple[RowAmounts, ...]:
+    return invoice_left_to_credit(organization=invoice.organization_id, invoice=invoice)
+
+
 def _compute(note: CreditNote, items: list[ItemInput], invoice: Invoice, errors: FieldErrors):
-    """Totals by calc; the lines' categories and the total checked against the invoice."""
+    """Totals by calc (with what is left of each row of the invoice); the lines' categories,
+    the total and each row checked against what is left of the invoice."""
     check_credit_lines(items, allowed=_allowed_lines(invoice), errors=errors)
-    if not items:
+    if not items and "items" not in errors:
         errors.add("items", _("A credit note needs at least one line."))
     errors.raise_if_any()
-    totals = compute_document(note, items)
+    left = _left(invoice)
+    totals = compute_document(note, items, left=left)
     check_credit_within(totals.total, left=_left_to_credit(invoice), currency=invoice.currency, errors=errors)
+    errors.raise_if_any()
+    check_credit_rows(totals.tax_breakdown, left=left, currency=invoice.currency, errors=errors)
     errors.raise_if_any()
     return totals
 
@@ -169,16 +182,19 @@ def _apply_fields(note: CreditNote, invoice: Invoice, data: dict, errors: FieldE
         note.discount_value = parse_discount(errors, note.discount_type, raw, note.currency)
     full = errors.parse("full", parse_bool, data.get("full", False))
     if full:
-        items, note.discount_type, note.discount_value = _remaining_lines(invoice)
+        items, note.discount_type, note.discount_value = _remaining_lines(note, invoice)
         return items
     if "items" in data:
         return parse_items_into(errors, data["items"] if data["items"] is not None else [], invoice.business)
     return None
 
 
-def _new_credit_note(organization, actor, data: dict) -> tuple[CreditNote, list[ItemInput], Invoice]:
+def _new_credit_note(
+    organization, actor, data: dict, errors: FieldErrors
+) -> tuple[CreditNote, list[ItemInput], Invoice]:
+    """The unsaved credit note ``data`` describes; field errors go to ``errors`` (raised with the
+    lines' own by ``_compute``)."""
     refuse_unknown_fields(data, CREDIT_NOTE_FIELDS)
-    errors = FieldErrors()
     invoice = find_reference(Invoice, organization, data.get("invoice"), "invoice", errors, for_update=True)
     errors.raise_if_any()
     _check_creditable(invoice)
@@ -208,7 +224,7 @@ def credit_note_create(*, organization, actor, data: dict) -> CreditNote:
 
 def _create(organization, actor, data: dict, *, extra_changes=None) -> CreditNote:
     errors = FieldErrors()
-    note, items, invoice = _new_credit_note(organization, actor, data)
+    note, items, invoice = _new_credit_note(organization, actor, data, errors)
     totals = _compute(note, items, invoice, errors)
     _apply_totals(note, totals)
     note.save(force_insert=True)

@@ -14,6 +14,7 @@ from billing.calc import (
     DiscountExceedsSubtotal,
     InvoiceTotals,
     LineInput,
+    RowAmounts,
     balance_and_status,
     compute_totals,
 )
@@ -124,6 +125,16 @@ def _exemption_reasons(errors: FieldErrors, data: dict, *, invoice, business, it
         sent = errors.parse("vat_exemption_reasons", parse_exemption_reasons, data["vat_exemption_reasons"])
     current = (invoice.vat_exemption_reasons or {}) if invoice is not None else {}
     used_before = {item.vat_category for item in old_items}
+    return _chosen_reasons(sent, current=current, used_before=used_before, business=business, items=items)
+
+
+def new_invoice_reasons(sent: dict, *, business, items) -> dict:
+    """The reasons a new invoice with these ``items`` gets when ``sent`` (already parsed) are
+    given for it: each category's reason sent, else the business's (as ``invoice_create`` does)."""
+    return _chosen_reasons(sent or {}, current={}, used_before=set(), business=business, items=items)
+
+
+def _chosen_reasons(sent, *, current: dict, used_before: set, business, items) -> dict:
     defaults = (business.vat_exemption_reasons or {}) if business is not None else {}
     reasons = {}
     for category in vat.EXEMPTION_REASON_CATEGORIES:
@@ -150,13 +161,16 @@ def parse_discount(errors: FieldErrors, discount_type, raw_value, currency):
     return Decimal(0)  # "none": a value sent along is meaningless and not kept
 
 
-def compute_document(invoice: Invoice, items: list[ItemInput]) -> InvoiceTotals:
+def compute_document(invoice, items: list[ItemInput], *, left: tuple[RowAmounts, ...] | None = None) -> InvoiceTotals:
+    """The totals of an invoice, or of a credit note (``left``: what is left to credit of its
+    invoice's rows, ``billing.calc.compute_totals``), by calc."""
     try:
         totals = compute_totals(
             currency=invoice.currency,
             lines=[LineInput(item.quantity, item.unit_price, item.tax_rate, item.vat_category) for item in items],
             discount_type=invoice.discount_type,
             discount_value=invoice.discount_value,
+            left=left,
         )
     except DiscountExceedsSubtotal:
         raise BillingValidationError(
@@ -393,13 +407,13 @@ def _apply_edit(organization, invoice: Invoice, data: dict, old_items: list[Item
     return items
 
 
-def _vat_problems(invoice: Invoice, items: list[ItemInput], *, seller, buyer, errors: FieldErrors) -> None:
+def _vat_problems(reasons: dict, items: list[ItemInput], *, seller, buyer, errors: FieldErrors) -> None:
     """Every rule of the VAT table (eu-invoicing.md), for the parties as they will be printed
     (the live records at issue, the snapshots after). A path the parties' own rules already
     flagged (a missing country) keeps their message only."""
     problems = vat.issue_problems(
         categories=[item.vat_category for item in items],
-        reasons=invoice.vat_exemption_reasons or {},
+        reasons=reasons or {},
         seller=_vat_party(seller),
         buyer=_vat_party(buyer),
     )
@@ -410,16 +424,16 @@ def _vat_problems(invoice: Invoice, items: list[ItemInput], *, seller, buyer, er
     errors.sizes["items"] = len(items)
 
 
-def _check_issue_rules(invoice: Invoice, items: list[ItemInput], *, business, customer) -> None:
-    """What an invoice needs before it is issued: both parties' countries and every rule of the
-    VAT table. A draft may be incomplete; issue may not. All errors at once, by field path."""
-    errors = FieldErrors()
+def issue_rule_errors(*, items: list[ItemInput], reasons: dict, business, customer, errors: FieldErrors) -> None:
+    """What an invoice needs before it is issued, added to ``errors`` by field path: both
+    parties' countries and every rule of the VAT table for its lines' categories and ``reasons``.
+    A draft may be incomplete; issue may not. Recurring templates check what their invoices
+    will need with this too, when they are saved."""
     try:
         check_parties_for_issue(business=business, customer=customer)
     except BillingValidationError as exc:
         errors.merge(exc)
-    _vat_problems(invoice, items, seller=business, buyer=customer, errors=errors)
-    errors.raise_if_any()
+    _vat_problems(reasons, items, seller=business, buyer=customer, errors=errors)
 
 
 def _vat_party(party) -> vat.Party:
@@ -518,7 +532,11 @@ def invoice_issue(*, organization, actor, invoice_id) -> Invoice:
             raise StateConflict(gettext("An invoice with a total of zero cannot be issued."))
         business = Business.objects.get(organization=organization, pk=invoice.business_id)
         customer = Customer.objects.get(organization=organization, pk=invoice.customer_id)
-        _check_issue_rules(invoice, items, business=business, customer=customer)
+        errors = FieldErrors()
+        issue_rule_errors(
+            items=items, reasons=invoice.vat_exemption_reasons, business=business, customer=customer, errors=errors
+        )
+        errors.raise_if_any()
         number = next_number(business, on_date=invoice.issue_date)
         if Invoice.objects.filter(organization=organization, business=business, number=number).exists():
             # Only possible after the numbering settings were changed to overlap old numbers.

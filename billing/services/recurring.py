@@ -15,8 +15,10 @@ number), then the audit chain.
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from decimal import Decimal
+from itertools import islice
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -37,8 +39,14 @@ from billing.models import (
     RecurringRun,
 )
 from billing.numbering import lock_sequences
-from billing.recurrence import Frequency, Schedule, due_periods, local_today, periods
-from billing.services.invoices import ARCHIVED_CUSTOMER_MESSAGE, invoice_create, invoice_issue
+from billing.recurrence import Frequency, Period, Schedule, due_periods, local_today, periods
+from billing.services.invoices import (
+    ARCHIVED_CUSTOMER_MESSAGE,
+    invoice_create,
+    invoice_issue,
+    issue_rule_errors,
+    new_invoice_reasons,
+)
 from billing.services.shared import changed, created, find_reference, find_target, plain
 from billing.validation import (
     INVOICE_TEXT,
@@ -75,6 +83,16 @@ TEMPLATE_FIELDS = (
     "terms",
     "items",
     "vat_exemption_reasons",
+    "frequency",
+    "day_of_month",
+    "start_date",
+    "end_date",
+    "count",
+    "skip_weekends",
+    "mode",
+    "max_catch_up",
+)
+SCHEDULE_FIELDS = (
     "frequency",
     "day_of_month",
     "start_date",
@@ -224,6 +242,18 @@ def _check_totals(template, items: list[ItemInput], errors: FieldErrors) -> None
         errors.add("items", gettext("The invoices must have a total above zero."))
 
 
+def _check_issue_rules(template, items: list[ItemInput], errors: FieldErrors) -> None:
+    """Every invoice of the template is issued some day (by the run, or by hand from a draft):
+    what issue needs of the parties and the VAT table (reasons, VAT ids, countries) is checked
+    when the template is saved, by the issue's own rules, rather than failing every run."""
+    if not items or template.business_id is None or template.customer_id is None:
+        return
+    reasons = new_invoice_reasons(template.vat_exemption_reasons, business=template.business, items=items)
+    issue_rule_errors(
+        items=items, reasons=reasons, business=template.business, customer=template.customer, errors=errors
+    )
+
+
 def _apply(organization, template, data: dict, *, old_items=None) -> list[ItemInput]:
     """Set what ``data`` says on ``template``; every error at once. Returns its items."""
     refuse_unknown_fields(data, TEMPLATE_FIELDS)
@@ -235,6 +265,7 @@ def _apply(organization, template, data: dict, *, old_items=None) -> list[ItemIn
     items = _parse_items(template, data, errors, old_items)
     _parse_exemption_reasons(template, data, items, errors)
     _check_totals(template, items, errors)
+    _check_issue_rules(template, items, errors)
     errors.raise_if_any()
     return items
 
@@ -275,13 +306,55 @@ def _audit_values(template, items) -> dict:
     return values
 
 
+# --- what a schedule gives ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchedulePreview:
+    upcoming: list[Period]  # the next periods to invoice, oldest first; past ones run at the next run
+    skipped: int  # past periods beyond the catch-up limit: never invoiced
+    max_catch_up: int
+    more: bool  # the schedule goes on after ``upcoming``
+    today: object  # the organization's date the preview was computed for
+
+
+def recurring_invoice_preview(*, organization, data: dict, template_id=None, limit: int = 5) -> SchedulePreview:
+    """The next run dates of the schedule ``data`` describes (the template's fields as
+    ``recurring_invoice_create`` and ``_update`` take them; with ``template_id``, that template's
+    schedule changed by ``data``, after its last period run), as the scheduled run would see them
+    today in the organization's time zone: past periods beyond the catch-up limit are counted as
+    skipped. Writes nothing; schedule errors raise ``BillingValidationError`` by field."""
+    with organization_scope(organization):
+        if template_id is None:
+            template = RecurringInvoice(organization=organization)
+        else:
+            template = find_target(RecurringInvoice, organization, template_id, label="recurring invoice")
+        errors = FieldErrors()
+        schedule_data = {field: data[field] for field in SCHEDULE_FIELDS if field in data}
+        _parse_schedule(organization, template, schedule_data, errors, template_id is None)
+        errors.raise_if_any()
+    today = organization.local_today()
+    schedule = schedule_of(template)
+    plan = due_periods(schedule, after=template.last_period, today=today, cap=template.max_catch_up)
+    skipped = len(plan.skipped)
+    window = list(islice(periods(schedule, after=template.last_period), skipped + limit + 1))
+    return SchedulePreview(
+        upcoming=window[skipped : skipped + limit],
+        skipped=skipped,
+        max_catch_up=template.max_catch_up,
+        more=len(window) > skipped + limit,
+        today=today,
+    )
+
+
 # --- template writes ------------------------------------------------------------------------
 
 
 def recurring_invoice_create(*, organization, actor, data: dict) -> RecurringInvoice:
-    """A template with at least one item whose invoices would have a total above zero.
-    Defaults: the business's currency, notes and terms; start today (organization's time
-    zone); issue and send; catch up at most 3 periods."""
+    """A template with at least one item whose invoices would have a total above zero and
+    could be issued (``_check_issue_rules``: the issue's own rules, by field). Defaults: the
+    business's currency, notes and terms; start today (organization's time zone); issue and
+    send; catch up at most 3 periods."""
     with organization_scope(organization), transaction.atomic():
         template = RecurringInvoice(organization=organization)
         items = _apply(organization, template, data)

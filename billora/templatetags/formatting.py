@@ -68,6 +68,12 @@ def day(value):
 
 
 @register.filter
+def weekday_day(value):
+    """A date with its day of the week: ``Mon, Feb 2, 2026``."""
+    return "" if not value else formats_for().weekday_date(value)
+
+
+@register.filter
 def month(value, style="medium"):
     """A month: ``Mar 2026``; ``|month:"long"``: ``March 2026``; ``|month:"short"``: ``Mar``."""
     return "" if not value else formats_for().month(value, style)

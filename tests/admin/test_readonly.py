@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from billing.models import Invoice, InvoiceItem, Payment
+from billing import services
+from billing.models import CreditNote, CreditNoteItem, Invoice, InvoiceItem, Payment
 from organizations.tenancy import all_tenants
 from tests.admin.builders import invoice_in
 from tests.organizations.factories import make_api_key
@@ -158,3 +159,36 @@ def test_every_tenant_model_admin_is_view_only(rf, staff_user):
         assert not model_admin.has_add_permission(request), model
         assert not model_admin.has_change_permission(request), model
         assert not model_admin.has_delete_permission(request), model
+
+
+def test_an_issued_credit_note_cannot_be_changed_or_deleted_in_the_admin(staff_client, invoice):
+    """Final after issue, in the admin too: the page shows its money without an input, a POST
+    to change or delete it is refused and changes nothing, no bulk delete is offered."""
+    note = services.invoice_cancel(organization=invoice.organization, actor=None, invoice_id=invoice.pk)
+    with all_tenants():
+        lines_before = list(CreditNoteItem.objects.filter(credit_note=note).values_list("unit_price", "quantity"))
+    url = reverse("admin:billing_creditnote_change", args=[note.pk])
+    html = staff_client.get(url).content.decode()
+    assert note.number in html
+    for field in ("total", "subtotal", "tax_total", "number", "reason", "status"):
+        assert f'name="{field}"' not in html, field
+    assert 'name="items-0-unit_price"' not in html
+    payload = {"number": "HACKED-1", "total": "0", "status": "draft", "reason": "changed by support"}
+    assert staff_client.post(url, payload).status_code == 403
+    delete = reverse("admin:billing_creditnote_delete", args=[note.pk])
+    assert staff_client.get(delete).status_code == 403
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:billing_creditnote_changelist")
+    assert "delete_selected" not in staff_client.get(changelist).content.decode()
+    staff_client.post(changelist, {"action": "delete_selected", "_selected_action": [note.pk], "post": "yes"})
+    with all_tenants():
+        after = CreditNote.objects.get(pk=note.pk)
+        lines = list(CreditNoteItem.objects.filter(credit_note=note).values_list("unit_price", "quantity"))
+    assert (after.number, after.total, after.status, after.reason, after.version) == (
+        note.number,
+        note.total,
+        "issued",
+        note.reason,
+        note.version,
+    )
+    assert lines == lines_before and lines

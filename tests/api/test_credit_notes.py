@@ -59,6 +59,16 @@ def test_a_credit_above_what_is_left_is_400_on_items(api, invoice):
     assert wrong_rate.status_code == 400 and "tax_rate" in wrong_rate.json()["items"][0]
 
 
+@pytest.mark.parametrize("body", [{"full": True}, {"items": [HOSTING]}, {}])
+def test_every_field_error_of_a_new_credit_note_is_400_and_nothing_is_saved(api, invoice, body):
+    response = api.post(URL, {"invoice": str(invoice.pk), "reason": "a\u0006b", **body}, format="json")
+    assert response.status_code == 400, response.content
+    errors = response.json()
+    assert errors["reason"] == ["Text may not contain control characters (U+0006)."]
+    assert ("items" in errors) == (body == {})
+    assert api.get(URL, {"invoice": str(invoice.pk)}).json()["results"] == []
+
+
 def test_cancel_answers_201_with_the_credit_note(api, invoice):
     response = api.post(f"/api/v1/invoices/{invoice.pk}/cancel/", {"reason": "Ordered twice"}, format="json")
     assert response.status_code == 201, response.content
@@ -104,3 +114,18 @@ def test_refund_of_what_the_customer_is_owed(api, org, invoice):
 def test_read_only_keys_cannot_credit(ro_api, invoice):
     assert ro_api.post(URL, {"invoice": str(invoice.pk), "full": True}, format="json").status_code == 403
     assert ro_api.post(f"/api/v1/invoices/{invoice.pk}/cancel/", {}, format="json").status_code == 403
+
+
+def test_cancel_after_partial_credits_credits_the_last_cent_and_rows_are_limited(api, org):
+    pen = {"description": "Pen", "quantity": "1", "unit_price": "0.33", "tax_rate": "19"}  # 0.39 alone
+    invoice = make_invoice(organization=org, items=[pen, pen, pen], status="issued")  # 0.99 + 0.19
+    for _ in range(2):
+        note = api.post(URL, {"invoice": str(invoice.pk), "items": [pen]}, format="json").json()
+        assert api.post(f"{URL}{note['id']}/issue/").json()["total"] == "0.39"
+    too_much = api.post(URL, {"invoice": str(invoice.pk), "items": [{**pen, "unit_price": "0.34"}]}, format="json")
+    assert too_much.status_code == 400 and "0.33 EUR before VAT and 0.07 EUR of VAT" in too_much.json()["items"][0]
+    rest = api.post(f"/api/v1/invoices/{invoice.pk}/cancel/", {}, format="json")
+    assert rest.status_code == 201, rest.content
+    assert (rest.json()["subtotal"], rest.json()["tax_total"], rest.json()["total"]) == ("0.33", "0.07", "0.40")
+    body = api.get(f"/api/v1/invoices/{invoice.pk}/").json()
+    assert (body["status"], body["credited_total"], body["balance_due"]) == ("credited", "1.18", "0.00")

@@ -201,3 +201,46 @@ def test_a_reverse_charge_template_creates_reverse_charge_invoices(api, body, or
             "exemption_reason_code": REVERSE_CHARGE["code"],
         }
     ]
+
+
+# --- what its invoices will need, checked when it is saved ----------------------------------
+
+
+def test_a_template_its_invoices_could_not_be_issued_from_is_refused_with_paths(api, body, org):
+    """The issue rules, at save: the parties' VAT numbers for reverse charge, the reason."""
+    response = api.post(URL, {**body, "items": [line("10", "150.00", "0", "AE")]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "business": {"vat_id": ["Reverse charge needs your business's VAT number."]},
+        "customer": {"vat_id": ["Reverse charge needs the customer's VAT number."]},
+        "vat_exemption_reasons": {
+            "AE": [
+                "Reverse charge needs its reason, e.g. “Reverse charge: VAT to be accounted for by the recipient, "
+                "art. 196 Directive 2006/112/EC”."
+            ]
+        },
+    }
+    with organization_scope(org):
+        assert not RecurringInvoice.objects.filter(organization=org).exists()
+
+
+def test_a_patch_that_would_break_issue_is_refused_and_changes_nothing(api, body, org):
+    business = BusinessFactory(organization=org, country="AT", vat_id=AT_VAT)
+    customer = CustomerFactory(organization=org, country="DE", vat_id=DE_VAT)
+    reverse_charge = {
+        **body,
+        "business": str(business.pk),
+        "customer": str(customer.pk),
+        "items": [line("10", "150.00", "0", "AE")],
+        "vat_exemption_reasons": {"AE": REVERSE_CHARGE},
+    }
+    created = api.post(URL, reverse_charge, format="json").json()
+    outside_the_eu = CustomerFactory(organization=org, country="US", vat_id="")
+    response = api.patch(f"{URL}{created['id']}/", {"customer": str(outside_the_eu.pk)}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"customer": {"vat_id": ["Reverse charge needs the customer's VAT number."]}}
+    response = api.patch(
+        f"{URL}{created['id']}/", {"items": [line("1", "10", "0", "K")], "vat_exemption_reasons": {}}, format="json"
+    )
+    assert response.status_code == 400 and list(response.json()["vat_exemption_reasons"]) == ["K"]
+    assert api.get(f"{URL}{created['id']}/").json() == created

@@ -849,3 +849,166 @@ def test_property_category_rows_add_up_to_the_line_nets_and_discount_shares(curr
     assert sum((r.discount_amount for r in result.tax_breakdown), zero) == result.discount_total
     assert sum((r.taxable_amount for r in result.tax_breakdown), zero) == result.subtotal - result.discount_total
     assert sum((r.tax_amount for r in result.tax_breakdown), zero) == result.tax_total
+
+
+# --- credit notes: what is left of each row, and the rest of a row ----------------------------
+
+
+def rows(totals):
+    return tuple(calc.RowAmounts(r.category, r.rate, r.taxable_amount, r.tax_amount) for r in totals.tax_breakdown)
+
+
+def remainder(currency, left):
+    """The credit note for everything left: one line per row with its taxable amount left."""
+    lines = [
+        LineInput(D(1), rest.taxable_amount, rest.rate, rest.category)
+        for rest in left
+        if rest.taxable_amount > 0 or rest.tax_amount > 0
+    ]
+    return compute_totals(currency=currency, lines=lines, discount_type="none", discount_value=D(0), left=left)
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "rate", "left", "rounded_again"),
+    [
+        # 3 x 0.33 at 19 %: 0.99 taxable, tax 0.1881 -> 0.19; each line alone 0.0627 -> 0.06.
+        # Two lines credited leave 0.33 and 0.07 (not the 0.06 a new rounding gives).
+        ("EUR", "0.33", "19", ("0.33", "0.07"), "0.06"),
+        # 3 x 0.10 at 5 %: 0.015 -> 0.02; each line alone 0.005 -> 0.01: two leave 0.10 and 0.00.
+        ("EUR", "0.10", "5", ("0.10", "0.00"), "0.01"),
+        # 3 x 333 JPY at 7 %: 69.93 -> 70; each 23.31 -> 23: two leave 333 and 24.
+        ("JPY", "333", "7", ("333", "24"), "23"),
+        # 3 x 0.333 KWD at 5.5 %: 0.054945 -> 0.055; each 0.018315 -> 0.018: two leave 0.333 and 0.019.
+        ("KWD", "0.333", "5.5", ("0.333", "0.019"), "0.018"),
+    ],
+)
+def test_the_rest_of_a_row_takes_the_tax_left_not_a_new_rounding(currency, price, rate, left, rounded_again):
+    invoiced = compute_totals(
+        currency=currency, lines=[line(1, price, rate)] * 3, discount_type="none", discount_value=D(0)
+    )
+    one = compute_totals(currency=currency, lines=[line(1, price, rate)], discount_type="none", discount_value=D(0))
+    rests = calc.left_to_credit(rows(invoiced), rows(one) * 2, currency)
+    assert [(r.taxable_amount, r.tax_amount) for r in rests] == [(D(left[0]), D(left[1]))]
+    assert one.tax_total == D(rounded_again)  # what the last line alone would credit: not the rest
+    last = compute_totals(
+        currency=currency, lines=[line(1, price, rate)], discount_type="none", discount_value=D(0), left=rests
+    )
+    assert (last.tax_total, last.total) == (D(left[1]), invoiced.total - 2 * one.total)
+    assert str(last.tax_total) == left[1]  # in the currency's places
+    assert remainder(currency, rests) == last
+
+
+def test_a_row_that_is_not_the_whole_rest_is_rounded_as_usual():
+    rests = (calc.RowAmounts("S", D(19), D("0.66"), D("0.13")),)
+    part = compute_totals(currency="EUR", lines=[line(1, "0.33", "19")], discount_type="none", discount_value=D(0))
+    with_left = compute_totals(
+        currency="EUR", lines=[line(1, "0.33", "19")], discount_type="none", discount_value=D(0), left=rests
+    )
+    assert with_left == part and part.tax_total == D("0.06")
+    # Another category at the same rate, or a rest with a negative amount, is no rest of this row.
+    for other in (calc.RowAmounts("AE", D(19), D("0.33"), D("0.07")), calc.RowAmounts("S", D(19), D("0.33"), D(-1))):
+        again = compute_totals(
+            currency="EUR", lines=[line(1, "0.33", "19")], discount_type="none", discount_value=D(0), left=(other,)
+        )
+        assert again.tax_total == D("0.06")
+
+
+def test_the_rest_of_a_row_after_a_discount_counts_the_taxable_amount():
+    # 100.00 at 20 % with 10 % off: taxable 90.00. A row left at 90.00 / 17.99 takes 17.99.
+    rests = (calc.RowAmounts("S", D("20.000"), D("90.00"), D("17.99")),)
+    totals = compute_totals(
+        currency="EUR", lines=[line(1, "100", "20")], discount_type="percent", discount_value=D(10), left=rests
+    )
+    assert (totals.tax_breakdown[0].taxable_amount, totals.tax_total, totals.total) == (
+        D("90.00"),
+        D("17.99"),
+        D("107.99"),
+    )
+
+
+def test_left_to_credit_subtracts_each_row_and_keys_rates_once():
+    invoiced = (calc.RowAmounts("S", D("19"), D("10.00"), D("1.90")), calc.RowAmounts("Z", D(0), D("5.00"), D(0)))
+    credited = (
+        calc.RowAmounts("S", D("19.000"), D("3.33"), D("0.63")),
+        calc.RowAmounts("S", D("19.0"), D(1), D("0.19")),
+    )
+    assert calc.left_to_credit(invoiced, credited, "EUR") == (
+        calc.RowAmounts("Z", D("0.000"), D("5.00"), D("0.00")),
+        calc.RowAmounts("S", D("19.000"), D("5.67"), D("1.08")),
+    )
+    assert calc.left_to_credit(invoiced, (), "EUR")[1].rate == D("19.000")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        calc.RowAmounts("S", D(19), D("0.333"), D(0)),  # finer than the cent
+        calc.RowAmounts("XX", D(19), D(1), D(0)),
+        calc.RowAmounts("S", D("19.0001"), D(1), D(0)),
+    ],
+)
+def test_impossible_rests_are_refused(bad):
+    with pytest.raises(ValueError):
+        compute_totals(currency="EUR", lines=[line(1, 1, 19)], discount_type="none", discount_value=D(0), left=(bad,))
+    with pytest.raises(TypeError):
+        compute_totals(
+            currency="EUR",
+            lines=[line(1, 1, 19)],
+            discount_type="none",
+            discount_value=D(0),
+            left=(calc.RowAmounts("S", D(19), 1.0, D(0)),),
+        )
+
+
+def _fits(totals, left) -> bool:
+    """The services' per-row limit: no row credits more taxable amount or tax than is left."""
+    rests = {(r.rate.normalize(), r.category): r for r in left}
+    for row in totals.tax_breakdown:
+        rest = rests.get((row.rate.normalize(), row.category))
+        if rest is None or row.taxable_amount > rest.taxable_amount or row.tax_amount > rest.tax_amount:
+            return False
+    return True
+
+
+small_prices = st.decimals(min_value=D("0.01"), max_value=D("50"), places=2)
+credit_rates = st.sampled_from([D(0), D("5.5"), D(7), D(19), D(20), D("8.125")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "JPY", "KWD"]),
+    lines=st.lists(st.builds(line, st.integers(1, 5), small_prices, credit_rates), min_size=1, max_size=6),
+    percent=st.sampled_from([D(0), D("3.5"), D(10), D("33.333")]),
+    data=st.data(),
+)
+def test_property_the_remainder_credits_exactly_what_is_left(currency, lines, percent, data):
+    """Partial credit notes of odd amounts (each within what is left of its rows), then the
+    credit note for everything left: it totals exactly total - credited, row by row."""
+    invoiced = compute_totals(currency=currency, lines=lines, discount_type="percent", discount_value=percent)
+    credited, credited_total = [], D(0)
+    for _ in range(data.draw(st.integers(0, 6))):
+        left = calc.left_to_credit(rows(invoiced), credited, currency)
+        picked = data.draw(st.lists(st.sampled_from(lines), min_size=1, max_size=3))
+        parts = [
+            LineInput(
+                D(1),
+                quantize_money(li.unit_price * data.draw(st.sampled_from([D("0.3"), D("0.5"), D(1)])), currency),
+                li.tax_rate,
+            )
+            for li in picked
+        ]
+        note = compute_totals(currency=currency, lines=parts, discount_type="none", discount_value=D(0), left=left)
+        if _fits(note, left):
+            credited += rows(note)
+            credited_total += note.total
+    left = calc.left_to_credit(rows(invoiced), credited, currency)
+    assert all(r.taxable_amount >= 0 and r.tax_amount >= 0 for r in left)
+    rest = remainder(currency, left)
+    assert rest.total == invoiced.total - credited_total
+    by_row = {(r.rate, r.category): (r.taxable_amount, r.tax_amount) for r in rest.tax_breakdown}
+    for r in left:
+        assert by_row.get((r.rate, r.category), (D(0), D(0))) == (r.taxable_amount, r.tax_amount)
+    assert calc.left_to_credit(rows(invoiced), credited + list(rows(rest)), currency) == tuple(
+        calc.RowAmounts(r.category, r.rate, quantize_money(D(0), currency), quantize_money(D(0), currency))
+        for r in left
+    )

@@ -1,10 +1,13 @@
 """Credit notes under real concurrency (PostgreSQL): issuing locks the invoice row, so N
-concurrent credit notes whose sum exceeds the invoice never credit more than its total, and
-the credit note and invoice sequences of one business both stay gapless."""
+concurrent credit notes whose sum exceeds the invoice never credit more than its total (as
+another connection sees it at every moment of the run), and the credit note and invoice
+sequences of one business both stay gapless."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
 from billing import services
 from billing.exceptions import BillingValidationError, StateConflict
@@ -30,9 +33,33 @@ def test_20_concurrent_credit_notes_exceeding_the_total_issue_only_what_fits(set
         organization=org, business=business, customer=customer, items=[ITEM], status="issued", issue_date="2026-06-01"
     )
     notes = [draft_credit(org, invoice) for _ in range(20)]
-    results, errors = run_concurrently(
-        [lambda n=n: services.credit_note_issue(organization=org, actor=None, credit_note_id=n.pk) for n in notes]
-    )
+    finished, all_finished = [], threading.Event()
+
+    def issue(note):
+        try:
+            return services.credit_note_issue(organization=org, actor=None, credit_note_id=note.pk)
+        finally:
+            finished.append(note.pk)
+            if len(finished) == len(notes):
+                all_finished.set()
+
+    def watch():
+        """What other connections see while the issues run: never more credited than invoiced."""
+        seen = []
+        while True:
+            last = all_finished.wait(timeout=0.005)
+            with organization_scope(org):
+                credited = Invoice.objects.values_list("credited_total", flat=True).get(pk=invoice.pk)
+                notes_total = CreditNote.objects.filter(invoice=invoice, status="issued").aggregate(sum=Sum("total"))
+            seen.append((credited, notes_total["sum"] or Decimal(0)))
+            if last:
+                return seen
+
+    results, errors = run_concurrently([lambda n=n: issue(n) for n in notes] + [watch])
+    seen = results.pop()
+    assert errors.pop() is None
+    assert len(seen) > 1 and seen[-1] == (Decimal("98.00"), Decimal("98.00"))
+    assert all(credited <= invoice.total and notes_total <= invoice.total for credited, notes_total in seen), seen
     issued = [result for result in results if result is not None]
     assert len(issued) == 14  # 14 x 7.00 = 98.00; a 15th would make 105.00
     assert all(isinstance(error, BillingValidationError) for error in errors if error is not None)

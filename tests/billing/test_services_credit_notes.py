@@ -119,7 +119,7 @@ def test_drafts_are_edited_and_deleted_issued_ones_never(org, user, invoice, aud
         services.credit_note_update(organization=org, actor=user, credit_note_id=note.pk, data={"reason": "x"})
     with pytest.raises(StateConflict, match="final"):
         services.credit_note_delete(organization=org, actor=user, credit_note_id=note.pk)
-    spare = credit(org, user, invoice, [HOSTING])
+    spare = credit(org, user, invoice, [ITEM])
     services.credit_note_delete(organization=org, actor=user, credit_note_id=spare.pk)
     with organization_scope(org):
         assert list(CreditNote.objects.values_list("pk", flat=True)) == [note.pk]
@@ -146,6 +146,19 @@ def test_issue_numbers_from_its_own_sequence_snapshots_and_references_the_invoic
     assert entry.changes["number"] == [None, f"CN-{year}-0001"]
     assert entry.changes["invoice_credited_total"] == ["0.00", "60.00"]
     assert entry.changes["invoice_balance_due"] == ["150.00", "90.00"]
+
+
+def test_later_changes_to_the_parties_never_touch_an_issued_credit_note(org, user, business, customer, invoice):
+    note = issue(org, user, credit(org, user, invoice, [HOSTING]))
+    with organization_scope(org):
+        printed = CreditNote.objects.values().get(pk=note.pk)
+        lines = list(CreditNoteItem.objects.filter(credit_note=note).values())
+    services.customer_update(organization=org, actor=user, customer_id=customer.pk, data={"name": "Renamed Ltd"})
+    services.business_update(organization=org, actor=user, business_id=business.pk, data={"name": "Renamed GmbH"})
+    with organization_scope(org):
+        assert CreditNote.objects.values().get(pk=note.pk) == printed
+        assert list(CreditNoteItem.objects.filter(credit_note=note).values()) == lines
+    assert printed["customer_snapshot"]["name"] == customer.name != "Renamed Ltd"
 
 
 def test_credit_note_numbering_has_its_own_format_width_and_reset(org, user, customer):
@@ -220,16 +233,28 @@ def test_voiding_a_refund_brings_the_refund_due_back(org, user, invoice):
 @pytest.mark.parametrize(
     ("credited", "paid", "refunded", "status", "balance"),
     [
+        # Nothing credited: the invoice's own statuses (no refund can be due).
         (None, None, None, "issued", "150.00"),
-        ("HOSTING", None, None, "issued", "120.00"),
         (None, "50.00", None, "partially_paid", "100.00"),
+        (None, "150.00", None, "paid", "0.00"),
+        # Part credited: paid nothing, part, exactly the rest, more than the rest (refund due), refunded.
+        ("HOSTING", None, None, "issued", "120.00"),
         ("HOSTING", "50.00", None, "partially_paid", "70.00"),
         ("HOSTING", "120.00", None, "paid", "0.00"),
+        ("HOSTING", "150.00", None, "paid", "-30.00"),
+        ("HOSTING", "150.00", "10.00", "paid", "-20.00"),
+        ("HOSTING", "150.00", "30.00", "paid", "0.00"),
+        ("ITEM", "30.00", None, "paid", "0.00"),
         ("ITEM", "150.00", None, "paid", "-120.00"),
+        ("ITEM", "150.00", "50.00", "paid", "-70.00"),
         ("ITEM", "150.00", "120.00", "paid", "0.00"),
+        # All credited: credited whatever was paid; what was paid is owed back until refunded.
         ("FULL", None, None, "credited", "0.00"),
         ("FULL", "50.00", None, "credited", "-50.00"),
         ("FULL", "50.00", "50.00", "credited", "0.00"),
+        ("FULL", "150.00", None, "credited", "-150.00"),
+        ("FULL", "150.00", "100.00", "credited", "-50.00"),
+        ("FULL", "150.00", "150.00", "credited", "0.00"),
     ],
 )
 def test_the_status_table_of_the_design(org, user, invoice, credited, paid, refunded, status, balance):

@@ -7,13 +7,13 @@ import pytest
 import time_machine
 
 from billing import services
-from billing.exceptions import BillingValidationError, StateConflict
+from billing.exceptions import BillingValidationError, NotFound, StateConflict
 from billing.models import Business, Invoice, InvoiceStatus, RecurringInvoice, RecurringRun
 from billing.tasks import run_recurring_invoices
 from documents.models import OutboundEmail
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory
-from tests.billing.vat_cases import AT_VAT, DE_VAT, REVERSE_CHARGE, SMALL_BUSINESS_DE
+from tests.billing.vat_cases import AT_VAT, CASES, DE_VAT, REVERSE_CHARGE, SMALL_BUSINESS_DE
 
 ITEM = {"description": "Retainer", "quantity": "1", "unit_price": "500.00", "tax_rate": "19"}
 
@@ -376,9 +376,12 @@ def test_a_template_without_reasons_gives_its_invoices_the_business_reasons(org,
     assert invoice.status == InvoiceStatus.ISSUED and invoice.tax_breakdown == [AE_ROW]
 
 
-def test_a_reverse_charge_template_for_a_customer_without_a_vat_id_fails_with_the_reason(org, make_template, business):
-    customer = CustomerFactory(organization=org, country="DE", vat_id="")
-    template = make_template(customer=str(customer.pk), items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE})
+def test_a_reverse_charge_template_whose_customer_lost_its_vat_id_fails_with_the_reason(
+    org, make_template, reverse_charge_parties
+):
+    template = make_template(**reverse_charge_parties, items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE})
+    customer_id = reverse_charge_parties["customer"]
+    services.customer_update(organization=org, actor=None, customer_id=customer_id, data={"vat_id": ""})
     assert run(datetime(2026, 2, 1, 12, tzinfo=UTC))["failed"] == 1
     with organization_scope(org):
         template.refresh_from_db()
@@ -386,11 +389,123 @@ def test_a_reverse_charge_template_for_a_customer_without_a_vat_id_fails_with_th
     assert invoices(org) == [] and template.last_period is None
 
 
+# --- what the invoices will need, checked when the template is saved --------------------------
+
+
+def refused(make_template, **data) -> dict:
+    with pytest.raises(BillingValidationError) as caught:
+        make_template(**data)
+    return caught.value.messages
+
+
+@pytest.mark.parametrize("mode", ["issue_and_send", "draft_only"])
+def test_a_reverse_charge_template_without_vat_ids_is_refused_at_save(org, make_template, business, mode):
+    customer = CustomerFactory(organization=org, country="DE", vat_id="")
+    messages = refused(
+        make_template,
+        customer=str(customer.pk),
+        items=AE_LINES,
+        vat_exemption_reasons={"AE": REVERSE_CHARGE},
+        mode=mode,
+    )
+    assert messages == {
+        "business.vat_id": ["Reverse charge needs your business's VAT number."],
+        "customer.vat_id": ["Reverse charge needs the customer's VAT number."],
+    }
+    with organization_scope(org):
+        assert not RecurringInvoice.objects.filter(organization=org).exists()
+
+
+@pytest.mark.parametrize("category", ["E", "AE", "K", "G", "O"])
+def test_an_exempt_line_without_a_reason_anywhere_is_refused_at_save(org, make_template, category):
+    line = {**ITEM, "tax_rate": "0", "vat_category": category}
+    messages = refused(make_template, items=[line])
+    assert f"vat_exemption_reasons.{category}" in messages
+
+
+def test_the_business_reason_is_enough_for_the_template(org, make_template, reverse_charge_parties):
+    with organization_scope(org):
+        business = Business.objects.get(pk=reverse_charge_parties["business"])
+        business.vat_exemption_reasons = {"AE": REVERSE_CHARGE}
+        business.save()
+    assert make_template(**reverse_charge_parties, items=AE_LINES).vat_exemption_reasons == {}
+
+
+def test_an_intra_community_template_needs_a_customer_in_another_eu_country(org, make_template, reverse_charge_parties):
+    line = {**ITEM, "tax_rate": "0", "vat_category": "K"}
+    reason = {"K": {"text": "Exempt intra-community supply, art. 138 Directive 2006/112/EC", "code": ""}}
+    same_country = CustomerFactory(organization=org, country="AT", vat_id=AT_VAT)
+    messages = refused(
+        make_template,
+        business=reverse_charge_parties["business"],
+        customer=str(same_country.pk),
+        items=[line],
+        vat_exemption_reasons=reason,
+    )
+    assert list(messages) == ["customer.country"] and "same country" in messages["customer.country"][0]
+    assert make_template(**reverse_charge_parties, items=[line], vat_exemption_reasons=reason).pk
+
+
+def test_an_update_that_would_break_issue_is_refused_and_changes_nothing(org, make_template, reverse_charge_parties):
+    template = make_template(**reverse_charge_parties, items=AE_LINES, vat_exemption_reasons={"AE": REVERSE_CHARGE})
+    update = {"organization": org, "actor": None, "template_id": template.pk}
+    plain_customer = CustomerFactory(organization=org, country="DE", vat_id="")
+    with pytest.raises(BillingValidationError) as caught:
+        services.recurring_invoice_update(**update, data={"customer": str(plain_customer.pk)})
+    assert caught.value.messages == {"customer.vat_id": ["Reverse charge needs the customer's VAT number."]}
+    with pytest.raises(BillingValidationError) as caught:
+        services.recurring_invoice_update(**update, data={"vat_exemption_reasons": {}})
+    assert list(caught.value.messages) == ["vat_exemption_reasons.AE"]
+    with organization_scope(org):
+        template.refresh_from_db()
+    assert str(template.customer_id) == reverse_charge_parties["customer"]
+    assert template.vat_exemption_reasons == {"AE": REVERSE_CHARGE}
+
+
+def test_lines_outside_the_scope_of_vat_may_not_share_a_template_with_taxed_lines(org, make_template):
+    outside = {**ITEM, "tax_rate": "0", "vat_category": "O"}
+    messages = refused(
+        make_template, items=[ITEM, outside], vat_exemption_reasons={"O": {"text": "Not subject to VAT"}}
+    )
+    assert "items.0.vat_category" in messages and "items.1.vat_category" not in messages
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_the_vat_table_at_save_gives_the_verdict_of_issue(org, make_template, case):
+    """The VAT table the invoice tests issue by: a template is saved exactly when its invoices
+    could be issued, and otherwise refused with the fields issue would name."""
+    business = BusinessFactory(organization=org, **case.seller)
+    customer = CustomerFactory(organization=org, **case.buyer)
+    data = {"business": str(business.pk), "customer": str(customer.pk), "items": case.items}
+    if case.reasons is not None:
+        data["vat_exemption_reasons"] = case.reasons
+    if case.allowed:
+        template = make_template(**data)
+        assert run(datetime(2026, 2, 1, 12, tzinfo=UTC))["invoices"] == 1
+        (invoice,) = invoices(org)
+        assert invoice.status == InvoiceStatus.ISSUED
+        assert [run.invoice_id for run in runs_of(org, template)] == [invoice.pk]
+        return
+    messages = refused(make_template, **data)
+    assert set(messages) == set(case.refused)
+    for path, fragment in case.refused.items():
+        assert any(fragment in message for message in messages[path]), messages
+
+
+def test_a_customer_without_a_country_is_refused_at_save(org, make_template):
+    customer = CustomerFactory(organization=org, country="")
+    messages = refused(make_template, customer=str(customer.pk))
+    assert messages == {
+        "customer.country": ["Add the customer's country before issuing: an invoice shows the buyer's full address."]
+    }
+
+
 @pytest.mark.parametrize(("business_default", "category"), [("S", "Z"), ("E", "E")])
 def test_a_line_without_a_category_gets_the_one_an_invoice_line_would(
     org, make_template, business, business_default, category
 ):
     business.default_vat_category = business_default
+    business.vat_exemption_reasons = {"E": SMALL_BUSINESS_DE}
     with organization_scope(org):
         business.save()
     template = make_template(items=[ITEM, {**ITEM, "tax_rate": "0"}])
@@ -414,3 +529,52 @@ def test_update_keeps_the_categories_and_reasons_until_they_are_sent(
     assert entry.changes["items"][1] == [
         {"description": "Retainer", "quantity": "1", "unit_price": "500", "tax_rate": "19", "vat_category": "S"}
     ]
+
+
+# --- the preview of a schedule --------------------------------------------------------------
+
+
+def preview(org, **kwargs):
+    with time_machine.travel(datetime(2026, 1, 20, 11, tzinfo=UTC), tick=False):
+        return services.recurring_invoice_preview(organization=org, **kwargs)
+
+
+def test_the_preview_gives_the_run_dates_the_run_would_use(org, audit_entries):
+    data = {"frequency": "monthly", "day_of_month": "last", "start_date": "2026-01-31", "skip_weekends": True}
+    shown = preview(org, data=data, limit=4)
+    assert [(p.nominal, p.run_date) for p in shown.upcoming] == [
+        (date(2026, 1, 31), date(2026, 2, 2)),  # a Saturday: the Monday after
+        (date(2026, 2, 28), date(2026, 3, 2)),
+        (date(2026, 3, 31), date(2026, 3, 31)),
+        (date(2026, 4, 30), date(2026, 4, 30)),
+    ]
+    assert shown.skipped == 0 and shown.more and shown.today == date(2026, 1, 20)
+    assert preview(org, data={**data, "count": 2}).more is False
+    assert audit_entries() == []
+
+
+def test_the_preview_counts_what_the_catch_up_limit_skips(org):
+    shown = preview(org, data={"frequency": "weekly", "start_date": "2025-12-02", "max_catch_up": 2}, limit=3)
+    # Tuesdays from 2 December to 20 January: 8 are due, the last 2 run, 6 are skipped.
+    assert shown.skipped == 6 and shown.max_catch_up == 2
+    assert [p.run_date for p in shown.upcoming] == [date(2026, 1, 13), date(2026, 1, 20), date(2026, 1, 27)]
+
+
+def test_the_preview_of_a_template_continues_after_its_last_period_with_its_changes(org, make_template):
+    template = make_template(start_date="2026-01-05")
+    run(datetime(2026, 1, 5, 12, tzinfo=UTC))
+    assert preview(org, data={}, template_id=template.pk, limit=1).upcoming[0].run_date == date(2026, 2, 5)
+    shown = preview(org, data={"day_of_month": 15}, template_id=template.pk, limit=1)
+    assert shown.upcoming[0].run_date == date(2026, 1, 15)
+    with organization_scope(org):
+        template.refresh_from_db()
+    assert template.day_of_month is None  # nothing saved
+
+
+def test_the_preview_refuses_a_schedule_with_field_errors(org, other_org, make_template):
+    with pytest.raises(BillingValidationError) as caught:
+        preview(org, data={"frequency": "daily", "end_date": "2026-13-01"})
+    assert set(caught.value.messages) == {"frequency", "end_date"}
+    foreign = make_template()
+    with pytest.raises(NotFound):
+        preview(other_org, data={}, template_id=foreign.pk)

@@ -977,6 +977,43 @@ class TestCreditNoteEdit:
         with organization_scope(org):
             assert type(draft).objects.get(pk=draft.pk).reason == "Overbilled"
 
+    def test_a_draft_for_the_rest_previews_and_saves_the_tax_left(self, client, org, parties):
+        """Three pens of 0.33 at 19 % (1.18), two credited (0.39 each): the draft for the rest
+        shows, live and on save, the 0.07 VAT left, never a new rounding (0.06)."""
+        pen = {"description": "Pen", "quantity": "1", "unit_price": "0.33", "tax_rate": "19"}
+        invoice = make_invoice(organization=org, business=parties[0], customer=parties[1], items=[pen] * 3)
+        invoice = services.invoice_issue(organization=org, actor=None, invoice_id=invoice.pk)
+        for _ in range(2):
+            note = services.credit_note_create(
+                organization=org, actor=None, data={"invoice": invoice.pk, "items": [pen]}
+            )
+            services.credit_note_issue(organization=org, actor=None, credit_note_id=note.pk)
+        rest = services.credit_note_create(organization=org, actor=None, data={"invoice": invoice.pk, "full": True})
+        assert (rest.tax_total, rest.total) == (Decimal("0.07"), Decimal("0.40"))
+        log_in(client, org, Role.MEMBER)
+        page = client.get(self.url(rest))
+        assert page.context["preview"]["totals"].total == Decimal("0.40")
+        row = ("Remaining amount of invoice " + invoice.number, "1", "0.33", "19")
+        live = client.post(
+            org_url("invoice_editor", org),
+            invoice_post(parties[0], parties[1], row, credited_invoice=str(invoice.pk)),
+        )
+        assert live.context["preview"]["totals"].tax_total == Decimal("0.07")
+        plain = client.post(org_url("invoice_editor", org), invoice_post(parties[0], parties[1], row))
+        assert plain.context["preview"]["totals"].tax_total == Decimal("0.06")  # an invoice's own rounding
+        outsider = make_invoice(organization=OrganizationFactory(), status="issued")
+        for stranger in (str(outsider.pk), "not-an-id"):  # another organization's invoice is none
+            data = invoice_post(parties[0], parties[1], row, credited_invoice=stranger)
+            assert client.post(org_url("invoice_editor", org), data).context["preview"]["totals"].tax_total == Decimal(
+                "0.06"
+            )
+        saved = client.post(self.url(rest), invoice_post(parties[0], parties[1], row, reason="The rest"))
+        assert saved.status_code == 302
+        with organization_scope(org):
+            assert type(rest).objects.get(pk=rest.pk).total == Decimal("0.40")
+        services.credit_note_issue(organization=org, actor=None, credit_note_id=rest.pk)
+        assert reload(invoice).status == "credited"
+
     def test_an_issued_credit_note_is_refused(self, client, org, parties, draft):
         services.credit_note_issue(organization=org, actor=None, credit_note_id=draft.pk)
         log_in(client, org, Role.MEMBER)

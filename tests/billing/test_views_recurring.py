@@ -9,6 +9,8 @@ from billing import services
 from billing.models import RecurringInvoice
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
+from tests.billing.factories import BusinessFactory, CustomerFactory
+from tests.billing.vat_cases import AT_VAT, DE_VAT
 from tests.billing.webclient import ROLES, count_queries, log_in, log_in_outsider, org_url
 
 pytestmark = pytest.mark.django_db
@@ -98,8 +100,10 @@ def test_detail_query_count_does_not_grow_with_the_history(client, org, template
     assert len(after.captured_queries) == len(before.captured_queries)
 
 
-def test_detail_shows_the_vat_category_of_exempt_lines_and_the_reasons(client, org, business, customer):
+def test_detail_shows_the_vat_category_of_exempt_lines_and_the_reasons(client, org):
     reason = {"text": "Reverse charge, art. 196 Directive 2006/112/EC", "code": "VATEX-EU-AE"}
+    business = BusinessFactory(organization=org, country="AT", vat_id=AT_VAT)
+    customer = CustomerFactory(organization=org, country="DE", vat_id=DE_VAT)
     made = services.recurring_invoice_create(
         organization=org,
         actor=None,

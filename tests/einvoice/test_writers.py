@@ -3,6 +3,7 @@
 from dataclasses import replace
 from decimal import Decimal
 
+import facturx
 import pytest
 from lxml import etree
 
@@ -16,6 +17,7 @@ from documents.einvoice.model import (
     item_name_and_description,
     legal_registration_scheme_for,
 )
+from documents.pdf.pdfa import FACTURX_LEVEL
 
 from .cases import CASES
 from .readback import NS
@@ -39,6 +41,25 @@ def test_facturx_xml_is_the_cii_xml_for_every_case():
         if "cii" in case.formats:
             document = built(case.id).document
             assert render(document, "facturx") == render(document, "cii"), case.id
+
+
+def test_facturx_xml_passes_the_facturx_en16931_schema_for_every_case():
+    """The Factur-X PDF is made without the factur-x package's own XSD check (it would run on
+    every render): the profile's schema is checked here instead, for every case."""
+    checked = 0
+    for case in CASES:
+        if "facturx" in case.formats:
+            assert facturx.xml_check_xsd(render(built(case.id).document, "facturx"), "factur-x", FACTURX_LEVEL)
+            checked += 1
+    assert checked >= 40
+
+
+def test_the_facturx_schema_check_refuses_an_element_outside_the_profile():
+    xml = etree.fromstring(render(built(DE_PUBLIC).document, "facturx"))
+    header = xml.find(".//ram:ApplicableHeaderTradeAgreement", NS)
+    etree.SubElement(header, f"{{{NS['ram']}}}NotInTheProfile").text = "x"
+    with pytest.raises(Exception, match="NotInTheProfile"):
+        facturx.xml_check_xsd(etree.tostring(xml), "factur-x", FACTURX_LEVEL)
 
 
 @pytest.mark.parametrize(

@@ -229,6 +229,7 @@ def test_web_list_pages_of_b_show_none_of_a(two_orgs):
     client = logged_in_client(b["owner"], reauthenticated=True)
     client.raise_request_exception = False
     markers = _a_markers(a)
+    a_invoice = a["invoices"]["issued"]
     before = table_checksums(ignore_columns=VOLATILE_COLUMNS)
     checked = 0
     for route, _entry in sorted(_walk(get_resolver().url_patterns)):
@@ -236,7 +237,9 @@ def test_web_list_pages_of_b_show_none_of_a(two_orgs):
             continue
         url = "/" + route.replace("<slug:org_slug>", b["org"].slug)
         # A's ids in the query string too (filters, search): they must not open A's data.
-        for query in ("", f"?customer={a['customer'].pk}", f"?q={a['customer'].name}"):
+        # ?invoice=: the invoice a new recurring invoice starts from ("Make recurring").
+        queries = ("", f"?customer={a['customer'].pk}", f"?q={a['customer'].name}", f"?invoice={a_invoice.pk}")
+        for query in queries:
             response = client.get(url + query, secure=True)
             assert response.status_code < 500, (url + query, response.status_code)
             # What was typed into the search box may be echoed back; anything else of A's may not.
@@ -262,6 +265,24 @@ def test_web_list_pages_of_b_show_none_of_a(two_orgs):
         secure=True,
     )
     assert response.status_code in (200, 400), response.status_code  # the form again, with errors
+    # ... and to B's recurring invoice form.
+    response = client.post(
+        f"/o/{b['org'].slug}/recurring/new/",
+        {
+            "business": str(a["business"].pk),
+            "customer": str(a["customer"].pk),
+            "frequency": "monthly",
+            "start_date": "2026-11-01",
+            "mode": "draft_only",
+            "items-0-description": "x",
+            "items-0-quantity": "1",
+            "items-0-unit_price": "1",
+            "items-0-tax_rate": "0",
+        },
+        secure=True,
+    )
+    assert response.status_code == 400, response.status_code
+    assert not _leaks(response.content, markers)
     assert changed_tables(before, table_checksums(ignore_columns=VOLATILE_COLUMNS)) == []
 
 
