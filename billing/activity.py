@@ -110,9 +110,26 @@ def register() -> None:
             "customer.deleted": Wording(
                 _("{actor} deleted the customer {target}"), _("Customer deleted"), links_target=False
             ),
+            **_REMINDER_ACTIONS,
         }
     )
     _describe_fields()
+
+
+_REMINDER_ACTIONS = {
+    "invoice.reminder_queued": Wording(_("{actor} queued a payment reminder for {target}"), _("Reminder queued")),
+    "invoice.reminder_skipped": Wording(_("{actor} skipped a payment reminder for {target}"), _("Reminder skipped")),
+    "invoice.reminder_sent": Wording(_("{actor} sent a payment reminder for {target}"), _("Reminder sent")),
+    "invoice.reminder_withdrawn": Wording(
+        _("{actor} withdrew a payment reminder for {target}"), _("Reminder withdrawn")
+    ),
+    "invoice.reminders_changed": Wording(
+        _("{actor} changed the payment reminders of {target}"), _("Reminders changed")
+    ),
+    "business.reminders_updated": Wording(
+        _("{actor} changed the reminder schedule of {target}"), _("Reminder schedule changed")
+    ),
+}
 
 
 # A field's label in the page's language: the forms show the same words, so the catalogs hold them.
@@ -136,6 +153,15 @@ def _price_text(value) -> str:
 def _rate_text(rate) -> str:
     value = as_decimal(rate)
     return formats_for().percent(value) if value is not None else str(rate)
+
+
+_REMINDER_FIELDS = {
+    "step": _("Reminder step"),
+    "superseded_steps": _("Steps skipped"),
+    "late_fee_invoice": _("Late fee invoice"),
+    "reminder_steps": _("Reminder steps"),
+    "reminders_enabled": _("Payment reminders"),
+}
 
 
 def _describe_fields() -> None:
@@ -180,6 +206,7 @@ def _describe_fields() -> None:
             "replaced_by": None,
             "replaces": None,
             "invoice_number": _("Invoice"),
+            **_REMINDER_FIELDS,
             **_model_labels(Business, [name for name in BUSINESS_INPUT if name != "logo"]),
             **_model_labels(Customer, CUSTOMER_INPUT),
         },

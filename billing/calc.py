@@ -338,3 +338,22 @@ def balance_and_status(
     if amount_paid > 0:
         return balance_due, STATUS_PARTIALLY_PAID
     return balance_due, STATUS_ISSUED
+
+
+LATE_FEE_FIXED = "fixed"
+LATE_FEE_PERCENT = "percent"
+
+
+def late_fee_amount(*, fee_type: str, value: Decimal, balance: Decimal, currency: str) -> Decimal:
+    """A reminder step's late fee for an invoice with ``balance`` open: the fixed amount, or
+    ``value`` percent of the balance, each rounded to the currency's minor unit (round_m);
+    0 for no fee or nothing open."""
+    value, balance = _decimal(value, "value"), _decimal(balance, "balance")
+    if balance <= 0 or value <= 0:
+        return quantize_money(Decimal(0), currency)
+    if fee_type == LATE_FEE_FIXED:
+        return quantize_money(value, currency)
+    if fee_type == LATE_FEE_PERCENT:
+        with localcontext(prec=_PRECISION):
+            return quantize_money(balance * value / HUNDRED, currency)
+    return quantize_money(Decimal(0), currency)

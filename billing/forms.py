@@ -688,3 +688,66 @@ def attach_item_errors(rows: list[ItemRow], exc: BillingValidationError) -> list
         else:
             list_messages.extend(messages)
     return list_messages
+
+
+class ReminderScheduleForm(BillingForm):
+    """Up to five reminder steps, one row each; a row without days is not a step. The service
+    checks everything; its ``reminder_steps.N.field`` errors land on the row's field."""
+
+    ROWS = 5
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fee_types = [("none", _("No late fee")), ("fixed", _("Fixed amount")), ("percent", _("Percent of the balance"))]
+        for row in range(self.ROWS):
+            self.fields[f"offset_days_{row}"] = _integer(
+                label=_("Days from the due date"), help_text=_("Negative: before it, e.g. -3; 7: a week after.")
+            )
+            self.fields[f"subject_{row}"] = InputField(label=_("Subject"))
+            self.fields[f"body_{row}"] = _textarea(rows=6, label=_("Message"))
+            self.fields[f"late_fee_type_{row}"] = ChoiceInputField(choices=fee_types, label=_("Late fee"))
+            self.fields[f"late_fee_value_{row}"] = InputField(
+                label=_("Fee"), help_text=_("An amount, or a percentage of the open balance.")
+            )
+
+    def rows(self):
+        """The bound fields of each row, for the template."""
+        names = ("offset_days", "subject", "body", "late_fee_type", "late_fee_value")
+        return [{name: self[f"{name}_{row}"] for name in names} for row in range(self.ROWS)]
+
+    def steps(self) -> tuple[list[dict], list[int]]:
+        """The rows with days, as the service takes them, and each one's row number."""
+        steps, rows = [], []
+        for row in range(self.ROWS):
+            if self.cleaned_data.get(f"offset_days_{row}") in ("", None):
+                continue
+            steps.append(
+                {
+                    name: self.cleaned_data.get(f"{name}_{row}") or ""
+                    for name in ("offset_days", "subject", "body", "late_fee_type", "late_fee_value")
+                }
+            )
+            rows.append(row)
+        return steps, rows
+
+    def add_step_errors(self, exc: BillingValidationError, rows: list[int]) -> None:
+        for path, messages in exc.messages.items():
+            parts = path.split(".")
+            field = None
+            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+                field = f"{parts[2]}_{rows[int(parts[1])]}"
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+    @staticmethod
+    def initial_for(steps) -> dict:
+        initial = {}
+        for row, step in enumerate(steps):
+            initial |= {
+                f"offset_days_{row}": step.offset_days,
+                f"subject_{row}": step.subject,
+                f"body_{row}": step.body,
+                f"late_fee_type_{row}": step.late_fee_type,
+                f"late_fee_value_{row}": typed_decimal(step.late_fee_value) if step.late_fee_value else "",
+            }
+        return initial

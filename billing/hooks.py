@@ -57,3 +57,27 @@ def send_invoice(*, organization, actor, invoice_id) -> None:
     if send is None:
         raise StateConflict("Sending invoices is not available in this installation.")
     send(organization=organization, actor=actor, invoice_id=invoice_id)
+
+
+def register_reminder_sender(send: Callable) -> None:
+    """``send(*, organization, reminder) -> email id`` queues a payment reminder's email in the
+    caller's transaction, or raises BillingValidationError / StateConflict when it cannot."""
+    _INVOICE_SENDERS["reminder"] = send
+
+
+def send_reminder(*, organization, reminder):
+    send = _INVOICE_SENDERS.get("reminder")
+    if send is None:
+        raise StateConflict("Sending reminders is not available in this installation.")
+    return send(organization=organization, reminder=reminder)
+
+
+def register_reminder_preview(preview: Callable) -> None:
+    """``preview(*, organization, business, step) -> (subject, body)``: the step's email as a
+    customer of the business would read it (the settings page shows it)."""
+    _INVOICE_SENDERS["reminder_preview"] = preview
+
+
+def preview_reminder(*, organization, business, step) -> tuple[str, str] | None:
+    preview = _INVOICE_SENDERS.get("reminder_preview")
+    return preview(organization=organization, business=business, step=step) if preview else None

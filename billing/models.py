@@ -163,6 +163,8 @@ class Customer(TenantModel):
     currency = models.CharField(max_length=3, validators=currency_code_validators, default="EUR")
     notes = models.TextField(blank=True, max_length=5000)
     archived = models.BooleanField(default=False)
+    # Off: no payment reminder goes to this customer, for any invoice.
+    reminders_enabled = models.BooleanField(default=True, verbose_name=_("payment reminders"))
 
     objects = TenantManager()
 
@@ -267,6 +269,10 @@ class Invoice(TenantModel):
     voided_at = models.DateTimeField(null=True, blank=True)
     # The invoice this draft corrects (``invoice_correct``); the corrected one reads ``replaced_by``.
     replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by")
+    # Off: no payment reminder for this invoice. Not printed, so it may change after issue.
+    reminders_enabled = models.BooleanField(default=True, verbose_name=_("payment reminders"))
+    # A late fee invoice names the invoice whose reminder step charged it.
+    late_fee_for = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="late_fees")
     # Seller and buyer as they were at issue; printed from then on, never changed.
     business_snapshot = models.JSONField(default=dict, blank=True)
     customer_snapshot = models.JSONField(default=dict, blank=True)
@@ -733,3 +739,131 @@ class RecurringRun(TenantModel):
 
     def __str__(self):
         return f"{self.template_id} {self.period}: {self.status}"
+
+
+# --- payment reminders ----------------------------------------------------------------------
+
+MAX_REMINDER_STEPS = 5
+# Marked for translation: a step that keeps its default text sends it in each document's
+# language; a text the business wrote is sent as written. ``{open_invoices}`` is the list of
+# everything the customer has open (number, due date, balance).
+DEFAULT_REMINDER_SUBJECT_BEFORE = gettext_noop("Invoice {number} is due on {due_date}")
+DEFAULT_REMINDER_BODY_BEFORE = gettext_noop(
+    "Hello {customer_name},\n\n"
+    "A friendly reminder: invoice {number} for {total} is due on {due_date}; {balance} is still open.\n\n"
+    "What is open on your account:\n{open_invoices}\n\n"
+    "If you have already paid, thank you, and please ignore this message.\n{business_name}"
+)
+DEFAULT_REMINDER_SUBJECT_AFTER = gettext_noop("Reminder: invoice {number} was due on {due_date}")
+DEFAULT_REMINDER_BODY_AFTER = gettext_noop(
+    "Hello {customer_name},\n\n"
+    "Invoice {number} for {total} was due on {due_date}, {days_overdue} days ago, and {balance} is still open. "
+    "Please pay it at your earliest convenience; the invoice is attached.\n\n"
+    "What is open on your account:\n{open_invoices}\n\n"
+    "If you have already paid, thank you, and please ignore this message.\n{business_name}"
+)
+DEFAULT_REMINDER_TEXTS = (
+    (DEFAULT_REMINDER_SUBJECT_BEFORE, DEFAULT_REMINDER_BODY_BEFORE),
+    (DEFAULT_REMINDER_SUBJECT_AFTER, DEFAULT_REMINDER_BODY_AFTER),
+)
+
+
+class LateFeeType(models.TextChoices):
+    NONE = "none", _("No late fee")
+    FIXED = calc.LATE_FEE_FIXED, _("Fixed amount")
+    PERCENT = calc.LATE_FEE_PERCENT, _("Percent of the balance")
+
+
+class ReminderStep(TenantModel):
+    """One step of a business's reminder schedule: ``offset_days`` from the due date
+    (negative: before it), its own email texts and an optional late fee. A business has at
+    most five, numbered 1.. by their offsets."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="reminder_steps")
+    position = models.PositiveSmallIntegerField()
+    offset_days = models.SmallIntegerField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=5000)
+    late_fee_type = models.CharField(max_length=10, choices=LateFeeType.choices, default=LateFeeType.NONE)
+    # An amount in the invoice's currency, or a percentage of its balance.
+    late_fee_value = models.DecimalField(max_digits=19, decimal_places=3, default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["business", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "position"], name="reminder_step_unique_position"),
+            models.UniqueConstraint(fields=["business", "offset_days"], name="reminder_step_unique_offset"),
+            models.CheckConstraint(
+                condition=Q(position__gte=1) & Q(position__lte=MAX_REMINDER_STEPS), name="reminder_step_position_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(offset_days__gte=-365) & Q(offset_days__lte=365), name="reminder_step_offset_range"
+            ),
+            models.CheckConstraint(condition=Q(late_fee_value__gte=0), name="reminder_step_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(late_fee_type__in=LateFeeType.values), name="reminder_step_fee_type_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "business", "position"], name="reminder_step_org_business")]
+
+    def __str__(self):
+        return f"{self.business_id} step {self.position} ({self.offset_days:+d} days)"
+
+
+class ReminderStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class ReminderSkipReason(models.TextChoices):
+    NONE = "", "-"
+    SUPERSEDED = "superseded", _("A later step was due at the same time")
+    PAID = "paid", _("The invoice was paid")
+    CREDITED = "credited", _("The invoice was credited")
+    NOT_OPEN = "not_open", _("The invoice is no longer open")
+    OPTED_OUT = "opted_out", _("Reminders were turned off")
+    NOT_SENDABLE = "not_sendable", _("The email could not be sent")
+
+
+class PaymentReminder(TenantModel):
+    """One step of the schedule for one invoice, done once: the unique (invoice, step_number)
+    makes a second reminder of the same step impossible. ``scheduled`` once its email is
+    queued; ``sent`` when the outbox sent it; ``skipped`` with the reason otherwise."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    step = models.ForeignKey(ReminderStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    step_number = models.PositiveSmallIntegerField()
+    offset_days = models.SmallIntegerField()
+    scheduled_for = models.DateField(help_text="The due date plus the step's offset.")
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.SCHEDULED)
+    reason = models.CharField(max_length=16, choices=ReminderSkipReason.choices, blank=True, default="")
+    note = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The id of the outbox row (documents.OutboundEmail) that carries it; none when skipped.
+    email_id = models.UUIDField(null=True, blank=True)
+    late_fee_invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="late_fee_reminder"
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["invoice", "step_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "step_number"], name="reminder_once_per_step"),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=ReminderStatus.SENT, sent_at__isnull=False) | ~Q(status=ReminderStatus.SENT),
+                name="reminder_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "invoice", "step_number"], name="reminder_org_invoice"),
+            models.Index(fields=["organization", "-created_at"], name="reminder_org_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id} step {self.step_number}: {self.status}"

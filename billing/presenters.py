@@ -98,8 +98,33 @@ def business_dict(business, tz=None) -> dict:
         "default_terms": business.default_terms,
         "default_vat_category": business.default_vat_category,
         "vat_exemption_reasons": business.vat_exemption_reasons or {},
+        "reminder_steps": [reminder_step_dict(step) for step in business.reminder_steps.all()],
         "created_at": timestamp(business.created_at, tz),
         "updated_at": timestamp(business.updated_at, tz),
+    }
+
+
+def reminder_step_dict(step) -> dict:
+    return {
+        "offset_days": step.offset_days,
+        "subject": step.subject,
+        "body": step.body,
+        "late_fee_type": step.late_fee_type,
+        "late_fee_value": plain_decimal(step.late_fee_value),
+    }
+
+
+def reminder_dict(row: dict, tz=None) -> dict:
+    """A row of ``selectors.reminder_timeline``."""
+    return {
+        "step": row["step"],
+        "date": iso_date(row["date"]),
+        "status": row["status"],
+        "upcoming": row["upcoming"],
+        "reason": row["reason_code"],
+        "note": row["note"],
+        "sent_at": timestamp(row["sent_at"], tz),
+        "late_fee_invoice": _id(row["late_fee_invoice"]),
     }
 
 
@@ -121,6 +146,7 @@ def customer_dict(customer, tz=None) -> dict:
         "currency": customer.currency,
         "notes": customer.notes,
         "archived": customer.archived,
+        "reminders_enabled": customer.reminders_enabled,
         "created_at": timestamp(customer.created_at, tz),
         "updated_at": timestamp(customer.updated_at, tz),
     }
@@ -173,6 +199,8 @@ INVOICE_COLUMNS = (
     "tax_breakdown",
     "vat_exemption_reasons",
     "replaces_id",
+    "reminders_enabled",
+    "late_fee_for_id",
     "issued_at",
     "sent_at",
     "created_at",
@@ -321,6 +349,8 @@ def _invoice_dict(row: Mapping, items, today, tz) -> dict:
         "tax_breakdown": [_tax_row(tax, amount) for tax in row["tax_breakdown"] or ()],
         "vat_exemption_reasons": row["vat_exemption_reasons"] or {},
         "replaces": _id(row["replaces_id"]),
+        "reminders_enabled": row["reminders_enabled"],
+        "late_fee_for": _id(row["late_fee_for_id"]),
         "issued_at": timestamp(row["issued_at"], tz),
         "sent_at": timestamp(row["sent_at"], tz),
         "created_at": timestamp(row["created_at"], tz),

@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Max, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from billing.calc import RowAmounts, left_to_credit, quantize_money
@@ -24,9 +24,12 @@ from billing.models import (
     InvoiceItem,
     Payment,
     PaymentKind,
+    PaymentReminder,
     RecurringInvoice,
     RecurringInvoiceLine,
     RecurringRun,
+    ReminderStatus,
+    ReminderStep,
 )
 from billing.validation import object_pk
 
@@ -458,3 +461,111 @@ def recurring_invoice_detail(*, organization, template_id) -> RecurringInvoice:
     if template is None:
         raise NotFound("No such recurring invoice.")
     return template
+
+
+# --- payment reminders ----------------------------------------------------------------------
+
+OPEN_INVOICES_LISTED = 50
+
+
+def customer_open_invoices(*, organization, customer_id, limit: int = OPEN_INVOICES_LISTED) -> list[Invoice]:
+    """What a customer has open (issued or partly paid, a balance above zero), by due date:
+    the statement a reminder lists. At most ``limit`` rows."""
+    return list(
+        Invoice.objects.filter(
+            organization=organization, customer_id=customer_id, status__in=OPEN_STATUSES, balance_due__gt=0
+        )
+        .only("number", "due_date", "balance_due", "currency")
+        .order_by("due_date", "number")[:limit]
+    )
+
+
+def reminder_steps(*, organization, business_id) -> list[ReminderStep]:
+    return list(ReminderStep.objects.filter(organization=organization, business_id=business_id).order_by("position"))
+
+
+def reminder_timeline(*, organization, invoice) -> list[dict]:
+    """The invoice's reminders: each step done (sent, scheduled, skipped and why), then the
+    steps still to come with their dates, while the invoice is open and wants reminders."""
+    done = list(PaymentReminder.objects.filter(organization=organization, invoice=invoice).order_by("step_number"))
+    rows = [
+        {
+            "step": row.step_number,
+            "date": row.scheduled_for,
+            "status": row.status,
+            "status_label": row.get_status_display(),
+            "reason": row.get_reason_display() if row.reason else "",
+            "reason_code": row.reason,
+            "note": row.note,
+            "sent_at": row.sent_at,
+            "late_fee_invoice": row.late_fee_invoice_id,
+            "upcoming": False,
+        }
+        for row in done
+    ]
+    wants = invoice.status in OPEN_STATUSES and invoice.balance_due > 0 and invoice.reminders_enabled
+    if not wants or not invoice.customer.reminders_enabled:
+        return rows
+    last = done[-1].step_number if done else 0
+    for step in reminder_steps(organization=organization, business_id=invoice.business_id):
+        if step.position > last:
+            rows.append(
+                {
+                    "step": step.position,
+                    "date": invoice.due_date + timedelta(step.offset_days),
+                    "status": ReminderStatus.SCHEDULED,
+                    "status_label": ReminderStatus.SCHEDULED.label,
+                    "reason": "",
+                    "reason_code": "",
+                    "note": "",
+                    "sent_at": None,
+                    "late_fee_invoice": None,
+                    "upcoming": True,
+                }
+            )
+    return rows
+
+
+def invoice_reminders(*, organization, invoice_id) -> tuple[Invoice, list[dict]]:
+    """The invoice (with its customer) and its ``reminder_timeline``."""
+    invoice = (
+        Invoice.objects.select_related("customer").filter(organization=organization, pk=object_pk(invoice_id)).first()
+    )
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice, reminder_timeline(organization=organization, invoice=invoice)
+
+
+def upcoming_reminders(*, organization, days: int = 7, limit: int = 10) -> list[dict]:
+    """The reminders going out in the next ``days`` days (today included), soonest first, at
+    most ``limit``: per step of each schedule, the open invoices whose step date falls in the
+    window and that have not had that step yet. Two queries, whatever the number of invoices."""
+    today = organization.local_today()
+    steps = list(
+        ReminderStep.objects.filter(organization=organization).values_list("business_id", "position", "offset_days")
+    )
+    if not steps:
+        return []
+    window = Q()
+    for business_id, _position, offset in steps:
+        start, end = today - timedelta(offset), today + timedelta(days - 1 - offset)
+        window |= Q(business_id=business_id, due_date__gte=start, due_date__lte=end)
+    invoices = (
+        Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES, balance_due__gt=0)
+        .filter(reminders_enabled=True, customer__reminders_enabled=True)
+        .filter(window)
+        .annotate(done=Max("reminders__step_number"))
+        .select_related("customer")
+        .order_by("due_date", "pk")[: limit * 5]
+    )
+    rows = []
+    for invoice in invoices:
+        for business_id, position, offset in steps:
+            date_of = invoice.due_date + timedelta(offset)
+            if (
+                business_id == invoice.business_id
+                and today <= date_of < today + timedelta(days)
+                and position > (invoice.done or 0)
+            ):
+                rows.append({"invoice": invoice, "step": position, "date": date_of})
+    return sorted(rows, key=lambda row: (row["date"], str(row["invoice"])))[:limit]

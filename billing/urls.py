@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import reminder_views, views
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -71,4 +71,21 @@ urlpatterns = [
     path("recurring/<uuid:template_id>/delete/", views.RecurringInvoiceDeleteView.as_view(), name="recurring_delete"),
     path("recurring/<uuid:template_id>/pause/", views.RecurringInvoicePauseView.as_view(), name="recurring_pause"),
     path("recurring/<uuid:template_id>/resume/", views.RecurringInvoiceResumeView.as_view(), name="recurring_resume"),
+]
+
+# Payment reminders: a business's schedule, and the opt-outs of a customer and of an invoice.
+urlpatterns += [
+    path(
+        "settings/businesses/<uuid:business_id>/reminders/",
+        reminder_views.BusinessRemindersView.as_view(),
+        name="business_reminders",
+    ),
+    path(
+        "customers/<uuid:customer_id>/reminders/",
+        reminder_views.CustomerRemindersView.as_view(),
+        name="customer_reminders",
+    ),
+    path(
+        "invoices/<uuid:invoice_id>/reminders/", reminder_views.InvoiceRemindersView.as_view(), name="invoice_reminders"
+    ),
 ]

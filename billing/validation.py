@@ -668,6 +668,7 @@ CUSTOMER_INPUT = {
     "email": parse_email,
     "currency": parse_currency,
     "archived": parse_bool,
+    "reminders_enabled": parse_bool,
 }
 
 

@@ -123,6 +123,7 @@ class DashboardView(OrganizationViewMixin, TemplateView):
             selectors.invoice_list(organization=org, overdue=True, ordering="due_date")[:10]
         )
         context["activity"] = list(audit_selectors.entry_list(organization=org)[:10])
+        context["upcoming_reminders"] = selectors.upcoming_reminders(organization=org, days=7, limit=10)
         context["today"] = org.local_today()
         return context
 
@@ -935,6 +936,7 @@ class InvoiceDetailView(OrganizationViewMixin, TemplateView):
             documents=list(invoice.documents.all()[:1]),
             history=history[:HISTORY_LIMIT],
             history_has_more=len(history) > HISTORY_LIMIT,
+            reminders=[] if invoice.is_draft else selectors.reminder_timeline(organization=org, invoice=invoice),
         )
         return context
 

@@ -29,6 +29,9 @@ BEAT_SCHEDULE = {
     # Recurring invoices whose period has come in their organization's time zone; a late,
     # repeated or concurrent run creates only what is missing (billing.services.recurring).
     "run-recurring-invoices": {"task": "billing.tasks.run_recurring_invoices", "schedule": 900.0},
+    # Payment reminders whose step (due date + offset) has come in their organization's time
+    # zone; each (invoice, step) is queued once, whatever runs late or twice.
+    "send-due-reminders": {"task": "billing.tasks.send_due_reminders", "schedule": 900.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 

@@ -300,6 +300,7 @@ CELERY_TASK_ROUTES = {
     "documents.tasks.sweep_pending_work": {"queue": "scheduled"},
     "organizations.tasks.purge_idempotency_keys": {"queue": "scheduled"},
     "billing.tasks.run_recurring_invoices": {"queue": "scheduled"},
+    "billing.tasks.send_due_reminders": {"queue": "scheduled"},
 }
 # A task missing from the routes still runs (with the light periodic work) instead of waiting
 # in a queue no worker consumes; a test requires every task to be routed explicitly.

@@ -119,12 +119,16 @@ class OutboundEmail(TenantModel):
         INVITE = "invite", "Invite"
         CREDIT_NOTE = "credit_note", "Credit note"
         STATEMENT = "statement", "Statement"
+        REMINDER = "reminder", "Payment reminder"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Not sent, on purpose: what it was about changed before it went out (a reminder of
+        # an invoice paid in the meantime).
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVOICE)
     invoice = models.ForeignKey(
@@ -142,6 +146,9 @@ class OutboundEmail(TenantModel):
     )
     statement_start = models.DateField(null=True, blank=True)
     statement_end = models.DateField(null=True, blank=True)
+    reminder = models.ForeignKey(
+        "billing.PaymentReminder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)
     reply_to = models.JSONField(default=list, blank=True)

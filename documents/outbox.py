@@ -42,16 +42,24 @@ class KindHandler:
     # The body without what only its recipient may read (e.g. an invite's link): stored in
     # its place once sent, and all that is ever shown of a row (the admin).
     redact: Callable[[str], str] | None = None
+    # Called inside a transaction just before sending, and again in the transaction that
+    # sends and marks the row sent: a reason ("" for none) why it must not go out any more
+    # (it may lock what the email is about until that transaction ends).
+    check: Callable[[OutboundEmail], str] | None = None
+    # Called when ``check`` gave a reason: the row is ``withdrawn``, never sent.
+    withdrawn: Callable[[OutboundEmail, str], None] | None = None
 
 
 KIND_HANDLERS: dict[str, KindHandler] = {}
 REDACTED = "[removed once sent]"
 
 
-def register_kind(kind: str, *, prepare=None, after_sent=None, redact=None) -> None:
+def register_kind(kind: str, *, prepare=None, after_sent=None, redact=None, check=None, withdrawn=None) -> None:
     """Plug the per-kind steps in, e.g. from an AppConfig.ready():
     ``register_kind(OutboundEmail.Kind.INVOICE, prepare=attach_pdf, after_sent=mark_invoice_sent)``."""
-    KIND_HANDLERS[kind] = KindHandler(prepare=prepare, after_sent=after_sent, redact=redact)
+    KIND_HANDLERS[kind] = KindHandler(
+        prepare=prepare, after_sent=after_sent, redact=redact, check=check, withdrawn=withdrawn
+    )
 
 
 def handler_for(kind: str) -> KindHandler:
@@ -109,6 +117,7 @@ def queue_email(
     credit_note=None,
     customer=None,
     statement_period=None,
+    reminder=None,
     requested_by_label="",
 ) -> OutboundEmail:
     """Write the outbox row (in the caller's transaction) and send it after commit."""
@@ -125,6 +134,7 @@ def queue_email(
         body=body,
         invoice=invoice,
         credit_note=credit_note,
+        reminder=reminder,
         invite=invite,
         customer=customer,
         statement_start=statement_period[0] if statement_period else None,

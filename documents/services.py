@@ -34,7 +34,7 @@ from organizations.tenancy import organization_scope
 logger = logging.getLogger(__name__)
 
 SENDABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
-PLACEHOLDER = re.compile(r"\{(number|total|due_date|customer_name|business_name)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 MAX_RECIPIENTS = 20
 
 
@@ -217,9 +217,9 @@ def email_template(template: str, default: str, language: str) -> str:
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:
-    """Replace the known ``{placeholders}``; any other brace is left as written (a business's
-    template must never make sending fail)."""
-    return PLACEHOLDER.sub(lambda match: values[match.group(1)], template or "")
+    """Replace the known ``{placeholders}`` (the keys of ``values``); any other brace is left
+    as written (a business's template must never make sending fail)."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template or "")
 
 
 def _check_customer_einvoice_format(invoice) -> None:

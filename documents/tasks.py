@@ -86,10 +86,14 @@ def send_outbound_email(self, email_id):
             return "skipped"
         email = OutboundEmail.objects.get(pk=email_id, organization=organization)
         handler = handler_for(email.kind)
+        if handler.check is not None and _withdrawn(email, handler):
+            return "withdrawn"
         try:
             message = _prepared_message(email, handler)
             connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
             message.connection = connection
+            if handler.check is not None:
+                return _send_checked(email, handler, message)
             message.send()
         except TRANSIENT_ERRORS as exc:
             if not is_permanent(exc):
@@ -103,6 +107,39 @@ def send_outbound_email(self, email_id):
             return "failed"
         _mark_sent(email, handler)
         return "sent"
+
+
+def _withdrawn(email, handler) -> bool:
+    """The kind's check, in a transaction of its own: a reason withdraws the row for good."""
+    with transaction.atomic():
+        reason = handler.check(email)
+        if reason:
+            _withdraw(email, handler, reason)
+    return bool(reason)
+
+
+def _withdraw(email, handler, reason: str) -> None:
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=email.pk, organization_id=email.organization_id).update(
+        status=OutboundEmail.Status.WITHDRAWN, sending_until=None, last_error=str(reason)[:2000], updated_at=now
+    )
+    if handler.withdrawn is not None:
+        handler.withdrawn(email, reason)
+
+
+def _send_checked(email, handler, message) -> str:
+    """Check, send and mark sent in one transaction: what the check locked (the invoice of a
+    reminder) stays locked until the row says ``sent``, so a payment recorded meanwhile is
+    either seen by the check or recorded after the email went out. An SMTP error rolls the
+    transaction back and reaches the caller's handlers like an unchecked send's."""
+    with transaction.atomic():
+        reason = handler.check(email)
+        if reason:
+            _withdraw(email, handler, reason)
+            return "withdrawn"
+        message.send()
+        _mark_sent(email, handler)
+    return "sent"
 
 
 def _prepared_message(email, handler) -> EmailMessage:

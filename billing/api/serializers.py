@@ -28,6 +28,7 @@ from billing.models import (
     Invoice,
     InvoiceItem,
     InvoiceStatus,
+    LateFeeType,
     Payment,
     PaymentKind,
     PaymentMethod,
@@ -36,6 +37,8 @@ from billing.models import (
     RecurringInvoiceLine,
     RecurringMode,
     RecurringRun,
+    ReminderSkipReason,
+    ReminderStatus,
     VatCategory,
 )
 from billing.presenters import invoice_extras
@@ -187,8 +190,42 @@ PARTY_EXTRA_KWARGS = {
 }
 
 
+class ReminderStepSerializer(serializers.Serializer):
+    """One step of a reminder schedule (validated by the service, every error by its path)."""
+
+    offset_days = serializers.IntegerField(help_text="Days from the due date, -365 to 365; negative: before it.")
+    subject = serializers.CharField(
+        required=False, allow_blank=True, help_text="Placeholders as in the invoice email; blank: the built-in one."
+    )
+    body = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Also {balance}, {days_overdue} and {open_invoices} (what the customer has open; added at the end "
+        "when not used); blank: the built-in text, sent in the customer's language.",
+    )
+    late_fee_type = serializers.ChoiceField(choices=LateFeeType.choices, required=False, default=LateFeeType.NONE)
+    late_fee_value = DecimalStringField(
+        required=False,
+        help_text="fixed: an amount in the invoice's currency; percent: of the open balance. Charged as a "
+        "separate late fee invoice.",
+    )
+
+
+class ReminderStepsField(serializers.ListField):
+    """Passed to the service as sent: it validates and reports ``reminder_steps.N.field``."""
+
+    def to_internal_value(self, data):
+        return data
+
+
 class BusinessSerializer(StrictModelSerializer):
     address = serializers.CharField(read_only=True, help_text=ADDRESS_HELP)
+    reminder_steps = ReminderStepsField(
+        child=ReminderStepSerializer(),
+        required=False,
+        max_length=5,
+        help_text="Payment reminders: at most 5 steps, distinct offsets; on PATCH, replaces the schedule.",
+    )
     language = serializers.ChoiceField(choices=DOCUMENT_LANGUAGES, required=False, help_text="Document language.")
     vat_exemption_reasons = ExemptionReasonsField(
         required=False, help_text="The reason new invoices print for each exempt category they use (E, AE, K, G, O)."
@@ -226,6 +263,7 @@ class BusinessSerializer(StrictModelSerializer):
             "default_terms",
             "default_vat_category",
             "vat_exemption_reasons",
+            "reminder_steps",
             "created_at",
             "updated_at",
         ]
@@ -280,6 +318,7 @@ class CustomerSerializer(StrictModelSerializer):
             "currency",
             "notes",
             "archived",
+            "reminders_enabled",
             "created_at",
             "updated_at",
         ]
@@ -287,6 +326,7 @@ class CustomerSerializer(StrictModelSerializer):
         extra_kwargs = {
             **PARTY_EXTRA_KWARGS,
             "currency": {"required": False},
+            "reminders_enabled": {"required": False, "help_text": "Off: no payment reminder goes to this customer."},
             "einvoice_format": {
                 "required": False,
                 "help_text": "What invoice emails attach: pdf (the business's PDF), facturx, xrechnung or peppol "
@@ -402,6 +442,12 @@ class InvoiceSerializer(StrictModelSerializer):
     credit_notes = serializers.ListField(
         child=serializers.UUIDField(), read_only=True, help_text="The issued credit notes, oldest first."
     )
+    reminders_enabled = serializers.BooleanField(
+        read_only=True, help_text="Payment reminders for this invoice; set through /reminders/."
+    )
+    late_fee_for = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="On a late fee invoice: the invoice whose reminder charged it."
+    )
 
     class Meta:
         model = Invoice
@@ -432,6 +478,8 @@ class InvoiceSerializer(StrictModelSerializer):
             "tax_breakdown",
             "vat_exemption_reasons",
             "replaces",
+            "reminders_enabled",
+            "late_fee_for",
             "issued_at",
             "sent_at",
             "created_at",
@@ -768,3 +816,24 @@ class StatementSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     currencies = StatementCurrencySerializer(many=True, help_text="One per currency, alphabetical.")
+
+
+# --- payment reminders ---------------------------------------------------------------------------
+
+
+class ReminderSerializer(serializers.Serializer):
+    step = serializers.IntegerField(read_only=True, help_text="The step's number in the schedule, by offset.")
+    date = serializers.DateField(read_only=True, help_text="The due date plus the step's offset.")
+    status = serializers.ChoiceField(choices=ReminderStatus.choices, read_only=True)
+    upcoming = serializers.BooleanField(read_only=True, help_text="A step still to come (not queued yet).")
+    reason = serializers.ChoiceField(
+        choices=ReminderSkipReason.choices, read_only=True, help_text="Why it was skipped."
+    )
+    note = serializers.CharField(read_only=True)
+    sent_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    late_fee_invoice = serializers.UUIDField(read_only=True, allow_null=True)
+
+
+class InvoiceRemindersSerializer(serializers.Serializer):
+    reminders_enabled = StrictBooleanField(help_text="Off: no payment reminder for this invoice.")
+    reminders = ReminderSerializer(many=True, read_only=True)

@@ -21,6 +21,7 @@ from billing.api.serializers import (
     CustomerSerializer,
     InvoiceCorrectedSerializer,
     InvoiceCorrectionSerializer,
+    InvoiceRemindersSerializer,
     InvoiceSerializer,
     PaymentSerializer,
     PaymentVoidSerializer,
@@ -41,6 +42,7 @@ from billing.presenters import (
     present_invoices,
     present_recurring_invoices,
     recurring_run_dict,
+    reminder_dict,
     statement_dict,
 )
 from billing.statements import customer_statement
@@ -102,6 +104,9 @@ class BusinessViewSet(_ServiceWritesMixin, mixins.ListModelMixin, mixins.Retriev
     create_service = "business_create"
     update_service = "business_update"
     id_argument = "business_id"
+
+    def base_queryset(self):
+        return Business.objects.prefetch_related("reminder_steps")
 
     def present(self, rows):
         tz = timezone.get_current_timezone()
@@ -284,6 +289,38 @@ class InvoiceViewSet(
             "invoice": present_invoice(draft, organization=self.organization),
         }
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Payment reminders of an invoice",
+        description="Each step of its business's schedule: sent, scheduled (queued or still to come, with its "
+        "date) or skipped with the reason; and whether the invoice gets reminders.",
+        responses={200: InvoiceRemindersSerializer},
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Turn an invoice's payment reminders on or off",
+        description="Allowed in every state (not printed: the issued invoice stays as it is).",
+        request=InvoiceRemindersSerializer,
+        responses={200: InvoiceRemindersSerializer},
+    )
+    @action(detail=True, methods=["get", "patch"])
+    def reminders(self, request, pk=None):
+        invoice = self.get_object()
+        if request.method == "PATCH":
+            serializer = InvoiceRemindersSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            invoice = services.invoice_set_reminders(
+                organization=self.organization,
+                actor=request.auth,
+                invoice_id=invoice.pk,
+                enabled=serializer.validated_data["reminders_enabled"],
+            )
+        invoice, timeline = selectors.invoice_reminders(organization=self.organization, invoice_id=invoice.pk)
+        tz = timezone.get_current_timezone()
+        return Response(
+            {"reminders_enabled": invoice.reminders_enabled, "reminders": [reminder_dict(row, tz) for row in timeline]}
+        )
 
 
 @extend_schema_view(

@@ -58,6 +58,15 @@ from billing.services.recurring import (
     recurring_invoice_update,
     run_due_recurring_invoices,
 )
+from billing.services.reminders import (
+    invoice_remind,
+    invoice_set_reminders,
+    reminder_mark_sent,
+    reminder_schedule_set,
+    reminder_skip,
+    reminder_stop_reason,
+    run_due_reminders,
+)
 
 __all__ = [
     "business_create",
@@ -77,6 +86,8 @@ __all__ = [
     "invoice_duplicate",
     "invoice_issue",
     "invoice_mark_sent",
+    "invoice_remind",
+    "invoice_set_reminders",
     "invoice_update",
     "invoice_void",
     "payment_record",
@@ -88,5 +99,10 @@ __all__ = [
     "recurring_invoice_resume",
     "recurring_invoice_run",
     "recurring_invoice_update",
+    "reminder_mark_sent",
+    "reminder_schedule_set",
+    "reminder_skip",
+    "reminder_stop_reason",
     "run_due_recurring_invoices",
+    "run_due_reminders",
 ]

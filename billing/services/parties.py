@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from audit.services import record
 from billing.exceptions import BillingValidationError, StateConflict
 from billing.models import Business, Customer, Invoice, InvoiceStatus
+from billing.services.reminders import reminder_schedule_set
 from billing.services.shared import changed, created, find_target
 from billing.validation import (
     BUSINESS_COUNTRY_MESSAGE,
@@ -58,7 +59,10 @@ def _business_audit_values(business: Business) -> dict:
 
 
 def business_create(*, organization, actor, data: dict) -> Business:
-    """Create a seller profile; the numbering format must yield unique numbers."""
+    """Create a seller profile; the numbering format must yield unique numbers.
+    ``reminder_steps``, when given, is its reminder schedule (``reminder_schedule_set``)."""
+    data = dict(data)
+    steps = data.pop("reminder_steps", None)
     with organization_scope(organization), transaction.atomic():
         values = _parse_business(data, current=None)
         values.setdefault("default_currency", organization.default_currency)
@@ -73,11 +77,16 @@ def business_create(*, organization, actor, data: dict) -> Business:
             target=business,
             changes=created(_business_audit_values(business)),
         )
+        if steps is not None:
+            reminder_schedule_set(organization=organization, actor=actor, business_id=business.pk, steps=steps)
     return business
 
 
 def business_update(*, organization, actor, business_id, data: dict) -> Business:
-    """Edit a seller profile. Issued invoices keep their snapshot of the old details."""
+    """Edit a seller profile. Issued invoices keep their snapshot of the old details.
+    ``reminder_steps``, when given, replaces its reminder schedule, in the same transaction."""
+    data = dict(data)
+    steps = data.pop("reminder_steps", None)
     with organization_scope(organization), transaction.atomic():
         business = find_target(Business, organization, business_id, for_update=True, label="business")
         before = _business_audit_values(business)
@@ -91,6 +100,8 @@ def business_update(*, organization, actor, business_id, data: dict) -> Business
             target=business,
             changes=changed(before, _business_audit_values(business)),
         )
+        if steps is not None:
+            reminder_schedule_set(organization=organization, actor=actor, business_id=business.pk, steps=steps)
     return business
 
 

@@ -221,6 +221,19 @@ def credit_note_documents(organizations, count):
             )
 
 
+def reminders(organizations, count):
+    """Reminder schedules whose step is due at once on issued invoices, and the reminders a
+    run queues for them."""
+    for invoice in invoices(organizations, count, status="issued"):
+        services.reminder_schedule_set(
+            organization=invoice.organization,
+            actor=None,
+            business_id=invoice.business_id,
+            steps=[{"offset_days": -365}],
+        )
+    services.run_due_reminders()
+
+
 ROW_BUILDERS = {
     "auth.group": groups,
     "account.emailaddress": email_addresses,
@@ -253,4 +266,6 @@ ROW_BUILDERS = {
 INLINE_ROW_BUILDERS = {
     "billing.creditnoteitem": credit_notes,
     "billing.recurringinvoiceline": recurring_invoices,
+    "billing.reminderstep": reminders,
+    "billing.paymentreminder": reminders,
 }

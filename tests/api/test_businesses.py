@@ -21,7 +21,8 @@ def test_create_business_with_defaults(api, org):
         "iban", "bic", "language", "legal_mentions", "contact_name", "peppol_id", "facturx",
         "payment_terms_days", "invoice_number_format", "invoice_number_width", "invoice_number_yearly_reset",
         "credit_note_number_format", "credit_note_number_width", "credit_note_number_yearly_reset",
-        "default_notes", "default_terms", "default_vat_category", "vat_exemption_reasons", "created_at", "updated_at",
+        "default_notes", "default_terms", "default_vat_category", "vat_exemption_reasons", "reminder_steps",
+        "created_at", "updated_at",
     }  # fmt: skip
     with organization_scope(org):
         business = Business.objects.get(pk=body["id"])

@@ -118,10 +118,16 @@ def world(db):
             "items": [{"description": "x", "quantity": "1", "unit_price": "1", "tax_rate": "20"}],
         },
     )
+    # A reminder schedule and a reminder: another organization can neither read nor change them.
+    services.reminder_schedule_set(
+        organization=org_a, actor=None, business_id=business.pk, steps=[{"offset_days": -365}]
+    )
+    services.run_due_reminders()
     with organization_scope(org_a):
         payment = invoice.payments.get()
         audit_event = AuditEntry.objects.first()
         assert recurring_invoice.runs.count() == 1
+        assert invoice.reminders.count() == 1
     assert audit_event is not None
     org_b = OrganizationFactory()
     BusinessFactory(organization=org_b)

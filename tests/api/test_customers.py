@@ -14,7 +14,7 @@ def test_create_customer(api, org):
     assert set(body) == {
         "id", "name", "email", "phone", "billing_address", "tax_id", "currency", "notes", "archived",
         "address_line1", "address_line2", "postcode", "city", "country", "vat_id", "legal_registration_id",
-        "language", "buyer_reference", "peppol_id", "einvoice_format",
+        "language", "buyer_reference", "peppol_id", "einvoice_format", "reminders_enabled",
         "created_at", "updated_at",
     }  # fmt: skip
     assert body["einvoice_format"] == "pdf"

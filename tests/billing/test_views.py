@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing import services
 from billing.models import Invoice, InvoiceStatus
 from organizations.permissions import Role
 from organizations.tenancy import organization_scope
@@ -168,14 +169,17 @@ class TestFigures:
 
 # Session, user, membership with its organization (3); businesses, customers, newest invoice (3);
 # figures (2); chart months (2); overdue invoices to chase (1); recent activity (1); the
+# reminders of the next 7 days: the schedules' steps, then the invoices they fall on (2); the
 # organization switcher's memberships (1).
-DASHBOARD_QUERIES = 13
+DASHBOARD_QUERIES = 15
 
 
 def test_query_count_is_exact_and_the_same_with_ten_thousand_invoices(client, org):
     """Aggregation happens in SQL: the number of queries does not depend on the data."""
     business, customer = BusinessFactory(organization=org), CustomerFactory(organization=org)
     make_invoice(organization=org, business=business, customer=customer, status="paid")
+    steps = [{"offset_days": -3}, {"offset_days": 7}, {"offset_days": 30}]
+    services.reminder_schedule_set(organization=org, actor=None, business_id=business.pk, steps=steps)
     log_in(client, org)
     client.get(org_url("dashboard", org))
     with count_queries() as few:
@@ -206,6 +210,7 @@ def test_query_count_is_exact_and_the_same_with_ten_thousand_invoices(client, or
     figures = {row["currency"]: row for row in response.context["figures"]}
     assert figures["EUR"]["overdue_count"] > 0 and figures["USD"]["outstanding"] > 0
     assert len(response.context["overdue_invoices"]) == 10
+    assert len(response.context["upcoming_reminders"]) == 10  # of the thousands due this week
     assert len(few) == len(many) == DASHBOARD_QUERIES, [q["sql"][:120] for q in many.captured_queries]
 
 
