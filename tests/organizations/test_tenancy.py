@@ -63,12 +63,14 @@ def _populate(organization):
         )
         billing_services.credit_note_issue(organization=organization, actor=owner, credit_note_id=note.pk)
         pipeline.render(pipeline.CREDIT_NOTE, organization=organization, subject_id=note.pk)
-        # A reminder schedule whose step is due at once, and the reminder the run queues.
+        # A reminder schedule whose step is due at once, and the reminder the run queues (for an
+        # invoice still open: the one above is credited in full).
+        reminded = make_invoice(organization=organization, actor=owner, status="issued")
         billing_services.reminder_schedule_set(
-            organization=organization, actor=owner, business_id=invoice.business_id, steps=[{"offset_days": -365}]
+            organization=organization, actor=owner, business_id=reminded.business_id, steps=[{"offset_days": -365}]
         )
         billing_services.run_due_reminders()
-        assert invoice.reminders.exists()
+        assert reminded.reminders.exists()
         assert Invoice.objects.filter(organization=organization).exists()
 
 
