@@ -5,7 +5,8 @@
 and what it has but the format cannot carry (`problems`, e.g. a KWD amount that needs its
 third decimal). `render` refuses a format whose verdict is not clean, so no file that the
 official rules would reject is ever produced. Every entry names the rule it comes from
-(EN 16931 BR-*, XRechnung BR-DE-*, Peppol PEPPOL-*/country rules) and says in words what to do.
+(EN 16931 BR-*, XRechnung BR-DE-*, Peppol PEPPOL-*/country rules) and says in words what to do,
+in the language active when `check` runs (the rule ids and field names are never translated).
 
 The names are Billora's API fields: `business.*` for the seller, `customer.*` for the buyer,
 `invoice.*` or `credit_note.*` for the document itself.
@@ -14,6 +15,8 @@ The names are Billora's API fields: `business.*` for the seller, `customer.*` fo
 import re
 from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
+
+from django.utils.translation import gettext, ngettext
 
 from billing.vat import VATEX_CODES
 
@@ -63,15 +66,6 @@ _PEPPOL_VATEX_CATEGORY = {
     "VATEX-EU-I": EXEMPT,
     "VATEX-EU-J": EXEMPT,
 }
-_CATEGORY_NAMES = {
-    STANDARD: "standard rate",
-    ZERO_RATED: "zero rate",
-    EXEMPT: "VAT exemption",
-    REVERSE_CHARGE: "reverse charge",
-    INTRA_COMMUNITY: "intra-community supply",
-    EXPORT: "export outside the EU",
-    OUTSIDE_SCOPE: "outside the scope of VAT",
-}
 # XML 1.0 cannot carry most control characters (lxml refuses them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Peppol's price check allows 0.02 between quantity x price and the line net (PEPPOL-EN16931-R120).
@@ -90,6 +84,9 @@ class Verdict:
     format: str
     missing: tuple[Finding, ...]  # what the document lacks: fill these fields
     problems: tuple[Finding, ...]  # what the document has but this format cannot carry
+    # One readable sentence list, for the API's `detail` and the web's message ("" when ok),
+    # written in the language active when `check` ran, like every finding's message.
+    detail: str = ""
 
     @property
     def ok(self) -> bool:
@@ -99,18 +96,18 @@ class Verdict:
     def missing_fields(self) -> list[str]:
         return list(dict.fromkeys(finding.field for finding in self.missing))
 
-    @property
-    def detail(self) -> str:
-        """One readable sentence list, for the API's `detail` and the web's message."""
-        if self.ok:
-            return ""
-        label = get_format(self.format).label
-        # One message per missing field (several rules may need the same one), then every problem.
-        messages = {finding.field: finding.message for finding in reversed(self.missing)}
-        ordered = [messages[field] for field in self.missing_fields]
-        return f"This document cannot be produced as {label}: " + " ".join(
-            [*ordered, *(finding.message for finding in self.problems)]
-        )
+
+def _detail(format_key: str, missing: tuple[Finding, ...], problems: tuple[Finding, ...]) -> str:
+    if not missing and not problems:
+        return ""
+    # One message per missing field (several rules may need the same one), then every problem.
+    messages = {finding.field: finding.message for finding in reversed(missing)}
+    ordered = [messages[field] for field in dict.fromkeys(finding.field for finding in missing)]
+    # Whole sentences joined: each one is translated as a whole.
+    return gettext("This document cannot be produced as %(format)s: %(problems)s") % {
+        "format": get_format(format_key).label,
+        "problems": " ".join([*ordered, *(finding.message for finding in problems)]),
+    }
 
 
 class EInvoiceRefused(ValueError):  # noqa: N818 (a refusal, not a crash: the verdict says why)
@@ -131,7 +128,8 @@ def check(document: Document, format_key: str) -> Verdict:
         _xrechnung(document, findings)
     if fmt.is_peppol:
         _peppol(document, findings)
-    return Verdict(format=fmt.key, missing=tuple(findings.missing), problems=tuple(findings.problems))
+    missing, problems = tuple(findings.missing), tuple(findings.problems)
+    return Verdict(format=fmt.key, missing=missing, problems=problems, detail=_detail(fmt.key, missing, problems))
 
 
 class _Findings:
@@ -163,16 +161,25 @@ def _en16931(document: Document, findings: _Findings) -> None:
 
 def _en16931_basics(document: Document, findings: _Findings) -> None:
     seller, buyer, doc = document.seller, document.buyer, findings.doc
-    findings.need(_given(document.number), f"{doc}.number", "BR-02", "The document has no number yet (issue it).")
-    findings.need(_given(seller.name), f"{SELLER}.name", "BR-06", "The business needs a name.")
-    findings.need(_given(buyer.name), f"{BUYER}.name", "BR-07", "The customer needs a name.")
-    findings.need(_given(seller.address.country), f"{SELLER}.country", "BR-09", "The business address needs a country.")
-    findings.need(_given(buyer.address.country), f"{BUYER}.country", "BR-11", "The customer address needs a country.")
+    findings.need(
+        _given(document.number), f"{doc}.number", "BR-02", gettext("The document has no number yet (issue it).")
+    )
+    findings.need(_given(seller.name), f"{SELLER}.name", "BR-06", gettext("The business needs a name."))
+    findings.need(_given(buyer.name), f"{BUYER}.name", "BR-07", gettext("The customer needs a name."))
+    findings.need(
+        _given(seller.address.country), f"{SELLER}.country", "BR-09", gettext("The business address needs a country.")
+    )
+    findings.need(
+        _given(buyer.address.country), f"{BUYER}.country", "BR-11", gettext("The customer address needs a country.")
+    )
     if not document.lines:
-        findings.refuse(f"{doc}.items", "BR-16", "An e-invoice needs at least one line.")
+        findings.refuse(f"{doc}.items", "BR-16", gettext("An e-invoice needs at least one line."))
     for index, line in enumerate(document.lines):
         findings.need(
-            _given(line.name), f"{doc}.items.{index}.description", "BR-25", f"Line {line.id} needs a description."
+            _given(line.name),
+            f"{doc}.items.{index}.description",
+            "BR-25",
+            gettext("Line %(line)s needs a description.") % {"line": line.id},
         )
 
 
@@ -187,21 +194,23 @@ def _en16931_seller_identity(document: Document, findings: _Findings) -> None:
             _given(seller.legal_registration_id),
             f"{SELLER}.legal_registration_id",
             "BR-CO-26",
-            "An invoice outside the scope of VAT cannot show a VAT number, so the business needs its "
-            "legal registration number (e.g. SIREN, HRB).",
+            gettext(
+                "An invoice outside the scope of VAT cannot show a VAT number, so the business needs its "
+                "legal registration number (e.g. SIREN, HRB)."
+            ),
         )
     else:
         findings.need(
             _given(seller.vat_id) or _given(seller.legal_registration_id),
             f"{SELLER}.vat_id",
             "BR-CO-26",
-            "The business needs its VAT number or its legal registration number.",
+            gettext("The business needs its VAT number or its legal registration number."),
         )
     if outside_scope and categories != {OUTSIDE_SCOPE}:
         findings.refuse(
             f"{findings.doc}.items",
             "BR-O-11",
-            "EN 16931 cannot mix lines outside the scope of VAT with other VAT categories in one document.",
+            gettext("EN 16931 cannot mix lines outside the scope of VAT with other VAT categories in one document."),
         )
 
 
@@ -216,47 +225,47 @@ def _en16931_category_parties(document: Document, findings: _Findings) -> None:
                 seller_taxed_id,
                 f"{SELLER}.vat_id",
                 rule,
-                f"Lines with {_CATEGORY_NAMES[category]} need the business's VAT number or tax number.",
+                _lines_need_seller_tax_id(category),
             )
     if REVERSE_CHARGE in categories:
         findings.need(
-            seller_taxed_id, f"{SELLER}.vat_id", "BR-AE-02", "Reverse charge needs the business's VAT number."
+            seller_taxed_id, f"{SELLER}.vat_id", "BR-AE-02", gettext("Reverse charge needs the business's VAT number.")
         )
         findings.need(
             _given(buyer.vat_id) or _given(buyer.legal_registration_id),
             f"{BUYER}.vat_id",
             "BR-AE-02",
-            "Reverse charge needs the customer's VAT number.",
+            gettext("Reverse charge needs the customer's VAT number."),
         )
     if INTRA_COMMUNITY in categories:
         findings.need(
             _given(seller.vat_id),
             f"{SELLER}.vat_id",
             "BR-IC-02",
-            "An intra-community supply needs the business's VAT number.",
+            gettext("An intra-community supply needs the business's VAT number."),
         )
         findings.need(
             _given(buyer.vat_id),
             f"{BUYER}.vat_id",
             "BR-IC-02",
-            "An intra-community supply needs the customer's VAT number.",
+            gettext("An intra-community supply needs the customer's VAT number."),
         )
         delivery = document.delivery
         findings.need(
             delivery is not None and delivery.date is not None,
             f"{doc}.delivery_date",
             "BR-IC-11",
-            "An intra-community supply needs the delivery date.",
+            gettext("An intra-community supply needs the delivery date."),
         )
         findings.need(
             delivery is not None and delivery.address is not None and _given(delivery.address.country),
             f"{BUYER}.country",
             "BR-IC-12",
-            "An intra-community supply needs the country the goods or services go to.",
+            gettext("An intra-community supply needs the country the goods or services go to."),
         )
     if EXPORT in categories:
         findings.need(
-            _given(seller.vat_id), f"{SELLER}.vat_id", "BR-G-02", "An export needs the business's VAT number."
+            _given(seller.vat_id), f"{SELLER}.vat_id", "BR-G-02", gettext("An export needs the business's VAT number.")
         )
 
 
@@ -268,14 +277,14 @@ def _en16931_exemptions_and_addresses(document: Document, findings: _Findings) -
                 _given(row.exemption_reason) or _given(row.exemption_reason_code),
                 f"{doc}.vat_exemption_reasons.{row.category}",
                 f"BR-{'IC' if row.category == INTRA_COMMUNITY else row.category}-10",
-                f"Lines with {_CATEGORY_NAMES[row.category]} need the reason why no VAT is charged.",
+                _lines_need_exemption_reason(row.category),
             )
         code = row.exemption_reason_code.strip().upper()
         if code and code not in _VATEX:
             findings.refuse(
                 f"{doc}.vat_exemption_reasons.{row.category}",
                 "BR-CL-22",
-                f"{row.exemption_reason_code!r} is not a VATEX exemption reason code.",
+                gettext("%(code)s is not a VATEX exemption reason code.") % {"code": repr(row.exemption_reason_code)},
             )
 
     for party, prefix in ((document.seller, SELLER), (document.buyer, BUYER)):
@@ -284,7 +293,8 @@ def _en16931_exemptions_and_addresses(document: Document, findings: _Findings) -
             findings.refuse(
                 f"{prefix}.peppol_id",
                 "BR-CL-25",
-                f"{address.scheme!r} is not an electronic address scheme of the CEF EAS list.",
+                gettext("%(scheme)s is not an electronic address scheme of the CEF EAS list.")
+                % {"scheme": repr(address.scheme)},
             )
 
 
@@ -301,8 +311,14 @@ def _amounts_fit(document: Document, findings: _Findings) -> None:
         findings.refuse(
             f"{findings.doc}.currency",
             "BR-DEC",
-            f"EN 16931 allows at most {amount_places(currency)} decimals, but amounts such as "
-            f"{unfit[0]} {currency} need more; they are never rounded.",
+            ngettext(
+                "EN 16931 allows at most %(places)s decimal, but amounts such as %(amount)s %(currency)s need "
+                "more; they are never rounded.",
+                "EN 16931 allows at most %(places)s decimals, but amounts such as %(amount)s %(currency)s need "
+                "more; they are never rounded.",
+                amount_places(currency),
+            )
+            % {"places": amount_places(currency), "amount": unfit[0], "currency": currency},
         )
 
 
@@ -310,7 +326,8 @@ def _texts_are_xml(document: Document, findings: _Findings) -> None:
     def walk(value, path: str) -> None:
         if isinstance(value, str):
             if _NOT_XML.search(value):
-                findings.refuse(path, "XML 1.0", f"{path} contains control characters XML cannot carry.")
+                message = gettext("%(field)s contains control characters XML cannot carry.") % {"field": path}
+                findings.refuse(path, "XML 1.0", message)
         elif is_dataclass(value):
             for field in fields(value):
                 walk(getattr(value, field.name), f"{path}.{field.name}")
@@ -333,13 +350,13 @@ def _xrechnung(document: Document, findings: _Findings) -> None:
         seller.electronic_address is not None,
         f"{SELLER}.email",
         "XRechnung BT-34",
-        "XRechnung needs the business's electronic address: its Peppol id or email address.",
+        gettext("XRechnung needs the business's electronic address: its Peppol id or email address."),
     )
     findings.need(
         buyer.electronic_address is not None,
         f"{BUYER}.email",
         "XRechnung BT-49",
-        "XRechnung needs the customer's electronic address: its Peppol id or email address.",
+        gettext("XRechnung needs the customer's electronic address: its Peppol id or email address."),
     )
 
 
@@ -354,111 +371,113 @@ def _german_rules(document: Document, findings: _Findings, *, prefix: str) -> No
         document.payment_instructions is not None,
         f"{SELLER}.iban",
         rule(1),
-        "German e-invoices need payment instructions: the business's IBAN.",
+        gettext("German e-invoices need payment instructions: the business's IBAN."),
     )
     findings.need(
-        _given(seller.contact.name), f"{SELLER}.contact_name", rule(5), "German e-invoices need a seller contact name."
+        _given(seller.contact.name),
+        f"{SELLER}.contact_name",
+        rule(5),
+        gettext("German e-invoices need a seller contact name."),
     )
     findings.need(
-        _given(seller.contact.phone), f"{SELLER}.phone", rule(6), "German e-invoices need the business's phone number."
+        _given(seller.contact.phone),
+        f"{SELLER}.phone",
+        rule(6),
+        gettext("German e-invoices need the business's phone number."),
     )
     findings.need(
-        _given(seller.contact.email), f"{SELLER}.email", rule(7), "German e-invoices need the business's email address."
+        _given(seller.contact.email),
+        f"{SELLER}.email",
+        rule(7),
+        gettext("German e-invoices need the business's email address."),
     )
     _german_addresses(document, findings, rule)
     findings.need(
         _given(document.buyer_reference),
         f"{BUYER}.buyer_reference",
         rule(15),
-        "German e-invoices need the customer's buyer reference (Leitweg-ID for public buyers).",
+        gettext("German e-invoices need the customer's buyer reference (Leitweg-ID for public buyers)."),
     )
     if document.vat_categories - {OUTSIDE_SCOPE}:
         findings.need(
             _given(seller.vat_id) or _given(seller.tax_registration_id),
             f"{SELLER}.vat_id",
             rule(16),
-            "German e-invoices need the business's VAT number or tax number.",
+            gettext("German e-invoices need the business's VAT number or tax number."),
         )
     # Payment-term lines starting with "#" are XRechnung's structured cash discount (Skonto) syntax.
     if any(line.strip().startswith("#") for line in document.payment_terms.splitlines()):
         findings.refuse(
             f"{doc}.terms",
             rule(18),
-            "German e-invoices reserve payment-term lines starting with '#' for structured cash discounts; "
-            "reword those lines.",
+            gettext(
+                "German e-invoices reserve payment-term lines starting with '#' for structured cash discounts; "
+                "reword those lines."
+            ),
         )
 
 
 def _german_addresses(document: Document, findings: _Findings, rule) -> None:
     seller, buyer = document.seller, document.buyer
-    findings.need(_given(seller.address.city), f"{SELLER}.city", rule(3), "German e-invoices need the business's city.")
+    findings.need(
+        _given(seller.address.city), f"{SELLER}.city", rule(3), gettext("German e-invoices need the business's city.")
+    )
     findings.need(
         _given(seller.address.postcode),
         f"{SELLER}.postcode",
         rule(4),
-        "German e-invoices need the business's postcode.",
+        gettext("German e-invoices need the business's postcode."),
     )
-    findings.need(_given(buyer.address.city), f"{BUYER}.city", rule(8), "German e-invoices need the customer's city.")
     findings.need(
-        _given(buyer.address.postcode), f"{BUYER}.postcode", rule(9), "German e-invoices need the customer's postcode."
+        _given(buyer.address.city), f"{BUYER}.city", rule(8), gettext("German e-invoices need the customer's city.")
+    )
+    findings.need(
+        _given(buyer.address.postcode),
+        f"{BUYER}.postcode",
+        rule(9),
+        gettext("German e-invoices need the customer's postcode."),
     )
     delivery = document.delivery
     if delivery is not None and delivery.address is not None:
         findings.need(
-            _given(delivery.address.city), f"{BUYER}.city", rule(10), "German e-invoices need the delivery city."
+            _given(delivery.address.city),
+            f"{BUYER}.city",
+            rule(10),
+            gettext("German e-invoices need the delivery city."),
         )
         findings.need(
             _given(delivery.address.postcode),
             f"{BUYER}.postcode",
             rule(11),
-            "German e-invoices need the delivery postcode.",
+            gettext("German e-invoices need the delivery postcode."),
         )
 
 
 def _peppol(document: Document, findings: _Findings) -> None:
-    seller, buyer, doc = document.seller, document.buyer, findings.doc
-    for party, prefix, rule in ((seller, SELLER, "PEPPOL-EN16931-R020"), (buyer, BUYER, "PEPPOL-EN16931-R010")):
-        address = party.electronic_address
-        who = "business" if prefix == SELLER else "customer"
-        # No address fails R010/R020; an email address (EM) is not a Peppol scheme (CL008).
-        findings.need(
-            address is not None and address.scheme != "EM",
-            f"{prefix}.peppol_id",
-            rule if address is None else "PEPPOL-EN16931-CL008",
-            f"Peppol needs the {who}'s Peppol id.",
-        )
-        if address is not None and address.scheme != "EM":
-            if address.scheme not in _EAS_PEPPOL:
-                findings.refuse(
-                    f"{prefix}.peppol_id",
-                    "PEPPOL-EN16931-CL008",
-                    f"{address.scheme!r} is not a Peppol electronic address scheme.",
-                )
-            elif rule_failed := _identifier_rule(address.scheme, address.identifier):
-                findings.refuse(
-                    f"{prefix}.peppol_id", rule_failed, f"The {who}'s Peppol id fails its scheme's check digits."
-                )
-        if party.legal_registration_scheme and (
-            rule_failed := _identifier_rule(party.legal_registration_scheme, party.legal_registration_id)
-        ):
-            findings.refuse(
-                f"{prefix}.legal_registration_id",
-                rule_failed,
-                f"The {who}'s legal registration number is not a valid {party.legal_registration_scheme} identifier.",
-            )
+    doc = findings.doc
+    _peppol_party(document.seller, SELLER, "PEPPOL-EN16931-R020", findings)
+    _peppol_party(document.buyer, BUYER, "PEPPOL-EN16931-R010", findings)
     findings.need(
         _given(document.buyer_reference) or _given(document.order_reference),
         f"{BUYER}.buyer_reference",
         "PEPPOL-EN16931-R003",
-        "Peppol needs the customer's buyer reference or a purchase order reference.",
+        gettext("Peppol needs the customer's buyer reference or a purchase order reference."),
     )
     for line in document.lines:
         if abs(line.quantity * line.net_price - line.net_amount) > _PEPPOL_LINE_SLACK:
             findings.refuse(
                 f"{doc}.items",
                 "PEPPOL-EN16931-R120",
-                f"Line {line.id}: quantity x unit price ({line.quantity * line.net_price}) is more than 0.02 away "
-                f"from its {document.currency} amount {line.net_amount}, which Peppol rejects.",
+                gettext(
+                    "Line %(line)s: quantity x unit price (%(product)s) is more than 0.02 away from its "
+                    "%(currency)s amount %(amount)s, which Peppol rejects."
+                )
+                % {
+                    "line": line.id,
+                    "product": line.quantity * line.net_price,
+                    "currency": document.currency,
+                    "amount": line.net_amount,
+                },
             )
     for row in document.vat_breakdown:
         category = _PEPPOL_VATEX_CATEGORY.get(row.exemption_reason_code.strip().upper())
@@ -466,9 +485,71 @@ def _peppol(document: Document, findings: _Findings) -> None:
             findings.refuse(
                 f"{doc}.vat_exemption_reasons.{row.category}",
                 "PEPPOL-EN16931-P0104",
-                f"The exemption code {row.exemption_reason_code} belongs to another VAT category.",
+                gettext("The exemption code %(code)s belongs to another VAT category.")
+                % {"code": row.exemption_reason_code},
             )
     _peppol_country_rules(document, findings)
+
+
+def _peppol_party(party, prefix: str, rule: str, findings: _Findings) -> None:
+    """The seller's (rule R020) or the buyer's (R010) Peppol id and identifiers."""
+    seller = prefix == SELLER
+    address = party.electronic_address
+    # No address fails R010/R020; an email address (EM) is not a Peppol scheme (CL008).
+    findings.need(
+        address is not None and address.scheme != "EM",
+        f"{prefix}.peppol_id",
+        rule if address is None else "PEPPOL-EN16931-CL008",
+        gettext("Peppol needs the business's Peppol id.")
+        if seller
+        else gettext("Peppol needs the customer's Peppol id."),
+    )
+    if address is not None and address.scheme != "EM":
+        if address.scheme not in _EAS_PEPPOL:
+            findings.refuse(
+                f"{prefix}.peppol_id",
+                "PEPPOL-EN16931-CL008",
+                gettext("%(scheme)s is not a Peppol electronic address scheme.") % {"scheme": repr(address.scheme)},
+            )
+        elif rule_failed := _identifier_rule(address.scheme, address.identifier):
+            findings.refuse(
+                f"{prefix}.peppol_id",
+                rule_failed,
+                gettext("The business's Peppol id fails its scheme's check digits.")
+                if seller
+                else gettext("The customer's Peppol id fails its scheme's check digits."),
+            )
+    if party.legal_registration_scheme and (
+        rule_failed := _identifier_rule(party.legal_registration_scheme, party.legal_registration_id)
+    ):
+        message = (
+            gettext("The business's legal registration number is not a valid %(scheme)s identifier.")
+            if seller
+            else gettext("The customer's legal registration number is not a valid %(scheme)s identifier.")
+        )
+        findings.refuse(
+            f"{prefix}.legal_registration_id", rule_failed, message % {"scheme": party.legal_registration_scheme}
+        )
+
+
+def _lines_need_seller_tax_id(category: str) -> str:
+    """BR-S-02, BR-Z-02, BR-E-02: one whole sentence per VAT category."""
+    return {
+        STANDARD: gettext("Lines with standard rate need the business's VAT number or tax number."),
+        ZERO_RATED: gettext("Lines with zero rate need the business's VAT number or tax number."),
+        EXEMPT: gettext("Lines with VAT exemption need the business's VAT number or tax number."),
+    }[category]
+
+
+def _lines_need_exemption_reason(category: str) -> str:
+    """BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10: one whole sentence per VAT category."""
+    return {
+        EXEMPT: gettext("Lines with VAT exemption need the reason why no VAT is charged."),
+        REVERSE_CHARGE: gettext("Lines with reverse charge need the reason why no VAT is charged."),
+        INTRA_COMMUNITY: gettext("Lines with intra-community supply need the reason why no VAT is charged."),
+        EXPORT: gettext("Lines with export outside the EU need the reason why no VAT is charged."),
+        OUTSIDE_SCOPE: gettext("Lines with outside the scope of VAT need the reason why no VAT is charged."),
+    }[category]
 
 
 def _peppol_country_rules(document: Document, findings: _Findings) -> None:
@@ -485,7 +566,7 @@ def _peppol_country_rules(document: Document, findings: _Findings) -> None:
         findings.refuse(
             f"{SELLER}.country",
             "GR-R-001",
-            "Peppol's rules for Greek sellers (invoice number segments, MARK number) are not supported yet.",
+            gettext("Peppol's rules for Greek sellers (invoice number segments, MARK number) are not supported yet."),
         )
     if seller_address_country == "DE" and buyer_country == "DE":
         _german_rules(document, findings, prefix="DE-R")
@@ -498,14 +579,14 @@ def _peppol_country_rules(document: Document, findings: _Findings) -> None:
             _given(seller.legal_registration_id),
             f"{SELLER}.legal_registration_id",
             "DK-R-002",
-            "Danish sellers need their CVR number.",
+            gettext("Danish sellers need their CVR number."),
         )
     if seller_country == "SE" and seller_address_country == "SE":
         _swedish_rules(document, findings)
     if vat_prefix == "NO" and not (
         re.fullmatch(r"NO[0-9]{9}MVA", seller.vat_id.strip()) and _mod11_ok(seller.vat_id.strip()[2:11])
     ):
-        findings.refuse(f"{SELLER}.vat_id", "NO-R-001", "A Norwegian VAT number is NO, 9 digits and MVA.")
+        findings.refuse(f"{SELLER}.vat_id", "NO-R-001", gettext("A Norwegian VAT number is NO, 9 digits and MVA."))
     if seller_address_country == "IS":
         _icelandic_rules(document, findings, buyer_country)
 
@@ -517,13 +598,15 @@ def _dutch_rules(document: Document, findings: _Findings, buyer_country: str) ->
         (seller.address.city, "city"),
         (seller.address.postcode, "postcode"),
     ):
-        findings.need(_given(value), f"{SELLER}.{field}", "NL-R-002", "Dutch sellers need a full street address.")
+        findings.need(
+            _given(value), f"{SELLER}.{field}", "NL-R-002", gettext("Dutch sellers need a full street address.")
+        )
     if not document.is_credit_note and document.totals.payable > 0:
         findings.need(
             document.payment_instructions is not None,
             f"{SELLER}.iban",
             "NL-R-007",
-            "Dutch sellers need payment instructions: the business's IBAN.",
+            gettext("Dutch sellers need payment instructions: the business's IBAN."),
         )
     if buyer_country == "NL":
         for value, field in (
@@ -531,7 +614,9 @@ def _dutch_rules(document: Document, findings: _Findings, buyer_country: str) ->
             (buyer.address.city, "city"),
             (buyer.address.postcode, "postcode"),
         ):
-            findings.need(_given(value), f"{BUYER}.{field}", "NL-R-004", "Dutch customers need a full street address.")
+            findings.need(
+                _given(value), f"{BUYER}.{field}", "NL-R-004", gettext("Dutch customers need a full street address.")
+            )
 
 
 def _italian_rules(document: Document, findings: _Findings) -> None:
@@ -541,21 +626,23 @@ def _italian_rules(document: Document, findings: _Findings) -> None:
         (seller.address.city, "city", "IT-R-003"),
         (seller.address.postcode, "postcode", "IT-R-004"),
     ):
-        findings.need(_given(value), f"{SELLER}.{field}", rule, "Italian sellers need a full street address.")
+        findings.need(_given(value), f"{SELLER}.{field}", rule, gettext("Italian sellers need a full street address."))
     if _given(seller.tax_registration_id) and not re.fullmatch(r"[A-Z0-9]{11,16}", seller.tax_registration_id.strip()):
-        findings.refuse(f"{SELLER}.tax_id", "IT-R-001", "An Italian tax number has 11 to 16 letters or digits.")
+        findings.refuse(
+            f"{SELLER}.tax_id", "IT-R-001", gettext("An Italian tax number has 11 to 16 letters or digits.")
+        )
 
 
 def _swedish_rules(document: Document, findings: _Findings) -> None:
     seller = document.seller
     vat_id = seller.vat_id.strip()
     if not re.fullmatch(r"SE[0-9]{12}", vat_id):
-        findings.refuse(f"{SELLER}.vat_id", "SE-R-001", "A Swedish VAT number is SE followed by 12 digits.")
+        findings.refuse(f"{SELLER}.vat_id", "SE-R-001", gettext("A Swedish VAT number is SE followed by 12 digits."))
     if _given(seller.legal_registration_id) and not _luhn_ok(seller.legal_registration_id.strip(), 10):
         findings.refuse(
             f"{SELLER}.legal_registration_id",
             "SE-R-013",
-            "A Swedish organisation number has 10 digits with a valid check digit.",
+            gettext("A Swedish organisation number has 10 digits with a valid check digit."),
         )
     if (
         _given(seller.legal_registration_id)
@@ -563,11 +650,15 @@ def _swedish_rules(document: Document, findings: _Findings) -> None:
         and seller.tax_registration_id.strip().upper() != "GODKÄND FÖR F-SKATT"
     ):
         findings.refuse(
-            f"{SELLER}.tax_id", "SE-R-005", "Swedish sellers state 'Godkänd för F-skatt' as their tax registration."
+            f"{SELLER}.tax_id",
+            "SE-R-005",
+            gettext("Swedish sellers state 'Godkänd för F-skatt' as their tax registration."),
         )
     for row in document.vat_breakdown:
         if row.category == STANDARD and row.rate not in (Decimal(6), Decimal(12), Decimal(25)):
-            findings.refuse(f"{findings.doc}.items", "SE-R-006", "Swedish standard VAT rates are 6, 12 and 25%.")
+            findings.refuse(
+                f"{findings.doc}.items", "SE-R-006", gettext("Swedish standard VAT rates are 6, 12 and 25%.")
+            )
 
 
 def _icelandic_rules(document: Document, findings: _Findings, buyer_country: str) -> None:
@@ -576,26 +667,32 @@ def _icelandic_rules(document: Document, findings: _Findings, buyer_country: str
         _given(seller.legal_registration_id),
         f"{SELLER}.legal_registration_id",
         "IS-R-002",
-        "Icelandic sellers need their kennitala.",
+        gettext("Icelandic sellers need their kennitala."),
     )
     findings.need(
-        _given(seller.address.line1), f"{SELLER}.address_line1", "IS-R-003", "Icelandic sellers need a street."
+        _given(seller.address.line1), f"{SELLER}.address_line1", "IS-R-003", gettext("Icelandic sellers need a street.")
     )
     findings.need(
-        _given(seller.address.postcode), f"{SELLER}.postcode", "IS-R-003", "Icelandic sellers need a postcode."
+        _given(seller.address.postcode), f"{SELLER}.postcode", "IS-R-003", gettext("Icelandic sellers need a postcode.")
     )
     if buyer_country == "IS":
         findings.need(
             _given(buyer.legal_registration_id),
             f"{BUYER}.legal_registration_id",
             "IS-R-004",
-            "Icelandic customers need their kennitala.",
+            gettext("Icelandic customers need their kennitala."),
         )
         findings.need(
-            _given(buyer.address.line1), f"{BUYER}.address_line1", "IS-R-005", "Icelandic customers need a street."
+            _given(buyer.address.line1),
+            f"{BUYER}.address_line1",
+            "IS-R-005",
+            gettext("Icelandic customers need a street."),
         )
         findings.need(
-            _given(buyer.address.postcode), f"{BUYER}.postcode", "IS-R-005", "Icelandic customers need a postcode."
+            _given(buyer.address.postcode),
+            f"{BUYER}.postcode",
+            "IS-R-005",
+            gettext("Icelandic customers need a postcode."),
         )
 
 

@@ -96,6 +96,52 @@ def test_a_format_the_invoice_cannot_satisfy_is_422_naming_the_fields(api, org):
     assert body["detail"].startswith("This document cannot be produced as Peppol BIS Billing 3.0")
 
 
+# A plain issued invoice (German parties, no Peppol ids, no buyer reference) refused as Peppol.
+PEPPOL_MISSING = [
+    "business.vat_id",
+    "business.peppol_id",
+    "customer.peppol_id",
+    "customer.buyer_reference",
+    "business.iban",
+    "business.contact_name",
+    "business.phone",
+    "customer.postcode",
+]
+PEPPOL_DETAIL = {
+    "en": "This document cannot be produced as Peppol BIS Billing 3.0: "
+    "The business needs its VAT number or its legal registration number. "
+    "Peppol needs the business's Peppol id. Peppol needs the customer's Peppol id. "
+    "Peppol needs the customer's buyer reference or a purchase order reference. "
+    "German e-invoices need payment instructions: the business's IBAN. "
+    "German e-invoices need a seller contact name. German e-invoices need the business's phone number. "
+    "German e-invoices need the customer's postcode.",
+    "fr": "Ce document ne peut pas être établi au format Peppol BIS Billing 3.0 : "
+    "L’entreprise doit renseigner son numéro de TVA ou son numéro d’immatriculation. "
+    "Peppol exige l’identifiant Peppol de l’entreprise. Peppol exige l’identifiant Peppol du client. "
+    "Peppol exige la référence acheteur du client ou une référence de bon de commande. "
+    "Les factures électroniques allemandes exigent des instructions de paiement : l’IBAN de l’entreprise. "
+    "Les factures électroniques allemandes exigent le nom d’un contact chez le vendeur. "
+    "Les factures électroniques allemandes exigent le numéro de téléphone de l’entreprise. "
+    "Les factures électroniques allemandes exigent le code postal du client.",
+    "de": "Dieses Dokument kann nicht als Peppol BIS Billing 3.0 erstellt werden: "
+    "Das Unternehmen benötigt seine USt-IdNr. oder seine Registernummer. "
+    "Peppol erfordert die Peppol-ID des Unternehmens. Peppol erfordert die Peppol-ID des Kunden. "
+    "Peppol erfordert die Käuferreferenz des Kunden oder eine Bestellreferenz. "
+    "Deutsche E-Rechnungen erfordern Zahlungsanweisungen: die IBAN des Unternehmens. "
+    "Deutsche E-Rechnungen erfordern den Namen eines Ansprechpartners des Verkäufers. "
+    "Deutsche E-Rechnungen erfordern die Telefonnummer des Unternehmens. "
+    "Deutsche E-Rechnungen erfordern die Postleitzahl des Kunden.",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+def test_the_422_detail_is_in_the_requests_language_and_missing_stays_the_same(api, org, language):
+    plain = make_invoice(organization=org, status="issued")
+    response = einvoice(api, plain, "peppol", HTTP_ACCEPT_LANGUAGE=f"{language},en;q=0.5")
+    assert response.status_code == 422
+    assert response.json() == {"detail": PEPPOL_DETAIL[language], "missing": PEPPOL_MISSING}
+
+
 @pytest.mark.parametrize("query", [{"format": "pdf"}, {"format": ""}, {}, {"format": "cii", "other": "1"}])
 def test_an_unknown_or_missing_format_is_400(api, invoice, query):
     response = api.get(f"{URL}{invoice.pk}/einvoice/", query)

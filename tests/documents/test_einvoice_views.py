@@ -1,7 +1,10 @@
 """The invoice page's "Download as" menu: every member role downloads each e-invoice; a
 format the invoice lacks data for sends them back with a message naming what to fill in."""
 
+import html
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from organizations.permissions import Role
@@ -52,6 +55,37 @@ def test_a_refused_format_says_what_is_missing(client, org):
     text = response.content.decode()
     assert "cannot be produced as Peppol BIS Billing 3.0" in text
     assert "the customer&#x27;s Peppol id" in text or "the customer's Peppol id" in text
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookies", "detail"),
+    [
+        (  # the browser's language
+            {"HTTP_ACCEPT_LANGUAGE": "fr"},
+            {},
+            "Ce document ne peut pas être établi au format Peppol BIS Billing 3.0 : "
+            "L’entreprise doit renseigner son numéro de TVA ou son numéro d’immatriculation. "
+            "Peppol exige l’identifiant Peppol de l’entreprise. Peppol exige l’identifiant Peppol du client.",
+        ),
+        (  # the language picked in the footer's switcher, over the browser's
+            {"HTTP_ACCEPT_LANGUAGE": "en"},
+            {settings.LANGUAGE_COOKIE_NAME: "de"},
+            "Dieses Dokument kann nicht als Peppol BIS Billing 3.0 erstellt werden: "
+            "Das Unternehmen benötigt seine USt-IdNr. oder seine Registernummer. "
+            "Peppol erfordert die Peppol-ID des Unternehmens. Peppol erfordert die Peppol-ID des Kunden.",
+        ),
+    ],
+)
+def test_a_refused_format_says_what_is_missing_in_the_users_language(client, org, headers, cookies, detail):
+    plain = make_invoice(organization=org, status="issued")  # no Peppol ids, no buyer reference
+    log_in(client, org)
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    response = client.get(url(plain), {"format": "peppol"}, follow=True, **headers)
+    assert response.redirect_chain[-1][0] == url(plain, "invoice_detail")
+    text = html.unescape(response.content.decode())
+    assert detail in text
+    assert "cannot be produced" not in text
 
 
 def test_a_draft_and_an_unknown_format_send_back_with_a_message(client, org, full):
