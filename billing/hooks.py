@@ -60,16 +60,18 @@ def send_invoice(*, organization, actor, invoice_id) -> None:
 
 
 def register_reminder_sender(send: Callable) -> None:
-    """``send(*, organization, reminder) -> email id`` queues a payment reminder's email in the
-    caller's transaction, or raises BillingValidationError / StateConflict when it cannot."""
+    """``send(*, organization, reminder, open_invoices) -> email id`` queues a payment
+    reminder's email in the caller's transaction, or raises BillingValidationError /
+    StateConflict, before writing anything, when it cannot. ``open_invoices``: what the
+    customer has open (``billing.selectors.customers_open_invoices``, read once per run chunk)."""
     _INVOICE_SENDERS["reminder"] = send
 
 
-def send_reminder(*, organization, reminder):
+def send_reminder(*, organization, reminder, open_invoices):
     send = _INVOICE_SENDERS.get("reminder")
     if send is None:
         raise StateConflict("Sending reminders is not available in this installation.")
-    return send(organization=organization, reminder=reminder)
+    return send(organization=organization, reminder=reminder, open_invoices=open_invoices)
 
 
 def register_reminder_preview(preview: Callable) -> None:

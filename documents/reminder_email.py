@@ -12,7 +12,6 @@ from django.utils.translation import gettext, override
 from billing import services as billing_services
 from billing.exceptions import StateConflict
 from billing.models import DEFAULT_REMINDER_TEXTS, OPEN_STATUSES, Invoice, ReminderSkipReason
-from billing.selectors import customer_open_invoices
 from billora.formatting import formats_for
 from documents.invoice_email import attach_invoice_pdf
 from documents.language import document_language
@@ -63,9 +62,10 @@ def reminder_message(invoice, *, subject: str, body: str, today, open_invoices, 
     return fill_template(_text(subject, language), values), text
 
 
-def reminder_queue(*, organization, reminder) -> str:
+def reminder_queue(*, organization, reminder, open_invoices) -> str:
     """Queue the reminder's email in the caller's transaction; its id. No address: refused.
-    ``reminder.invoice`` is the invoice as the caller locked it, with business and customer."""
+    ``reminder.invoice`` is the invoice as the caller locked it, with business and customer;
+    ``open_invoices`` what its customer has open, listed in the email."""
     invoice = reminder.invoice
     recipient = (invoice.customer_snapshot or {}).get("email") or invoice.customer.email
     if not recipient:
@@ -77,7 +77,7 @@ def reminder_queue(*, organization, reminder) -> str:
         subject=step.subject,
         body=step.body,
         today=max(today, organization.local_today()),
-        open_invoices=customer_open_invoices(organization=organization, customer_id=invoice.customer_id),
+        open_invoices=open_invoices,
     )
     reply_to = (invoice.business_snapshot or {}).get("email") or invoice.business.email
     email = queue_email(
