@@ -16,7 +16,7 @@ from billora.formatting import formats_for
 from documents.invoice_email import attach_invoice_pdf
 from documents.language import document_language
 from documents.models import OutboundEmail
-from documents.outbox import queue_email, register_kind
+from documents.outbox import new_email, queue_emails, register_kind
 from documents.services import email_placeholders, fill_template
 
 DEFAULT_TEXTS = {text for pair in DEFAULT_REMINDER_TEXTS for text in pair}
@@ -62,8 +62,8 @@ def reminder_message(invoice, *, subject: str, body: str, today, open_invoices, 
     return fill_template(_text(subject, language), values), text
 
 
-def reminder_queue(*, organization, reminder, open_invoices) -> str:
-    """Queue the reminder's email in the caller's transaction; its id. No address: refused.
+def reminder_email(*, organization, reminder, open_invoices) -> OutboundEmail:
+    """The reminder's email, for ``reminder_emails_queue`` to write. No address: refused.
     ``reminder.invoice`` is the invoice as the caller locked it, with business and customer;
     ``open_invoices`` what its customer has open, listed in the email."""
     invoice = reminder.invoice
@@ -80,7 +80,7 @@ def reminder_queue(*, organization, reminder, open_invoices) -> str:
         open_invoices=open_invoices,
     )
     reply_to = (invoice.business_snapshot or {}).get("email") or invoice.business.email
-    email = queue_email(
+    return new_email(
         organization=organization,
         kind=OutboundEmail.Kind.REMINDER,
         to=[recipient],
@@ -91,7 +91,11 @@ def reminder_queue(*, organization, reminder, open_invoices) -> str:
         reminder=reminder,
         requested_by_label="system",
     )
-    return email.pk
+
+
+def reminder_emails_queue(*, organization, emails) -> None:
+    """Write the emails of ``reminder_email`` in the caller's transaction; sent after commit."""
+    queue_emails(emails)
 
 
 def _sample_invoice(organization, business, step) -> Invoice:

@@ -286,13 +286,13 @@ def _charge_late_fee(organization, invoice, step, today) -> Invoice | None:
     return invoice_issue(organization=organization, actor=None, invoice_id=fee.pk)
 
 
-def _queue(organization, invoice, reminder, step, today, open_invoices: list) -> None:
-    """The late fee (if any), the email and the reminder row, all or nothing: when the email
-    cannot be queued (no address, say) no fee is charged and the reminder is saved as skipped
-    with the reason. The email names the reminder before its row is written (the rows are
-    created together at the end of the chunk; the foreign key is checked at commit). The
-    sender refuses before it writes anything, so only a fee needs a savepoint to undo.
-    ``open_invoices`` (the customer's) gains the fee invoice when one is issued."""
+def _queue(organization, invoice, reminder, step, today, open_invoices: list):
+    """The late fee (if any) and the email, both or neither: when the email cannot be written
+    (no address, say) no fee is charged and the reminder is saved as skipped with the reason.
+    The email (returned, None when skipped) and the reminder row are written at the end of
+    the chunk, naming each other (the foreign keys are checked at commit). Preparing the
+    email writes nothing, so only a fee needs a savepoint to undo. ``open_invoices`` (the
+    customer's) gains the fee invoice when one is issued."""
     charge = step.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id
     try:
         with transaction.atomic() if charge else nullcontext():
@@ -301,9 +301,10 @@ def _queue(organization, invoice, reminder, step, today, open_invoices: list) ->
                 reminder.late_fee_invoice = _charge_late_fee(organization, invoice, step, today)
                 if reminder.late_fee_invoice is not None:
                     listed = with_open_invoice(open_invoices, reminder.late_fee_invoice)
-            reminder.email_id = hooks.send_reminder(organization=organization, reminder=reminder, open_invoices=listed)
+            email = hooks.prepare_reminder(organization=organization, reminder=reminder, open_invoices=listed)
+        reminder.email_id = email.pk
         open_invoices[:] = listed
-        return
+        return email
     except (BillingValidationError, StateConflict) as exc:
         messages = exc.messages.values() if isinstance(exc, BillingValidationError) else [[str(exc)]]
         note = " ".join(str(message) for group in messages for message in group)
@@ -312,6 +313,7 @@ def _queue(organization, invoice, reminder, step, today, open_invoices: list) ->
     reminder.status = ReminderStatus.SKIPPED
     reminder.reason = ReminderSkipReason.NOT_SENDABLE
     reminder.note = note[:2000]
+    return None
 
 
 def _reminder(organization, invoice, step, status, reason="") -> PaymentReminder:
@@ -327,15 +329,15 @@ def _reminder(organization, invoice, step, status, reason="") -> PaymentReminder
     )
 
 
-def _remind(organization, invoice, plan: ReminderPlan, today, open_invoices: list) -> tuple[list, dict]:
+def _remind(organization, invoice, plan: ReminderPlan, today, open_invoices: list) -> tuple[list, object, dict]:
     """One locked invoice's rows (its due step queued or skipped, the earlier ones
-    superseded) and its audit entry."""
+    superseded), its email (None when skipped) and its audit entry."""
     skipped = [
         _reminder(organization, invoice, step, ReminderStatus.SKIPPED, ReminderSkipReason.SUPERSEDED)
         for step in plan.superseded
     ]
     reminder = _reminder(organization, invoice, plan.send, ReminderStatus.SCHEDULED)
-    _queue(organization, invoice, reminder, plan.send, today, open_invoices)
+    email = _queue(organization, invoice, reminder, plan.send, today, open_invoices)
     entry = {
         "action": "invoice.reminder_queued"
         if reminder.status == ReminderStatus.SCHEDULED
@@ -350,7 +352,7 @@ def _remind(organization, invoice, plan: ReminderPlan, today, open_invoices: lis
             }
         ),
     }
-    return [*skipped, reminder], entry
+    return [*skipped, reminder], email, entry
 
 
 def _steps_done(organization, invoices) -> dict:
@@ -394,11 +396,13 @@ def invoices_remind(*, organization, invoice_ids, steps_by_business: dict, today
         open_invoices = customers_open_invoices(
             organization=organization, customer_ids={invoice.customer_id for invoice, _ in plans}
         )
-        rows, entries = [], []
+        rows, emails, entries = [], [], []
         for invoice, plan in plans:
-            invoice_rows, entry = _remind(organization, invoice, plan, today, open_invoices[invoice.customer_id])
+            invoice_rows, email, entry = _remind(organization, invoice, plan, today, open_invoices[invoice.customer_id])
             rows += invoice_rows
+            emails += [email] if email is not None else []
             entries.append(entry)
+        hooks.queue_reminders(organization=organization, emails=emails)
         PaymentReminder.objects.bulk_create(rows)
         record_many(organization=organization, actor=None, entries=entries)
     return [row for row in rows if row.reason != ReminderSkipReason.SUPERSEDED]
