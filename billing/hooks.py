@@ -59,17 +59,27 @@ def send_invoice(*, organization, actor, invoice_id) -> None:
     send(organization=organization, actor=actor, invoice_id=invoice_id)
 
 
-def register_reminder_sender(send: Callable) -> None:
-    """``send(*, organization, reminder) -> email id`` queues a payment reminder's email in the
-    caller's transaction, or raises BillingValidationError / StateConflict when it cannot."""
-    _INVOICE_SENDERS["reminder"] = send
+def register_reminder_sender(prepare: Callable, queue: Callable) -> None:
+    """``prepare(*, organization, reminder, open_invoices) -> email`` writes a payment
+    reminder's email (an object with its ``pk`` set, not saved yet), or raises
+    BillingValidationError / StateConflict when it cannot; ``queue(*, organization, emails)``
+    saves the prepared emails in the caller's transaction, all at once, and sends them after
+    commit. ``open_invoices``: what the customer has open
+    (``billing.selectors.customers_open_invoices``, read once per run chunk)."""
+    _INVOICE_SENDERS["reminder"] = prepare
+    _INVOICE_SENDERS["reminder_queue"] = queue
 
 
-def send_reminder(*, organization, reminder):
-    send = _INVOICE_SENDERS.get("reminder")
-    if send is None:
+def prepare_reminder(*, organization, reminder, open_invoices):
+    prepare = _INVOICE_SENDERS.get("reminder")
+    if prepare is None:
         raise StateConflict("Sending reminders is not available in this installation.")
-    return send(organization=organization, reminder=reminder)
+    return prepare(organization=organization, reminder=reminder, open_invoices=open_invoices)
+
+
+def queue_reminders(*, organization, emails) -> None:
+    if emails:
+        _INVOICE_SENDERS["reminder_queue"](organization=organization, emails=emails)
 
 
 def register_reminder_preview(preview: Callable) -> None:

@@ -8,8 +8,22 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, F, Max, Prefetch, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncMonth
 
 from billing.calc import RowAmounts, left_to_credit, quantize_money
 from billing.exceptions import NotFound
@@ -468,16 +482,28 @@ def recurring_invoice_detail(*, organization, template_id) -> RecurringInvoice:
 OPEN_INVOICES_LISTED = 50
 
 
-def customer_open_invoices(*, organization, customer_id, limit: int = OPEN_INVOICES_LISTED) -> list[Invoice]:
-    """What a customer has open (issued or partly paid, a balance above zero), by due date:
-    the statement a reminder lists. At most ``limit`` rows."""
-    return list(
+def customers_open_invoices(*, organization, customer_ids, limit: int = OPEN_INVOICES_LISTED) -> dict:
+    """What each customer has open (issued or partly paid, a balance above zero), by due
+    date: the statement a reminder lists; at most ``limit`` rows each, all in one query.
+    Customer id -> list."""
+    ranked = (
         Invoice.objects.filter(
-            organization=organization, customer_id=customer_id, status__in=OPEN_STATUSES, balance_due__gt=0
+            organization=organization, customer_id__in=list(customer_ids), status__in=OPEN_STATUSES, balance_due__gt=0
         )
-        .only("number", "due_date", "balance_due", "currency")
-        .order_by("due_date", "number")[:limit]
+        .only("customer_id", "number", "due_date", "balance_due", "currency")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("customer_id")], order_by=[F("due_date"), F("number")]))
+        .filter(rank__lte=limit)
+        .order_by("customer_id", "due_date", "number")
     )
+    listed: dict = {customer_id: [] for customer_id in customer_ids}
+    for invoice in ranked:
+        listed[invoice.customer_id].append(invoice)
+    return listed
+
+
+def with_open_invoice(invoices: list[Invoice], invoice: Invoice, limit: int = OPEN_INVOICES_LISTED) -> list[Invoice]:
+    """``invoices`` (a customer's open ones) with ``invoice``, just opened, in its place."""
+    return sorted([*invoices, invoice], key=lambda row: (row.due_date, row.number))[:limit]
 
 
 def reminder_steps(*, organization, business_id) -> list[ReminderStep]:
@@ -536,27 +562,54 @@ def invoice_reminders(*, organization, invoice_id) -> tuple[Invoice, list[dict]]
     return invoice, reminder_timeline(organization=organization, invoice=invoice)
 
 
+def last_reminder_step(organization):
+    """The number of the last step an invoice had: a subquery on the invoice's row."""
+    return (
+        PaymentReminder.objects.filter(organization=organization, invoice=OuterRef("pk"))
+        .order_by("-step_number")
+        .values("step_number")[:1]
+    )
+
+
+def _upcoming_ids(organization, steps, today, days: int, limit: int) -> Q:
+    """Per step offset, the ``limit`` open invoices with the soonest due date whose step of
+    that offset falls in the window and has not been done: the soonest reminders of each
+    offset, whatever the number of invoices and of the other offsets' reminders."""
+    candidates = (
+        Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES, balance_due__gt=0)
+        .filter(reminders_enabled=True, customer__reminders_enabled=True)
+        .annotate(done=Subquery(last_reminder_step(organization)))
+    )
+    by_offset: dict = {}
+    for business_id, position, offset in steps:
+        by_offset.setdefault(offset, []).append((business_id, position))
+    wanted = Q()
+    for offset, businesses in by_offset.items():
+        not_done = Q()
+        for business_id, position in businesses:
+            not_done |= Q(business_id=business_id) & (Q(done__isnull=True) | Q(done__lt=position))
+        start, end = today - timedelta(offset), today + timedelta(days - 1 - offset)
+        soonest = candidates.filter(not_done, due_date__gte=start, due_date__lte=end).order_by("due_date", "pk")
+        wanted |= Q(pk__in=soonest.values("pk")[:limit])
+    return wanted
+
+
 def upcoming_reminders(*, organization, days: int = 7, limit: int = 10) -> list[dict]:
     """The reminders going out in the next ``days`` days (today included), soonest first, at
     most ``limit``: per step of each schedule, the open invoices whose step date falls in the
-    window and that have not had that step yet. Two queries, whatever the number of invoices."""
+    window and that have not had that step yet. Two queries, whatever the number of invoices:
+    the steps, then the invoices (the soonest ``limit`` of each step offset, in one query)."""
     today = organization.local_today()
     steps = list(
         ReminderStep.objects.filter(organization=organization).values_list("business_id", "position", "offset_days")
     )
     if not steps:
         return []
-    window = Q()
-    for business_id, _position, offset in steps:
-        start, end = today - timedelta(offset), today + timedelta(days - 1 - offset)
-        window |= Q(business_id=business_id, due_date__gte=start, due_date__lte=end)
     invoices = (
-        Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES, balance_due__gt=0)
-        .filter(reminders_enabled=True, customer__reminders_enabled=True)
-        .filter(window)
-        .annotate(done=Max("reminders__step_number"))
+        Invoice.objects.filter(_upcoming_ids(organization, steps, today, days, limit))
+        .filter(organization=organization)
+        .annotate(done=Subquery(last_reminder_step(organization)))
         .select_related("customer")
-        .order_by("due_date", "pk")[: limit * 5]
     )
     rows = []
     for invoice in invoices:

@@ -19,5 +19,5 @@ class DocumentsConfig(AppConfig):
         api.register()  # the ``document`` field of billing's invoice representation
         register_invoice_sender(invoice_send)  # recurring invoices in "issue and send" mode
         reminder_email.register()  # the payment reminder kind (PDF attached, checked at send time)
-        register_reminder_sender(reminder_email.reminder_queue)  # payment reminders
+        register_reminder_sender(reminder_email.reminder_email, reminder_email.reminder_emails_queue)  # reminders
         register_reminder_preview(reminder_email.reminder_preview)  # their preview in the settings

@@ -55,3 +55,9 @@ def enqueue_send(email_id) -> bool:
         logger.exception("could not enqueue outbound email %s; it stays queued", email_id)
         return False
     return True
+
+
+def enqueue_sends(email_ids) -> None:
+    """Send several outbox rows (each on its own: one failing leaves the others queued)."""
+    for email_id in email_ids:
+        enqueue_send(email_id)

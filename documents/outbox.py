@@ -103,7 +103,7 @@ def _addresses(value) -> list[str]:
     return [address.strip() for address in value or () if address and address.strip()]
 
 
-def queue_email(
+def new_email(
     *,
     organization,
     kind,
@@ -120,11 +120,11 @@ def queue_email(
     reminder=None,
     requested_by_label="",
 ) -> OutboundEmail:
-    """Write the outbox row (in the caller's transaction) and send it after commit."""
+    """The outbox row, not written yet (``queue_emails`` writes it); its id is already set."""
     recipients = _addresses(to)
     if not recipients:
         raise ValueError("An email needs at least one recipient.")
-    email = OutboundEmail.objects.create(
+    return OutboundEmail(
         organization=organization,
         kind=kind,
         to=recipients,
@@ -141,6 +141,19 @@ def queue_email(
         statement_end=statement_period[1] if statement_period else None,
         requested_by_label=requested_by_label[:300],
     )
-    email_id = str(email.pk)
-    transaction.on_commit(lambda: jobs.enqueue_send(email_id))
-    return email
+
+
+def queue_emails(emails: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Write the rows of ``new_email`` (in the caller's transaction, one statement) and send
+    them after commit."""
+    emails = OutboundEmail.objects.bulk_create(emails)
+    email_ids = [str(email.pk) for email in emails]
+    if email_ids:
+        transaction.on_commit(lambda: jobs.enqueue_sends(email_ids))
+    return emails
+
+
+def queue_email(**fields) -> OutboundEmail:
+    """Write the outbox row (in the caller's transaction) and send it after commit; the
+    fields of ``new_email``."""
+    return queue_emails([new_email(**fields)])[0]

@@ -12,12 +12,11 @@ from django.utils.translation import gettext, override
 from billing import services as billing_services
 from billing.exceptions import StateConflict
 from billing.models import DEFAULT_REMINDER_TEXTS, OPEN_STATUSES, Invoice, ReminderSkipReason
-from billing.selectors import customer_open_invoices
 from billora.formatting import formats_for
 from documents.invoice_email import attach_invoice_pdf
 from documents.language import document_language
 from documents.models import OutboundEmail
-from documents.outbox import queue_email, register_kind
+from documents.outbox import new_email, queue_emails, register_kind
 from documents.services import email_placeholders, fill_template
 
 DEFAULT_TEXTS = {text for pair in DEFAULT_REMINDER_TEXTS for text in pair}
@@ -63,9 +62,10 @@ def reminder_message(invoice, *, subject: str, body: str, today, open_invoices, 
     return fill_template(_text(subject, language), values), text
 
 
-def reminder_queue(*, organization, reminder) -> str:
-    """Queue the reminder's email in the caller's transaction; its id. No address: refused.
-    ``reminder.invoice`` is the invoice as the caller locked it, with business and customer."""
+def reminder_email(*, organization, reminder, open_invoices) -> OutboundEmail:
+    """The reminder's email, for ``reminder_emails_queue`` to write. No address: refused.
+    ``reminder.invoice`` is the invoice as the caller locked it, with business and customer;
+    ``open_invoices`` what its customer has open, listed in the email."""
     invoice = reminder.invoice
     recipient = (invoice.customer_snapshot or {}).get("email") or invoice.customer.email
     if not recipient:
@@ -77,10 +77,10 @@ def reminder_queue(*, organization, reminder) -> str:
         subject=step.subject,
         body=step.body,
         today=max(today, organization.local_today()),
-        open_invoices=customer_open_invoices(organization=organization, customer_id=invoice.customer_id),
+        open_invoices=open_invoices,
     )
     reply_to = (invoice.business_snapshot or {}).get("email") or invoice.business.email
-    email = queue_email(
+    return new_email(
         organization=organization,
         kind=OutboundEmail.Kind.REMINDER,
         to=[recipient],
@@ -91,7 +91,11 @@ def reminder_queue(*, organization, reminder) -> str:
         reminder=reminder,
         requested_by_label="system",
     )
-    return email.pk
+
+
+def reminder_emails_queue(*, organization, emails) -> None:
+    """Write the emails of ``reminder_email`` in the caller's transaction; sent after commit."""
+    queue_emails(emails)
 
 
 def _sample_invoice(organization, business, step) -> Invoice:

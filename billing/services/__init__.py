@@ -59,8 +59,8 @@ from billing.services.recurring import (
     run_due_recurring_invoices,
 )
 from billing.services.reminders import (
-    invoice_remind,
     invoice_set_reminders,
+    invoices_remind,
     reminder_mark_sent,
     reminder_schedule_set,
     reminder_skip,
@@ -86,10 +86,10 @@ __all__ = [
     "invoice_duplicate",
     "invoice_issue",
     "invoice_mark_sent",
-    "invoice_remind",
     "invoice_set_reminders",
     "invoice_update",
     "invoice_void",
+    "invoices_remind",
     "payment_record",
     "payment_void",
     "recurring_invoice_create",

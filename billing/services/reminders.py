@@ -17,16 +17,17 @@ fee invoice is issued in the same transaction), then the audit chain.
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from django.db import DatabaseError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Max, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, override
 
-from audit.services import record
+from audit.services import record, record_many
 from billing import hooks
 from billing.calc import VAT_EXEMPT, VAT_OUTSIDE_SCOPE, late_fee_amount
 from billing.exceptions import BillingValidationError, StateConflict
@@ -48,6 +49,7 @@ from billing.models import (
 )
 from billing.numbering import lock_sequences
 from billing.recurrence import local_today
+from billing.selectors import customers_open_invoices, last_reminder_step, with_open_invoice
 from billing.services.invoices import invoice_create, invoice_issue
 from billing.services.shared import created, find_target, plain
 from billing.validation import (
@@ -70,6 +72,9 @@ REMINDER_OFFSET = Integer(-MAX_OFFSET_DAYS, MAX_OFFSET_DAYS)
 REMINDER_SUBJECT = Text(200, placeholders=True)
 REMINDER_BODY = Text(5000, multiline=True, placeholders=True)
 CANDIDATES_PER_QUERY = 500
+# Invoices reminded in one transaction: few enough that the locks are short and a failure
+# (a concurrent run's row, a lock timeout) only sends this many through one by one.
+INVOICES_PER_TRANSACTION = 100
 # The reason printed on a late fee invoice: outside the scope of VAT (damages, not the price
 # of a supply) where no VAT number is shown (BR-O-02); else exempt with the same explanation.
 LATE_FEE_REASON_OUTSIDE = gettext_noop("Late payment compensation: outside the scope of VAT")
@@ -281,18 +286,25 @@ def _charge_late_fee(organization, invoice, step, today) -> Invoice | None:
     return invoice_issue(organization=organization, actor=None, invoice_id=fee.pk)
 
 
-def _queue(organization, invoice, reminder, step, today) -> None:
-    """The late fee (if any), the email and the reminder row, all or nothing: when the email
-    cannot be queued (no address, say) no fee is charged and the reminder is saved as skipped
-    with the reason. The email names the reminder before its row is written (the foreign key
-    is checked at commit)."""
+def _queue(organization, invoice, reminder, step, today, open_invoices: list):
+    """The late fee (if any) and the email, both or neither: when the email cannot be written
+    (no address, say) no fee is charged and the reminder is saved as skipped with the reason.
+    The email (returned, None when skipped) and the reminder row are written at the end of
+    the chunk, naming each other (the foreign keys are checked at commit). Preparing the
+    email writes nothing, so only a fee needs a savepoint to undo. ``open_invoices`` (the
+    customer's) gains the fee invoice when one is issued."""
+    charge = step.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id
     try:
-        with transaction.atomic():
-            if step.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id:
+        with transaction.atomic() if charge else nullcontext():
+            listed = open_invoices
+            if charge:
                 reminder.late_fee_invoice = _charge_late_fee(organization, invoice, step, today)
-            reminder.email_id = hooks.send_reminder(organization=organization, reminder=reminder)
-            reminder.save(force_insert=True)
-            return
+                if reminder.late_fee_invoice is not None:
+                    listed = with_open_invoice(open_invoices, reminder.late_fee_invoice)
+            email = hooks.prepare_reminder(organization=organization, reminder=reminder, open_invoices=listed)
+        reminder.email_id = email.pk
+        open_invoices[:] = listed
+        return email
     except (BillingValidationError, StateConflict) as exc:
         messages = exc.messages.values() if isinstance(exc, BillingValidationError) else [[str(exc)]]
         note = " ".join(str(message) for group in messages for message in group)
@@ -301,16 +313,7 @@ def _queue(organization, invoice, reminder, step, today) -> None:
     reminder.status = ReminderStatus.SKIPPED
     reminder.reason = ReminderSkipReason.NOT_SENDABLE
     reminder.note = note[:2000]
-    reminder.save(force_insert=True)
-
-
-def _last_step(organization):
-    """The number of the last step an invoice had (a subquery on the invoice's row)."""
-    return (
-        PaymentReminder.objects.filter(organization=organization, invoice=OuterRef("pk"))
-        .order_by("-step_number")
-        .values("step_number")[:1]
-    )
+    return None
 
 
 def _reminder(organization, invoice, step, status, reason="") -> PaymentReminder:
@@ -326,48 +329,83 @@ def _reminder(organization, invoice, step, status, reason="") -> PaymentReminder
     )
 
 
-def invoice_remind(*, organization, invoice_id, steps, today) -> PaymentReminder | None:
-    """Send the invoice's latest due step (``steps``: its business's, by position) and skip
-    the earlier due ones, once: the invoice is locked and the rows are unique per step."""
+def _remind(organization, invoice, plan: ReminderPlan, today, open_invoices: list) -> tuple[list, object, dict]:
+    """One locked invoice's rows (its due step queued or skipped, the earlier ones
+    superseded), its email (None when skipped) and its audit entry."""
+    skipped = [
+        _reminder(organization, invoice, step, ReminderStatus.SKIPPED, ReminderSkipReason.SUPERSEDED)
+        for step in plan.superseded
+    ]
+    reminder = _reminder(organization, invoice, plan.send, ReminderStatus.SCHEDULED)
+    email = _queue(organization, invoice, reminder, plan.send, today, open_invoices)
+    entry = {
+        "action": "invoice.reminder_queued"
+        if reminder.status == ReminderStatus.SCHEDULED
+        else "invoice.reminder_skipped",
+        "target": invoice,
+        "changes": created(
+            {
+                "step": reminder.step_number,
+                "superseded_steps": [row.step_number for row in skipped] or None,
+                "late_fee_invoice": str(reminder.late_fee_invoice) if reminder.late_fee_invoice else None,
+                "reason": reminder.note or None,
+            }
+        ),
+    }
+    return [*skipped, reminder], email, entry
+
+
+def _steps_done(organization, invoices) -> dict:
+    """The last step each invoice had, read after the invoices were locked (a run that held
+    them before us has committed its rows by then)."""
+    rows = (
+        PaymentReminder.objects.filter(organization=organization, invoice__in=invoices)
+        .values("invoice_id")
+        .annotate(last=Max("step_number"))
+    )
+    return {row["invoice_id"]: row["last"] for row in rows}
+
+
+def invoices_remind(*, organization, invoice_ids, steps_by_business: dict, today) -> list[PaymentReminder]:
+    """Send each invoice's latest due step (``steps_by_business``: each business's steps, by
+    position) and skip the earlier due ones, once, for a chunk of invoices in one transaction:
+    the invoices are locked (in id order, so two runs queue rather than deadlock) and the rows
+    are unique per step. The reminders queued or skipped, one per invoice that had a step due.
+    Lock order: the invoices, the sequences of every business charging a fee, the audit chain."""
     with organization_scope(organization), transaction.atomic():
-        invoice = (
+        invoices = list(
             Invoice.objects.select_for_update(of=("self",))
             .select_related("customer", "business")
-            .annotate(done=Subquery(_last_step(organization)))
-            .filter(organization=organization, pk=invoice_id)
-            .first()
+            .filter(organization=organization, pk__in=list(invoice_ids))
+            .order_by("pk")
         )
-        if invoice is None or stop_reason(invoice):
-            return None
-        plan = plan_for(steps, due_date=invoice.due_date, today=today, done_through=invoice.done or 0)
-        if plan.send is None:
-            return None
-        if plan.send.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id:
-            lock_sequences(invoice.business, on_dates=[today])  # before the audit chain
-        skipped = [
-            _reminder(organization, invoice, step, ReminderStatus.SKIPPED, ReminderSkipReason.SUPERSEDED)
-            for step in plan.superseded
-        ]
-        PaymentReminder.objects.bulk_create(skipped)
-        reminder = _reminder(organization, invoice, plan.send, ReminderStatus.SCHEDULED)
-        _queue(organization, invoice, reminder, plan.send, today)
-        record(
-            organization=organization,
-            actor=None,
-            action="invoice.reminder_queued"
-            if reminder.status == ReminderStatus.SCHEDULED
-            else "invoice.reminder_skipped",
-            target=invoice,
-            changes=created(
-                {
-                    "step": reminder.step_number,
-                    "superseded_steps": [row.step_number for row in skipped] or None,
-                    "late_fee_invoice": str(reminder.late_fee_invoice) if reminder.late_fee_invoice else None,
-                    "reason": reminder.note or None,
-                }
-            ),
+        done = _steps_done(organization, invoices)
+        plans = []
+        for invoice in invoices:
+            steps = steps_by_business.get(invoice.business_id, ())
+            plan = plan_for(steps, due_date=invoice.due_date, today=today, done_through=done.get(invoice.pk) or 0)
+            if plan.send is not None and not stop_reason(invoice):
+                plans.append((invoice, plan))
+        charging = {
+            invoice.business_id: invoice.business
+            for invoice, plan in plans
+            if plan.send.late_fee_type != LateFeeType.NONE and not invoice.late_fee_for_id
+        }
+        for business_id in sorted(charging, key=str):
+            lock_sequences(charging[business_id], on_dates=[today])  # before the audit chain
+        open_invoices = customers_open_invoices(
+            organization=organization, customer_ids={invoice.customer_id for invoice, _ in plans}
         )
-    return reminder
+        rows, emails, entries = [], [], []
+        for invoice, plan in plans:
+            invoice_rows, email, entry = _remind(organization, invoice, plan, today, open_invoices[invoice.customer_id])
+            rows += invoice_rows
+            emails += [email] if email is not None else []
+            entries.append(entry)
+        hooks.queue_reminders(organization=organization, emails=emails)
+        PaymentReminder.objects.bulk_create(rows)
+        record_many(organization=organization, actor=None, entries=entries)
+    return [row for row in rows if row.reason != ReminderSkipReason.SUPERSEDED]
 
 
 # --- the scheduled run ----------------------------------------------------------------------
@@ -392,7 +430,7 @@ def _candidates(organization, steps_by_business: dict, today: date):
     queryset = (
         Invoice.objects.filter(organization=organization, status__in=OPEN_STATUSES, balance_due__gt=0)
         .filter(reminders_enabled=True, customer__reminders_enabled=True)
-        .annotate(done=Subquery(_last_step(organization)))
+        .annotate(done=Subquery(last_reminder_step(organization)))
         .filter(due)
         .order_by("pk")
     )
@@ -406,33 +444,63 @@ def _candidates(organization, steps_by_business: dict, today: date):
         after = rows[-1][0]
 
 
+def _due_chunks(organization, steps_by_business: dict, today: date):
+    """The ids of the invoices whose next step has come, ``INVOICES_PER_TRANSACTION`` at a time."""
+    chunk = []
+    for invoice_id, business_id, due_date, done in _candidates(organization, steps_by_business, today):
+        steps = steps_by_business[business_id]
+        if plan_for(steps, due_date=due_date, today=today, done_through=done or 0).send is None:
+            continue
+        chunk.append(invoice_id)
+        if len(chunk) == INVOICES_PER_TRANSACTION:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _remind_chunk(organization, invoice_ids, steps_by_business, today, summary: dict) -> None:
+    """A chunk in one transaction; when it fails (a unique violation from a concurrent run, a
+    lock timeout), each of its invoices again in a transaction of its own."""
+    try:
+        reminders = invoices_remind(
+            organization=organization, invoice_ids=invoice_ids, steps_by_business=steps_by_business, today=today
+        )
+    except DatabaseError as exc:
+        logger.warning("reminders of %s invoices failed together, retried one by one: %s", len(invoice_ids), exc)
+        reminders = []
+        for invoice_id in invoice_ids:
+            try:
+                reminders += invoices_remind(
+                    organization=organization,
+                    invoice_ids=[invoice_id],
+                    steps_by_business=steps_by_business,
+                    today=today,
+                )
+            except DatabaseError as exc:
+                logger.warning("reminder of invoice %s failed: %s", invoice_id, exc)
+                summary["failed"] += 1
+    for reminder in reminders:
+        summary["queued" if reminder.status == ReminderStatus.SCHEDULED else "skipped"] += 1
+
+
 def _remind_organization(organization, now, summary: dict, deadline: float | None) -> bool:
     """Every due reminder of one organization; False when the time budget ran out."""
     today = local_today(now, organization.time_zone)
     with organization_scope(organization):
         steps_by_business = _steps_by_business(organization)
-        candidates = _candidates(organization, steps_by_business, today) if steps_by_business else ()
-        for invoice_id, business_id, due_date, done in candidates:
-            steps = steps_by_business[business_id]
-            if plan_for(steps, due_date=due_date, today=today, done_through=done or 0).send is None:
-                continue
+        chunks = _due_chunks(organization, steps_by_business, today) if steps_by_business else ()
+        for invoice_ids in chunks:
             if deadline is not None and time.monotonic() > deadline:
                 return False
-            try:
-                reminder = invoice_remind(organization=organization, invoice_id=invoice_id, steps=steps, today=today)
-            except DatabaseError as exc:  # a unique violation from a concurrent run, a lock timeout
-                logger.warning("reminder of invoice %s failed: %s", invoice_id, exc)
-                summary["failed"] += 1
-                continue
-            if reminder is not None:
-                summary["queued" if reminder.status == ReminderStatus.SCHEDULED else "skipped"] += 1
+            _remind_chunk(organization, invoice_ids, steps_by_business, today, summary)
     return True
 
 
 def run_due_reminders(*, now=None, time_budget: float | None = None) -> dict:
     """The beat job: in every organization with a reminder schedule, the invoices whose next
-    step has come (today in the organization's time zone) get it, each in its own
-    transaction. After ``time_budget`` seconds it stops and says ``deferred`` (the task then
+    step has come (today in the organization's time zone) get it, a chunk of invoices
+    per transaction. After ``time_budget`` seconds it stops and says ``deferred`` (the task then
     enqueues itself again); what is left is found again by the next run."""
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     now = now or timezone.now()

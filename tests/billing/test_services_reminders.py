@@ -7,8 +7,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import mail
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
-from billing import services
+from audit.models import AuditEntry
+from audit.verification import verify_chain
+from billing import selectors, services
 from billing.calc import late_fee_amount
 from billing.exceptions import BillingValidationError
 from billing.models import Invoice, InvoiceStatus, PaymentReminder, ReminderStep
@@ -358,3 +362,143 @@ def test_a_text_the_business_wrote_is_sent_as_written_with_the_open_invoices_add
     assert email.subject == f"Payez {invoice.number}"
     assert email.body.startswith("Solde : €1,") and "{unknown} reste." in email.body
     assert "What is open on your account:" in email.body and invoice.number in email.body
+
+
+# --- the cost of a run ----------------------------------------------------------------------
+
+
+def _due_invoices(org, business, count):
+    with time_machine.travel(at(DUE - timedelta(days=30)), tick=False):
+        return [
+            make_invoice(
+                organization=org,
+                business=business,
+                customer=CustomerFactory(organization=org),
+                status="issued",
+                due_date=DUE,
+            )
+            for _ in range(count)
+        ]
+
+
+def _queries_of_a_run(org, now) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        summary = run(now)
+    assert summary["failed"] == 0
+    return len(queries), summary["queued"]
+
+
+def test_a_run_costs_the_same_queries_for_three_reminders_as_for_twelve(org, business):
+    """The invoices' lock, their steps done, the customers' open invoices, the emails, the
+    reminder rows and the audit entries are read and written per chunk, not per reminder."""
+    services.reminder_schedule_set(organization=org, actor=None, business_id=business.pk, steps=[{"offset_days": 7}])
+    _due_invoices(org, business, 3)
+    small, queued = _queries_of_a_run(org, at(DUE + timedelta(days=7)))
+    assert queued == 3
+    with organization_scope(org):
+        PaymentReminder.objects.all().delete()
+        OutboundEmail.objects.all().delete()
+    _due_invoices(org, business, 9)
+    large, queued = _queries_of_a_run(org, at(DUE + timedelta(days=7)))
+    assert queued == 12
+    assert large == small
+
+
+def test_a_chunk_chains_its_audit_entries_in_order(org, business, customer):
+    with time_machine.travel(at(DUE - timedelta(days=30)), tick=False):  # the chain's times go forward
+        services.reminder_schedule_set(
+            organization=org, actor=None, business_id=business.pk, steps=[{"offset_days": 7}]
+        )
+    invoices = _due_invoices(org, business, 4)
+    run(at(DUE + timedelta(days=7)))
+    with organization_scope(org):
+        report = verify_chain(org)
+        entries = list(AuditEntry.objects.filter(action="invoice.reminder_queued").order_by("sequence"))
+    assert report.ok, report.problem
+    assert sorted(entry.target_id for entry in entries) == sorted(str(invoice.pk) for invoice in invoices)
+    assert [entry.sequence for entry in entries] == list(range(entries[0].sequence, entries[0].sequence + 4))
+
+
+# --- the dashboard's next 7 days ------------------------------------------------------------
+
+
+def _bulk_invoices(org, business, customer, due_dates, prefix="BULK"):
+    rows = [
+        Invoice(
+            organization=org,
+            business=business,
+            customer=customer,
+            number=f"{prefix}-{n:04d}",
+            status=InvoiceStatus.ISSUED,
+            currency="EUR",
+            issue_date=due_date - timedelta(days=30),
+            due_date=due_date,
+            subtotal=Decimal("10.00"),
+            total=Decimal("10.00"),
+            balance_due=Decimal("10.00"),
+        )
+        for n, due_date in enumerate(due_dates)
+    ]
+    with organization_scope(org):
+        return Invoice.objects.bulk_create(rows)
+
+
+def test_the_soonest_reminders_are_listed_whatever_the_invoices_due_earlier(org, business, customer):
+    """Sixty invoices fell due yesterday (their +7 step goes out in six days): the one due in
+    three days, whose -3 step goes out today, still comes first."""
+    steps = [{"offset_days": -3}, {"offset_days": 7}]
+    services.reminder_schedule_set(organization=org, actor=None, business_id=business.pk, steps=steps)
+    today = org.local_today()
+    _bulk_invoices(org, business, customer, [today - timedelta(days=1)] * 60)
+    (soonest,) = _bulk_invoices(org, business, customer, [today + timedelta(days=3)], prefix="SOON")
+    with organization_scope(org):
+        _bulk_invoices(org, business, customer, [today + timedelta(days=4)] * 3, prefix="NEXT")
+        rows = selectors.upcoming_reminders(organization=org, days=7, limit=10)
+    assert len(rows) == 10
+    assert (rows[0]["invoice"].pk, rows[0]["step"], rows[0]["date"]) == (soonest.pk, 1, today)
+    assert [row["date"] for row in rows[1:4]] == [today + timedelta(days=1)] * 3
+    assert [row["date"] for row in rows[4:]] == [today + timedelta(days=6)] * 6
+
+
+def test_a_step_already_done_is_not_listed_as_upcoming(org, business, customer):
+    services.reminder_schedule_set(
+        organization=org, actor=None, business_id=business.pk, steps=[{"offset_days": 0}, {"offset_days": 3}]
+    )
+    today = org.local_today()
+    (done, waiting) = _bulk_invoices(org, business, customer, [today, today])
+    with organization_scope(org):
+        step = ReminderStep.objects.get(business=business, position=1)
+        PaymentReminder.objects.create(
+            organization=org,
+            invoice=done,
+            step=step,
+            step_number=1,
+            offset_days=0,
+            scheduled_for=today,
+            status="skipped",
+            reason="superseded",
+        )
+        rows = selectors.upcoming_reminders(organization=org, days=7, limit=10)
+    assert [(row["invoice"].pk, row["step"]) for row in rows] == [(waiting.pk, 1), (done.pk, 2), (waiting.pk, 2)]
+
+
+def test_a_chunk_that_fails_is_retried_invoice_by_invoice(org, business, monkeypatch):
+    """A database error in a chunk (a concurrent run's row, a lock timeout) rolls the chunk
+    back; each of its invoices then gets its own transaction, and only a failing one fails."""
+    from billing.services import reminders as module
+
+    services.reminder_schedule_set(organization=org, actor=None, business_id=business.pk, steps=[{"offset_days": 7}])
+    invoices = _due_invoices(org, business, 3)
+    unlucky = invoices[1].pk
+    real = module.invoices_remind
+
+    def flaky(*, invoice_ids, **kwargs):
+        if len(invoice_ids) > 1 or unlucky in invoice_ids:
+            raise DatabaseError("lock timeout")
+        return real(invoice_ids=invoice_ids, **kwargs)
+
+    monkeypatch.setattr(module, "invoices_remind", flaky)
+    summary = run(at(DUE + timedelta(days=7)))
+    assert (summary["queued"], summary["failed"]) == (2, 1)
+    assert [len(reminders(org, invoice)) for invoice in invoices] == [1, 0, 1]
+    assert len(emails(org)) == 2
