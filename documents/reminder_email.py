@@ -1,7 +1,8 @@
 """The payment reminder kind of the outbox. Billing decides when a reminder is due and
 registers nothing here; documents writes the email (the step's texts with the invoice email's
 placeholders, plus what the customer has open), attaches the invoice's current PDF exactly as
-the invoice email does, and re-checks at send time, with the invoice locked in the
+the invoice email does and the customer's statement of account as it is at send time, and
+re-checks at send time, with the invoice locked in the
 transaction that marks the email sent, that the reminder is still wanted."""
 
 from datetime import timedelta
@@ -18,6 +19,7 @@ from documents.language import document_language
 from documents.models import OutboundEmail
 from documents.outbox import new_email, queue_emails, register_kind
 from documents.services import email_placeholders, fill_template
+from documents.statements import statement_filename, statement_pdf
 
 DEFAULT_TEXTS = {text for pair in DEFAULT_REMINDER_TEXTS for text in pair}
 
@@ -160,10 +162,19 @@ def mark_reminder_withdrawn(email: OutboundEmail, reason: str) -> None:
         billing_services.reminder_skip(organization=email.organization, reminder_id=email.reminder_id, reason=reason)
 
 
+def attach_reminder_documents(email: OutboundEmail, message) -> None:
+    """Runs in the worker inside the organization's scope: the invoice's current PDF (as the
+    invoice email attaches it) and the customer's statement of account for the default period
+    (its opening balance carries anything older), so the customer sees all that is open."""
+    attach_invoice_pdf(email, message)
+    statement, content = statement_pdf(organization=email.organization, customer_id=email.invoice.customer_id)
+    message.attach(statement_filename(statement), content, "application/pdf")
+
+
 def register() -> None:
     register_kind(
         OutboundEmail.Kind.REMINDER,
-        prepare=attach_invoice_pdf,
+        prepare=attach_reminder_documents,
         after_sent=mark_reminder_sent,
         check=still_wanted,
         withdrawn=mark_reminder_withdrawn,

@@ -20,6 +20,7 @@ from billing.tasks import send_due_reminders
 from documents.models import OutboundEmail
 from organizations.tenancy import organization_scope
 from tests.billing.factories import BusinessFactory, CustomerFactory, make_invoice
+from tests.documents.helpers import pdf_text
 
 DUE = date(2026, 3, 10)
 ITEMS = ({"description": "Consulting", "quantity": "1", "unit_price": "1000.00", "tax_rate": "19"},)
@@ -149,7 +150,10 @@ def test_each_step_goes_out_once_on_its_day(org, open_invoice, django_capture_on
     assert first.subject.startswith(f"Invoice {open_invoice.number} is due on ")
     assert second.subject.startswith(f"Reminder: invoice {open_invoice.number} was due")
     assert "7 days ago" in second.body and open_invoice.number in second.body
-    assert second.attachments and second.attachments[0][2] == "application/pdf"
+    (invoice_pdf, statement) = second.attachments
+    assert invoice_pdf[0] == f"{open_invoice.number}.pdf" and invoice_pdf[2] == "application/pdf"
+    assert statement[0].startswith("statement-") and statement[2] == "application/pdf"
+    assert open_invoice.number in pdf_text(statement[1])
     assert str(rows[0].email_id) in {str(e.pk) for e in emails(org)}
 
 
