@@ -166,6 +166,47 @@ def _tax_column_widths(rows: list) -> list:
     return [max(FRAME_WIDTH * 0.5 - 6 * mm - sum(amounts), 20 * mm), *amounts]
 
 
+def new_document(buffer, *, title: str, author: str) -> BaseDocTemplate:
+    """An A4 document of Billora's: deterministic bytes (invariant), compressed pages, and an
+    embedded initial font, since ReportLab's preamble names one (never a base-14 font: PDF/A)."""
+    return BaseDocTemplate(
+        buffer,
+        pagesize=PAGE_SIZE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author=author,
+        subject=title,
+        creator="Billora",
+        producer="Billora",
+        invariant=1,
+        pageCompression=1,
+        initialFontName=REGULAR,
+    )
+
+
+def page_layout(name: str, footer_label: str, legal_mentions) -> tuple[type, Frame]:
+    """The canvas class (page numbers, the footer label and the legal mentions on every page)
+    and the body frame, which ends above the legal mentions."""
+    legal = tuple(legal_lines(legal_mentions))
+    canvas_class = type(name, (_NumberedCanvas,), {"footer_label": footer_label, "legal_lines": legal})
+    legal_height = len(legal) * LEGAL_LEADING
+    frame = Frame(
+        MARGIN,
+        MARGIN + legal_height,
+        FRAME_WIDTH,
+        PAGE_SIZE[1] - 2 * MARGIN - legal_height,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    return canvas_class, frame
+
+
 class InvoicePdfRenderer:
     """Renders one ``InvoicePrintData`` to PDF bytes. Stateless; safe to reuse."""
 
@@ -200,41 +241,10 @@ class InvoicePdfRenderer:
     def _render(self, data: InvoicePrintData) -> bytes:
         fmt = _Formatter(data.currency, data.language)
         buffer = io.BytesIO()
-        doc = BaseDocTemplate(
-            buffer,
-            pagesize=PAGE_SIZE,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
-            title=str(data.title),
-            author=data.seller.legal_name or data.seller.name,
-            subject=str(data.title),
-            creator="Billora",
-            producer="Billora",
-            invariant=1,
-            pageCompression=1,
-            # ReportLab's preamble names an initial font: an embedded one, never a base-14 font (PDF/A).
-            initialFontName=REGULAR,
-        )
+        doc = new_document(buffer, title=str(data.title), author=data.seller.legal_name or data.seller.name)
         story = self._story(data, fmt)
-
         footer_label = f"{data.seller.name} · {data.number or _('Draft')}"
-        legal = tuple(legal_lines(data.legal_mentions))
-        canvas_class = type("InvoiceCanvas", (_NumberedCanvas,), {"footer_label": footer_label, "legal_lines": legal})
-        legal_height = len(legal) * LEGAL_LEADING  # the body ends above the legal mentions
-
-        frame = Frame(
-            MARGIN,
-            MARGIN + legal_height,
-            FRAME_WIDTH,
-            PAGE_SIZE[1] - 2 * MARGIN - legal_height,
-            leftPadding=0,
-            rightPadding=0,
-            topPadding=0,
-            bottomPadding=0,
-            id="body",
-        )
+        canvas_class, frame = page_layout("InvoiceCanvas", footer_label, data.legal_mentions)
         # Stamps go on after the content (onPageEnd), translucent, so table backgrounds
         # cannot hide them.
         template = PageTemplate(id="page", frames=[frame], onPageEnd=lambda canvas, _doc: self._stamp(canvas, data))

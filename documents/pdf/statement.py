@@ -16,7 +16,7 @@ from django.utils.translation import override
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, LongTable, PageTemplate, Paragraph, Spacer, Table
+from reportlab.platypus import LongTable, PageTemplate, Paragraph, Spacer, Table
 
 from billora.formatting import formats_for
 
@@ -27,15 +27,12 @@ from .render import (
     CELL_PAD,
     FRAME_WIDTH,
     INK,
-    LEGAL_LEADING,
-    MARGIN,
-    PAGE_SIZE,
     RULE,
     STRIPE,
     InvoicePdfRenderer,
-    _NumberedCanvas,
     _table_style,
-    legal_lines,
+    new_document,
+    page_layout,
 )
 
 
@@ -136,37 +133,9 @@ class StatementPdfRenderer(InvoicePdfRenderer):
         period = self.period(data, formats)
         buffer = io.BytesIO()
         title = _("Statement of account")
-        doc = BaseDocTemplate(
-            buffer,
-            pagesize=PAGE_SIZE,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
-            title=f"{title} {period}",
-            author=data.seller.legal_name or data.seller.name,
-            subject=f"{title} {period}",
-            creator="Billora",
-            producer="Billora",
-            invariant=1,
-            pageCompression=1,
-            initialFontName=REGULAR,
-        )
-        legal = tuple(legal_lines(data.legal_mentions))
+        doc = new_document(buffer, title=f"{title} {period}", author=data.seller.legal_name or data.seller.name)
         footer_label = f"{data.seller.name} · {title} · {period}"
-        canvas_class = type("StatementCanvas", (_NumberedCanvas,), {"footer_label": footer_label, "legal_lines": legal})
-        legal_height = len(legal) * LEGAL_LEADING
-        frame = Frame(
-            MARGIN,
-            MARGIN + legal_height,
-            FRAME_WIDTH,
-            PAGE_SIZE[1] - 2 * MARGIN - legal_height,
-            leftPadding=0,
-            rightPadding=0,
-            topPadding=0,
-            bottomPadding=0,
-            id="body",
-        )
+        canvas_class, frame = page_layout("StatementCanvas", footer_label, data.legal_mentions)
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
         doc.build(self._statement_story(data, formats, period), canvasmaker=canvas_class)
         return buffer.getvalue()
