@@ -406,6 +406,7 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "billora.requests": {"level": "INFO", "propagate": True},
         "factur-x": {"level": "WARNING"},  # it logs every file it makes at INFO
+        "pikepdf": {"level": "WARNING"},  # it logs its own start at INFO in every process
     },
 }
 
