@@ -132,6 +132,27 @@ EINVOICE_RESPONSES = {
 }
 
 
+def einvoice_action(*, summary: str, description: str):
+    """The ``einvoice`` action of invoices and credit notes: ``?format=`` names the e-invoice
+    (never DRF's renderer), answered as XML or PDF, with its schema."""
+
+    def decorate(view):
+        view = action(
+            detail=True,
+            methods=["get"],
+            renderer_classes=[OrjsonRenderer, XMLRenderer, PDFRenderer],
+            content_negotiation_class=IgnoreFormatParameter,
+        )(view)
+        return extend_schema(
+            summary=summary,
+            description=description,
+            parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True, description="The format.")],
+            responses=EINVOICE_RESPONSES,
+        )(view)
+
+    return decorate
+
+
 class InvoiceDocumentViewSet(ApiViewSet):
     """``/invoices/{id}/send/`` and ``/invoices/{id}/pdf/``: detail actions only (billing's
     viewset serves everything else under the prefix)."""
@@ -198,20 +219,12 @@ class InvoiceDocumentViewSet(ApiViewSet):
             return pdf_response(invoice, content)
         return stored_pdf_response(INVOICE, self.organization, invoice)
 
-    @extend_schema(
+    @einvoice_action(
         summary="Download the invoice as an e-invoice",
         description="The issued invoice's current version as an EN 16931 e-invoice: `facturx` (the PDF with the "
         "CII XML inside, PDF/A-3), `cii`, `ubl`, `xrechnung-cii`, `xrechnung-ubl` or `peppol` (XML). "
         "409 on a draft; 422 with the missing fields when the invoice lacks what the format needs (no file "
         "is produced); 202 with Retry-After while its files are being rendered.",
-        parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True, description="The format.")],
-        responses=EINVOICE_RESPONSES,
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[OrjsonRenderer, XMLRenderer, PDFRenderer],
-        content_negotiation_class=IgnoreFormatParameter,
     )
     def einvoice(self, request, pk=None):
         return einvoice_response(INVOICE, self.organization, self.get_object(), request.query_params.get("format"))
@@ -270,20 +283,12 @@ class CreditNoteDocumentViewSet(ApiViewSet):
             return pdf_response(note, content)
         return stored_pdf_response(CREDIT_NOTE, self.organization, note)
 
-    @extend_schema(
+    @einvoice_action(
         summary="Download the credit note as an e-invoice",
         description="The issued credit note as an EN 16931 e-invoice (document type 381, referencing the invoice "
         "it corrects): `facturx`, `cii`, `ubl` (a UBL CreditNote), `xrechnung-cii`, `xrechnung-ubl` or `peppol`. "
         "409 on a draft; 422 with the missing fields when the credit note lacks what the format needs (no file "
         "is produced); 202 with Retry-After while its files are being rendered.",
-        parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True, description="The format.")],
-        responses=EINVOICE_RESPONSES,
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[OrjsonRenderer, XMLRenderer, PDFRenderer],
-        content_negotiation_class=IgnoreFormatParameter,
     )
     def einvoice(self, request, pk=None):
         return einvoice_response(CREDIT_NOTE, self.organization, self.get_object(), request.query_params.get("format"))
